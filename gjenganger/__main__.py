@@ -1,0 +1,5 @@
+import sys
+
+from gjenganger.cli import main
+
+sys.exit(main())
