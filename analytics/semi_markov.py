@@ -1,0 +1,244 @@
+"""Explicit-duration (semi-Markov) chains as expanded-state HMMs, vectorised over series.
+
+A hidden semi-Markov model lets each state ("phase") last a number of days drawn from
+its own duration distribution, instead of the geometric durations a plain HMM
+implies. The standard trick (e.g. Yu 2010, "Hidden semi-Markov models", sec. 3.4) is
+to expand phase p into `D_p` sub-states "day j of phase p" (count-up). From day j the
+chain moves to day j+1 with probability 1 - h_p(j) or leaves the phase with the
+hazard h_p(j) = d_p(j) / S_p(j), entering day 1 of the next phase q with
+probability P[p, q]. If the phase has a *tail*, its last sub-state loops on itself, so
+durations beyond `D_p` are geometric; otherwise `D_p` is a hard maximum.
+
+This module holds only that machinery: building the expanded transition matrix from
+duration pmfs and a phase transition matrix, scaled forward-backward (Rabiner 1989)
+over many series at once (one matrix product per day for the whole batch), expected
+transition counts for EM, and a Viterbi pass that exploits the sparse structure.
+Emissions are given per phase (all sub-states of a phase share them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_TINY = 1e-300
+
+
+@dataclass(frozen=True)
+class Chain:
+    """An expanded chain: `pmfs[p]` over durations 1..D_p, `tails[p]`, `trans` (P x P).
+
+    `pmfs[p][D_p - 1]` is the probability of lasting at least `D_p` days when the
+    phase has a tail; `tail_stay[p]` is then the daily probability of staying on.
+    """
+
+    pmfs: tuple[np.ndarray, ...]
+    tails: tuple[bool, ...]
+    tail_stay: np.ndarray
+    trans: np.ndarray
+
+    @property
+    def n_phases(self) -> int:
+        return len(self.pmfs)
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.array([len(p) for p in self.pmfs])
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.sizes)[:-1]])
+
+    @property
+    def n_states(self) -> int:
+        return int(self.sizes.sum())
+
+    @property
+    def phase_of(self) -> np.ndarray:
+        """Phase index of each expanded sub-state."""
+        return np.repeat(np.arange(self.n_phases), self.sizes)
+
+    @property
+    def day_of(self) -> np.ndarray:
+        """Day within the phase (1-based) of each expanded sub-state."""
+        return np.concatenate([np.arange(1, s + 1) for s in self.sizes])
+
+    def hazards(self) -> np.ndarray:
+        """Daily probability of leaving the phase from each sub-state."""
+        out = []
+        for pmf, tail, stay in zip(self.pmfs, self.tails, self.tail_stay, strict=True):
+            pmf = np.asarray(pmf, float)
+            surv = np.cumsum(pmf[::-1])[::-1]
+            h = np.where(surv > 0, pmf / np.maximum(surv, _TINY), 1.0)
+            h[-1] = 1.0 - stay if tail else 1.0
+            out.append(np.clip(h, 1e-9, 1.0))
+        return np.concatenate(out)
+
+    def matrix(self) -> np.ndarray:
+        """The dense expanded transition matrix (S x S), rows sum to 1."""
+        s_n = self.n_states
+        h = self.hazards()
+        phase = self.phase_of
+        off, sizes = self.offsets, self.sizes
+        a = np.zeros((s_n, s_n))
+        for p in range(self.n_phases):
+            o, d = off[p], sizes[p]
+            idx = np.arange(o, o + d)
+            if d > 1:
+                a[idx[:-1], idx[1:]] = 1.0 - h[idx[:-1]]
+            if self.tails[p]:
+                a[idx[-1], idx[-1]] = 1.0 - h[idx[-1]]
+        entries = off  # day 1 of every phase
+        a[:, entries] += h[:, None] * self.trans[phase][:, :]
+        return a
+
+    def stationary(self) -> np.ndarray:
+        """Stationary distribution of the expanded chain (initial-state prior)."""
+        a = self.matrix()
+        pi = np.full(self.n_states, 1.0 / self.n_states)
+        for _ in range(2000):
+            nxt = pi @ a
+            if np.abs(nxt - pi).sum() < 1e-12:
+                break
+            pi = nxt
+        return pi / pi.sum()
+
+    def expected_days_until(self, target: int) -> np.ndarray:
+        """Expected days from each sub-state until the chain first enters `target`.
+
+        Zero for sub-states of `target`; solves (I - Q) h = 1 over the others.
+        """
+        a = self.matrix()
+        other = self.phase_of != target
+        q = a[np.ix_(other, other)]
+        out = np.zeros(self.n_states)
+        try:
+            out[other] = np.linalg.solve(np.eye(q.shape[0]) - q, np.ones(q.shape[0]))
+        except np.linalg.LinAlgError:
+            out[other] = np.inf
+        return out
+
+
+@dataclass
+class Posterior:
+    """Forward-backward output for a batch of N series of T days."""
+
+    phase_post: np.ndarray  # (N, T, P) posterior probability of each phase
+    last_state: np.ndarray  # (N, S) posterior over sub-states on the last day
+    first_state: np.ndarray  # (N, S) posterior over sub-states on the first day
+    xi: np.ndarray  # (S, S) expected transition counts, summed over N and t
+    loglik: np.ndarray  # (N,) log-likelihood of each series
+
+
+def forward_backward(
+    log_emis: np.ndarray, chain: Chain, init: np.ndarray, *, want_xi: bool = True
+) -> Posterior:
+    """Scaled forward-backward for N series at once.
+
+    `log_emis` is (N, T, P): log-density of each day's observation under each phase
+    (use a very negative number to forbid a phase on a day). `init` (S,) is the
+    distribution over sub-states on the first day.
+    """
+    n, t_n, p_n = log_emis.shape
+    a = chain.matrix()
+    phase = chain.phase_of
+    s_n = a.shape[0]
+    m = log_emis.max(axis=2, keepdims=True)
+    b_phase = np.exp(log_emis - m)  # (N, T, P), max 1 per day
+    alpha = np.empty((n, t_n, s_n))
+    c = np.empty((n, t_n))
+    cur = init[None, :] * b_phase[:, 0][:, phase]
+    c[:, 0] = cur.sum(axis=1) + _TINY
+    alpha[:, 0] = cur / c[:, 0, None]
+    for t in range(1, t_n):
+        cur = (alpha[:, t - 1] @ a) * b_phase[:, t][:, phase]
+        c[:, t] = cur.sum(axis=1) + _TINY
+        alpha[:, t] = cur / c[:, t, None]
+    phase_post = np.empty((n, t_n, p_n))
+    onehot = np.zeros((s_n, p_n))
+    onehot[np.arange(s_n), phase] = 1.0
+    last = alpha[:, -1].copy()
+    phase_post[:, -1] = last @ onehot
+    xi = np.zeros((s_n, s_n)) if want_xi else np.zeros((0, 0))
+    beta = np.ones((n, s_n))
+    first = last
+    for t in range(t_n - 2, -1, -1):
+        v = b_phase[:, t + 1][:, phase] * beta / c[:, t + 1, None]
+        if want_xi:
+            xi += alpha[:, t].T @ v
+        beta = v @ a.T
+        g = alpha[:, t] * beta
+        g /= g.sum(axis=1, keepdims=True) + _TINY
+        phase_post[:, t] = g @ onehot
+        if t == 0:
+            first = g
+    if want_xi:
+        xi *= a
+    loglik = np.log(c).sum(axis=1) + m[:, :, 0].sum(axis=1)
+    return Posterior(phase_post, last, first, xi, loglik)
+
+
+def viterbi(log_emis: np.ndarray, chain: Chain, init: np.ndarray) -> np.ndarray:
+    """Most likely phase path (N, T) of int8 phase indices, for N series at once.
+
+    Uses the sparse structure: day j+1 of a phase is reached only from day j (or the
+    tail loop), day 1 of phase q only by leaving another phase.
+    """
+    n, t_n, _ = log_emis.shape
+    phase = chain.phase_of
+    s_n = chain.n_states
+    p_n = chain.n_phases
+    off, sizes = chain.offsets, chain.sizes
+    h = chain.hazards()
+    with np.errstate(divide="ignore"):
+        log_stay = np.log(np.clip(1.0 - h, 0.0, 1.0))
+        log_exit = np.log(h)
+        log_trans = np.log(chain.trans)
+    is_last = np.zeros(s_n, bool)
+    is_last[off + sizes - 1] = True
+    is_first = np.zeros(s_n, bool)
+    is_first[off] = True
+    tail_state = np.array([off[p] + sizes[p] - 1 for p in range(p_n) if chain.tails[p]])
+    # predecessor of each non-first sub-state within its phase
+    prev_idx = np.arange(s_n) - 1
+    back = np.zeros((n, t_n, s_n), dtype=np.int32)
+    with np.errstate(divide="ignore"):
+        delta = np.log(np.maximum(init, 0.0))[None, :] + log_emis[:, 0][:, phase]
+    rows = np.arange(n)[:, None]
+    for t in range(1, t_n):
+        new = np.full((n, s_n), -np.inf)
+        bp = np.zeros((n, s_n), dtype=np.int32)
+        # stay: j-1 -> j
+        inner = ~is_first
+        cand = delta[:, prev_idx[inner]] + log_stay[prev_idx[inner]]
+        new[:, inner] = cand
+        bp[:, inner] = prev_idx[inner]
+        # tail loop
+        if tail_state.size:
+            loop = delta[:, tail_state] + log_stay[tail_state]
+            better = loop > new[:, tail_state]
+            new[:, tail_state] = np.where(better, loop, new[:, tail_state])
+            bp[:, tail_state] = np.where(better, tail_state[None, :], bp[:, tail_state])
+        # leave: best exit per phase, then to day 1 of every phase
+        ex = delta + log_exit[None, :]
+        best_val = np.empty((n, p_n))
+        best_arg = np.empty((n, p_n), dtype=np.int32)
+        for q in range(p_n):
+            seg = ex[:, off[q] : off[q] + sizes[q]]
+            k = seg.argmax(axis=1)
+            best_arg[:, q] = off[q] + k
+            best_val[:, q] = seg[np.arange(n), k]
+        for p in range(p_n):
+            cand = best_val + log_trans[:, p][None, :]
+            q = cand.argmax(axis=1)
+            val = cand[np.arange(n), q]
+            new[:, off[p]] = val
+            bp[:, off[p]] = best_arg[np.arange(n), q]
+        delta = new + log_emis[:, t][:, phase]
+        back[:, t] = bp
+    path = np.empty((n, t_n), dtype=np.int32)
+    path[:, -1] = delta.argmax(axis=1)
+    for t in range(t_n - 1, 0, -1):
+        path[:, t - 1] = back[rows[:, 0], t, path[:, t]]
+    return phase[path].astype(np.int8)

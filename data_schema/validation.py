@@ -1,0 +1,191 @@
+"""Row validation derived from the contract, as DuckDB SQL expressions.
+
+Ingest reads every file as text (all VARCHAR) and classifies each row with the
+expressions built here: one `CASE` giving the first failing reason code (in the order
+of `contract.REASONS`) and one giving the column it concerns. Keeping validation in
+SQL makes it vectorised; deriving it from `contract.py` keeps it in step with the
+DDL and the data dictionary.
+"""
+
+from __future__ import annotations
+
+from data_schema.contract import REASONS, Column, Table
+
+# The Norwegian national identity number (fødselsnummer / D-nummer): 11 digits, the
+# last two are mod-11 check digits over the first nine / ten.
+FNR_WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+FNR_WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+# A run of 11 digits, allowing one space, dot or hyphen between the date part and
+# the personal number, as people write them.
+FNR_CANDIDATE_RE = r"[0-9]{6}[ .-]?[0-9]{5}"
+
+
+def fnr_is_valid(digits: str) -> bool:
+    """True when an 11-digit string has valid mod-11 check digits (Python twin)."""
+    if len(digits) != 11 or not digits.isdigit():
+        return False
+    d = [int(ch) for ch in digits]
+    for weights, pos in ((FNR_WEIGHTS_1, 9), (FNR_WEIGHTS_2, 10)):
+        k = 11 - sum(w * x for w, x in zip(weights, d, strict=False)) % 11
+        k = 0 if k == 11 else k
+        if k == 10 or k != d[pos]:
+            return False
+    return True
+
+
+def _check_digit_sql(weights: tuple[int, ...]) -> str:
+    terms = " + ".join(
+        f"{w} * ascii(substr(s, {i + 1}, 1))" for i, w in enumerate(weights)
+    )
+    # ascii('0') = 48: subtract 48 * sum(weights) once instead of per digit.
+    return f"((11 - ((({terms}) - {48 * sum(weights)}) % 11)) % 11)"
+
+
+def macro_sql() -> list[str]:
+    """DuckDB macros for the identity-number guard, created on every connection."""
+    k1 = _check_digit_sql(FNR_WEIGHTS_1)
+    k2 = _check_digit_sql(FNR_WEIGHTS_2)
+    return [
+        "create or replace temp macro fnr_valid(s) as ("
+        f" length(s) = 11 and {k1} <> 10 and {k2} <> 10"
+        f" and {k1} = ascii(substr(s, 10, 1)) - 48"
+        f" and {k2} = ascii(substr(s, 11, 1)) - 48)",
+        # every maximal run of digits in a text, after joining 6+5 written with a
+        # separator; true if any run is exactly 11 digits with valid check digits
+        "create or replace temp macro has_fnr(v) as ("
+        " v is not null and regexp_matches(v, '" + FNR_CANDIDATE_RE + "') and"
+        " list_bool_or(list_transform(regexp_extract_all(regexp_replace(v,"
+        " '([0-9]{6})[ .-]([0-9]{5})', '\\1\\2', 'g'), '[0-9]+'),"
+        " x -> fnr_valid(x))))",
+        # numbers: only the integer part counts (decimals of a coordinate are not
+        # an identity number)
+        "create or replace temp macro has_fnr_number(v) as ("
+        " v is not null and fnr_valid(regexp_extract(trim(v), '^[+-]?([0-9]+)', 1)))",
+        "create or replace temp macro mask_fnr(v) as ("
+        " regexp_replace(v, '[0-9]{6}[ .-]?[0-9]{5}', '<masked>', 'g'))",
+    ]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+_CAST = {
+    "timestamp": "TIMESTAMPTZ",
+    "bool": "BOOLEAN",
+    "int": "INTEGER",
+    "decimal": "DECIMAL(14,2)",
+    "double": "DOUBLE",
+}
+
+
+def typed_expr(col: Column, src: str | None = None) -> str:
+    """SQL turning the text value of a column into its contract type."""
+    ref = src or _q(col.name)
+    if col.type == "string":
+        return ref
+    return f"try_cast({ref} as {_CAST[col.type]})"
+
+
+def fnr_hint_sql(columns: list[str]) -> str:
+    """Cheap prefilter: true when the joined row text holds an 11-digit candidate."""
+    concat = "concat_ws('|', " + ", ".join(_q(n) for n in columns) + ")"
+    return f"regexp_matches({concat}, '{FNR_CANDIDATE_RE}')"
+
+
+def identity_rules(table: Table, extra_columns: list[str]) -> list[tuple[str, str, str]]:
+    """(reason, column, condition) for the identity guard, one per column.
+
+    Needs the `_fnr_hint` column (see `fnr_hint_sql`) so the exact check runs only
+    on the rare rows that hold a candidate.
+    """
+    rules = []
+    for col in table.columns:
+        fn = "has_fnr" if col.type in ("string", "timestamp") else "has_fnr_number"
+        rules.append(("identity_number", col.name, f"_fnr_hint and {fn}({_q(col.name)})"))
+    rules += [
+        ("identity_number", name, f"_fnr_hint and has_fnr({_q(name)})")
+        for name in extra_columns
+    ]
+    return rules
+
+
+def column_checks(col: Column) -> list[tuple[str, str]]:
+    """(reason, condition) pairs for one column, conditions true when it fails."""
+    c = _q(col.name)
+    checks: list[tuple[str, str]] = []
+    if not col.nullable:
+        checks.append(("missing_value", f"{c} is null"))
+    if col.type == "timestamp":
+        checks.append(("bad_timestamp", f"{c} is not null and {typed_expr(col)} is null"))
+    elif col.type != "string":
+        checks.append(("bad_number", f"{c} is not null and {typed_expr(col)} is null"))
+    if col.pattern:
+        checks.append(("bad_id", f"not regexp_full_match({c}, {_lit(col.pattern[1:-1])})"))
+    if col.allowed:
+        allowed = ", ".join(_lit(v) for v in col.allowed)
+        checks.append(("bad_code", f"{c} not in ({allowed})"))
+    if col.name not in ("lat", "lon") and col.min_value is not None:
+        op = "<=" if col.min_exclusive else "<"
+        checks.append(("out_of_range", f"{typed_expr(col)} {op} {col.min_value}"))
+    if col.name not in ("lat", "lon") and col.max_value is not None:
+        checks.append(("out_of_range", f"{typed_expr(col)} > {col.max_value}"))
+    return checks
+
+
+def table_checks(table: Table) -> list[tuple[str, str, str]]:
+    """(reason, column, condition) for the row-level rules spanning columns.
+
+    `unknown_incident` and `not_card_fraud` need other tables; ingest adds them as
+    joined columns `_incident_known` / `_incident_is_card_fraud`.
+    """
+    out: list[tuple[str, str, str]] = []
+    ts = {c.name: typed_expr(c) for c in table.columns if c.type == "timestamp"}
+    if "bad_coordinates" in table.checks:
+        lat, lon = table.column("lat"), table.column("lon")
+        la, lo = typed_expr(lat), typed_expr(lon)
+        cond = (
+            f"((la_ is null) <> (lo_ is null)) or (la_ is not null and "
+            f"(la_ < {lat.min_value} or la_ > {lat.max_value} or "
+            f"lo_ < {lon.min_value} or lo_ > {lon.max_value}))"
+        ).replace("la_", la).replace("lo_", lo)
+        out.append(("bad_coordinates", "lat", cond))
+    if "window_order" in table.checks:
+        out.append(("window_order", "occurred_from",
+                    f"{ts['occurred_from']} > {ts['occurred_to']} or "
+                    f"{ts['occurred_to']} > {ts['reported_at']}"))  # fmt: skip
+    if "reported_after_export" in table.checks:
+        out.append(("reported_after_export", "reported_at",
+                    f"{ts['reported_at']} > _exported_at"))  # fmt: skip
+    if "end_before_start" in table.checks:
+        out.append(("end_before_start", "end_at", f"{ts['end_at']} < {ts['start_at']}"))
+    if "unknown_incident" in table.checks:
+        out.append(("unknown_incident", "incident_id", "not _incident_known"))
+    if "not_card_fraud" in table.checks:
+        out.append(("not_card_fraud", "incident_id", "not _incident_is_card_fraud"))
+    return out
+
+
+def classify_sql(table: Table, extra_columns: list[str]) -> tuple[str, str]:
+    """Two SQL expressions: the row's first failing reason code, and its column.
+
+    Both are NULL for a valid row. Order follows `contract.REASONS`, then the
+    column order of the table.
+    """
+    rules = identity_rules(table, extra_columns)
+    for col in table.columns:
+        rules += [(r, col.name, cond) for r, cond in column_checks(col)]
+    rules += table_checks(table)
+    order = {code: i for i, code in enumerate(REASONS)}
+    rules.sort(key=lambda rule: order[rule[0]])  # stable: keeps column order
+    reason = "case " + " ".join(
+        f"when coalesce({cond}, false) then {_lit(r)}" for r, _, cond in rules
+    ) + " end"
+    column = "case " + " ".join(
+        f"when coalesce({cond}, false) then {_lit(col)}" for _, col, cond in rules
+    ) + " end"
+    return reason, column

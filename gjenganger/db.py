@@ -1,0 +1,70 @@
+"""Opening the DuckDB database: one place for settings, migration and lock errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from data_schema.validation import macro_sql
+from gjenganger.errors import UserError
+from sql import runner
+
+TIMEZONE = "Europe/Oslo"
+
+
+def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
+    """Open (and, writable, migrate) the database at `path`.
+
+    Sets the session time zone to Europe/Oslo (contract timestamps without an offset
+    are local time) and creates the identity-guard macros. A locked or unreadable
+    file becomes a one-line `UserError`.
+    """
+    path = Path(path)
+    if read_only and not path.exists():
+        raise UserError(f"database {path} does not exist")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        msg = str(exc)
+        if "lock" in msg.lower():
+            pid = re.search(r"PID (\d+)", msg)
+            who = f" (PID {pid.group(1)})" if pid else ""
+            raise UserError(f"database {path} is locked by another process{who}") from exc
+        raise UserError(f"cannot open database {path}: {msg.splitlines()[0]}") from exc
+    except duckdb.Error as exc:
+        raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from exc
+    con.execute(f"set TimeZone = '{TIMEZONE}'")
+    for stmt in macro_sql():
+        con.execute(stmt)
+    if migrate and not read_only:
+        runner.apply(con)
+    return con
+
+
+def load_spatial(con) -> None:
+    """Load DuckDB's spatial extension from the `duckdb-extension-spatial` wheel.
+
+    `INSTALL spatial` needs the internet; the wheel ships the binary, so this works
+    on an air-gapped network.
+    """
+    import duckdb_extension_spatial
+
+    ext_dir = Path(duckdb_extension_spatial.__file__).parent / "extensions"
+    path = next(ext_dir.glob("v*/spatial.duckdb_extension"))
+    con.execute(f"load '{path}'")
+
+
+def table_exists(con, name: str) -> bool:
+    """True when a table or view of that name exists in the main schema."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_name = ?", [name]
+        ).fetchone()[0]
+    )

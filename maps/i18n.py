@@ -1,0 +1,154 @@
+"""Labels of maps and pages: Norwegian bokmål by default, English with lang="en".
+
+A plain dict lookup, `t(key, lang)`. Keys are English snake_case; vocabulary keys
+of the export contract (offence codes and groups, target types, statuses, phases)
+are reused as they are. Missing keys raise `KeyError` naming the key, so a page
+never shows a raw key silently; ask the maps owner to add labels here.
+"""
+
+from __future__ import annotations
+
+LANGS = ("nb", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------ general
+    "title_hotspots": ("Kriminalitetsbrennpunkter", "Crime hotspots"),
+    "title_index": ("Brennpunktkart for forebygging", "Hotspot maps for crime prevention"),
+    "all_targets": ("Alle måltyper", "All target types"),
+    "legend": ("Tegnforklaring", "Legend"),
+    "period": ("Periode", "Period"),
+    "as_of": ("Per", "As of"),
+    "week": ("Uke", "Week"),
+    "weeks": ("uker", "weeks"),
+    "day": ("dag", "day"),
+    "days": ("dager", "days"),
+    "date": ("Dato", "Date"),
+    "from": ("Fra", "From"),
+    "to": ("Til", "To"),
+    "count": ("Antall", "Count"),
+    "incidents": ("Hendelser", "Incidents"),
+    "cell": ("Rute", "Cell"),
+    "cell_size": ("Rutestørrelse", "Cell size"),
+    "suppressed": ("færre enn {k} (vises ikke)", "fewer than {k} (not shown)"),
+    "none": ("ingen", "none"),
+    "source": ("Kilde", "Source"),
+    "generated": ("Laget", "Generated"),
+    "made_offline": ("Fungerer uten nett", "Works without network"),
+    "places_not_people": (
+        "Kartet viser steder, ikke personer. Ruter med færre enn {k} hendelser viser ikke antall.",
+        "The map shows places, not people. Cells with fewer than {k} incidents show no count.",
+    ),
+    "attribution_boundaries": ("© Kartverket, SSB (CC BY 4.0)", "© Kartverket, SSB (CC BY 4.0)"),
+    "municipalities": ("Kommunegrenser", "Municipality boundaries"),
+    "districts": ("Bydeler (Trondheim)", "City districts (Trondheim)"),
+    "municipality": ("Kommune", "Municipality"),
+    "district": ("Bydel", "City district"),
+    "play": ("Spill av", "Play"),
+    "pause": ("Pause", "Pause"),
+    "all_weeks": ("Alle uker", "All weeks"),
+    # ------------------------------------------------------------ hotspot layers
+    "layer_gistar": ("Brennpunkter (Gi*, FDR)", "Hot and cold spots (Gi*, FDR)"),
+    "layer_density": ("Tetthet (kjernetetthet)", "Density (kernel)"),
+    "layer_emerging": ("Nye og endrede brennpunkter", "Emerging hotspots"),
+    "layer_risk": ("Risiko neste 28 dager", "Risk, next 28 days"),
+    "layer_weekly": ("Uke for uke", "Week by week"),
+    "gi_z": ("Gi* z-verdi", "Gi* z-score"),
+    "hot_99": ("Brennpunkt, 99 % sikkerhet", "Hot spot, 99 % confidence"),
+    "hot_95": ("Brennpunkt, 95 % sikkerhet", "Hot spot, 95 % confidence"),
+    "hot_90": ("Brennpunkt, 90 % sikkerhet", "Hot spot, 90 % confidence"),
+    "not_significant": ("Ikke signifikant", "Not significant"),
+    "cold_90": ("Kaldt punkt, 90 % sikkerhet", "Cold spot, 90 % confidence"),
+    "cold_95": ("Kaldt punkt, 95 % sikkerhet", "Cold spot, 95 % confidence"),
+    "cold_99": ("Kaldt punkt, 99 % sikkerhet", "Cold spot, 99 % confidence"),
+    "density_low": ("lav", "low"),
+    "density_high": ("høy", "high"),
+    "risk": ("Risiko", "Risk"),
+    "risk_expected": ("Forventet antall neste 28 dager", "Expected count, next 28 days"),
+    "emerging_new": ("Nytt brennpunkt", "New hotspot"),
+    "emerging_intensifying": ("Forsterkes", "Intensifying"),
+    "emerging_persistent": ("Vedvarende", "Persistent"),
+    "emerging_diminishing": ("Avtar", "Diminishing"),
+    "emerging_none": ("Ingen endring", "No pattern"),
+    "last_days": ("Siste {n} dager", "Last {n} days"),
+    "previous_year": ("Foregående år (per {n} dager)", "Previous year (per {n} days)"),
+    "near_repeat": ("Nærgjentakelse", "Near repeat"),
+    "near_repeat_sentence": (
+        "Etter {what} er risikoen innenfor {m} m {x} ganger normalt i {d} dager.",
+        "After {what}, the risk within {m} m is {x} times normal for {d} days.",
+    ),
+    "near_repeat_none": (
+        "Ingen påviselig nærgjentakelse for {what}.",
+        "No detectable near-repeat pattern for {what}.",
+    ),
+    "method_baseline": ("Forrige periode", "Previous period"),
+    "method_kde": ("Kjernetetthet (KDE)", "Kernel density (KDE)"),
+    "method_gistar": ("Gi*", "Gi*"),
+    "method_prospective": ("Prospektiv (nærgjentakelse)", "Prospective (near repeat)"),
+    "pai": ("Prediksjonsindeks (PAI)", "Prediction accuracy index (PAI)"),
+    "pei": ("Prediktiv effektivitet (PEI)", "Predictive efficiency (PEI)"),
+    "area_share": ("Andel av arealet", "Share of area"),
+    # ------------------------------------------------------------ target groups (maps)
+    "group_business": ("Næring og butikk", "Business and shop"),
+    "group_construction_site": ("Byggeplass", "Construction site"),
+    "group_cabin": ("Hytte", "Cabin"),
+    "group_storage_mailbox": ("Bod og postkasse", "Storage room and mailbox"),
+    "group_vehicle": ("Kjøretøy", "Vehicle"),
+    "group_all": ("Alle måltyper", "All target types"),
+    # ------------------------------------------------------------ contract vocabularies
+    "business": ("Næringsvirksomhet", "Business"),
+    "shop": ("Butikk", "Shop"),
+    "construction_site": ("Byggeplass", "Construction site"),
+    "public_building": ("Offentlig bygg", "Public building"),
+    "cabin": ("Hytte", "Cabin"),
+    "storage_room": ("Bod", "Storage room"),
+    "mailbox": ("Postkasse", "Mailbox"),
+    "vehicle": ("Kjøretøy", "Vehicle"),
+    "bicycle": ("Sykkel", "Bicycle"),
+    "private_home": ("Bolig", "Private home"),
+    "person": ("Person", "Person"),
+    "online": ("På nett", "Online"),
+    "other": ("Annet", "Other"),
+    "acquisitive": ("Vinning", "Acquisitive"),
+    "fraud": ("Bedrageri", "Fraud"),
+    "drugs": ("Narkotika", "Drugs"),
+    "vandalism": ("Skadeverk", "Vandalism"),
+    "violence": ("Vold", "Violence"),
+    "burglary_business": ("Innbrudd i næringsbygg", "Business burglary"),
+    "burglary_public": ("Innbrudd i offentlig bygg", "Burglary, public building"),
+    "burglary_construction": ("Innbrudd på byggeplass", "Construction-site burglary"),
+    "burglary_cabin": ("Hytteinnbrudd", "Cabin burglary"),
+    "burglary_storage": ("Bodinnbrudd", "Storage-room burglary"),
+    "burglary_home": ("Boliginnbrudd", "Home burglary"),
+    "vehicle_theft": ("Biltyveri", "Vehicle theft"),
+    "theft_from_vehicle": ("Tyveri fra bil", "Theft from vehicle"),
+    "bicycle_theft": ("Sykkeltyveri", "Bicycle theft"),
+    "shoplifting": ("Butikktyveri", "Shoplifting"),
+    "mail_theft": ("Posttyveri", "Mail theft"),
+    "other_theft": ("Annet tyveri", "Other theft"),
+    "card_fraud": ("Kortsvindel", "Card fraud"),
+    "identity_fraud": ("ID-tyveri", "Identity fraud"),
+    "other_fraud": ("Annet bedrageri", "Other fraud"),
+    "drug_use": ("Narkotikabruk", "Drug use"),
+    "drug_sale": ("Narkotikasalg", "Drug sale"),
+    "drug_import": ("Narkotikainnførsel", "Drug import"),
+    "robbery": ("Ran", "Robbery"),
+    "open": ("Åpen", "Open"),
+    "solved": ("Oppklart", "Solved"),
+    "dropped": ("Henlagt", "Dropped"),
+    "rest": ("Hvile", "Rest"),
+    "phase1": ("Fase 1", "Phase 1"),
+    "phase2": ("Fase 2", "Phase 2"),
+    "phase3": ("Fase 3", "Phase 3"),
+    "inactive": ("Inaktiv", "Inactive"),
+}
+
+
+def t(key: str, lang: str = "nb") -> str:
+    """The label of `key` in `lang` ("nb" default, or "en")."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    try:
+        nb, en = LABELS[key]
+    except KeyError:
+        raise KeyError(f"no label for {key!r} in maps/i18n.py") from None
+    return nb if lang == "nb" else en

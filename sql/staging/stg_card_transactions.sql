@@ -1,0 +1,19 @@
+-- generated from data_schema/contract.py by `python -m data_schema.ddl`; do not edit
+-- one row per valid card_transactions row as loaded (every version)
+create table if not exists stg_card_transactions (
+    transaction_id VARCHAR not null,
+    incident_id VARCHAR not null,
+    card_ref VARCHAR not null,
+    "at" TIMESTAMPTZ not null,
+    amount_nok DECIMAL(14,2) not null,
+    merchant_category VARCHAR not null,
+    merchant_ref VARCHAR,
+    approved BOOLEAN not null,
+    pin_used BOOLEAN not null,
+    lat DOUBLE,
+    lon DOUBLE,
+    updated_at TIMESTAMPTZ not null,
+    batch_id varchar not null,
+    source_file varchar not null,
+    line bigint not null
+);

@@ -1,0 +1,126 @@
+"""Reusable headless-Chromium helpers for offline page tests (Playwright, Python).
+
+`open_offline(path, screenshot=...)` opens a local HTML file from file:// in the
+Debian Chromium with every http(s):// request aborted, waits for the page, and
+returns a `PageReport` (console errors, page errors, blocked requests, and the
+values of JavaScript expressions asked for). Tests skip when Playwright or
+Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass
+class PageReport:
+    """What happened while a page was open."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    screenshot: Path | None = None
+
+    @property
+    def errors(self) -> list[str]:
+        return self.console_errors + self.page_errors
+
+
+def require_browser() -> None:
+    """Skip the calling test when Playwright or /usr/bin/chromium is missing."""
+    pytest.importorskip("playwright.sync_api")
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        pytest.skip("chromium not installed at /usr/bin/chromium")
+
+
+@contextmanager
+def offline_browser():
+    """A Chromium browser (headless, no sandbox) whose contexts abort network."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_offline(
+    path: str | Path,
+    *,
+    evaluate: Iterable[str] = (),
+    screenshot: str | Path | None = None,
+    wait_for: str | None = "() => window.L !== undefined",
+    actions: Callable[[Any], None] | None = None,
+    viewport: tuple[int, int] = (1200, 800),
+    settle_ms: int = 500,
+) -> PageReport:
+    """Open `path` from file:// with http(s) blocked and report what happened.
+
+    `evaluate` are JS expressions (e.g. "typeof window.L") whose values land in
+    `report.values`; `actions(page)` may click things before the screenshot.
+    """
+    report = PageReport()
+    url = Path(path).resolve().as_uri()
+    with offline_browser() as browser:
+        context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}
+        )
+
+        def block(route: Any) -> None:
+            report.blocked.append(route.request.url)
+            route.abort()
+
+        context.route("http://**/*", block)
+        context.route("https://**/*", block)
+        context.route(lambda u: u.startswith(("http:", "https:")), block)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda msg: report.console_errors.append(msg.text)
+            if msg.type == "error"
+            else None,
+        )
+        page.on("pageerror", lambda exc: report.page_errors.append(str(exc)))
+        page.goto(url, wait_until="load")
+        if wait_for:
+            page.wait_for_function(wait_for, timeout=10_000)
+        page.wait_for_timeout(settle_ms)
+        if actions:
+            actions(page)
+        for expr in evaluate:
+            report.values[expr] = page.evaluate(expr)
+        if screenshot is not None:
+            report.screenshot = Path(screenshot)
+            report.screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(report.screenshot), full_page=False)
+        context.close()
+    return report
+
+
+def layer_control_labels(page: Any) -> list[str]:
+    """Labels of the Leaflet layer control (base layers and overlays), in order."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+               '.leaflet-control-layers-list label'))
+             .map(s => s.textContent.trim()).filter(Boolean)"""
+    )
