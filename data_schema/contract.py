@@ -100,7 +100,7 @@ class Column:
         """The DuckDB column type this logical type is stored as."""
         return {
             "string": "VARCHAR",
-            "timestamp": "TIMESTAMPTZ",
+            "timestamp": "TIMESTAMP WITH TIME ZONE",
             "bool": "BOOLEAN",
             "int": "INTEGER",
             "decimal": "DECIMAL(14,2)",

@@ -128,8 +128,9 @@ def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]])
         # parser rejects, with their true line numbers
         con.execute(
             f"insert into {rej} select p.batch_id, p.file, e.line, s.file_path,"
-            " e.csv_line, e.error_type from _rej_errors e join _rej_scans s"
+            " any_value(e.csv_line), min(e.error_type) from _rej_errors e join _rej_scans s"
             " using (scan_id, file_id) join _paths p on p.path = s.file_path"
+            " group by p.batch_id, p.file, e.line, s.file_path"  # one row per bad line
         )
         # line of a good row: its ordinal among good rows + 1 (header) + the number
         # of rejected rows before it (found with an ASOF join on good-rows-before)
@@ -248,17 +249,20 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     folders = B.list_batch_folders(inbox)
     done = loaded_batch_ids(con)
     results: dict[str, BatchResult] = {}
+    duplicates: list[BatchResult] = []
     pending: list[B.Batch] = []
     for folder in folders:
         bid = B.batch_id_of(folder)
+        if bid in results:
+            duplicates.append(BatchResult(bid, str(folder), "rejected",
+                              reason=f"{folder}: batch_id {bid} appears twice in the inbox"))  # fmt: skip
+            continue
         if bid in done:
             results[bid] = BatchResult(bid, str(folder), "skipped")
             continue
         try:
-            batch = B.check_batch(folder)
-            if batch.batch_id in results or any(p.batch_id == batch.batch_id for p in pending):
-                raise B.BatchRejected(f"{folder}: batch_id {batch.batch_id} appears twice")
-            pending.append(batch)
+            pending.append(B.check_batch(folder))
+            results[bid] = BatchResult(bid, str(folder), "loaded")
         except B.BatchRejected as exc:
             results[bid] = BatchResult(bid, str(folder), "rejected", reason=str(exc))
     pending.sort(key=lambda b: b.batch_id)
@@ -268,13 +272,12 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     now = datetime.now(UTC)
     if pending:
         _load(con, pending, results, now, progress)
-    _record_rejections(con, results, now)
-    return [results[k] for k in sorted(results)]
+    every = sorted([*results.values(), *duplicates], key=lambda r: (r.batch_id, r.folder))
+    _record_rejections(con, every, now)
+    return every
 
 
 def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, progress) -> None:
-    for b in pending:
-        results[b.batch_id] = BatchResult(b.batch_id, str(b.folder), "loaded")
     try:
         con.execute("begin transaction")
         con.execute(
@@ -357,8 +360,8 @@ def _reject_inside(con, batch: B.Batch, results, reason: str) -> None:
     con.execute("delete from _batches where batch_id = ?", [batch.batch_id])
 
 
-def _record_rejections(con, results: dict[str, BatchResult], now) -> None:
-    rejected = [r for r in results.values() if r.status == "rejected"]
+def _record_rejections(con, results: list[BatchResult], now) -> None:
+    rejected = [r for r in results if r.status == "rejected"]
     for r in rejected:
         con.execute(
             "insert into ingest_batches values (?, null, null, ?, ?, 'rejected', ?,"

@@ -4,9 +4,9 @@ create table if not exists custody (
     custody_id VARCHAR not null,
     person_id VARCHAR not null,
     kind VARCHAR not null,
-    start_at TIMESTAMPTZ not null,
-    end_at TIMESTAMPTZ,
-    updated_at TIMESTAMPTZ not null,
+    start_at TIMESTAMP WITH TIME ZONE not null,
+    end_at TIMESTAMP WITH TIME ZONE,
+    updated_at TIMESTAMP WITH TIME ZONE not null,
     batch_id varchar not null,
     primary key (custody_id)
 );

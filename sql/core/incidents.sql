@@ -2,10 +2,10 @@
 -- one row per reported case (current version)
 create table if not exists incidents (
     incident_id VARCHAR not null,
-    updated_at TIMESTAMPTZ not null,
-    reported_at TIMESTAMPTZ not null,
-    occurred_from TIMESTAMPTZ not null,
-    occurred_to TIMESTAMPTZ not null,
+    updated_at TIMESTAMP WITH TIME ZONE not null,
+    reported_at TIMESTAMP WITH TIME ZONE not null,
+    occurred_from TIMESTAMP WITH TIME ZONE not null,
+    occurred_to TIMESTAMP WITH TIME ZONE not null,
     offence_code VARCHAR not null,
     target_type VARCHAR not null,
     entry_method VARCHAR,

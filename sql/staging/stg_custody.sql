@@ -4,9 +4,9 @@ create table if not exists stg_custody (
     custody_id VARCHAR not null,
     person_id VARCHAR not null,
     kind VARCHAR not null,
-    start_at TIMESTAMPTZ not null,
-    end_at TIMESTAMPTZ,
-    updated_at TIMESTAMPTZ not null,
+    start_at TIMESTAMP WITH TIME ZONE not null,
+    end_at TIMESTAMP WITH TIME ZONE,
+    updated_at TIMESTAMP WITH TIME ZONE not null,
     batch_id varchar not null,
     source_file varchar not null,
     line bigint not null

@@ -4,7 +4,7 @@ create table if not exists stg_incident_persons (
     incident_id VARCHAR not null,
     person_id VARCHAR not null,
     role VARCHAR not null,
-    updated_at TIMESTAMPTZ not null,
+    updated_at TIMESTAMP WITH TIME ZONE not null,
     retracted BOOLEAN not null,
     batch_id varchar not null,
     source_file varchar not null,

@@ -1,0 +1,537 @@
+"""Crime linkage: a calibrated case-case model and case-person evidence.
+
+Two layers, following the linkage literature:
+
+1. **Case-case** (`PairModel`): is pair (a, b) done by the same person? Trained on
+   solved cases as known on the as-of date: *linked* pairs share a linked person,
+   *unlinked* pairs are sampled from solved cases with no person in common, both
+   within `MAX_GAP_DAYS` of each other (Porter 2016's design; Bennell & Canter 2002,
+   Tonkin et al. 2011 find distance and time gap the strongest cues, AUC 0.8-0.94).
+   The classifier is a histogram gradient-boosted tree on `PAIR_FEATURES` with Platt
+   calibration on a held-out split. Because both classes are sampled, the model's
+   log-odds are shifted by the known sampling fractions, so `proba` is calibrated
+   to the population of all solved pairs within `MAX_GAP_DAYS`, not to the sample.
+
+2. **Case-person** (`case_person_features`): the evidence that person P did case q,
+   summarising q against P's known (linked, not retracted) cases: nearest distance,
+   a Gaussian kernel over P's cases (the geographic-profiling activity space),
+   nearest time gap, activity around q's time, the pair model on P's k most similar
+   cases (max and top-3 mean log-odds), P's modus profile (share of P's cases with
+   q's offence code, target type, entry method), repeat target, co-offending, and
+   whether P was in custody during q's window. `analytics.attribution` turns these
+   into calibrated probabilities over persons plus "none of them".
+
+All randomness takes an explicit `seed`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy.spatial import cKDTree
+
+from analytics.pair_features import PAIR_FEATURES, SAME_PLACE_KM, CaseArrays, pair_matrix
+
+MAX_GAP_DAYS = 365.0  # pairs further apart in time are not modelled (Porter's `thres`)
+TAU_DAYS_PER_KM = 14.0  # space-time metric: 14 days of gap weigh like 1 km
+KDE_BANDWIDTHS_KM = (0.5, 2.0)
+K_SIMILAR = 8  # the pair model is run on this many of P's most similar cases
+NO_XY_PENALTY = 5.0  # space-time distance added when a side has no coordinates
+
+PERSON_FEATURES: tuple[str, ...] = (
+    "min_distance_km",
+    "log_kde_0_5km",
+    "log_kde_2km",
+    "min_gap_days",
+    "st_distance",
+    "n_near_2km_30d",
+    "n_within_7d",
+    "n_within_30d",
+    "log_n_known",
+    "max_logit",
+    "top3_logit",
+    "soft_count",
+    "share_offence",
+    "share_group",
+    "share_target",
+    "share_entry",
+    "share_group_offending",
+    "repeat_target",
+    "custody_overlap",
+    "q_has_xy",
+    "q_group",
+)
+
+
+# ------------------------------------------------------------------ links
+@dataclass(frozen=True)
+class Links:
+    """Case-person links as index arrays into a `CaseArrays` and a person list."""
+
+    persons: np.ndarray  # person_id strings, index = person index
+    case_idx: np.ndarray  # int, one per link
+    person_idx: np.ndarray  # int, one per link
+
+    def cases_of(self) -> list[np.ndarray]:
+        """Sorted case indices of every person (list indexed by person index)."""
+        order = np.lexsort((self.case_idx, self.person_idx))
+        ci, pi = self.case_idx[order], self.person_idx[order]
+        bounds = np.searchsorted(pi, np.arange(len(self.persons) + 1))
+        return [ci[bounds[k] : bounds[k + 1]] for k in range(len(self.persons))]
+
+    def person_sets(self, n_cases: int, width: int = 4) -> np.ndarray:
+        """(n_cases, width) person indices per case, -1 padded (co-offenders)."""
+        out = np.full((n_cases, width), -1, dtype=np.int64)
+        order = np.argsort(self.case_idx, kind="stable")
+        ci, pi = self.case_idx[order], self.person_idx[order]
+        first = np.searchsorted(ci, ci, side="left")
+        slot = np.arange(len(ci)) - first
+        keep = slot < width
+        out[ci[keep], slot[keep]] = pi[keep]
+        return out
+
+
+def make_links(incident_ids: np.ndarray, links: pl.DataFrame) -> Links:
+    """Index `links` (incident_id, person_id) against the case order `incident_ids`."""
+    pos = {iid: k for k, iid in enumerate(incident_ids.tolist())}
+    lk = links.select("incident_id", "person_id").unique().sort("person_id", "incident_id")
+    ci = np.array([pos.get(i, -1) for i in lk["incident_id"].to_list()], dtype=np.int64)
+    persons, pi = np.unique(lk["person_id"].to_numpy().astype(str), return_inverse=True)
+    ok = ci >= 0
+    return Links(persons=persons, case_idx=ci[ok], person_idx=pi[ok].astype(np.int64))
+
+
+def share_person(sets: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """True where cases ia and ib have a linked person in common."""
+    a, b = sets[ia], sets[ib]
+    eq = (a[:, :, None] == b[:, None, :]) & (a[:, :, None] >= 0)
+    return eq.any(axis=(1, 2))
+
+
+# ------------------------------------------------------------------ pair sampling
+@dataclass(frozen=True)
+class PairSample:
+    """Training pairs with labels and the log sampling ratio for the prior shift."""
+
+    ia: np.ndarray
+    ib: np.ndarray
+    y: np.ndarray
+    log_offset: float  # add to sample log-odds to get population log-odds
+
+
+def sample_pairs(
+    cases: CaseArrays,
+    links: Links,
+    case_mask: np.ndarray | None = None,
+    *,
+    max_gap_days: float = MAX_GAP_DAYS,
+    max_linked_per_person: int = 4000,
+    unlinked_per_linked: float = 3.0,
+    max_linked: int = 150_000,
+    seed: int = 0,
+) -> PairSample:
+    """Linked and unlinked training pairs among linked cases (within `case_mask`).
+
+    Linked: every pair of one person's cases within `max_gap_days` (sampled down
+    per person and overall). Unlinked: random pairs of linked cases with no person
+    in common, within `max_gap_days`. `log_offset` = log(f_unlinked / f_linked),
+    the sampling fractions, so population odds = sample odds * exp(log_offset).
+    """
+    rng = np.random.default_rng(seed)
+    n = len(cases)
+    mask = np.ones(n, bool) if case_mask is None else np.asarray(case_mask, bool)
+    keep = mask[links.case_idx]
+    sub = Links(links.persons, links.case_idx[keep], links.person_idx[keep])
+    tm = cases.t_mid
+    la, lb, total_linked = [], [], 0
+    for idx in sub.cases_of():
+        m = len(idx)
+        if m < 2:
+            continue
+        order = idx[np.argsort(tm[idx])]
+        t = tm[order]
+        # pairs (i<j) with t_j - t_i <= max_gap: j up to searchsorted(t_i + gap)
+        hi = np.searchsorted(t, t + max_gap_days, side="right")
+        counts = hi - np.arange(m) - 1
+        tot = int(counts.sum())
+        if tot == 0:
+            continue
+        total_linked += tot
+        take = min(tot, max_linked_per_person)
+        flat = rng.choice(tot, size=take, replace=False) if take < tot else np.arange(tot)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        i = np.searchsorted(starts, flat, side="right") - 1
+        j = i + 1 + (flat - starts[i])
+        la.append(order[i])
+        lb.append(order[j])
+    if not la:
+        raise ValueError("no linked pairs: need persons with at least two linked cases")
+    ia_l = np.concatenate(la)
+    ib_l = np.concatenate(lb)
+    key = np.minimum(ia_l, ib_l) * n + np.maximum(ia_l, ib_l)
+    _, first = np.unique(key, return_index=True)  # co-offended pairs appear twice
+    ia_l, ib_l = ia_l[first], ib_l[first]
+    total_linked = max(total_linked * len(first) / max(len(key), 1), 1.0)
+    if len(ia_l) > max_linked:
+        sel = rng.choice(len(ia_l), size=max_linked, replace=False)
+        ia_l, ib_l = ia_l[sel], ib_l[sel]
+    f_link = len(ia_l) / total_linked
+
+    pool = np.unique(sub.case_idx)
+    sets = links.person_sets(n)
+    want = int(unlinked_per_linked * len(ia_l))
+    ua, ub, drawn, accepted = [], [], 0, 0
+    while accepted < want and drawn < 50 * want + 1000:
+        k = max(want - accepted, 1000) * 2
+        a = rng.choice(pool, size=k)
+        b = rng.choice(pool, size=k)
+        drawn += k
+        ok = (a != b) & (np.abs(tm[a] - tm[b]) <= max_gap_days)
+        ok &= ~share_person(sets, a, b)
+        a, b = a[ok], b[ok]
+        ua.append(a)
+        ub.append(b)
+        accepted += len(a)
+    ia_u = np.concatenate(ua)[:want]
+    ib_u = np.concatenate(ub)[:want]
+    # ordered draws: acceptance rate * n_pool^2 / 2 estimates the unordered total
+    rate = accepted / max(drawn, 1)
+    total_unlinked = max(rate * len(pool) * len(pool) / 2.0, 1.0)
+    f_unl = len(ia_u) / total_unlinked
+    ia = np.concatenate([ia_l, ia_u])
+    ib = np.concatenate([ib_l, ib_u])
+    y = np.concatenate([np.ones(len(ia_l), np.int8), np.zeros(len(ia_u), np.int8)])
+    return PairSample(ia=ia, ib=ib, y=y, log_offset=float(np.log(f_unl / f_link)))
+
+
+# ------------------------------------------------------------------ pair model
+def _hgb(seed: int, max_iter: int = 250):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        max_iter=max_iter,
+        learning_rate=0.08,
+        max_leaf_nodes=31,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+
+
+@dataclass
+class PairModel:
+    """Calibrated probability that two cases were done by the same person."""
+
+    clf: object = None
+    log_offset: float = 0.0
+    n_linked: int = 0
+    n_unlinked: int = 0
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, log_offset: float, seed: int = 0) -> PairModel:
+        """Gradient boosting on 80 %, Platt (sigmoid) calibration on the other 20 %."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
+
+        rng = np.random.default_rng(seed)
+        cal = rng.random(len(y)) < 0.2
+        base = _hgb(seed).fit(X[~cal], y[~cal])
+        clf = CalibratedClassifierCV(FrozenEstimator(base), method="sigmoid")
+        clf.fit(X[cal], y[cal])
+        return cls(clf, log_offset, int(y.sum()), int(len(y) - y.sum()))
+
+    def sample_logit(self, X: np.ndarray) -> np.ndarray:
+        """Log-odds under the training sample's class balance."""
+        p = self.clf.predict_proba(X)[:, 1]
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return np.log(p / (1 - p))
+
+    def logit(self, X: np.ndarray) -> np.ndarray:
+        """Population log-odds: the sample's, shifted by the sampling fractions."""
+        return self.sample_logit(X) + self.log_offset
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        """P(same person) among all solved pairs within MAX_GAP_DAYS."""
+        return 1.0 / (1.0 + np.exp(-self.logit(X)))
+
+
+def fit_pair_model(
+    cases: CaseArrays, links: Links, case_mask: np.ndarray | None = None, seed: int = 0
+) -> PairModel:
+    """Sample pairs among the linked cases in `case_mask` and fit a `PairModel`."""
+    s = sample_pairs(cases, links, case_mask, seed=seed)
+    X = pair_matrix(cases, s.ia, cases, s.ib)
+    return PairModel.fit(X, s.y, s.log_offset, seed=seed)
+
+
+@dataclass
+class CrossFitPairModels:
+    """Two pair models, each trained on half of the cases (split by case).
+
+    A case's pair evidence is scored by the model that never saw it, so the
+    attribution model is not trained on memorised pairs. New cases use the mean.
+    """
+
+    models: tuple[PairModel, PairModel]
+    fold: np.ndarray  # per case: 0 or 1 (the half it was in), -1 not a training case
+
+    def logit(self, X: np.ndarray, q_cases: np.ndarray) -> np.ndarray:
+        f = self.fold[q_cases]
+        out = np.empty(len(X))
+        for k in (0, 1):
+            sel = f == k  # a case in half k is scored by the model of the other half
+            if sel.any():
+                out[sel] = self.models[1 - k].logit(X[sel])
+        rest = f < 0
+        if rest.any():
+            out[rest] = 0.5 * (self.models[0].logit(X[rest]) + self.models[1].logit(X[rest]))
+        return out
+
+
+def fit_crossfit_pair_models(
+    cases: CaseArrays, links: Links, seed: int = 0
+) -> CrossFitPairModels:
+    """Split linked cases in two by person-independent coin flip and fit one per half."""
+    rng = np.random.default_rng(seed)
+    fold = np.full(len(cases), -1, dtype=np.int8)
+    linked = np.unique(links.case_idx)
+    fold[linked] = rng.integers(0, 2, size=len(linked))
+    m0 = fit_pair_model(cases, links, fold == 0, seed=seed)
+    m1 = fit_pair_model(cases, links, fold == 1, seed=seed + 1)
+    return CrossFitPairModels((m0, m1), fold)
+
+
+# ------------------------------------------------------------------ candidates
+@dataclass(frozen=True)
+class Custody:
+    """Custody intervals per person index (days since epoch)."""
+
+    start: list[np.ndarray] = field(default_factory=list)
+    end: list[np.ndarray] = field(default_factory=list)
+
+
+def make_custody(custody: pl.DataFrame | None, persons: np.ndarray, until_days: float) -> Custody:
+    """Index custody periods (arrest, remand, prison, treatment) by person."""
+    n = len(persons)
+    starts: list[list[float]] = [[] for _ in range(n)]
+    ends: list[list[float]] = [[] for _ in range(n)]
+    if custody is not None and custody.height:
+        pos = {p: k for k, p in enumerate(persons.tolist())}
+        s = custody["start_at"].cast(pl.Datetime("us")).dt.epoch("us").to_numpy() / 86_400e6
+        e_raw = custody["end_at"].cast(pl.Datetime("us")).dt.epoch("us")
+        e = e_raw.fill_null(int(until_days * 86_400e6)).to_numpy() / 86_400e6
+        for pid, a, b in zip(custody["person_id"].to_list(), s, e, strict=True):
+            k = pos.get(pid)
+            if k is not None:
+                starts[k].append(float(a))
+                ends[k].append(float(b))
+    return Custody([np.array(x) for x in starts], [np.array(x) for x in ends])
+
+
+def select_candidates(
+    cases: CaseArrays,
+    q: np.ndarray,
+    person_cases: list[np.ndarray],
+    eligible: np.ndarray,
+    exclude: np.ndarray | None = None,
+    *,
+    n_space_time: int = 20,
+    n_space: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-select the persons worth scoring for each query case.
+
+    For every eligible person, the space-time distance from q to the person's
+    nearest known case (km + gap / TAU_DAYS_PER_KM, cKDTree per person) and the
+    plain spatial one; each q keeps its `n_space_time` nearest persons by the
+    first and `n_space` by the second. Cases without coordinates use the time gap to
+    the person's known cases of the same offence group. `exclude[i]` is a case
+    index hidden from q[i]'s evidence (the case itself, when training).
+    Returns (row -> q position, row -> person index).
+    """
+    nq = len(q)
+    P = len(eligible)
+    if nq == 0 or P == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    exclude = np.full(nq, -1) if exclude is None else exclude
+    xy = cases.has_xy[q]
+    st = np.full((nq, P), np.inf, dtype=np.float32)
+    sp = np.full((nq, P), np.inf, dtype=np.float32)
+    tq = cases.t_mid[q]
+    qxy = np.c_[cases.x_km[q], cases.y_km[q], tq / TAU_DAYS_PER_KM]
+    for col, p in enumerate(eligible):
+        K = person_cases[p]
+        kx = K[cases.has_xy[K]]
+        if len(kx) and xy.any():
+            kk = min(2, len(kx))
+            pts = np.c_[cases.x_km[kx], cases.y_km[kx], cases.t_mid[kx] / TAU_DAYS_PER_KM]
+            for tree, dims, out in (
+                (cKDTree(pts), 3, st),
+                (cKDTree(pts[:, :2]), 2, sp),
+            ):
+                d, i = tree.query(qxy[xy][:, :dims], k=kk)
+                if kk == 1:
+                    d, i = d[:, None], i[:, None]
+                hit = kx[i] == exclude[xy][:, None]
+                d = np.where(hit, np.inf, d)
+                out[xy, col] = d.min(axis=1)
+        noxy = ~xy
+        if noxy.any() and len(K):
+            same = cases.group[K][None, :] == cases.group[q[noxy]][:, None]
+            gap = np.abs(cases.t_mid[K][None, :] - tq[noxy][:, None])
+            gap = np.where(same & (K[None, :] != exclude[noxy][:, None]), gap, np.inf)
+            st[noxy, col] = gap.min(axis=1) / TAU_DAYS_PER_KM + NO_XY_PENALTY
+    rows_q, rows_p = [], []
+    for mat, m in ((st, n_space_time), (sp, n_space)):
+        m = min(m, P)
+        top = np.argpartition(mat, m - 1, axis=1)[:, :m]
+        ok = np.isfinite(np.take_along_axis(mat, top, axis=1))
+        rq = np.repeat(np.arange(nq), m).reshape(nq, m)
+        rows_q.append(rq[ok])
+        rows_p.append(eligible[top[ok]])
+    rq = np.concatenate(rows_q)
+    rp = np.concatenate(rows_p)
+    key = np.unique(rq * (len(person_cases) + 1) + rp)
+    return key // (len(person_cases) + 1), key % (len(person_cases) + 1)
+
+
+# ------------------------------------------------------------------ case-person
+@dataclass
+class PersonEvidence:
+    """Case-person feature matrix plus what the analyst sees (`why`)."""
+
+    X: np.ndarray  # (rows, len(PERSON_FEATURES))
+    best_case: np.ndarray  # case index of P's most similar known case, -1 none
+    nearest_case: np.ndarray  # case index of P's spatially nearest known case
+    n_known: np.ndarray
+
+
+def case_person_features(
+    cases: CaseArrays,
+    q_cases: np.ndarray,
+    persons: np.ndarray,
+    person_cases: list[np.ndarray],
+    pair_logit,
+    custody: Custody | None = None,
+    exclude: np.ndarray | None = None,
+    k_similar: int = K_SIMILAR,
+) -> PersonEvidence:
+    """Evidence that person `persons[r]` did case `q_cases[r]`, for every row r.
+
+    `pair_logit(X, q_case_indices) -> log-odds` scores case-case evidence (a
+    `PairModel.logit` or `CrossFitPairModels.logit`). `exclude[r]` is a case index
+    left out of the person's known cases for row r (leave-one-out in training).
+    """
+    n = len(q_cases)
+    F = np.full((n, len(PERSON_FEATURES)), np.nan, dtype=np.float64)
+    best = np.full(n, -1, np.int64)
+    nearest = np.full(n, -1, np.int64)
+    nknown = np.zeros(n, np.int64)
+    exclude = np.full(n, -1) if exclude is None else np.asarray(exclude)
+    col = {name: k for k, name in enumerate(PERSON_FEATURES)}
+    pair_rows_q, pair_rows_k, pair_row = [], [], []
+    order = np.argsort(persons, kind="stable")
+    bounds = np.searchsorted(persons[order], np.unique(persons))
+    bounds = np.append(bounds, n)
+    for b in range(len(bounds) - 1):
+        rows = order[bounds[b] : bounds[b + 1]]
+        p = persons[rows[0]]
+        K = person_cases[p]
+        if len(K) == 0:
+            continue
+        for s in range(0, len(rows), 2000):
+            r = rows[s : s + 2000]
+            qi = q_cases[r]
+            keep = K[None, :] != exclude[r][:, None]  # (R, K)
+            nk = keep.sum(axis=1)
+            d = np.hypot(
+                cases.x_km[qi][:, None] - cases.x_km[K][None, :],
+                cases.y_km[qi][:, None] - cases.y_km[K][None, :],
+            )
+            g = np.maximum(
+                0.0,
+                np.maximum(cases.t0[qi][:, None], cases.t0[K][None, :])
+                - np.minimum(cases.t1[qi][:, None], cases.t1[K][None, :]),
+            )
+            dk = np.where(keep, d, np.nan)
+            gk = np.where(keep, g, np.inf)
+            with np.errstate(all="ignore"):
+                F[r, col["min_distance_km"]] = np.nanmin(np.where(np.isnan(dk), np.inf, dk), axis=1)
+                for h, name in zip(KDE_BANDWIDTHS_KM, ("log_kde_0_5km", "log_kde_2km"), strict=True):
+                    kern = np.exp(-0.5 * (dk / h) ** 2) / (2 * np.pi * h * h)
+                    nxy = np.sum(~np.isnan(dk), axis=1)
+                    F[r, col[name]] = np.log(np.nansum(kern, axis=1) / np.maximum(nxy, 1) + 1e-9)
+                F[r, col["min_gap_days"]] = gk.min(axis=1)
+                dd = np.where(np.isnan(dk), NO_XY_PENALTY, dk)
+                stdist = dd + gk / TAU_DAYS_PER_KM
+                F[r, col["st_distance"]] = stdist.min(axis=1)
+                F[r, col["n_near_2km_30d"]] = np.sum((dk <= 2.0) & (gk <= 30), axis=1)
+                F[r, col["n_within_7d"]] = np.sum(gk <= 7, axis=1)
+                F[r, col["n_within_30d"]] = np.sum(gk <= 30, axis=1)
+                F[r, col["log_n_known"]] = np.log1p(nk)
+                same_off = cases.offence[qi][:, None] == cases.offence[K][None, :]
+                same_grp = cases.group[qi][:, None] == cases.group[K][None, :]
+                same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
+                ent_q = cases.entry[qi][:, None]
+                same_ent = (ent_q == cases.entry[K][None, :]) & (ent_q >= 0)
+                grp_k = cases.participants[K] > 1
+                grp_q = cases.participants[qi] > 1
+                denom = np.maximum(nk, 1)
+                F[r, col["share_offence"]] = np.sum(same_off & keep, axis=1) / denom
+                F[r, col["share_group"]] = np.sum(same_grp & keep, axis=1) / denom
+                F[r, col["share_target"]] = np.sum(same_tgt & keep, axis=1) / denom
+                F[r, col["share_entry"]] = np.where(
+                    cases.entry[qi] >= 0, np.sum(same_ent & keep, axis=1) / denom, np.nan
+                )
+                share_grp = np.sum(grp_k[None, :] & keep, axis=1) / denom
+                F[r, col["share_group_offending"]] = np.where(grp_q, share_grp, 1 - share_grp)
+                F[r, col["repeat_target"]] = np.any((dk <= SAME_PLACE_KM) & same_tgt, axis=1)
+            F[r, col["q_has_xy"]] = cases.has_xy[qi]
+            F[r, col["q_group"]] = cases.group[qi]
+            nknown[r] = nk
+            dn = np.where(np.isnan(dk), np.inf, dk)
+            has = np.isfinite(dn).any(axis=1)
+            nearest[r[has]] = K[np.argmin(dn[has], axis=1)]
+            # the k most similar known cases by space-time distance go to the pair model
+            stdist = np.where(keep, stdist, np.inf)
+            kk = min(k_similar, len(K))
+            top = np.argpartition(stdist, kk - 1, axis=1)[:, :kk]
+            ok = np.isfinite(np.take_along_axis(stdist, top, axis=1))
+            rr = np.repeat(r, kk).reshape(len(r), kk)
+            pair_rows_q.append(q_cases[rr[ok]])
+            pair_rows_k.append(K[top[ok]])
+            pair_row.append(rr[ok])
+        if custody is not None and len(custody.start[p]):
+            rows_c = rows
+            qi = q_cases[rows_c]
+            a0, a1 = cases.t0[qi][:, None], cases.t1[qi][:, None]
+            cs, ce = custody.start[p][None, :], custody.end[p][None, :]
+            length = np.maximum(a1 - a0, 1e-4)
+            ov = np.clip(np.minimum(a1, ce) - np.maximum(a0, cs), 0, None)
+            inside = (a0 >= cs) & (a1 <= ce)
+            frac = np.where(inside, 1.0, ov / length).sum(axis=1)
+            F[rows_c, col["custody_overlap"]] = np.minimum(frac, 1.0)
+        elif custody is not None:
+            F[rows, col["custody_overlap"]] = 0.0
+    if pair_row:
+        pq = np.concatenate(pair_rows_q)
+        pk = np.concatenate(pair_rows_k)
+        pr = np.concatenate(pair_row)
+        lg = pair_logit(pair_matrix(cases, pq, cases, pk), pq)
+        srt = np.lexsort((-lg, pr))
+        pr, pk, lg = pr[srt], pk[srt], lg[srt]
+        start = np.searchsorted(pr, pr, side="left")
+        rank = np.arange(len(pr)) - start
+        first = rank == 0
+        F[pr[first], col["max_logit"]] = lg[first]
+        best[pr[first]] = pk[first]
+        top3 = rank < 3
+        sums = np.bincount(pr[top3], weights=lg[top3], minlength=n)
+        cnts = np.bincount(pr[top3], minlength=n)
+        with np.errstate(invalid="ignore"):
+            F[:, col["top3_logit"]] = np.where(cnts > 0, sums / np.maximum(cnts, 1), np.nan)
+        soft = np.bincount(pr, weights=1.0 / (1.0 + np.exp(-lg)), minlength=n)
+        F[:, col["soft_count"]] = np.log(soft + 1e-6)
+    F[~np.isfinite(F)] = np.nan
+    return PersonEvidence(F, best, nearest, nknown)

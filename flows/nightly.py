@@ -1,0 +1,211 @@
+"""The nightly Prefect flow: ingest -> analytics -> publish -> run report.
+
+Thin orchestration only: every task opens the database, calls one
+`gjenganger.pipeline` (or `gjenganger.ingest`) function and returns its small JSON
+summary. Task parameters and results are paths, dates and counts — never
+pseudonyms or frames — so Prefect's database and logs hold no personal data, and
+no task result is cached or persisted by Prefect (resume state lives in DuckDB,
+see `gjenganger.pipeline.state`). Only I/O tasks retry, and only on I/O errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from gjenganger import db, publish, store
+from gjenganger.pipeline import state
+
+
+def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect's signature
+    """Retry only when the failure was an I/O error (disk, lock), not bad logic."""
+    try:
+        state_obj.result()
+    except (OSError, duckdb.IOException):
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+    return False
+
+
+IO_TASK = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _io_error}
+TASK = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def _progress(msg: str) -> None:
+    print(f"[nightly] {msg}", file=sys.stderr, flush=True)
+
+
+@task(name="ingest", **TASK, **IO_TASK)
+def ingest_task(inbox: str, db_path: str) -> dict:
+    from gjenganger.ingest import ingest, summary
+
+    con = db.connect(db_path)
+    try:
+        results = ingest(con, inbox, progress=True)
+    finally:
+        con.close()
+    doc = summary(results)
+    reasons: Counter = Counter()
+    for b in doc["batches"]:
+        reasons.update(b["reasons"])
+    return {
+        "batches": Counter(b["status"] for b in doc["batches"]),
+        "rows_read": sum(f["read"] for b in doc["batches"] for f in b["files"].values()),
+        "rows_loaded": sum(f["loaded"] for b in doc["batches"] for f in b["files"].values()),
+        "rows_quarantined": sum(
+            f["quarantined"] for b in doc["batches"] for f in b["files"].values()
+        ),
+        "quarantine_reasons": dict(reasons),
+        "rejected": [
+            {"batch_id": b["batch_id"], "reason": b.get("reason")}
+            for b in doc["batches"]
+            if b["status"] == "rejected"
+        ],
+    }
+
+
+def _run_step(db_path: str, step: str, fn, as_of: date, params: dict, resumable: bool) -> dict:
+    """Open the database, skip if already done for these inputs, else run `fn`."""
+    con = db.connect(db_path)
+    try:
+        key = state.input_hash(step, data=state.data_version(con), as_of=as_of, **params)
+        if resumable and (done := state.finished(con, step, key)) is not None:
+            return {**done, "resumed": True}
+        summary = fn(con, as_of=as_of, **params)
+        if resumable:
+            state.mark_finished(con, step, key, summary)
+        return summary
+    finally:
+        con.close()
+
+
+@task(name="toplist", **TASK)
+def toplist_task(db_path: str, as_of: date) -> dict:
+    from gjenganger.pipeline.toplist import build_toplist
+
+    return _run_step(db_path, "toplist", build_toplist, as_of, {}, resumable=True)
+
+
+@task(name="publish-prevention", **TASK, **IO_TASK)
+def hotspots_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
+    from gjenganger.pipeline.hotspots import publish_hotspots
+
+    con = db.connect(db_path, read_only=True)
+    try:
+        return publish_hotspots(con, Path(out_dir), as_of=as_of, lang=lang)
+    finally:
+        con.close()
+
+
+@task(name="commit-publication", **TASK, **IO_TASK)
+def commit_task(publish_dir: str, run_name: str, keep: int) -> str:
+    night = publish.Night(Path(publish_dir), run_name)
+    return str(publish.commit(night, keep=keep))
+
+
+def _default_as_of(db_path: str) -> date:
+    con = db.connect(db_path)
+    try:
+        return store.latest_data_date(con) or datetime.now(UTC).date()
+    finally:
+        con.close()
+
+
+@flow(name="gjenganger-nightly", log_prints=False, persist_result=False)
+def nightly(
+    inbox: str,
+    db_path: str,
+    publish_dir: str,
+    as_of: date | None = None,
+    lang: str = "nb",
+    keep_nights: int = 7,
+) -> dict:
+    """Run the whole night; on any failure the previous publication stays whole."""
+    run_name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    report: dict = {"run": run_name, "started_at": datetime.now(UTC).isoformat(),
+                    "steps": [], "status": "running"}  # fmt: skip
+    night = publish.start(publish_dir, run_name)
+
+    def step(name: str, fn, *args):
+        _progress(f"{name} ...")
+        t0 = time.perf_counter()
+        try:
+            result = fn(*args)
+        except Exception as exc:
+            report["steps"].append({"step": name, "status": "failed",
+                                    "seconds": round(time.perf_counter() - t0, 2),
+                                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})  # fmt: skip
+            raise
+        seconds = round(time.perf_counter() - t0, 2)
+        report["steps"].append({"step": name, "status": "ok", "seconds": seconds,
+                                "summary": result})  # fmt: skip
+        _progress(f"{name} done in {seconds} s")
+        return result
+
+    try:
+        step("ingest", ingest_task, inbox, db_path)
+        day = as_of or _default_as_of(db_path)
+        report["as_of"] = day.isoformat()
+        step("toplist", toplist_task, db_path, day)
+        step("hotspots", hotspots_task, db_path, str(night.bundle("prevention")), day, lang)
+        report["status"] = "completed"
+        report["finished_at"] = datetime.now(UTC).isoformat()
+        _write_report(night.building / "run-report.json", report)
+        report["published"] = step("publish", commit_task, publish_dir, run_name, keep_nights)
+    except Exception as exc:
+        publish.abandon(night)
+        report["status"] = "failed"
+        report["failed_step"] = next(
+            (s["step"] for s in report["steps"] if s["status"] == "failed"), None
+        )
+        report["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        report["finished_at"] = datetime.now(UTC).isoformat()
+        _finish(publish_dir, report)
+        if _debug():
+            traceback.print_exc()
+        raise
+    _finish(publish_dir, report)
+    return report
+
+
+def _debug() -> bool:
+    import os
+
+    return bool(os.environ.get("GJENGANGER_DEBUG"))
+
+
+def _write_report(path: Path, report: dict) -> None:
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+
+
+def _finish(publish_dir: str, report: dict) -> None:
+    """Keep every run's report under PUBLISH_DIR/runs/ and as a Prefect artifact."""
+    runs = Path(publish_dir) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    _write_report(runs / f"{report['run']}.json", report)
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(markdown=_markdown(report), key="nightly-run-report",
+                                 description="gjenganger nightly run report")  # fmt: skip
+    except Exception:  # noqa: BLE001 - the report file is the record; artifact is a copy
+        pass
+
+
+def _markdown(report: dict) -> str:
+    lines = [f"# Nightly run {report['run']}: {report['status']}", "",
+             "| step | status | seconds |", "| --- | --- | --- |"]  # fmt: skip
+    lines += [f"| {s['step']} | {s['status']} | {s['seconds']} |" for s in report["steps"]]
+    if report.get("error"):
+        lines += ["", f"Failed: {report.get('failed_step')}: {report['error']}"]
+    return "\n".join(lines)

@@ -1,0 +1,52 @@
+"""`gjenganger nightly`: run the nightly Prefect flow once, now."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from gjenganger.errors import UserError
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "nightly",
+        help="run the nightly flow once: ingest, analytics, publish bundles",
+        description="Run the nightly Prefect flow in local ephemeral mode (no server, "
+        "no network): ingest INBOX into DB, build the top list, attribution, phases, "
+        "hotspots and episodes, and publish the analyst, prevention and research "
+        "bundles atomically into PUBLISH/nights/<run>, pointed at by PUBLISH/latest.",
+    )
+    p.add_argument("--inbox", type=Path, required=True, help="folder of batch folders")
+    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
+    p.add_argument("--publish", type=Path, required=True, help="publication folder")
+    p.add_argument("--as-of", type=date.fromisoformat, default=None,
+                   help="analysis date (default: the newest report in the data)")  # fmt: skip
+    p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
+    p.add_argument("--keep", type=int, default=7, help="published nights to keep")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if not args.inbox.is_dir():
+        raise UserError(f"inbox {args.inbox} does not exist or is not a folder")
+    from flows.nightly import nightly
+
+    try:
+        report = nightly(str(args.inbox), str(args.db), str(args.publish),
+                         as_of=args.as_of, lang=args.lang, keep_nights=args.keep)  # fmt: skip
+    except UserError:
+        raise
+    except Exception as exc:
+        raise UserError(f"nightly run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        latest = Path(args.publish) / "latest"
+        print(f"database:   {args.db.resolve()}")
+        for bundle in ("analyst", "prevention", "research"):
+            print(f"{bundle + ':':11} {(latest / bundle).resolve()}")
+        print(f"run report: {(latest / 'run-report.json').resolve()}")
+    return 0

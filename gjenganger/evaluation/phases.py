@@ -1,0 +1,220 @@
+"""`gjenganger evaluate phases`: the phase model against the generator's truth.
+
+Per top-list person and day of the window, the inferred phase is compared with
+`truth/phases.csv`: per-day accuracy, macro-F1 over the five phases, the confusion
+matrix, and the mean absolute error (days) of use-period start and end. A use period
+is a maximal run of phase1-3 days; each true use period that lies wholly inside the
+window is matched to the inferred use period overlapping it most (unmatched true
+periods are counted, not scored).
+
+Two evidence settings, each for the model and for the gap-segmentation baseline
+(`analytics.phase_baseline`) on the same series:
+
+- `realistic`: what the police know: linked cases plus attributed open cases;
+- `all_known`: every true offence of the person (`truth/offenders.csv`), the model's
+  ceiling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from analytics import person_days as pdays
+from analytics import phase_baseline
+from analytics.phases import segment_use_periods
+from data_schema.contract import PHASES
+from gjenganger import db, store
+from gjenganger.errors import UserError
+from gjenganger.pipeline import phases as step
+
+_INDEX = {p: i for i, p in enumerate(PHASES)}
+
+
+def register(kinds) -> None:
+    p = kinds.add_parser(
+        "phases",
+        help="per-day accuracy, macro-F1 and use-period boundary error of the phases",
+        description="Compare inferred phases with truth/phases.csv for every top-list "
+        "person: once on realistic evidence (linked + attributed cases), once with "
+        "every true offence known (truth/offenders.csv), for the model and the "
+        "gap-segmentation baseline.",
+    )
+    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
+    p.add_argument("--truth", type=Path, required=True,
+                   help="the generator's truth folder (phases.csv, offenders.csv)")  # fmt: skip
+    p.add_argument("--as-of", dest="as_of", metavar="DATE",
+                   help="as known at the end of DATE (default: newest report)")  # fmt: skip
+    p.add_argument("--days", type=int, default=step.WINDOW_DAYS, help="window length")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def read_truth(truth_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`truth/phases.csv` and `truth/offenders.csv` as frames."""
+    phases_csv, offenders_csv = truth_dir / "phases.csv", truth_dir / "offenders.csv"
+    for f in (phases_csv, offenders_csv):
+        if not f.exists():
+            raise UserError(f"missing {f}")
+    phases = pl.read_csv(phases_csv, schema_overrides={"person_id": pl.String,
+                                                       "phase": pl.String})  # fmt: skip
+    phases = phases.with_columns(pl.col("date").cast(pl.String).str.to_date())
+    bad = set(phases["phase"].unique().to_list()) - set(PHASES)
+    if bad:
+        raise UserError(f"unknown phase in {phases_csv}: {sorted(bad)[0]}")
+    offenders = pl.read_csv(offenders_csv, schema_overrides={"incident_id": pl.String,
+                                                             "person_id": pl.String})  # fmt: skip
+    return phases.select("person_id", "date", "phase"), offenders
+
+
+def _labels(frame: pl.DataFrame, persons: list[str], dates: list[dt.date]) -> np.ndarray:
+    """(N, T) phase indices from a (person_id, date, phase) frame; -1 where missing."""
+    grid = pl.DataFrame({"person_id": persons}).join(
+        pl.DataFrame({"date": dates}, schema={"date": pl.Date}), how="cross"
+    )
+    out = grid.join(frame.select("person_id", "date", "phase"), on=["person_id", "date"],
+                    how="left")  # fmt: skip
+    idx = out["phase"].replace_strict(_INDEX, default=-1, return_dtype=pl.Int8)
+    return idx.to_numpy().reshape(len(persons), len(dates))
+
+
+def boundary_errors(truth: np.ndarray, pred: np.ndarray) -> dict:
+    """Use-period start/end MAE (days) of true periods inside the window."""
+    starts, ends, unmatched, n_true = [], [], 0, 0
+    t_n = truth.shape[1]
+    for i in range(truth.shape[0]):
+        pred_periods = segment_use_periods(pred[i])
+        for s, e in segment_use_periods(truth[i]):
+            if s == 0 or e == t_n - 1:
+                continue  # censored by the window: its boundary is not observed
+            n_true += 1
+            best, overlap = None, 0
+            for ps, pe in pred_periods:
+                ov = min(e, pe) - max(s, ps) + 1
+                if ov > overlap:
+                    best, overlap = (ps, pe), ov
+            if best is None:
+                unmatched += 1
+                continue
+            starts.append(abs(best[0] - s))
+            ends.append(abs(best[1] - e))
+    return {
+        "true_use_periods": n_true,
+        "matched": n_true - unmatched,
+        "start_mae_days": float(np.mean(starts)) if starts else None,
+        "end_mae_days": float(np.mean(ends)) if ends else None,
+        "boundary_mae_days": float(np.mean(starts + ends)) if starts else None,
+        "predicted_use_periods": int(sum(len(segment_use_periods(p)) for p in pred)),
+    }
+
+
+def score(truth: np.ndarray, pred: np.ndarray, boundary_pred: np.ndarray | None = None
+          ) -> dict:  # fmt: skip
+    """Per-day accuracy, macro-F1, confusion matrix (rows truth, cols inferred) and
+    boundary errors, over days where the truth is known."""
+    ok = truth >= 0
+    t, p = truth[ok].astype(int), pred[ok].astype(int)
+    k = len(PHASES)
+    conf = np.zeros((k, k), dtype=np.int64)
+    np.add.at(conf, (t, p), 1)
+    f1s = []
+    for c in range(k):
+        tp = conf[c, c]
+        support = conf[c].sum()
+        if support == 0 and conf[:, c].sum() == 0:
+            continue  # phase absent from truth and prediction: not scored
+        prec = tp / conf[:, c].sum() if conf[:, c].sum() else 0.0
+        rec = tp / support if support else 0.0
+        f1s.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
+    out = {
+        "days": int(ok.sum()),
+        "accuracy": float((t == p).mean()) if t.size else None,
+        "macro_f1": float(np.mean(f1s)) if f1s else None,
+        "confusion": {"labels": list(PHASES), "rows_truth_cols_inferred": conf.tolist()},
+    }
+    truth_b = np.where(ok, truth, -1)
+    out.update(boundary_errors(truth_b, pred if boundary_pred is None else boundary_pred))
+    return out
+
+
+def evaluate_run(run: step.PhaseRun, truth_phases: pl.DataFrame) -> dict:
+    """Model and baseline scores of one phase run against the truth."""
+    persons, dates = run.persons, run.fit.dates
+    truth = _labels(truth_phases, persons, dates)
+    if (truth >= 0).sum() == 0:
+        raise UserError("truth/phases.csv has no rows for the evaluated persons and window")
+    model = _labels(run.person_days.select("person_id", "date", "phase"), persons, dates)
+    path = _labels(run.person_days.select("person_id", "date",
+                                          pl.col("path_phase").alias("phase")),
+                   persons, dates)  # fmt: skip
+    series = run.series_all.filter(pl.col("person_id").is_in(persons))
+    base = _labels(phase_baseline.baseline_daily(series), persons, dates)
+    return {"model": score(truth, model, path), "baseline": score(truth, base)}
+
+
+def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> dict:
+    """The whole report: realistic and all-known evidence, model and baseline."""
+    truth_phases, offenders = read_truth(truth_dir)
+    as_of = step.resolve_as_of(con, as_of)
+    incidents = store.load_incidents(con, as_of)
+    realistic_ev = step.realistic_evidence(con, as_of, incidents)
+    persons, source = step.toplist_persons(con, as_of, realistic_ev)
+    persons = [p for p in persons if p in set(truth_phases["person_id"].unique().to_list())]
+    if not persons:
+        raise UserError("no top-list person appears in truth/phases.csv")
+    out = {"as_of": as_of.isoformat(), "persons": len(persons), "toplist_source": source}
+    t0 = time.perf_counter()
+    real = step.run_phases(con, as_of, persons=persons, days=days, evidence=realistic_ev)
+    out["seconds_realistic"] = round(time.perf_counter() - t0, 2)
+    truth_ev = pdays.evidence_from_truth(
+        offenders.join(incidents.select("incident_id"), on="incident_id", how="semi")
+    )
+    t0 = time.perf_counter()
+    known = step.run_phases(con, as_of, persons=persons, days=days, evidence=truth_ev)
+    out["seconds_all_known"] = round(time.perf_counter() - t0, 2)
+    out["window"] = {"start": real.start.isoformat(), "end": as_of.isoformat()}
+    out["realistic"] = evaluate_run(real, truth_phases)
+    out["all_known"] = evaluate_run(known, truth_phases)
+    r = out["realistic"]
+    ratio = r["model"]["accuracy"] / r["baseline"]["accuracy"] if r["baseline"]["accuracy"] else None
+    out["realistic_accuracy_vs_baseline"] = ratio
+    return out
+
+
+def _fmt(x, spec=".3f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def run(args) -> int:
+    con = db.connect(args.db, read_only=True)
+    try:
+        report = evaluate(con, args.truth, args.as_of, args.days)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"Phase evaluation as of {report['as_of']}: {report['persons']} persons "
+          f"({report['toplist_source']}), window {report['window']['start']} to "
+          f"{report['window']['end']}")  # fmt: skip
+    print(f"{'evidence':<10} {'method':<9} {'accuracy':>8} {'macroF1':>8} "
+          f"{'start MAE':>9} {'end MAE':>8} {'matched':>9}")  # fmt: skip
+    for ev in ("realistic", "all_known"):
+        for m in ("model", "baseline"):
+            s = report[ev][m]
+            print(f"{ev:<10} {m:<9} {_fmt(s['accuracy']):>8} {_fmt(s['macro_f1']):>8} "
+                  f"{_fmt(s['start_mae_days'], '.2f'):>9} {_fmt(s['end_mae_days'], '.2f'):>8} "
+                  f"{s['matched']:>4}/{s['true_use_periods']:<4}")  # fmt: skip
+    print(f"realistic accuracy, model / baseline: "
+          f"{_fmt(report['realistic_accuracy_vs_baseline'], '.2f')}")
+    for ev in ("realistic", "all_known"):
+        conf = report[ev]["model"]["confusion"]["rows_truth_cols_inferred"]
+        print(f"confusion ({ev}, model; rows truth, cols inferred: {' '.join(PHASES)})")
+        for name, row in zip(PHASES, conf, strict=True):
+            print(f"  {name:<9} " + " ".join(f"{v:>7}" for v in row))
+    return 0

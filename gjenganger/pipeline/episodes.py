@@ -1,0 +1,132 @@
+"""Episodes step: card transactions -> card-use episodes -> DuckDB table `episodes`.
+
+Reads the card transactions, links and (when the attribution step has run) the
+rank-1 attribution candidates as known on `as_of`, finds the episodes
+(`analytics.episodes`), and writes one row per episode to `episodes`, tagged with
+`as_of` (replacing the previous run). An episode whose case is linked to nobody
+carries the attributed person with `is_hypothesis = true` and `attribution_p`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from analytics import episodes as ep
+from gjenganger import store
+from gjenganger.db import table_exists
+from gjenganger.errors import UserError
+
+TABLE = "episodes"
+
+
+def parse_date(value: str | dt.date | None, what: str = "date") -> dt.date | None:
+    """A date from YYYY-MM-DD (or a date), as a one-line `UserError` if malformed."""
+    if value is None or isinstance(value, dt.date):
+        return value.date() if isinstance(value, dt.datetime) else value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UserError(f"{what} must be YYYY-MM-DD, got {value!r}") from exc
+
+
+def require_data(con) -> None:
+    """Fail with a one-line message when nothing was ingested yet."""
+    if not table_exists(con, "mart_incidents"):
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+
+
+def load_candidates(con, as_of: dt.date | None = None) -> pl.DataFrame | None:
+    """Attribution candidates of the newest run on or before `as_of` (None if the
+    attribution step has not run). Columns incident_id, person_id, p, rank, as_of."""
+    if not table_exists(con, "attribution_candidates"):
+        return None
+    cols = {r[0] for r in con.execute("describe attribution_candidates").fetchall()}
+    if not {"incident_id", "person_id", "p"} <= cols:
+        return None
+    select = ["incident_id", "person_id", "p"]
+    select += [c for c in ("rank", "as_of") if c in cols]
+    where, params = "", []
+    if "as_of" in cols:
+        sql = "select max(as_of) from attribution_candidates"
+        if as_of is not None:
+            sql += " where as_of::date <= ?"
+            params = [as_of]
+        row = con.execute(sql, params).fetchone()
+        if row is None or row[0] is None:
+            return None
+        where, params = "where as_of = ?", [row[0]]
+    frame = con.execute(
+        f"select {', '.join(select)} from attribution_candidates {where}", params
+    ).pl()
+    return frame if frame.height else None
+
+
+def compute_episodes(
+    con,
+    as_of: dt.date | None = None,
+    *,
+    max_gap_hours: float = ep.DEFAULT_MAX_GAP_HOURS,
+    window_hours: float = ep.DEFAULT_WINDOW_HOURS,
+) -> pl.DataFrame:
+    """All episodes with their persons, as known on `as_of` (None: everything)."""
+    require_data(con)
+    tx = store.load_card_transactions(con, as_of)
+    links = store.load_links(con, as_of)
+    found = ep.detect_episodes(tx, max_gap_hours=max_gap_hours, window_hours=window_hours)
+    return ep.attach_persons(found, links, load_candidates(con, as_of))
+
+
+def filter_episodes(
+    episodes: pl.DataFrame, *, person: str | None = None, min_nok: float | None = None
+) -> pl.DataFrame:
+    """Episodes of one person (linked or attributed) and/or with total >= min_nok."""
+    out = episodes
+    if person is not None:
+        out = out.filter(pl.col("person_id") == person)
+    if min_nok is not None:
+        out = out.filter(pl.col("total_nok") >= min_nok)
+    return out
+
+
+def build_episodes(
+    con,
+    as_of: dt.date | None = None,
+    *,
+    max_gap_hours: float = ep.DEFAULT_MAX_GAP_HOURS,
+    window_hours: float = ep.DEFAULT_WINDOW_HOURS,
+) -> dict:
+    """The nightly step: compute and write table `episodes`; a summary of counts.
+
+    The summary holds counts and NOK only (no pseudonyms), safe for flow logs.
+    """
+    found = compute_episodes(
+        con, as_of, max_gap_hours=max_gap_hours, window_hours=window_hours
+    )
+    out = found.with_columns(as_of=pl.lit(as_of, pl.Date))
+    store.write_frame(con, TABLE, out)
+    return {
+        "as_of": as_of.isoformat() if as_of else None,
+        "episodes": found.height,
+        "linked": int((found["person_source"] == "linked").sum()),
+        "attributed": int((found["person_source"] == "attributed").sum()),
+        "unassigned": int((found["person_source"] == "none").sum()),
+        "max_36h_nok": float(found["max_36h_nok"].max() or 0.0) if found.height else 0.0,
+        "episodes_over_40000_nok": int((found["total_nok"] >= 40_000).sum()),
+        "max_gap_hours": max_gap_hours,
+        "window_hours": window_hours,
+    }
+
+
+def episodes_json(episodes: pl.DataFrame) -> list[dict]:
+    """Episodes as JSON-ready records (timestamps ISO 8601, local time)."""
+    out = []
+    for rec in episodes.to_dicts():
+        out.append(
+            {
+                k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v)
+                for k, v in rec.items()
+            }
+        )
+    return out

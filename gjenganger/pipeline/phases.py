@@ -1,0 +1,246 @@
+"""Phases step: read frames -> person-day series -> phase model -> DuckDB tables.
+
+Writes (replacing the previous run):
+
+- `person_days`: one row per person and day of the window: the daily series
+  (`analytics.person_days`) and the phase posterior (`phase`, `p`, `p_rest` ...
+  `p_inactive`, `path_phase` = the day on the most likely joint path).
+- `use_periods`: one row per use period per person (`analytics.phases.use_periods`).
+- `current_phase`: one row per top-list person: phase today with probability, days
+  in the current use period, expected days to the next rest, `low_confidence`.
+- `phase_model`: one row per phase: the fitted rates, level mix, planned and arrest
+  shares and mean durations (what the model learned, for analysts and researchers).
+
+Evidence is the linked cases plus, when the attribution step has run (table
+`attribution_candidates`), open cases weighted by their probability.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from analytics import person_days as pdays
+from analytics import phases as ph
+from gjenganger import store
+from gjenganger.db import table_exists
+from gjenganger.errors import UserError
+
+MODEL_VERSION = "hsmm-1"
+#: persons fitted alongside the top list (most evidence first): more series give the
+#: shared parameters more data; the top list alone may be 10-20 persons.
+FIT_POOL = 200
+#: fallback top list when the toplist step has not run: this many most active persons
+FALLBACK_TOP = 20
+WINDOW_DAYS = 730
+
+
+@dataclass
+class PhaseRun:
+    """Everything one phase run produced (frames, for the CLI and evaluation)."""
+
+    as_of: dt.date
+    start: dt.date
+    persons: list[str]  # the persons reported on (top list or the named person)
+    toplist_source: str
+    person_days: pl.DataFrame  # series + posterior, reported persons
+    use_periods: pl.DataFrame
+    current: pl.DataFrame
+    params: pl.DataFrame
+    fit: ph.PhaseFit
+    series_all: pl.DataFrame  # series of every fitted person
+
+
+def _date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise UserError(f"not a date (YYYY-MM-DD): {value}") from exc
+    return value
+
+
+def resolve_as_of(con, as_of=None) -> dt.date:
+    """The as-of date: given, or the newest report in the database."""
+    if as_of is not None:
+        return _date(as_of)
+    if not table_exists(con, "mart_incidents"):
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+    latest = store.latest_data_date(con)
+    if latest is None:
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+    return latest
+
+
+def load_attribution(con, as_of: dt.date) -> pl.DataFrame | None:
+    """Attributed candidates of the newest attribution run on or before `as_of`."""
+    if not table_exists(con, "attribution_candidates"):
+        return None
+    cols = {r[0] for r in con.execute("describe attribution_candidates").fetchall()}
+    if "as_of" in cols:
+        row = con.execute(
+            "select max(as_of) from attribution_candidates where as_of::date <= ?", [as_of]
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        sql = "select incident_id, person_id, p from attribution_candidates where as_of = ?"
+        return con.execute(sql, [row[0]]).pl()
+    return con.execute("select incident_id, person_id, p from attribution_candidates").pl()
+
+
+def toplist_persons(con, as_of: dt.date, evidence: pl.DataFrame | None = None
+                    ) -> tuple[list[str], str]:  # fmt: skip
+    """Top-list person ids (table `toplist`, newest run on or before `as_of`).
+
+    Without a `toplist` table: the `FALLBACK_TOP` persons with the most (weighted)
+    evidence (source `fallback`), so the step works before the top-list step has run.
+    """
+    if table_exists(con, "toplist"):
+        cols = {r[0] for r in con.execute("describe toplist").fetchall()}
+        where, params = "", []
+        if "as_of" in cols:
+            row = con.execute("select max(as_of) from toplist where as_of::date <= ?",
+                              [as_of]).fetchone()  # fmt: skip
+            if row and row[0] is not None:
+                where, params = "where as_of = ?", [row[0]]
+        if "rank" in cols:
+            sql = (f"select person_id, min(rank) as r from toplist {where} "
+                   "group by person_id order by r, person_id")  # fmt: skip
+        else:
+            sql = f"select distinct person_id from toplist {where} order by person_id"
+        ids = [r[0] for r in con.execute(sql, params).fetchall()]
+        if ids:
+            return ids, "toplist"
+    if evidence is None or evidence.is_empty():
+        return [], "fallback"
+    top = (
+        evidence.group_by("person_id").agg(pl.col("weight").sum().alias("w"))
+        .sort(["w", "person_id"], descending=[True, False]).head(FALLBACK_TOP)
+    )  # fmt: skip
+    return top["person_id"].to_list(), "fallback"
+
+
+def realistic_evidence(con, as_of: dt.date, incidents: pl.DataFrame) -> pl.DataFrame:
+    """Linked cases (weight 1) plus attributed open cases (weight p), as of a date."""
+    links = store.load_links(con, as_of)
+    ev = pdays.evidence_from_links(links)
+    attribution = load_attribution(con, as_of)
+    if attribution is not None and not attribution.is_empty():
+        attribution = attribution.join(incidents.select("incident_id"), on="incident_id",
+                                       how="semi")  # fmt: skip
+        ev = pdays.combine_evidence(ev, pdays.evidence_from_attribution(attribution, links))
+    return ev
+
+
+def _window(incidents: pl.DataFrame, as_of: dt.date, days: int) -> dt.date:
+    start = as_of - dt.timedelta(days=days - 1)
+    if not incidents.is_empty():
+        first = incidents["occurred_from"].min()
+        if first is not None:
+            start = max(start, first.date())
+    return min(start, as_of)
+
+
+def fit_pool(evidence: pl.DataFrame, persons: list[str], pool: int = FIT_POOL) -> list[str]:
+    """The reported persons plus the persons with most evidence, up to `pool` in all."""
+    extra = (
+        evidence.filter(~pl.col("person_id").is_in(persons))
+        .group_by("person_id").agg(pl.col("weight").sum().alias("w"))
+        .sort(["w", "person_id"], descending=[True, False])
+        .head(max(pool - len(persons), 0))["person_id"].to_list()
+    )  # fmt: skip
+    return sorted(set(persons) | set(extra))
+
+
+def run_phases(
+    con,
+    as_of=None,
+    *,
+    person: str | None = None,
+    persons: list[str] | None = None,
+    days: int = WINDOW_DAYS,
+    evidence: pl.DataFrame | None = None,
+    config: ph.PhaseConfig | None = None,
+    pool: int = FIT_POOL,
+    seed: int = 0,
+) -> PhaseRun:
+    """Compute phases without writing anything.
+
+    `evidence` replaces the linked + attributed evidence (evaluation passes the true
+    offenders). `persons` replaces the top list; `person` reports on one person.
+    """
+    as_of = resolve_as_of(con, as_of)
+    if days < 30:
+        raise UserError("--days must be at least 30")
+    incidents = store.load_incidents(con, as_of)
+    if incidents.is_empty():
+        raise UserError(f"no incidents known on {as_of}")
+    if evidence is None:
+        evidence = realistic_evidence(con, as_of, incidents)
+    custody = store.load_custody(con, as_of)
+    if persons is not None:
+        report, source = list(persons), "given"
+    else:
+        report, source = toplist_persons(con, as_of, evidence)
+    if person is not None:
+        known = set(evidence["person_id"].to_list()) | set(custody["person_id"].to_list())
+        if person not in known and person not in report:
+            raise UserError(f"person {person} has no cases or custody as of {as_of}")
+        report, source = [person], "person"
+    if not report:
+        raise UserError("no persons to report on (no top list and no linked cases)")
+    start = _window(incidents, as_of, days)
+    fitted = fit_pool(evidence, report, pool)
+    series = pdays.build_person_days(incidents, evidence, custody, start, as_of,
+                                     persons=fitted)  # fmt: skip
+    result = ph.fit(series, config, seed=seed)
+    daily = series.join(result.daily(), on=["person_id", "date"], how="left")
+    periods = ph.use_periods(result, series)
+    current = ph.current_state(result, series, config)
+    keep = pl.col("person_id").is_in(report)
+    return PhaseRun(
+        as_of=as_of, start=start, persons=report, toplist_source=source,
+        person_days=daily.filter(keep), use_periods=periods.filter(keep),
+        current=current.filter(keep), params=result.params.describe(), fit=result,
+        series_all=series,
+    )  # fmt: skip
+
+
+def write_run(con, run: PhaseRun) -> dict:
+    """Write the run's tables (replacing earlier ones); the step summary."""
+    tag = [pl.lit(run.as_of).alias("as_of"), pl.lit(MODEL_VERSION).alias("model_version")]
+    pdays_out = run.person_days.with_columns(tag)
+    periods = run.use_periods.with_columns(tag)
+    current = run.current.with_columns(pl.lit(MODEL_VERSION).alias("model_version"))
+    params = run.params.with_columns(tag)
+    store.write_frame(con, "person_days", pdays_out)
+    store.write_frame(con, "use_periods", periods)
+    store.write_frame(con, "current_phase", current)
+    store.write_frame(con, "phase_model", params)
+    return summary(run)
+
+
+def summary(run: PhaseRun) -> dict:
+    """Counts only (no pseudonyms): safe for Prefect logs and run reports."""
+    cur = run.current
+    return {
+        "as_of": run.as_of.isoformat(),
+        "window_start": run.start.isoformat(),
+        "persons": len(run.persons),
+        "persons_fitted": len(run.fit.persons),
+        "toplist_source": run.toplist_source,
+        "person_days": run.person_days.height,
+        "use_periods": run.use_periods.height,
+        "phases_today": dict(cur.group_by("phase").len().iter_rows()),
+        "low_confidence": int(cur["low_confidence"].sum()),
+        "model_version": MODEL_VERSION,
+    }
+
+
+def build_phases(con, as_of=None, *, days: int = WINDOW_DAYS, seed: int = 0) -> dict:
+    """The nightly step: phases for every top-list person, tables written; summary."""
+    return write_run(con, run_phases(con, as_of, days=days, seed=seed))

@@ -1,0 +1,105 @@
+"""Atomic publishing of the nightly bundles.
+
+A night is built in `PUBLISH_DIR/.building-<run>/` (bundles `analyst/`,
+`prevention/`, `research/`), moved whole to `PUBLISH_DIR/nights/<run>/` with one
+rename, then `PUBLISH_DIR/latest` (a symlink) is swapped to it with another
+(`os.replace` of a fresh link). Readers of the previous night keep a whole
+folder; a failed night leaves `latest` where it was. The last `keep` nights stay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from gjenganger.errors import UserError
+
+BUNDLES = ("analyst", "prevention", "research")
+
+
+@dataclass
+class Night:
+    publish_dir: Path
+    run_name: str
+
+    @property
+    def building(self) -> Path:
+        return self.publish_dir / f".building-{self.run_name}"
+
+    @property
+    def final(self) -> Path:
+        return self.publish_dir / "nights" / self.run_name
+
+    def bundle(self, name: str) -> Path:
+        """The folder of one bundle of the night being built."""
+        path = self.building / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def start(publish_dir: str | Path, run_name: str) -> Night:
+    """Prepare an empty building folder for tonight's bundles."""
+    publish_dir = Path(publish_dir)
+    try:
+        publish_dir.mkdir(parents=True, exist_ok=True)
+        night = Night(publish_dir, run_name)
+        if night.building.exists():
+            shutil.rmtree(night.building)
+        for name in BUNDLES:
+            night.bundle(name)
+        probe = night.building / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write to publish folder {publish_dir}: {exc.strerror}") from exc
+    return night
+
+
+def commit(night: Night, keep: int = 7) -> Path:
+    """Move the built night into place and point `latest` at it; prune old nights."""
+    night.final.parent.mkdir(parents=True, exist_ok=True)
+    if night.final.exists():
+        shutil.rmtree(night.final)
+    os.replace(night.building, night.final)
+    link = night.publish_dir / "latest"
+    tmp = night.publish_dir / f".latest-{night.run_name}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(Path("nights") / night.run_name, tmp)
+    os.replace(tmp, link)
+    prune(night.publish_dir, keep)
+    return night.final
+
+
+def abandon(night: Night) -> None:
+    """Remove a half-built night; the published ones are untouched."""
+    shutil.rmtree(night.building, ignore_errors=True)
+
+
+def prune(publish_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` nights (never the one `latest` points at)."""
+    nights = sorted((publish_dir / "nights").iterdir(), key=lambda p: p.name)
+    current = (publish_dir / "latest").resolve()
+    removed = []
+    for path in nights[:-keep] if keep > 0 else []:
+        if path.resolve() != current:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def latest(publish_dir: str | Path) -> Path | None:
+    """The folder of the newest published night, if any."""
+    link = Path(publish_dir) / "latest"
+    return link.resolve() if link.exists() else None
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file below a folder, by relative path (for audit and tests)."""
+    out = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

@@ -1,0 +1,617 @@
+"""The timeline page of one person: an i2-style chart of lanes, a replay map, a summary.
+
+In the spirit of i2 Analyst's Notebook timelines: one lane per event kind (each
+offence group, card transactions, arrests, custody), points sized by NOK and
+coloured by sophistication level, offence windows as thin "event frames", custody
+as bars, a cumulative-NOK line for card use, background bands for use periods and
+phases, and zoom from years down to hours. Below it, a Folium map of the same events
+with a time slider that replays them in order along the path between consecutive
+events, and a summary (span, events by kind, NOK, largest 36-hour total, top
+episodes).
+
+Rendering only: frames and dicts in (`analytics.episodes.person_events` /
+`person_summary` columns), an HTML string out. The page is self-contained: Apache
+ECharts (vendored in `maps/static/echarts/`, Apache-2.0) is inlined, the map is
+rendered by `maps.offline.render_offline` and embedded with `<iframe srcdoc>`, so
+nothing needs the network and the file can be mailed or opened from `file://`.
+
+Attributed cases are hypotheses: hollow symbols, dashed map markers and
+"hypotese (p=0.62)" wherever they appear; the page never calls them linked.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import folium
+import polars as pl
+from branca.element import MacroElement, Template
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+HERE = Path(__file__).resolve().parent
+ECHARTS_JS = HERE / "static" / "echarts" / "echarts.common.min.js"
+TEMPLATE = "timeline_template.html"
+LANGS = ("nb", "en")
+
+# Okabe-Ito, colour-blind safe. Level 1 orange, 2 blue, 3 reddish purple.
+LEVEL_COLOURS = {1: "#E69F00", 2: "#0072B2", 3: "#CC79A7", None: "#999999"}
+CUSTODY_COLOUR = "#555555"
+ARREST_COLOUR = "#000000"
+CUMULATIVE_COLOUR = "#009E73"
+WINDOW_COLOUR = "#9a9a9a"
+PHASE_COLOURS = {
+    "rest": "rgba(153,153,153,0.18)",
+    "phase1": "rgba(240,228,66,0.22)",
+    "phase2": "rgba(230,159,0,0.22)",
+    "phase3": "rgba(213,94,0,0.24)",
+    "inactive": "rgba(86,180,233,0.16)",
+}
+USE_PERIOD_COLOUR = "rgba(0,158,115,0.10)"
+
+# Labels of this page (nb, en). Contract vocabularies come from maps.i18n when it
+# has them; `_VOCAB` is the fallback so the page never shows a raw key.
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Tidslinje", "Timeline"),
+    "person": ("Person (pseudonym)", "Person (pseudonym)"),
+    "period": ("Periode", "Period"),
+    "whole_history": ("hele historikken", "whole history"),
+    "generated": ("Laget", "Generated"),
+    "lane_acquisitive": ("Vinning", "Acquisitive"),
+    "lane_fraud": ("Bedrageri", "Fraud"),
+    "lane_drugs": ("Narkotika", "Drugs"),
+    "lane_vandalism": ("Skadeverk", "Vandalism"),
+    "lane_violence": ("Vold", "Violence"),
+    "lane_other": ("Annet", "Other"),
+    "lane_card": ("Kortbruk", "Card use"),
+    "lane_arrest": ("Pågripelser", "Arrests"),
+    "lane_custody": ("Varetekt/fengsel/behandling", "Custody/prison/treatment"),
+    "level_1": ("Nivå 1 (impulsiv)", "Level 1 (impulsive)"),
+    "level_2": ("Nivå 2", "Level 2"),
+    "level_3": ("Nivå 3 (organisert)", "Level 3 (organised)"),
+    "level_none": ("Nivå ukjent", "Level unknown"),
+    "hypotheses": ("Hypoteser (attribuert, hule)", "Hypotheses (attributed, hollow)"),
+    "windows": ("Tidsvindu for lovbrudd", "Offence time windows"),
+    "cumulative": ("Kumulativ NOK, kortbruk", "Cumulative NOK, card use"),
+    "cumulative_axis": ("Kumulativ NOK", "Cumulative NOK"),
+    "use_periods": ("Rusperioder", "Use periods"),
+    "phases": ("Faser", "Phases"),
+    "linked": ("koblet i saksregisteret", "linked in the case register"),
+    "hypothesis": ("hypotese", "hypothesis"),
+    "hypothesis_note": (
+        "attribuert av modellen, ikke koblet",
+        "attributed by the model, not linked",
+    ),
+    "time": ("Tid", "Time"),
+    "window": ("Tidsvindu", "Time window"),
+    "target": ("Mål", "Target"),
+    "entry": ("Fremgangsmåte", "Entry"),
+    "value": ("Verdi", "Value"),
+    "amount": ("Beløp", "Amount"),
+    "status": ("Status", "Status"),
+    "level": ("Nivå", "Level"),
+    "case": ("Sak", "Case"),
+    "card": ("Kort", "Card"),
+    "merchant": ("Brukersted", "Merchant"),
+    "approved": ("godkjent", "approved"),
+    "declined": ("avvist", "declined"),
+    "start": ("Start", "Start"),
+    "end": ("Slutt", "End"),
+    "ongoing": ("pågår", "ongoing"),
+    "hours_short": ("t", "h"),
+    "summary": ("Sammendrag", "Summary"),
+    "span": ("Tidsrom", "Span"),
+    "days": ("dager", "days"),
+    "events": ("Hendelser", "Events"),
+    "events_by_kind": ("Hendelser etter type", "Events by kind"),
+    "linked_cases": ("Koblede saker", "Linked cases"),
+    "hypothesis_cases": ("Hypoteser (attribuerte saker)", "Hypotheses (attributed cases)"),
+    "nok_total": ("NOK totalt", "NOK total"),
+    "nok_note": (
+        "verdier i saker + godkjent kortbruk; kortsvindel telles én gang",
+        "case values + approved card use; card fraud counted once",
+    ),
+    "max36": ("Største NOK-sum innen 36 timer", "Largest NOK total within 36 hours"),
+    "top_episodes": ("Største kortepisoder", "Top card episodes"),
+    "episode_start": ("Start", "Start"),
+    "duration": ("Varighet", "Duration"),
+    "transactions": ("Transaksjoner (godkj./avv.)", "Transactions (appr./decl.)"),
+    "merchants": ("Brukersteder", "Merchants"),
+    "total": ("Sum", "Total"),
+    "max36_short": ("Maks 36 t", "Max 36 h"),
+    "person_link": ("Person", "Person"),
+    "no_episodes": ("Ingen kortepisoder i perioden.", "No card episodes in the period."),
+    "no_events": ("Ingen hendelser i perioden.", "No events in the period."),
+    "only_hypotheses": (
+        "Personen er ikke koblet til noen sak i perioden: alle saker her er "
+        "hypoteser fra attribusjonsmodellen.",
+        "The person is linked to no case in the period: every case here is a "
+        "hypothesis of the attribution model.",
+    ),
+    "hypothesis_banner": (
+        "Hule symboler og stiplede markører er hypoteser (attribuert med "
+        "sannsynlighet p), ikke koblinger i saksregisteret.",
+        "Hollow symbols and dashed markers are hypotheses (attributed with "
+        "probability p), not links in the case register.",
+    ),
+    "zoom": ("Zoom", "Zoom"),
+    "zoom_all": ("Alt", "All"),
+    "zoom_year": ("1 år", "1 year"),
+    "zoom_90d": ("90 d", "90 d"),
+    "zoom_30d": ("30 d", "30 d"),
+    "zoom_7d": ("7 d", "7 d"),
+    "zoom_48h": ("48 t", "48 h"),
+    "zoom_12h": ("12 t", "12 h"),
+    "zoom_max36": ("Største 36 t", "Largest 36 h"),
+    "save_png": ("Lagre PNG", "Save PNG"),
+    "map": ("Kart med avspilling", "Map with replay"),
+    "map_note": (
+        "Glidebryteren spiller av hendelsene i rekkefølge; linjen er veien mellom "
+        "påfølgende hendelser. Nettbruk uten posisjon vises ikke.",
+        "The slider replays the events in order; the line is the path between "
+        "consecutive events. Online use without a position is not shown.",
+    ),
+    "no_map": ("Ingen hendelser med posisjon.", "No events with a position."),
+    "play": ("Spill av", "Play"),
+    "pause": ("Pause", "Pause"),
+    "hint": (
+        "Dra eller rull i diagrammet for å zoome fra år ned til timer; hold musen "
+        "over et punkt for detaljer.",
+        "Drag or scroll in the chart to zoom from years down to hours; hover a point "
+        "for details.",
+    ),
+    "back": ("Til analyseoversikten", "To the analyst index"),
+    "offline": (
+        "Siden virker uten nett. Diagram: Apache ECharts 5.6.0 (Apache-2.0). "
+        "Kart: Leaflet (BSD-2-Clause).",
+        "Works without network. Chart: Apache ECharts 5.6.0 (Apache-2.0). "
+        "Map: Leaflet (BSD-2-Clause).",
+    ),
+    "confidential": (
+        "Taushetsbelagt: kun for analytikere i politiets nett.",
+        "Confidential: for analysts on the police network only.",
+    ),
+    "arrest_at_scene": ("pågrepet på stedet", "arrested at the scene"),
+}
+
+# Fallback labels of contract vocabulary (maps.i18n is preferred when present).
+_VOCAB: dict[str, tuple[str, str]] = {
+    "arrest": ("Pågripelse", "Arrest"),
+    "remand": ("Varetekt", "Remand"),
+    "prison": ("Fengsel", "Prison"),
+    "treatment": ("Behandling", "Treatment"),
+    "grocery": ("Dagligvare", "Grocery"),
+    "kiosk": ("Kiosk", "Kiosk"),
+    "electronics": ("Elektronikk", "Electronics"),
+    "clothing": ("Klær", "Clothing"),
+    "fuel": ("Drivstoff", "Fuel"),
+    "pharmacy": ("Apotek", "Pharmacy"),
+    "atm": ("Minibank", "ATM"),
+    "cylinder_snap": ("Sylinderbrekk", "Cylinder snapped"),
+    "window_frame": ("Vinduslist fjernet", "Window frame removed"),
+    "smash_window": ("Knust rute", "Smashed window"),
+    "forced_door": ("Brutt dør", "Forced door"),
+    "unlocked": ("Ulåst", "Unlocked"),
+    "key": ("Nøkkel", "Key"),
+    "card_no_pin": ("Kort uten PIN", "Card without PIN"),
+    "card_with_pin": ("Kort med PIN", "Card with PIN"),
+    "none": ("Ingen", "None"),
+    "arrest_at_scene": ("Pågrepet på stedet", "Arrested at the scene"),
+}
+
+
+def label(key: str, lang: str = "nb") -> str:
+    """The label of `key` in `lang`: this page's labels, maps.i18n, then fallbacks."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    pair = LABELS.get(key)
+    if pair is None:
+        try:
+            from maps.i18n import t
+
+            return t(key, lang)
+        except (ImportError, KeyError):
+            pair = _VOCAB.get(key, (key, key))
+    return pair[0] if lang == "nb" else pair[1]
+
+
+def format_nok(value: float | None, lang: str = "nb") -> str:
+    """NOK with thousands grouped: "44 000 kr" (nb) or "NOK 44,000" (en)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    whole = f"{round(value):,}"
+    return f"{whole.replace(',', ' ')} kr" if lang == "nb" else f"NOK {whole}"
+
+
+def _fmt_dt(value: datetime | date | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def _ms(value: datetime | None) -> int | None:
+    """Naive local time as epoch milliseconds read as UTC (the chart uses UTC, so
+    the wall-clock time shown is the local time of the data)."""
+    if value is None:
+        return None
+    return int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+# ------------------------------------------------------------------ chart data
+def chart_payload(
+    events: pl.DataFrame,
+    *,
+    bands: pl.DataFrame | None = None,
+    lang: str = "nb",
+    max36: tuple[datetime | None, datetime | None] = (None, None),
+    view: tuple[datetime | None, datetime | None] = (None, None),
+) -> dict[str, Any]:
+    """The JSON the page's script draws: lanes, events, labels, bands, zoom.
+
+    `events` has the columns of `analytics.episodes.EVENT_COLUMNS`. `bands` (kind
+    'use_period' or 'phase', label, start_at, end_at) become background bands.
+    Event times are sent as epoch ms of local wall-clock time; keys are short to
+    keep a two-year page small, and null fields are left out.
+    """
+    from analytics.episodes import LANES  # the lane order (a constant, no logic)
+
+    present = set(events.get_column("lane").unique().to_list()) if events.height else set()
+    lanes = [ln for ln in LANES if ln in present] or ["card"]
+    ev = events.with_columns(
+        pl.col("at").dt.epoch("ms").alias("t"),
+        pl.col("start_at").dt.epoch("ms").alias("a"),
+        pl.col("end_at").dt.epoch("ms").alias("b"),
+    )
+    keys = {
+        "event_id": "id", "lane": "ln", "t": "t", "a": "a", "b": "b",
+        "incident_id": "inc", "offence_code": "off", "target_type": "tg",
+        "entry_method": "em", "value_nok": "v", "status": "st", "level": "lv",
+        "is_linked": "lk", "attribution_p": "p", "card_ref": "cr", "approved": "ok",
+        "merchant_category": "mc", "custody_kind": "ck",
+    }  # fmt: skip
+    records = []
+    for row in ev.select(list(keys)).iter_rows():
+        rec = {}
+        for (_, short), val in zip(keys.items(), row, strict=True):
+            if val is None:
+                continue
+            if isinstance(val, float):
+                val = round(val, 2 if short == "v" else 3)
+            rec[short] = val
+        records.append(rec)
+
+    card = events.filter((pl.col("lane") == "card") & pl.col("approved").fill_null(False))
+    cumulative = (
+        card.sort("at")
+        .select(
+            pl.col("at").dt.epoch("ms"),
+            pl.col("value_nok").fill_null(0.0).cum_sum().round(2),
+        )
+        .rows()
+        if card.height
+        else []
+    )
+    band_rows = []
+    if bands is not None and bands.height:
+        for kind, lab, s, e in bands.select("kind", "label", "start_at", "end_at").iter_rows():
+            if s is None or e is None:
+                continue
+            band_rows.append(
+                {
+                    "kind": kind,
+                    "name": label(lab, lang) if kind == "phase" else lab,
+                    "key": lab,
+                    "a": _ms(s),
+                    "b": _ms(e),
+                    "colour": PHASE_COLOURS.get(lab, USE_PERIOD_COLOUR)
+                    if kind == "phase"
+                    else USE_PERIOD_COLOUR,
+                }
+            )
+
+    vocab = {}
+    for col in ("offence_code", "target_type", "entry_method", "status",
+                "merchant_category", "custody_kind"):  # fmt: skip
+        if events.height:
+            for v in events.get_column(col).drop_nulls().unique().to_list():
+                vocab[v] = label(v, lang)
+    page_labels = {k: label(k, lang) for k in LABELS}
+    page_labels.update({f"lane_{ln}": label(f"lane_{ln}", lang) for ln in LANES})
+    return {
+        "lang": lang,
+        "lanes": [{"key": ln, "name": label(f"lane_{ln}", lang)} for ln in lanes],
+        "events": records,
+        "cumulative": cumulative,
+        "bands": band_rows,
+        "labels": page_labels,
+        "vocab": vocab,
+        "colours": {
+            "levels": {str(k or "none"): v for k, v in LEVEL_COLOURS.items()},
+            "custody": CUSTODY_COLOUR,
+            "arrest": ARREST_COLOUR,
+            "cumulative": CUMULATIVE_COLOUR,
+            "window": WINDOW_COLOUR,
+        },
+        "max36": [_ms(max36[0]), _ms(max36[1])],
+        "view": [_ms(view[0]), _ms(view[1])],
+    }
+
+
+# ------------------------------------------------------------------ replay map
+class _Replay(MacroElement):
+    """Circle markers for every located event, a slider and a play button that
+    replay them in time order, and the path between consecutive events drawn up to
+    the slider's position. Plain Leaflet, so `render_offline` needs no plugin."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+.gj-replay{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+  font:12px sans-serif;min-width:320px}
+.gj-replay input[type=range]{width:220px;vertical-align:middle}
+.gj-replay button{font:12px sans-serif;margin-right:6px}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function(){
+  var map = {{ this._parent.get_name() }};
+  var ev = {{ this.data|tojson }};
+  var labels = {{ this.labels|tojson }};
+  var markers = ev.map(function(e){
+    var m = L.circleMarker([e.lat, e.lon], {
+      radius: e.r, color: e.c, weight: e.h ? 2 : 1, dashArray: e.h ? '3 3' : null,
+      fillColor: e.c, fillOpacity: e.h ? 0.05 : 0.75});
+    m.bindTooltip(e.tip);
+    return m;
+  });
+  var path = L.polyline([], {color: '#333', weight: 2, opacity: 0.6}).addTo(map);
+  var current = L.circleMarker([0, 0], {radius: 16, color: '#D55E00', weight: 3, fill: false, interactive: false});
+  var shown = 0;
+  function fmt(ms){ var d = new Date(ms); function p(n){return (n<10?'0':'')+n;}
+    return d.getUTCFullYear()+'-'+p(d.getUTCMonth()+1)+'-'+p(d.getUTCDate())+' '+
+      p(d.getUTCHours())+':'+p(d.getUTCMinutes()); }
+  var ctl = L.control({position: 'bottomleft'});
+  var slider, lab, btn, timer = null;
+  function show(k){
+    k = Math.max(0, Math.min(ev.length, k));
+    for (var i = 0; i < ev.length; i++) {
+      if (i < k && !map.hasLayer(markers[i])) markers[i].addTo(map);
+      if (i >= k && map.hasLayer(markers[i])) map.removeLayer(markers[i]);
+    }
+    path.setLatLngs(ev.slice(0, k).map(function(e){ return [e.lat, e.lon]; }));
+    shown = k;
+    if (k > 0 && k < ev.length) { current.setLatLng([ev[k-1].lat, ev[k-1].lon]); if (!map.hasLayer(current)) current.addTo(map); }
+    else if (map.hasLayer(current)) { map.removeLayer(current); }
+    if (slider) { slider.value = k; }
+    if (lab) { lab.textContent = k ? (k + '/' + ev.length + '  ' + fmt(ev[k-1].t)) : ('0/' + ev.length); }
+  }
+  function stop(){ if (timer) { clearInterval(timer); timer = null; } if (btn) btn.textContent = labels.play; }
+  ctl.onAdd = function(){
+    var div = L.DomUtil.create('div', 'gj-replay');
+    btn = L.DomUtil.create('button', '', div); btn.type = 'button'; btn.textContent = labels.play;
+    slider = L.DomUtil.create('input', '', div);
+    slider.type = 'range'; slider.min = 0; slider.max = ev.length; slider.step = 1; slider.value = ev.length;
+    lab = L.DomUtil.create('div', '', div);
+    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
+    slider.addEventListener('input', function(){ stop(); show(parseInt(slider.value, 10)); });
+    btn.addEventListener('click', function(){
+      if (timer) { stop(); return; }
+      if (shown >= ev.length) show(0);
+      btn.textContent = labels.pause;
+      var step = Math.max(1, Math.ceil(ev.length / 300));
+      timer = setInterval(function(){ if (shown >= ev.length) { stop(); return; } show(shown + step); }, 120);
+    });
+    return div;
+  };
+  ctl.addTo(map);
+  show(ev.length);
+  if (ev.length) { map.fitBounds(L.latLngBounds(ev.map(function(e){ return [e.lat, e.lon]; })).pad(0.15), {maxZoom: 15}); }
+  window.gjReplay = {show: show, count: ev.length, markers: markers, path: path};
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, data: list[dict[str, Any]], labels: dict[str, str]):
+        super().__init__()
+        self._name = "Replay"
+        self.data = data
+        self.labels = labels
+
+
+def _map_tooltip(row: dict[str, Any], lang: str) -> str:
+    """One event's map tooltip (HTML, escaped), hypothesis marked."""
+    esc = html.escape
+    if row["lane"] == "card":
+        head = f"{label('lane_card', lang)} ({label('approved' if row['approved'] else 'declined', lang)})"
+        what = f"{label('amount', lang)}: {format_nok(row['value_nok'], lang)}"
+    else:
+        head = label(row["offence_code"], lang) if row["offence_code"] else row["lane"]
+        what = f"{label('value', lang)}: {format_nok(row['value_nok'], lang)}"
+    if row["is_linked"]:
+        who = label("linked", lang)
+    else:
+        p = row["attribution_p"]
+        who = f"{label('hypothesis', lang).upper()} (p={p:.2f})" if p is not None else label(
+            "hypothesis", lang
+        ).upper()
+    return (
+        f"<b>{esc(head)}</b><br>{esc(_fmt_dt(row['at']))}<br>{esc(what)}<br>"
+        f"{esc(who)}<br>{esc(label('case', lang))}: {esc(str(row['incident_id']))}"
+    )
+
+
+def map_points(events: pl.DataFrame, lang: str = "nb") -> list[dict[str, Any]]:
+    """The located events in time order, as the replay control's records."""
+    located = events.filter(
+        pl.col("lat").is_not_null()
+        & pl.col("lon").is_not_null()
+        & ~pl.col("lane").is_in(["arrest", "custody"])
+    ).sort("at", "event_id")
+    out = []
+    for row in located.iter_rows(named=True):
+        v = row["value_nok"] or 0.0
+        out.append(
+            {
+                "t": _ms(row["at"]),
+                "lat": round(row["lat"], 5),
+                "lon": round(row["lon"], 5),
+                "r": round(min(14.0, 4.0 + 1.6 * math.log10(1.0 + v)), 1),
+                "c": LEVEL_COLOURS.get(row["level"], LEVEL_COLOURS[None]),
+                "h": 0 if row["is_linked"] else 1,
+                "tip": _map_tooltip(row, lang),
+            }
+        )
+    return out
+
+
+def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
+    """A Folium map of the person's located events with the replay slider.
+
+    Uses the offline basemap (`maps.basemap.base_map`: municipality outlines, no
+    tiles) when present, else a tile-less map. Render with
+    `maps.offline.render_offline`.
+    """
+    try:
+        from maps.basemap import base_map
+
+        m = base_map(lang)
+    except ImportError:  # pragma: no cover - the basemap module is optional
+        m = folium.Map(location=[63.43, 10.39], zoom_start=11, tiles=None)
+    _Replay(map_points(events, lang), {"play": label("play", lang), "pause": label("pause", lang)}).add_to(m)
+    return m
+
+
+# ------------------------------------------------------------------ the page
+@cache
+def _echarts_js() -> str:
+    js = ECHARTS_JS.read_text(encoding="utf-8")
+    return js.replace("</script", "<\\/script")
+
+
+def _json_for_script(obj: Any) -> str:
+    """JSON safe inside a <script> element."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+@cache
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(HERE)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _episode_rows(summary: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    rows = []
+    for ep in summary.get("top_episodes", []):
+        if ep.get("person_source") == "attributed":
+            who = f"{label('hypothesis', lang)} (p={ep.get('attribution_p') or 0:.2f})"
+        elif ep.get("person_source") == "linked":
+            who = label("linked", lang)
+        else:
+            who = "–"
+        rows.append(
+            {
+                "start": _fmt_dt(ep.get("start_at")),
+                "duration": f"{ep.get('duration_h', 0):.1f} {label('hours_short', lang)}",
+                "tx": f"{ep.get('n_approved', 0)}/{ep.get('n_declined', 0)}",
+                "merchants": str(ep.get("n_merchants", 0)),
+                "total": format_nok(ep.get("total_nok"), lang),
+                "max36": format_nok(ep.get("max_36h_nok"), lang),
+                "case": str(ep.get("incident_id", "")),
+                "card": str(ep.get("card_ref", "")),
+                "who": who,
+                "hyp": ep.get("person_source") == "attributed",
+                "a": _ms(ep.get("start_at")),
+                "b": _ms(ep.get("end_at")),
+            }
+        )
+    return rows
+
+
+def render_timeline_page(
+    person_id: str,
+    events: pl.DataFrame,
+    summary: dict[str, Any],
+    *,
+    lang: str = "nb",
+    bands: pl.DataFrame | None = None,
+    period: tuple[date | None, date | None] = (None, None),
+    map_html: str | None = None,
+    generated_at: datetime | None = None,
+    index_href: str | None = None,
+) -> str:
+    """The whole timeline page of one person as one self-contained HTML string.
+
+    `events` and `summary` come from `analytics.episodes.person_events` and
+    `person_summary`; `map_html` is the offline-rendered Folium page
+    (`render_offline(build_event_map(...))`), embedded in an `<iframe srcdoc>` so
+    its styles stay apart from the page's.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    lab = {k: label(k, lang) for k in LABELS}
+    payload = chart_payload(
+        events,
+        bands=bands,
+        lang=lang,
+        max36=(summary.get("max_36h_start_at"), summary.get("max_36h_end_at")),
+        view=(
+            datetime.combine(period[0], datetime.min.time()) if period[0] else None,
+            datetime.combine(period[1], datetime.max.time()) if period[1] else None,
+        ),
+    )
+    by_lane = [
+        (label(f"lane_{ln}", lang), n) for ln, n in summary.get("by_lane", {}).items()
+    ]
+    only_hyp = summary.get("n_linked", 0) == 0 and summary.get("n_hypotheses", 0) > 0
+    ctx = {
+        "lang": lang,
+        "lab": lab,
+        "person_id": person_id,
+        "period": (
+            f"{period[0] or '…'} – {period[1] or '…'}"
+            if period[0] or period[1]
+            else lab["whole_history"]
+        ),
+        "generated": _fmt_dt(generated_at) if generated_at else None,
+        "span": (
+            f"{_fmt_dt(summary.get('span_start'))} – {_fmt_dt(summary.get('span_end'))}"
+            f" ({summary.get('span_days', 0):.1f} {lab['days']})"
+            if summary.get("span_start")
+            else "–"
+        ),
+        "n_events": summary.get("n_events", 0),
+        "by_lane": by_lane,
+        "n_linked": summary.get("n_linked", 0),
+        "n_hypotheses": summary.get("n_hypotheses", 0),
+        "nok_total": format_nok(summary.get("nok_total", 0.0), lang),
+        "max36": format_nok(summary.get("max_36h_nok", 0.0), lang),
+        "max36_window": (
+            f"{_fmt_dt(summary.get('max_36h_start_at'))} – "
+            f"{_fmt_dt(summary.get('max_36h_end_at'))}"
+            if summary.get("max_36h_start_at")
+            else ""
+        ),
+        "episodes": _episode_rows(summary, lang),
+        "only_hypotheses": only_hyp,
+        "has_hypotheses": summary.get("n_hypotheses", 0) > 0,
+        "map_html": map_html,
+        "index_href": index_href,
+        "n_lanes": len(payload["lanes"]),
+        "echarts_js": _echarts_js(),
+        "data_json": _json_for_script(payload),
+    }
+    return _env().get_template(TEMPLATE).render(**ctx)
