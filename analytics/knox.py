@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
 
-DEFAULT_DIST_BANDS = (100.0, 200.0, 400.0, 600.0, 800.0, 1000.0)
+DEFAULT_DIST_BANDS = (100.0, 200.0, 300.0, 400.0, 600.0, 800.0)
 DEFAULT_TIME_BANDS = (7.0, 14.0, 21.0, 28.0, 42.0, 56.0)
 
 
@@ -93,11 +93,16 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     d = np.hypot(x[i] - x[j], y[i] - y[j])
     dbin = np.searchsorted(db, d, side="left")  # d <= edge -> that band
 
+    i = i.astype("int32")
+    j = j.astype("int32")
+    dbin_nt = (dbin * nt).astype("int32")
+
     def table(tt: np.ndarray) -> np.ndarray:
+        tt = tt.astype("float32")
         dt = np.abs(tt[i] - tt[j])
-        tbin = np.searchsorted(tb, dt, side="left")
-        ok = tbin < nt
-        return np.bincount(dbin[ok] * nt + tbin[ok], minlength=nd * nt).reshape(nd, nt)
+        near = np.flatnonzero(dt <= tb[-1])
+        tbin = np.searchsorted(tb.astype("float32"), dt[near], side="left")
+        return np.bincount(dbin_nt[near] + tbin, minlength=nd * nt).reshape(nd, nt)
 
     obs = table(t)
     rng = np.random.default_rng(seed)
@@ -123,7 +128,7 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     })  # fmt: skip
 
 
-def near_repeat(table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.2,
+def near_repeat(table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.1,
                 n_events: int = 0) -> NearRepeat:
     """The near-repeat figure from a `knox_table`.
 

@@ -76,7 +76,7 @@ class PhaseConfig:
     """
 
     max_days: tuple[int, int, int, int, int] = (12, 16, 22, 12, 40)
-    duration_ranges: tuple[tuple[int, int], ...] = ((2, 7), (3, 8), (5, 15), (2, 6),
+    duration_ranges: tuple[tuple[int, int], ...] = ((2, 7), (3, 10), (5, 15), (2, 7),
                                                     (1, 40))  # fmt: skip
     duration_prior_strength: float = 3.0
     inactive_tail_stay: float = 0.97
@@ -485,6 +485,19 @@ def use_periods(fit_: PhaseFit, person_days: pl.DataFrame | None = None,
     return use_periods_from_labels(fit_.persons, fit_.dates, labels, person_days, p)
 
 
+def _absorb_inactive(chain: Chain) -> np.ndarray:
+    """Per sub-state: probability of reaching `inactive` before `rest`."""
+    a = chain.matrix()
+    ph_of = chain.phase_of
+    free = (ph_of != REST) & (ph_of != INACTIVE)
+    q = a[np.ix_(free, free)]
+    r = a[np.ix_(free, ph_of == INACTIVE)].sum(axis=1)
+    out = np.zeros(chain.n_states)
+    out[ph_of == INACTIVE] = 1.0
+    out[free] = np.linalg.solve(np.eye(q.shape[0]) - q, r)
+    return out
+
+
 def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
                   config: PhaseConfig | None = None) -> pl.DataFrame:  # fmt: skip
     """Each person's state on the last day of the window.
@@ -492,8 +505,11 @@ def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
     `phase`, `p`: most likely phase today and its posterior probability.
     `days_in_use_period`: days since the current use period began on the Viterbi
     path (0 when resting or inactive). `expected_days_to_rest`: expected days until
-    the next rest, from the posterior over (phase, day-in-phase) today and the
-    fitted durations and transitions (0 when resting; long when inactive).
+    the next rest (the collapse that ends the use period), from the posterior over
+    (phase, day-in-phase) today and the fitted durations and transitions, assuming
+    no arrest or prison interrupts the cycle (0 when resting; a person inactive
+    today first finishes the inactive spell). `p_interrupted`: probability that the
+    current use period ends in `inactive` (arrest, prison) rather than rest.
     `low_confidence`: p below `low_confidence_p`, or fewer than
     `low_confidence_cases_90d` (weighted) cases in the last 90 days outside custody.
     """
@@ -501,8 +517,9 @@ def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
     n_p, n_t, _ = fit_.phase_post.shape
     today = fit_.phase_post[:, -1]
     best = today.argmax(axis=1)
-    hit = fit_.params.chain.expected_days_until(REST)
-    exp_rest = fit_.last_state @ hit
+    chain = fit_.params.chain
+    exp_rest = fit_.last_state @ chain.expected_days_until(REST, barring=INACTIVE)
+    p_int = fit_.last_state @ _absorb_inactive(chain)
     arr = person_days.sort("person_id", "date")
     n = arr["n_cases"].to_numpy().astype(float).reshape(n_p, n_t)
     cust = arr["custody"].to_numpy().astype(bool).reshape(n_p, n_t)
@@ -525,6 +542,7 @@ def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
             **{f"p_{ph}": today[:, i] for i, ph in enumerate(PHASES)},
             "days_in_use_period": days_in,
             "expected_days_to_rest": np.where(best == REST, 0.0, exp_rest),
+            "p_interrupted": np.where(np.isin(best, ACTIVE), p_int, 0.0),
             "cases_90d": recent,
             "in_custody": cust[:, -1],
             "low_confidence": low,

@@ -104,12 +104,23 @@ class Chain:
             pi = nxt
         return pi / pi.sum()
 
-    def expected_days_until(self, target: int) -> np.ndarray:
+    def expected_days_until(self, target: int, *, barring: int | None = None) -> np.ndarray:
         """Expected days from each sub-state until the chain first enters `target`.
 
         Zero for sub-states of `target`; solves (I - Q) h = 1 over the others.
+        `barring`: a phase the chain may not newly enter (its incoming transitions
+        from other phases are removed and the rest renormalised), e.g. the time to
+        the next rest assuming no arrest interrupts the cycle.
         """
-        a = self.matrix()
+        chain = self
+        if barring is not None:
+            trans = self.trans.copy()
+            keep = np.arange(self.n_phases) != barring
+            trans[keep, barring] = 0.0
+            rows = trans.sum(axis=1, keepdims=True)
+            trans = np.where(rows > 0, trans / np.where(rows > 0, rows, 1.0), trans)
+            chain = Chain(self.pmfs, self.tails, self.tail_stay, trans)
+        a = chain.matrix()
         other = self.phase_of != target
         q = a[np.ix_(other, other)]
         out = np.zeros(self.n_states)

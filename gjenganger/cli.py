@@ -13,7 +13,7 @@ import os
 import pkgutil
 import sys
 
-from gjenganger import settings
+from gjenganger import audit, settings
 from gjenganger.errors import UserError
 
 
@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Police incident analytics on repeat offenders (synthetic-safe, "
         "offline). Run `gjenganger COMMAND --help` for each command.",
     )
+    parser.add_argument("--user", help="who runs this (default: the OS user) for the audit log")
+    parser.add_argument("--role", choices=audit.ROLES,
+                        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     import gjenganger.commands as pkg
@@ -40,21 +43,36 @@ def main(argv: list[str] | None = None) -> int:
     settings.configure_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
+    command = " ".join(x for x in (args.command, getattr(args, "kind", None)) if x)
+    params = {k: v for k, v in vars(args).items() if k not in ("func", "user", "role")}
+    audit.begin(command, params, args.user, args.role)
+    outcome = "ok"
     try:
-        code = args.func(args)
+        code = int(args.func(args) or 0)
+        outcome = "ok" if code == 0 else f"exit {code}"
     except UserError as exc:
         print(f"gjenganger: {exc}", file=sys.stderr)
-        return 2
+        code, outcome = 2, f"error: {exc}"
     except KeyboardInterrupt:
         print("gjenganger: interrupted", file=sys.stderr)
-        return 130
+        code, outcome = 130, "interrupted"
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
         if os.environ.get("GJENGANGER_DEBUG"):
             raise
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"gjenganger: {type(exc).__name__}: {msg}", file=sys.stderr)
-        return 1
-    return int(code or 0)
+        code, outcome = 1, f"failed: {type(exc).__name__}"
+    _record(args, outcome)
+    return code
+
+
+def _record(args, outcome: str) -> None:
+    """Append the audit row to the command's database (or the home audit log)."""
+    target = getattr(args, "audit_db", None) or getattr(args, "db", None)
+    try:
+        audit.finish(target, outcome)
+    except Exception as exc:  # noqa: BLE001 - never hide the command's own result
+        print(f"gjenganger: audit log not written: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from data_schema.contract import TABLES, Table
 from data_schema.ddl import ident
 from data_schema.validation import classify_sql, fnr_hint_sql, typed_expr
 from gjenganger import batches as B
+from gjenganger import faults
 from gjenganger.errors import UserError
 
 
@@ -317,6 +318,7 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
                 if present and results[b.batch_id].status == "loaded":
                     results[b.batch_id].ignored_columns[f.name] = present
             _log(progress, f"{table.name}: validated and loaded")
+            faults.point(f"ingest:{table.name}")
         reasons = con.execute(
             "select batch_id, reason, count(*) from quarantine where quarantined_at = ?"
             " group by all", [now]

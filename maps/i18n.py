@@ -87,6 +87,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "pai": ("Prediksjonsindeks (PAI)", "Prediction accuracy index (PAI)"),
     "pei": ("Prediktiv effektivitet (PEI)", "Predictive efficiency (PEI)"),
     "area_share": ("Andel av arealet", "Share of area"),
+    "what_all": ("en hendelse", "an incident"),
+    "what_business": ("et innbrudd eller tyveri hos en bedrift", "a business burglary or theft"),
+    "what_construction_site": ("et innbrudd på en byggeplass", "a construction-site burglary"),
+    "what_cabin": ("et hytteinnbrudd", "a cabin burglary"),
+    "what_storage_mailbox": ("et bodinnbrudd eller posttyveri", "a storage-room burglary or mail theft"),
+    "what_vehicle": ("et tyveri av eller fra kjøretøy", "a theft of or from a vehicle"),
+    "open_map": ("Åpne kart", "Open map"),
+    "hot_cells": ("Brennpunktruter (95 %)", "Hot cells (95 %)"),
+    "index_intro": (
+        "Ett kart per måltype. Kartene virker uten nettverk; åpne dem i en nettleser.",
+        "One map per target type. The maps work without a network; open them in a browser.",
+    ),
     # ------------------------------------------------------------ target groups (maps)
     "group_business": ("Næring og butikk", "Business and shop"),
     "group_construction_site": ("Byggeplass", "Construction site"),

@@ -1,0 +1,664 @@
+"""Which open cases belong to which known person: calibrated attribution.
+
+For every open case (status `open`, no current link) in the window, the eligible
+persons (the top list and anyone with at least `min_cases` linked cases) are
+ranked by the probability that they did it, with the probability that none of
+them did. Everything is a **hypothesis** for an analyst to judge, never a link.
+
+Method (documented in docs/linkage.md):
+
+1. Candidate pre-selection (`linkage.select_candidates`): the persons nearest in
+   space-time and in space, about 25 per case.
+2. Case-person evidence (`linkage.case_person_features`), including a cross-fitted
+   case-case `PairModel` on each person's most similar known cases.
+3. Stage 1: gradient boosting on (case, candidate) rows, trained on *pseudo-open*
+   solved cases: a solved case's own link is hidden and it is attributed like an
+   open case (leave-one-out evidence). Out-of-fold scores (3 folds by case) feed:
+4. Stage 2, `ChoiceCalibrator`: a conditional-logit over the candidates plus
+   "none" - P(k) = exp(a z_k + c) / (1 + sum_j exp(a z_j + c)) - fitted by maximum
+   likelihood, so the candidates and "none" form one calibrated distribution.
+5. Open cases differ from solved ones in how often a candidate did them (repeat
+   offenders are caught less often). The share of "none" among open cases is
+   re-estimated by EM (Saerens, Latinne & Decaestecker 2002, label-shift
+   adjustment), which changes only the prior, not the ranking.
+
+The baselines (`analytics.baselines`) run on the same candidate rows and get the
+same stage-2 calibration, so they differ only in their evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from analytics import linkage as lk
+from analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
+from analytics.pair_features import CaseArrays, case_arrays, pair_matrix
+
+MODEL_VERSION = "attribution-hgb-choice-v1"
+HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
+METHODS = ("model", "nearest_case", "porter_nb")
+
+
+# ------------------------------------------------------------------ helpers
+def _as_date(as_of: date | datetime | str) -> date:
+    if isinstance(as_of, str):
+        return date.fromisoformat(as_of)
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    return as_of
+
+
+def _day_number(d: date) -> float:
+    return float((d - date(1970, 1, 1)).days)
+
+
+def eligible_persons(
+    incidents: pl.DataFrame,
+    links: pl.DataFrame,
+    as_of: date | str,
+    *,
+    window_days: int = 365,
+    top_n: int = 20,
+    min_cases: int = 5,
+) -> list[str]:
+    """The persons attribution ranks: the top list plus anyone with >= `min_cases` links."""
+    from analytics.toplist import rank_persons
+
+    top = rank_persons(incidents, links, as_of, window_days=window_days)
+    chosen = set(top.head(top_n)["person_id"].to_list())
+    counts = links.group_by("person_id").agg(pl.col("incident_id").n_unique().alias("n"))
+    chosen |= set(counts.filter(pl.col("n") >= min_cases)["person_id"].to_list())
+    return sorted(chosen)
+
+
+# ------------------------------------------------------------------ stage 2
+@dataclass
+class ChoiceCalibrator:
+    """Conditional logit over a case's candidates plus "none".
+
+    P(k) = exp(a z_k + c) / (1 + sum_j exp(a z_j + c)); P(none) = 1 / (same). The
+    prior of "none" can be moved (`none_prior`) without changing the ranking.
+    """
+
+    a: float = 1.0
+    c: float = 0.0
+    train_none: float = 0.5  # mean P(none) on the training cases
+
+    @staticmethod
+    def _softmax(u: np.ndarray, row_case: np.ndarray, n_cases: int):
+        m = np.zeros(n_cases)
+        np.maximum.at(m, row_case, u)  # "none" has utility 0, so m >= 0
+        e = np.exp(u - m[row_case])
+        denom = np.exp(-m) + np.bincount(row_case, weights=e, minlength=n_cases)
+        return e / denom[row_case], np.exp(-m) / denom
+
+    @classmethod
+    def fit(
+        cls, z: np.ndarray, row_case: np.ndarray, n_cases: int, y: np.ndarray
+    ) -> ChoiceCalibrator:
+        """Maximum likelihood for (a, c); `y` marks each case's true candidate rows."""
+        from scipy.optimize import minimize
+
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+        y = np.asarray(y, bool)
+        has_true = np.bincount(row_case, weights=y, minlength=n_cases) > 0
+
+        def nll(theta: np.ndarray) -> float:
+            pr, pn = cls._softmax(theta[0] * z + theta[1], row_case, n_cases)
+            p_true = np.bincount(row_case, weights=np.where(y, pr, 0.0), minlength=n_cases)
+            p = np.where(has_true, p_true, pn)
+            return float(-np.sum(np.log(np.clip(p, 1e-12, None))))
+
+        res = minimize(nll, x0=np.array([1.0, 0.0]), method="Nelder-Mead",
+                       options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 400})  # fmt: skip
+        a, c = (float(v) for v in res.x)
+        _, pn = cls._softmax(a * z + c, row_case, n_cases)
+        return cls(a, c, float(pn.mean()))
+
+    def probs(
+        self,
+        z: np.ndarray,
+        row_case: np.ndarray,
+        n_cases: int,
+        none_prior: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(P per candidate row, P(none) per case), optionally with a new "none" prior."""
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+        pr, pn = self._softmax(self.a * z + self.c, row_case, n_cases)
+        if none_prior is None:
+            return pr, pn
+        w_none = none_prior / self.train_none
+        w_some = (1 - none_prior) / (1 - self.train_none)
+        denom = w_none * pn + w_some * (1 - pn)
+        return pr * (w_some / denom)[row_case], w_none * pn / denom
+
+    def em_none_prior(
+        self, z: np.ndarray, row_case: np.ndarray, n_cases: int, iters: int = 100
+    ) -> float:
+        """Saerens et al. EM: the "none" share that the open cases' own posteriors imply."""
+        prior = self.train_none
+        for _ in range(iters):
+            _, pn = self.probs(z, row_case, n_cases, none_prior=prior)
+            new = float(np.clip(pn.mean(), 1e-4, 1 - 1e-4))
+            if abs(new - prior) < 1e-6:
+                break
+            prior = new
+        return prior
+
+
+# ------------------------------------------------------------------ context
+@dataclass
+class Context:
+    """Everything attribution needs as known on the as-of date, as arrays."""
+
+    incidents: pl.DataFrame
+    cases: CaseArrays
+    links: lk.Links
+    person_cases: list[np.ndarray]
+    eligible: np.ndarray  # person indices
+    open_idx: np.ndarray  # case indices to attribute
+    train_idx: np.ndarray  # pseudo-open solved cases for training
+    custody: lk.Custody
+    as_of: date
+    seed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_context(
+    incidents: pl.DataFrame,
+    links: pl.DataFrame,
+    custody: pl.DataFrame | None,
+    as_of: date | str,
+    *,
+    eligible_ids: list[str] | None = None,
+    window_days: int = 365,
+    max_train_cases: int = 4000,
+    seed: int = 0,
+) -> Context:
+    """Index the frames (store.load_* as of `as_of`) for attribution."""
+    as_of = _as_date(as_of)
+    cutoff = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    start = datetime.combine(as_of - timedelta(days=window_days - 1), datetime.min.time())
+    inc = incidents.filter(pl.col("reported_at") < cutoff)
+    cases = case_arrays(inc)
+    links = links.filter(pl.col("incident_id").is_in(inc["incident_id"].implode()))
+    L = lk.make_links(cases.incident_id, links)
+    person_cases = L.cases_of()
+    if eligible_ids is None:
+        eligible_ids = eligible_persons(inc, links, as_of, window_days=window_days)
+    pos = {p: k for k, p in enumerate(L.persons.tolist())}
+    eligible = np.array(sorted(pos[p] for p in eligible_ids if p in pos), dtype=np.int64)
+    linked = np.zeros(len(cases), bool)
+    linked[L.case_idx] = True
+    in_window = (inc["occurred_from"] >= start).to_numpy()
+    is_open = (inc["status"] == "open").to_numpy() & ~linked
+    open_idx = np.flatnonzero(is_open & in_window)
+    rng = np.random.default_rng(seed)
+    train_pool = np.flatnonzero(linked & in_window)
+    if len(train_pool) < max_train_cases:  # reach back a further window if short
+        older = datetime.combine(as_of - timedelta(days=2 * window_days), datetime.min.time())
+        train_pool = np.flatnonzero(linked & (inc["occurred_from"] >= older).to_numpy())
+    if len(train_pool) > max_train_cases:
+        train_pool = np.sort(rng.choice(train_pool, size=max_train_cases, replace=False))
+    until = _day_number(as_of) + 1
+    return Context(
+        incidents=inc,
+        cases=cases,
+        links=L,
+        person_cases=person_cases,
+        eligible=eligible,
+        open_idx=open_idx,
+        train_idx=train_pool,
+        custody=lk.make_custody(custody, L.persons, until),
+        as_of=as_of,
+        seed=seed,
+    )
+
+
+@dataclass
+class Rows:
+    """(case, candidate) rows with evidence, for one set of query cases."""
+
+    q: np.ndarray  # case indices of the query cases (one per case position)
+    row_case: np.ndarray  # row -> position in q
+    row_person: np.ndarray  # row -> person index
+    ev: lk.PersonEvidence
+    y: np.ndarray | None = None  # training only: is the candidate a linked person
+
+
+def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
+    """Candidates and evidence for the query cases (leave-one-out when training)."""
+    exclude = q if training else None
+    rc, rp = lk.select_candidates(ctx.cases, q, ctx.person_cases, ctx.eligible, exclude)
+    ev = lk.case_person_features(
+        ctx.cases, q[rc], rp, ctx.person_cases, pair_logit, ctx.custody,
+        exclude=q[rc] if training else None,
+    )  # fmt: skip
+    y = None
+    if training:
+        sets = ctx.links.person_sets(len(ctx.cases))
+        y = (sets[q[rc]] == rp[:, None]).any(axis=1)
+    return Rows(q, rc, rp, ev, y)
+
+
+# ------------------------------------------------------------------ stage 1
+def _stage1(seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    cat = np.array([n == "q_group" for n in lk.PERSON_FEATURES])
+    return HistGradientBoostingClassifier(
+        max_iter=300,
+        learning_rate=0.06,
+        max_leaf_nodes=31,
+        min_samples_leaf=30,
+        l2_regularization=1.0,
+        categorical_features=cat,
+        random_state=seed,
+    )
+
+
+def _logit(clf, X: np.ndarray) -> np.ndarray:
+    p = np.clip(clf.predict_proba(X)[:, 1], 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+def _with_margin(rows: Rows) -> np.ndarray:
+    """Add relational features: the candidate's max pair log-odds minus the best
+    other candidate's, and its rank by that within the case."""
+    X = rows.ev.X
+    j = lk.PERSON_FEATURES.index("max_logit")
+    v = np.nan_to_num(X[:, j], nan=-30.0)
+    n = len(rows.q)
+    order = np.lexsort((-v, rows.row_case))
+    rc = rows.row_case[order]
+    start = np.searchsorted(rc, rc, side="left")
+    rank = np.empty(len(v))
+    rank[order] = np.arange(len(v)) - start
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, rows.row_case, v)
+    second = np.full(n, -np.inf)
+    mask = rank > 0
+    np.maximum.at(second, rows.row_case[mask], v[mask])
+    other = np.where(rank == 0, second[rows.row_case], best[rows.row_case])
+    margin = np.where(np.isfinite(other), v - other, 30.0)
+    return np.c_[X, margin, rank]
+
+
+@dataclass
+class AttributionModel:
+    """Stage-1 classifier + stage-2 calibrator, fitted on pseudo-open solved cases."""
+
+    clf: object
+    calibrator: ChoiceCalibrator
+    candidate_recall: float  # share of training cases whose person survived pre-selection
+    n_train_cases: int
+
+
+def fit_model(rows: Rows, seed: int = 0) -> AttributionModel:
+    """Stage 1 with 3-fold (by case) out-of-fold scores, then stage 2 on them."""
+    X = _with_margin(rows)
+    y = rows.y.astype(np.int8)
+    n = len(rows.q)
+    fold = np.random.default_rng(seed).integers(0, 3, size=n)[rows.row_case]
+    z = np.empty(len(y))
+    for k in range(3):
+        tr = fold != k
+        z[~tr] = _logit(_stage1(seed).fit(X[tr], y[tr]), X[~tr])
+    cal = ChoiceCalibrator.fit(z, rows.row_case, n, rows.y)
+    clf = _stage1(seed).fit(X, y)
+    sets_hit = np.bincount(rows.row_case, weights=rows.y, minlength=n) > 0
+    return AttributionModel(clf, cal, float(sets_hit.mean()), n)
+
+
+# ------------------------------------------------------------------ results
+@dataclass
+class Attribution:
+    """One method's attribution: full candidate distribution per open case."""
+
+    method: str
+    candidates: pl.DataFrame  # incident_id, person_id, p, rank, why columns
+    cases: pl.DataFrame  # incident_id, p_none, n_candidates
+    none_prior: float | None = None
+
+
+def _why(ctx: Context, rows: Rows) -> dict[str, list]:
+    """Evidence an analyst can check, per row."""
+    c = ctx.cases
+    F = rows.ev.X
+    col = {n: k for k, n in enumerate(lk.PERSON_FEATURES)}
+    qi = rows.q[rows.row_case]
+    best = rows.ev.best_case
+    ok = best >= 0
+    b = np.where(ok, best, 0)
+    fields = {
+        "offence_code": c.offence,
+        "target_type": c.target,
+        "entry_method": c.entry,
+        "planned": c.planned,
+    }
+    match = {k: (v[qi] == v[b]) & (v[qi] >= 0) & ok for k, v in fields.items()}
+    grp = (c.participants[qi] > 1) & (c.participants[b] > 1) & ok
+    names = list(fields)
+    matching = [
+        [n for n in names if match[n][r]] + (["co_offending"] if grp[r] else [])
+        for r in range(len(qi))
+    ]
+    near = rows.ev.nearest_case
+    ids = c.incident_id
+    return {
+        "nearest_case_km": np.round(F[:, col["min_distance_km"]], 3).tolist(),
+        "nearest_case_days": np.round(F[:, col["min_gap_days"]], 2).tolist(),
+        "nearest_incident_id": [ids[k] if k >= 0 else None for k in near.tolist()],
+        "best_match_incident_id": [ids[k] if k >= 0 else None for k in best.tolist()],
+        "matching_modus": matching,
+        "repeat_target": (F[:, col["repeat_target"]] == 1).tolist(),
+        "known_cases": rows.ev.n_known.tolist(),
+        "in_custody_share": np.round(F[:, col["custody_overlap"]], 3).tolist(),
+    }
+
+
+def _result(
+    ctx: Context, rows: Rows, p: np.ndarray, pn: np.ndarray, method: str, prior, why: bool
+) -> Attribution:
+    ids = ctx.cases.incident_id
+    n = len(rows.q)
+    cols = {
+        "incident_id": ids[rows.q[rows.row_case]],
+        "person_id": ctx.links.persons[rows.row_person],
+        "p": p,
+    }
+    if why:
+        cols |= _why(ctx, rows)
+    cand = (
+        pl.DataFrame(cols)
+        .sort(["incident_id", "p"], descending=[False, True])
+        .with_columns(pl.int_range(1, pl.len() + 1).over("incident_id").alias("rank"))
+    )
+    ncand = np.bincount(rows.row_case, minlength=n)
+    cases = pl.DataFrame({"incident_id": ids[rows.q], "p_none": pn, "n_candidates": ncand})
+    return Attribution(method, cand, cases.sort("incident_id"), prior)
+
+
+# ------------------------------------------------------------------ baselines
+def porter_scores(
+    ctx: Context,
+    rows: Rows,
+    nb: NaiveBayesLinkage,
+    exclude: np.ndarray | None,
+    method: str = "average",
+) -> np.ndarray:
+    """Porter's series linkage of each row's case to the person's known cases.
+
+    Log Bayes factors to every known case of the person within MAX_GAP_DAYS,
+    combined by `method` ('average' or 'single'); rows with none get NaN.
+    """
+    c = ctx.cases
+    out = np.full(len(rows.row_case), np.nan)
+    qi_all = rows.q[rows.row_case]
+    for p in np.unique(rows.row_person):
+        r = np.flatnonzero(rows.row_person == p)
+        K = ctx.person_cases[p]
+        for s in range(0, len(r), 4000):
+            rr = r[s : s + 4000]
+            qi = qi_all[rr]
+            near = np.abs(c.t_mid[qi][:, None] - c.t_mid[K][None, :]) <= lk.MAX_GAP_DAYS
+            if exclude is not None:
+                near &= K[None, :] != exclude[rr][:, None]
+            a, b = np.nonzero(near)
+            if len(a) == 0:
+                continue
+            v = nb.log_bf(pair_matrix(c, qi[a], c, K[b]))
+            agg = series_linkage(v, a, len(rr), method)
+            out[rr] = agg
+    return out
+
+
+# ------------------------------------------------------------------ main entry
+def attribute(
+    incidents: pl.DataFrame,
+    links: pl.DataFrame,
+    custody: pl.DataFrame | None,
+    as_of: date | str,
+    *,
+    window_days: int = 365,
+    eligible_ids: list[str] | None = None,
+    baselines: bool = False,
+    prior_shift: bool = True,
+    porter_linkage: str = "average",
+    max_train_cases: int = 4000,
+    seed: int = 0,
+    why: bool = True,
+) -> dict[str, Attribution]:
+    """Attribute every open case in the window; returns {method: Attribution}.
+
+    `incidents`, `links`, `custody` are the store frames as known on `as_of`.
+    With `baselines`, the nearest-case and Porter naive-Bayes methods are run on
+    the same candidates and calibrated the same way.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    ctx = build_context(
+        incidents, links, custody, as_of, eligible_ids=eligible_ids,
+        window_days=window_days, max_train_cases=max_train_cases, seed=seed,
+    )  # fmt: skip
+    out: dict[str, Attribution] = {}
+    if len(ctx.eligible) == 0 or len(ctx.links.case_idx) < 10:
+        empty = _empty(ctx)
+        return {m: Attribution(m, empty[0], empty[1]) for m in METHODS[: 3 if baselines else 1]}
+    pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
+    ctx.timings["pair_model_s"] = time.perf_counter() - t0
+    train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
+    model = fit_model(train, seed=seed)
+    ctx.timings["train_s"] = time.perf_counter() - t0
+    test = build_rows(ctx, ctx.open_idx, pairs.logit, training=False)
+    n = len(test.q)
+    z = _logit(model.clf, _with_margin(test)) if len(test.row_case) else np.zeros(0)
+    cal = model.calibrator
+    prior = cal.em_none_prior(z, test.row_case, n) if prior_shift and n else None
+    p, pn = cal.probs(z, test.row_case, n, none_prior=prior)
+    out["model"] = _result(ctx, test, p, pn, "model", prior, why)
+    out["model"].candidates  # noqa: B018 - materialised
+    ctx.timings["attribute_s"] = time.perf_counter() - t0
+    out["model"].timings = dict(ctx.timings)  # type: ignore[attr-defined]
+    out["model"].candidate_recall = model.candidate_recall  # type: ignore[attr-defined]
+    if baselines:
+        col = {k: i for i, k in enumerate(lk.PERSON_FEATURES)}
+
+        def nearest(rows: Rows) -> np.ndarray:
+            F = rows.ev.X
+            return nearest_case_scores(F[:, col["min_distance_km"]], F[:, col["min_gap_days"]])
+
+        s = lk.sample_pairs(ctx.cases, ctx.links, seed=seed)
+        nb = NaiveBayesLinkage.fit(
+            pair_matrix(ctx.cases, s.ia, ctx.cases, s.ib), s.y, s.log_offset
+        )
+        score_fns = {
+            "nearest_case": nearest,
+            "porter_nb": lambda rows, ex: porter_scores(ctx, rows, nb, ex, porter_linkage),
+        }
+        for name, fn in score_fns.items():
+            if name == "nearest_case":
+                z_tr, z_te = fn(train), fn(test)
+            else:
+                z_tr = fn(train, train.q[train.row_case])
+                z_te = fn(test, None)
+            bc = ChoiceCalibrator.fit(z_tr, train.row_case, len(train.q), train.y)
+            bprior = bc.em_none_prior(z_te, test.row_case, n) if prior_shift and n else None
+            bp, bpn = bc.probs(z_te, test.row_case, n, none_prior=bprior)
+            out[name] = _result(ctx, test, bp, bpn, name, bprior, why=False)
+    return out
+
+
+def _empty(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
+    ids = ctx.cases.incident_id[ctx.open_idx]
+    cand = pl.DataFrame(
+        schema={"incident_id": pl.String, "person_id": pl.String, "p": pl.Float64,
+                "rank": pl.Int64}  # fmt: skip
+    )
+    cases = pl.DataFrame({"incident_id": ids, "p_none": np.ones(len(ids)),
+                          "n_candidates": np.zeros(len(ids), np.int64)})  # fmt: skip
+    return cand, cases
+
+
+def top_candidates(att: Attribution, k: int = 5) -> list[dict]:
+    """One object per open case: incident_id, p_none, candidates (best first, <= k)."""
+    cand = att.candidates.filter(pl.col("rank") <= k)
+    why_cols = [c for c in cand.columns if c not in ("incident_id", "person_id", "p", "rank")]
+    grouped: dict[str, list[dict]] = {}
+    for r in cand.sort(["incident_id", "rank"]).iter_rows(named=True):
+        entry = {"person_id": r["person_id"], "p": round(float(r["p"]), 4), "rank": r["rank"]}
+        if why_cols:
+            entry["why"] = {c: r[c] for c in why_cols}
+        grouped.setdefault(r["incident_id"], []).append(entry)
+    return [
+        {
+            "incident_id": iid,
+            "p_none": round(float(pn), 4),
+            "candidates": grouped.get(iid, []),
+            "label": HYPOTHESIS,
+        }
+        for iid, pn in att.cases.select("incident_id", "p_none").iter_rows()
+    ]
+
+
+# ------------------------------------------------------------------ evaluation
+def evaluate(att: Attribution, truth: pl.DataFrame, eligible_ids: list[str]) -> dict:
+    """Score an attribution against generator truth (incident_id, person_id).
+
+    - hit@1, hit@5: over open cases truly done by an eligible person;
+    - precision / recall of attributions with p >= 0.5 (recall over the same cases);
+    - Brier: multi-outcome over each case's candidates + "none" (+ a truly
+      responsible eligible person that was not pre-selected, at p = 0);
+    - a reliability table over all candidate and "none" probabilities.
+    """
+    elig = set(eligible_ids)
+    t = truth.select("incident_id", "person_id").unique()
+    t = t.filter(pl.col("incident_id").is_in(att.cases["incident_id"].implode()))
+    by_cand_truth = t.filter(pl.col("person_id").is_in(list(elig)))
+    cases = att.cases.join(
+        by_cand_truth.group_by("incident_id").agg(pl.len().alias("n_true")),
+        on="incident_id", how="left",
+    ).with_columns(pl.col("n_true").fill_null(0))  # fmt: skip
+    cand = att.candidates.select("incident_id", "person_id", "p", "rank").join(
+        by_cand_truth.with_columns(pl.lit(True).alias("y")), on=["incident_id", "person_id"],
+        how="left",
+    ).with_columns(pl.col("y").fill_null(False))  # fmt: skip
+    n_by = int((cases["n_true"] > 0).sum())
+    hit1 = cand.filter((pl.col("rank") == 1) & pl.col("y")).height
+    hit5 = cand.filter((pl.col("rank") <= 5) & pl.col("y"))["incident_id"].n_unique()
+    attributed = cand.filter(pl.col("p") >= 0.5)
+    correct = attributed.filter(pl.col("y")).height
+    # Brier over outcomes: candidate rows, none, and missed eligible truths.
+    y_none = (cases["n_true"] == 0).cast(pl.Float64).to_numpy()
+    pn = cases["p_none"].to_numpy()
+    found = cand.group_by("incident_id").agg(pl.col("y").sum().alias("found"))
+    cases = cases.join(found, on="incident_id", how="left").with_columns(
+        pl.col("found").fill_null(0)
+    )
+    missed = (cases["n_true"] > cases["found"]).cast(pl.Float64).to_numpy()
+    # a co-offended case has several true persons: spread the outcome evenly
+    share = cand.join(cases.select("incident_id", "n_true"), on="incident_id")
+    yv = np.where(share["y"].to_numpy(), 1.0 / np.maximum(share["n_true"].to_numpy(), 1), 0.0)
+    sq = (share["p"].to_numpy() - yv) ** 2
+    per_case_rows = (
+        pl.DataFrame({"incident_id": share["incident_id"], "sq": sq})
+        .group_by("incident_id")
+        .agg(pl.col("sq").sum())
+    )
+    cases = cases.join(per_case_rows, on="incident_id", how="left").with_columns(
+        pl.col("sq").fill_null(0.0)
+    )
+    brier = float(np.mean(cases["sq"].to_numpy() + (pn - y_none) ** 2 + missed))
+    probs = np.concatenate([share["p"].to_numpy(), pn])
+    ys = np.concatenate([share["y"].to_numpy().astype(float), y_none])
+    return {
+        "method": att.method,
+        "open_cases": cases.height,
+        "open_cases_by_candidate": n_by,
+        "hit_at_1": hit1 / n_by if n_by else float("nan"),
+        "hit_at_5": hit5 / n_by if n_by else float("nan"),
+        "attributions_p_ge_0_5": attributed.height,
+        "precision_p_ge_0_5": correct / attributed.height if attributed.height else float("nan"),
+        "recall_p_ge_0_5": correct / n_by if n_by else float("nan"),
+        "brier": brier,
+        "none_prior": att.none_prior,
+        "reliability": reliability(probs, ys),
+    }
+
+
+def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
+    """Mean predicted vs observed frequency per probability decile."""
+    edges = np.linspace(0, 1, bins + 1)
+    b = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
+    out = []
+    for k in range(bins):
+        m = b == k
+        if m.any():
+            out.append({"bin": f"{edges[k]:.1f}-{edges[k + 1]:.1f}", "n": int(m.sum()),
+                        "mean_p": float(p[m].mean()), "observed": float(y[m].mean())})  # fmt: skip
+    return out
+
+
+# ------------------------------------------------------------------ pairwise AUC
+def pairwise_holdout(
+    incidents: pl.DataFrame,
+    links: pl.DataFrame,
+    as_of: date | str,
+    *,
+    holdout_days: int = 120,
+    max_test_pairs: int = 2_000_000,
+    seed: int = 0,
+) -> dict:
+    """Pairwise AUC on solved cases held out by time, for the model and baselines.
+
+    Models are trained on linked cases that occurred before `as_of - holdout_days`;
+    the test pairs are all pairs of linked cases occurring after that (within
+    MAX_GAP_DAYS of each other), linked = a person in common. Also reports the
+    share of true links found at 5 % false positives (Porter 2016: 82 %).
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    as_of = _as_date(as_of)
+    cases = case_arrays(incidents)
+    L = lk.make_links(cases.incident_id, links)
+    cut = _day_number(as_of) + 1 - holdout_days
+    linked = np.zeros(len(cases), bool)
+    linked[L.case_idx] = True
+    train_mask = linked & (cases.t_mid < cut)
+    test = np.flatnonzero(linked & (cases.t_mid >= cut))
+    s = lk.sample_pairs(cases, L, train_mask, seed=seed)
+    X = pair_matrix(cases, s.ia, cases, s.ib)
+    model = lk.PairModel.fit(X, s.y, s.log_offset, seed=seed)
+    nb = NaiveBayesLinkage.fit(X, s.y, s.log_offset)
+    ia, ib = np.triu_indices(len(test), k=1)
+    ia, ib = test[ia], test[ib]
+    ok = np.abs(cases.t_mid[ia] - cases.t_mid[ib]) <= lk.MAX_GAP_DAYS
+    ia, ib = ia[ok], ib[ok]
+    if len(ia) > max_test_pairs:
+        sel = np.random.default_rng(seed).choice(len(ia), max_test_pairs, replace=False)
+        ia, ib = ia[sel], ib[sel]
+    y = lk.share_person(L.person_sets(len(cases)), ia, ib)
+    Xt = pair_matrix(cases, ia, cases, ib)
+    d = Xt[:, 0].astype(float)
+    scores = {
+        "model": model.logit(Xt),
+        "nearest_case": -np.where(np.isnan(d), np.nanmax(d) + 1 if np.isfinite(d).any() else 1, d),
+        "porter_nb": nb.logit(Xt),
+    }
+    res: dict = {"test_cases": len(test), "test_pairs": int(len(y)), "linked_pairs": int(y.sum())}
+    if y.sum() == 0 or y.sum() == len(y):
+        return res | {m: {"auc": float("nan")} for m in scores}
+    for m, sc in scores.items():
+        fpr, tpr, _ = roc_curve(y, sc)
+        res[m] = {
+            "auc": float(roc_auc_score(y, sc)),
+            "tpr_at_5pct_fpr": float(np.interp(0.05, fpr, tpr)),
+        }
+    # calibration of the pair model on the held-out pairs
+    res["model"]["brier"] = float(np.mean((model.proba(Xt) - y) ** 2))
+    return res

@@ -1,0 +1,320 @@
+"""Hotspot analysis for crime prevention: one pure function, `analyse`, that runs
+the sibling methods on an incidents frame and returns aggregated cells only.
+
+Methods (one module each, see their docstrings for provenance and caveats):
+aoristic counts on a 250 m grid in EPSG:25833 (`aoristic`, `grid`), Getis-Ord
+Gi* with FDR (`gistar`, `fdr`), kernel density (`kde`), Knox test and the
+near-repeat sentence (`knox`), prospective risk (`prospective`), emerging
+hotspots (`emerging`), and PAI/PEI (`hit_rates`) for the evaluation.
+
+Input: the frame of `store.load_incidents` (columns `incident_id, offence_code,
+offence_group, target_type, lat, lon, occurred_from, occurred_to, ...`; naive
+local timestamps). Output frames hold cells (ids derived from coordinates),
+counts and scores; never incident ids, person ids, points or free text.
+
+Periods, with `as_of` a date meaning "the end of that day": the window is the
+last `window_days` (default 28) up to the end of `as_of`, the history the
+`history_days` (365) before the window; counts are aoristic (an incident's weight
+is spread over its occurred_from..occurred_to window).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from analytics import emerging as emerging_mod
+from analytics import gistar, kde, knox, prospective
+from analytics.aoristic import binned_weights, period_weight, to_days
+from analytics.geo import to_utm33, with_xy
+from analytics.grid import DEFAULT_CELL_M, Grid, cell_counts
+
+TARGET_GROUPS: dict[str, tuple[str, ...]] = {
+    "business": ("business", "shop"),
+    "construction_site": ("construction_site",),
+    "cabin": ("cabin",),
+    "storage_mailbox": ("storage_room", "mailbox"),
+    "vehicle": ("vehicle",),
+}
+ALL = "all"
+METHODS = ("baseline", "kde", "gistar", "prospective")
+DEFAULT_METHOD = "prospective"
+REQUIRED = ("target_type", "lat", "lon", "occurred_from", "occurred_to")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Every tunable of the analysis, with its default."""
+
+    cell_m: float = DEFAULT_CELL_M
+    window_days: int = 28
+    history_days: int = 365
+    horizon_days: int = 28
+    band_m: float | None = None  # Gi* distance band; None: 2 cells
+    kde_bandwidth_m: float | None = None  # None: 1.5 cells
+    k_min: int = 5  # disclosure control: smaller counts are not shown
+    slider_weeks: int = 26
+    knox_n_perm: int = 99
+    knox_max_events: int = 5000
+    long_term_weight: float = 0.5
+    method: str = DEFAULT_METHOD
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        for name in ("window_days", "history_days", "horizon_days", "k_min", "slider_weeks"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if not self.cell_m > 0:
+            raise ValueError(f"cell_m must be positive metres, got {self.cell_m!r}")
+
+
+@dataclass
+class Result:
+    """What `analyse` found: aggregated cells, weekly series, near-repeat figures."""
+
+    grid: Grid
+    mask: np.ndarray
+    params: Params
+    as_of: dt.date
+    window: tuple[dt.date, dt.date]  # first and last day of the window
+    history: tuple[dt.date, dt.date]
+    target_group: str
+    n_incidents: int
+    cells: pl.DataFrame
+    by_target: pl.DataFrame
+    weekly: pl.DataFrame
+    knox: pl.DataFrame
+    near_repeat: knox.NearRepeat
+    bands: dict[str, float] = field(default_factory=dict)
+
+
+def target_types(group: str) -> tuple[str, ...] | None:
+    """Contract target types of a prevention group (None for "all"); a plain
+    contract target type stands for itself."""
+    from data_schema.contract import TARGET_TYPES
+
+    if group == ALL:
+        return None
+    if group in TARGET_GROUPS:
+        return TARGET_GROUPS[group]
+    if group in TARGET_TYPES:
+        return (group,)
+    raise ValueError(f"target type {group!r} is not known; use one of "
+                     f"{[ALL, *TARGET_GROUPS]} or a contract target type {list(TARGET_TYPES)}")
+
+
+def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
+    """Placed incidents with `x, y` (EPSG:25833), `t0, t1` (days since 1970) and
+    `target_group`; only the columns the analysis needs (no ids, no text)."""
+    if not isinstance(incidents, pl.DataFrame):
+        raise ValueError(f"incidents must be a polars DataFrame, got {type(incidents).__name__}")
+    missing = [c for c in REQUIRED if c not in incidents.columns]
+    if missing:
+        raise ValueError(f"incidents frame lacks columns {missing}; got {incidents.columns}, "
+                         f"needs {list(REQUIRED)} (as store.load_incidents returns)")
+    for c in ("occurred_from", "occurred_to"):
+        if not isinstance(incidents.schema[c], pl.Datetime | pl.Date):
+            raise ValueError(f"column {c} must be Datetime, got {incidents.schema[c]}")
+    lookup = {t: g for g, ts in TARGET_GROUPS.items() for t in ts}
+    cols = ["target_type", "lat", "lon", "occurred_from", "occurred_to"]
+    if "offence_group" in incidents.columns:
+        cols.append("offence_group")
+    f = with_xy(incidents.select(cols))
+    t0 = to_days(f["occurred_from"])
+    t1 = to_days(f["occurred_to"])
+    t1 = np.maximum(t0, t1)  # a reversed window (quarantined upstream) counts at its start
+    return f.drop("occurred_from", "occurred_to").with_columns(
+        pl.Series("t0", t0), pl.Series("t1", t1),
+        pl.col("target_type").replace_strict(lookup, default="other").alias("target_group"),
+    )
+
+
+def study_grid(prepared: pl.DataFrame, cell_m: float = DEFAULT_CELL_M,
+               study_area: Any = None) -> tuple[Grid, np.ndarray]:
+    """Grid and study-area mask: the cells whose centre lies in `study_area`
+    (shapely geometries in WGS84 lon/lat) or, without it, every cell of the
+    box around the incidents."""
+    if study_area is not None:
+        import shapely
+
+        geoms = [shapely.transform(g, lambda c: np.column_stack(to_utm33(c[:, 1], c[:, 0])))
+                 for g in study_area]
+        xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+        grid = Grid.covering(xmin, ymin, xmax, ymax, cell_m)
+        return grid, grid.mask_from_polygons(geoms)
+    if prepared.height == 0:
+        raise ValueError("no incidents with coordinates and no study area: nothing to grid")
+    x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
+    grid = Grid.covering(x.min(), y.min(), x.max(), y.max(), cell_m)
+    return grid, np.ones(grid.n, dtype=bool)
+
+
+def _end_day(as_of: dt.date) -> float:
+    return float(to_days(dt.datetime.combine(as_of, dt.time()) + dt.timedelta(days=1)))
+
+
+def forecast(method: str, grid: Grid, mask: np.ndarray, prepared: pl.DataFrame,
+             as_of: dt.date, params: Params = Params(),
+             bands: dict[str, float] | None = None) -> np.ndarray:
+    """Flat forecast surface (higher = more expected) of `method` for the
+    `horizon_days` after the end of `as_of`, from incidents known by then.
+
+    baseline: the previous `horizon_days`' counts; kde: density of the history
+    year; gistar: Gi* z of the history year; prospective: `prospective.forecast`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    end = _end_day(as_of)
+    x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
+    t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
+    p = params
+    if method == "baseline":
+        return cell_counts(grid, x, y, period_weight(t0, t1, end - p.horizon_days, end)) * mask
+    hist = cell_counts(grid, x, y, period_weight(t0, t1, end - p.history_days, end))
+    if method == "kde":
+        return kde.density(grid, hist, p.kde_bandwidth_m, mask) * (p.horizon_days / p.history_days)
+    if method == "gistar":
+        return gistar.hotspots(grid, hist, mask, p.band_m or 2 * grid.cell_m)["z"]
+    b = bands or knox_bands(prepared, as_of, p)[1]
+    return prospective.forecast(
+        grid, x, y, t0, t1, end, mask=mask, space_band_m=b["space_band_m"],
+        time_band_days=b["time_band_days"], history_days=p.history_days,
+        horizon_days=p.horizon_days, long_term_weight=p.long_term_weight,
+        bandwidth_m=p.kde_bandwidth_m,
+    )  # fmt: skip
+
+
+def knox_bands(prepared: pl.DataFrame, as_of: dt.date, params: Params = Params()
+               ) -> tuple[pl.DataFrame, dict[str, float], knox.NearRepeat]:
+    """Knox table over the history year, and the prospective bands it implies
+    (the near-repeat distance and days; Bowers et al.'s 400 m / 56 days when the
+    test finds nothing)."""
+    end = _end_day(as_of)
+    t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
+    mid = (t0 + t1) / 2
+    inside = (mid >= end - params.history_days) & (mid < end)
+    table = knox.knox_table(
+        prepared["x"].to_numpy()[inside], prepared["y"].to_numpy()[inside], mid[inside],
+        n_perm=params.knox_n_perm, seed=params.seed, max_events=params.knox_max_events,
+    )  # fmt: skip
+    nr = knox.near_repeat(table, n_events=int(inside.sum()))
+    if nr.found:
+        bands = {"space_band_m": max(nr.distance_m, grid_half(params)), "time_band_days": max(nr.days, 7.0)}
+    else:
+        bands = {"space_band_m": prospective.DEFAULT_SPACE_BAND_M,
+                 "time_band_days": prospective.DEFAULT_TIME_BAND_DAYS}
+    return table, bands, nr
+
+
+def grid_half(params: Params) -> float:
+    return params.cell_m / 2
+
+
+def _group_filter(prepared: pl.DataFrame, group: str) -> pl.DataFrame:
+    types = target_types(group)
+    return prepared if types is None else prepared.filter(pl.col("target_type").is_in(types))
+
+
+def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
+            params: Params = Params(), study_area: Any = None,
+            grid: tuple[Grid, np.ndarray] | None = None) -> Result:
+    """Hotspots of `target_group` (`"all"`, a key of `TARGET_GROUPS`, or a
+    contract target type) as of the end of `as_of`.
+
+    `study_area`: shapely geometries (WGS84) bounding the grid (e.g. the region's
+    municipalities); `grid`: a (Grid, mask) to reuse instead.
+    """
+    if not isinstance(as_of, dt.date):
+        raise ValueError(f"as_of must be a datetime.date, got {as_of!r}")
+    prepared_all = prepare(incidents)
+    g, mask = grid or study_grid(prepared_all, params.cell_m, study_area)
+    prepared = _group_filter(prepared_all, target_group)
+    p = params
+    end = _end_day(as_of)
+    w_start = end - p.window_days
+    h_start = w_start - p.history_days
+    x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
+    t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
+    known = t0 < end  # the store already filters by report date; guard the future
+    x, y, t0, t1 = x[known], y[known], t0[known], t1[known]
+    prepared = prepared.filter(pl.Series(known))
+
+    recent = cell_counts(g, x, y, period_weight(t0, t1, w_start, end)) * mask
+    previous = cell_counts(g, x, y, period_weight(t0, t1, h_start, w_start)) * mask
+    band = p.band_m or 2 * g.cell_m
+    gi = gistar.hotspots(g, recent, mask, band)
+    dens = kde.density(g, recent, p.kde_bandwidth_m, mask)
+    em = emerging_mod.emerging(g, recent, previous, window_days=p.window_days,
+                               history_days=p.history_days, mask=mask, band_m=band)
+    table, bands, nr = knox_bands(prepared, as_of, p)
+    risk = forecast(p.method, g, mask, prepared, as_of, p, bands)
+    risk = np.where(mask, risk, 0.0)
+    if p.method == "gistar":  # z is not a count; no negative risk
+        risk = np.clip(risk, 0, None)
+
+    keep = mask & ((recent > 0) | (previous > 0) | (risk > 0) | (gi["bin"] != 0) | (em["code"] != 0))
+    idx = np.flatnonzero(keep)
+    lat, lon = g.centres_wgs84(idx)
+    cells = pl.DataFrame({
+        "cell": idx, "cell_id": g.cell_ids(idx), "lat": lat, "lon": lon,
+        "count": recent[idx], "previous": previous[idx], "gi_z": gi["z"][idx],
+        "gi_bin": gi["bin"][idx], "is_hot": gi["bin"][idx] >= 2, "density": dens[idx],
+        "risk": risk[idx], "emerging": [emerging_mod.CLASSES[c] for c in em["code"][idx]],
+        "rate_ratio": em["rate_ratio"][idx],
+    })  # fmt: skip
+
+    by_target = _by_target(g, mask, prepared_all.filter(pl.col("t0") < end), w_start, end, band)
+    weekly = _weekly(g, mask, x, y, t0, t1, end, p.slider_weeks)
+    window = (as_of - dt.timedelta(days=p.window_days - 1), as_of)
+    history = (window[0] - dt.timedelta(days=p.history_days), window[0] - dt.timedelta(days=1))
+    return Result(g, mask, p, as_of, window, history, target_group, int(x.size), cells,
+                  by_target, weekly, table, nr, {**bands, "gi_band_m": band})
+
+
+def _by_target(g: Grid, mask, prepared: pl.DataFrame, start: float, end: float,
+               band: float) -> pl.DataFrame:
+    frames = []
+    for group, types in TARGET_GROUPS.items():
+        f = prepared.filter(pl.col("target_type").is_in(types))
+        if f.height == 0:
+            continue
+        w = period_weight(f["t0"].to_numpy(), f["t1"].to_numpy(), start, end)
+        c = cell_counts(g, f["x"].to_numpy(), f["y"].to_numpy(), w) * mask
+        if c.sum() <= 0:
+            continue
+        gi = gistar.hotspots(g, c, mask, band)
+        idx = np.flatnonzero((c > 0) | (gi["bin"] != 0))
+        frames.append(pl.DataFrame({
+            "target_group": [group] * idx.size, "cell": idx, "count": c[idx],
+            "gi_z": gi["z"][idx], "gi_bin": gi["bin"][idx],
+        }))  # fmt: skip
+    if not frames:
+        return pl.DataFrame(schema={"target_group": pl.String, "cell": pl.Int64,
+                                    "count": pl.Float64, "gi_z": pl.Float64, "gi_bin": pl.Int8})
+    return pl.concat(frames)
+
+
+def _weekly(g: Grid, mask, x, y, t0, t1, end: float, n_weeks: int) -> pl.DataFrame:
+    """Aoristic counts per (week, cell) of the last `n_weeks` weeks up to `end`."""
+    origin = end - 7.0 * n_weeks
+    rows, bins, w = binned_weights(t0, t1, origin, 7.0, n_weeks)
+    cell = g.index(x[rows], y[rows])
+    ok = cell >= 0
+    ok[ok] = mask[cell[ok]]
+    f = pl.DataFrame({"week": bins[ok], "cell": cell[ok], "count": w[ok]})
+    f = f.group_by(["week", "cell"]).agg(pl.col("count").sum()).sort(["week", "cell"])
+    start = dt.date(1970, 1, 1) + dt.timedelta(days=int(round(origin)))
+    return f.with_columns(
+        (pl.lit(start) + pl.duration(days=pl.col("week") * 7)).alias("week_start")
+    )
+
+
+def with_params(params: Params, **changes: Any) -> Params:
+    """A copy of `params` with `changes` (validated)."""
+    return replace(params, **changes)

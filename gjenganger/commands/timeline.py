@@ -1,0 +1,58 @@
+"""`gjenganger timeline`: one person's events as a self-contained timeline page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from gjenganger import db
+from gjenganger.pipeline.timelines import write_timeline
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "timeline",
+        help="build one person's timeline page (chart, replay map, summary)",
+        description="Build a self-contained HTML page of one person's events: lanes "
+        "per offence group, card use, arrests and custody; points sized by NOK and "
+        "coloured by sophistication level; attributed cases as hypotheses; use "
+        "periods and phases as bands when the phases step has run; a map replaying "
+        "the events in order; and a summary with the largest 36-hour NOK total and "
+        "the top card episodes. The page needs no network.",
+    )
+    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
+    p.add_argument("--person", required=True, metavar="ID", help="person pseudonym")
+    p.add_argument("--from", dest="start", metavar="DATE",
+                   help="first day shown (YYYY-MM-DD); default: the first event")  # fmt: skip
+    p.add_argument("--to", dest="end", metavar="DATE",
+                   help="last day shown (YYYY-MM-DD, inclusive); default: the last event")  # fmt: skip
+    p.add_argument("--lang", choices=("nb", "en"), default="nb",
+                   help="page language: Norwegian bokmål (default) or English")  # fmt: skip
+    p.add_argument("--as-of", metavar="DATE",
+                   help="use the data as known at the end of DATE")  # fmt: skip
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.html",
+                   help="where to write the page")  # fmt: skip
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON summary (counts, seconds, bytes)")  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    con = db.connect(args.db, read_only=True, migrate=False)
+    try:
+        summary = write_timeline(
+            con, args.person, args.out, start=args.start, end=args.end,
+            lang=args.lang, as_of=args.as_of,
+        )  # fmt: skip
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(
+            f"{summary['out']}: {summary['events']} events "
+            f"({summary['linked']} linked cases, {summary['hypotheses']} hypotheses), "
+            f"{summary['episodes']} card episodes, {summary['bytes'] / 1e6:.2f} MB "
+            f"in {summary['seconds']:.2f} s"
+        )
+    return 0

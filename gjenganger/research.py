@@ -1,0 +1,145 @@
+"""The researchers' snapshot: a fresh DuckDB file (plus Parquet) built from the marts.
+
+Every operational pseudonym (person, case, card) is re-keyed with a keyed HMAC
+under a separate research key, so research data cannot be joined to operational
+data without that key; merchant references, free-form ids and batch lineage are
+dropped. The snapshot is written into tonight's publication folder, so a
+researcher reading last night's file is never disturbed (see `gjenganger.publish`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+from pathlib import Path
+
+import pyarrow as pa
+
+from gjenganger.db import table_exists
+from gjenganger.errors import UserError
+
+KEY_BYTES = 32
+
+# name -> (description, SQL over the operational database; `rk_person(x)` etc. are
+# rewritten to joins on the re-key maps). Only tables that exist are snapshotted.
+VIEWS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "cases": (
+        "one row per case: what, where, when (local time), status; case_key re-keyed",
+        """select rk_case.research_id as case_key, i.offence_code, i.offence_group,
+                  i.target_type, i.entry_method, i.planned, i.participants, i.value_nok,
+                  round(i.lat, 4) as lat, round(i.lon, 4) as lon, i.municipality_no,
+                  i.status, i.arrest_at_scene, i.reported_at, i.occurred_from,
+                  i.occurred_to
+           from mart_incidents i join rk_case on rk_case.operational_id = i.incident_id""",
+        ("mart_incidents",),
+    ),
+    "case_persons": (
+        "one row per current, not retracted case-person link, both keys re-keyed",
+        """select rk_case.research_id as case_key, rk_person.research_id as person_key,
+                  l.role
+           from mart_links l
+           join rk_case on rk_case.operational_id = l.incident_id
+           join rk_person on rk_person.operational_id = l.person_id""",
+        ("mart_links",),
+    ),
+    "person_days": (
+        "one row per person-day: inferred phase with its probability and daily counts",
+        """select rk_person.research_id as person_key, d.* exclude (person_id)
+           from person_days d join rk_person on rk_person.operational_id = d.person_id""",
+        ("person_days",),
+    ),
+    "use_periods": (
+        "one row per inferred use period of a person",
+        """select rk_person.research_id as person_key, u.* exclude (person_id)
+           from use_periods u join rk_person on rk_person.operational_id = u.person_id""",
+        ("use_periods",),
+    ),
+    "hotspot_cells": (
+        "one row per grid cell of the latest hotspot analysis (no case or person ids)",
+        "select * from hotspot_cells",
+        ("hotspot_cells",),
+    ),
+    "episodes": (
+        "one row per card-use episode: span, transactions, NOK, largest 36-hour total",
+        """select rk_case.research_id as case_key, rk_card.research_id as card_key,
+                  rk_person.research_id as person_key,
+                  e.* exclude (incident_id, card_ref, person_id)
+           from episodes e
+           join rk_case on rk_case.operational_id = e.incident_id
+           join rk_card on rk_card.operational_id = e.card_ref
+           left join rk_person on rk_person.operational_id = e.person_id""",
+        ("episodes",),
+    ),
+}
+
+
+def load_key(path: str | Path | None = None) -> bytes:
+    """The research HMAC key; created (0600, 32 random bytes) on first use.
+
+    Refuses a key file that others can read or that is shorter than 32 bytes.
+    """
+    if path is None:
+        home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
+        path = Path(os.environ.get("GJENGANGER_RESEARCH_KEY_FILE", home / "research.key"))
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(secrets.token_bytes(KEY_BYTES))
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise UserError(f"key file {path} is readable by others (chmod 600 it)")
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise UserError(f"key file {path} is shorter than {KEY_BYTES} bytes")
+    return key
+
+
+def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
+    """Map operational ids to research ids: prefix + HMAC-SHA256(key, id), 20 hex."""
+    ids = [
+        prefix + hmac.new(key, prefix.encode() + v.encode(), hashlib.sha256).hexdigest()[:20]
+        for v in values
+    ]
+    return pa.table({"operational_id": values, "research_id": ids})
+
+
+def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
+    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet`."""
+    out_dir = Path(out_dir)
+    (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
+    target = out_dir / "gjenganger.duckdb"
+    if target.exists():
+        target.unlink()
+    maps = {
+        "rk_person": ("R", "select person_id from incident_persons union "
+                           "select person_id from custody"),
+        "rk_case": ("C", "select incident_id from incidents"),
+        "rk_card": ("K", "select distinct card_ref from card_transactions"),
+    }  # fmt: skip
+    for name, (prefix, sql) in maps.items():
+        values = sorted(r[0] for r in con.execute(sql).fetchall())
+        con.register(name, rekey(values, key, prefix))
+    con.execute(f"attach '{target}' as snap")
+    counts: dict[str, int] = {}
+    try:
+        con.execute("create table snap.about (view_name varchar, one_row_is varchar)")
+        for view, (desc, sql, needs) in VIEWS.items():
+            if not all(table_exists(con, n) for n in needs):
+                continue
+            con.execute(f"create table snap.{view} as {sql}")
+            con.execute("insert into snap.about values (?, ?)", [view, desc])
+            counts[view] = con.execute(f"select count(*) from snap.{view}").fetchone()[0]
+            con.execute(
+                f"copy snap.{view} to '{out_dir / 'parquet' / (view + '.parquet')}'"
+                " (format parquet)"
+            )
+    finally:
+        con.execute("detach snap")
+        for name in maps:
+            con.unregister(name)
+    return {"path": str(target), "rows": counts}

@@ -1,0 +1,101 @@
+"""A static HTML legend box for Folium maps (no JavaScript, no d3).
+
+`Legend(title, sections, notes)` renders a fixed box in a map corner; a section
+is a heading and (colour, label) swatches, or a colour ramp with end labels.
+Colours passed here should come from colour-blind-safe palettes (ColorBrewer
+RdBu for hot/cold, viridis for density, Okabe-Ito for classes).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from branca.element import Element, MacroElement, Template
+
+# ColorBrewer RdBu (7 classes, colour-blind safe): cold 99 .. hot 99
+RDBU7 = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7",
+         1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}  # fmt: skip
+VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
+OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+             "purple": "#CC79A7", "black": "#000000"}  # fmt: skip
+
+
+@dataclass
+class Section:
+    title: str
+    swatches: list[tuple[str, str]] = field(default_factory=list)  # (colour, label)
+    ramp: list[str] | None = None
+    ramp_labels: tuple[str, str] = ("", "")
+    outline: bool = False  # draw swatches as outlines (for line/outline layers)
+
+
+def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> str:
+    e = html.escape
+    parts = [f'<div class="gj-legend-title">{e(title)}</div>']
+    for s in sections:
+        parts.append(f'<div class="gj-legend-h">{e(s.title)}</div>')
+        for colour, label in s.swatches:
+            style = (f"border:2px solid {colour};background:transparent" if s.outline
+                     else f"background:{colour};border:1px solid #777")
+            parts.append(f'<div class="gj-legend-row"><span class="gj-sw" style="{style}">'
+                         f"</span>{e(label)}</div>")
+        if s.ramp:
+            grad = ",".join(s.ramp)
+            parts.append(
+                f'<div class="gj-ramp" style="background:linear-gradient(to right,{grad})"></div>'
+                f'<div class="gj-ramp-l"><span>{e(s.ramp_labels[0])}</span>'
+                f"<span>{e(s.ramp_labels[1])}</span></div>"
+            )
+    for n in notes:
+        parts.append(f'<div class="gj-legend-note">{e(n)}</div>')
+    return "".join(parts)
+
+
+_CSS = """
+<style>
+.gj-legend{position:absolute;z-index:1000;bottom:28px;left:10px;max-width:290px;
+ max-height:70%;overflow:auto;background:rgba(255,255,255,.93);padding:8px 10px;
+ border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.35 sans-serif;color:#222}
+.gj-legend-title{font-weight:700;font-size:13px;margin-bottom:4px}
+.gj-legend-h{font-weight:600;margin-top:6px}
+.gj-legend-row{display:flex;align-items:center;gap:6px;margin:1px 0}
+.gj-sw{display:inline-block;width:14px;height:14px;flex:none}
+.gj-ramp{height:10px;margin-top:3px;border:1px solid #777}
+.gj-ramp-l{display:flex;justify-content:space-between;font-size:11px}
+.gj-legend-note{margin-top:6px;font-size:11px;color:#444}
+</style>
+"""
+
+
+class Legend(MacroElement):
+    """Add with `Legend(...).add_to(m)`; rendered into the map's container."""
+
+    _template = Template(
+        """{% macro header(this, kwargs) %}""" + _CSS + """{% endmacro %}
+        {% macro html(this, kwargs) %}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){var d=document.createElement('div');d.className='gj-legend';
+         d.innerHTML={{ this.body|tojson }};
+         L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);
+         {{ this._parent.get_name() }}.getContainer().appendChild(d);})();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, title: str, sections: list[Section], notes: list[str] = ()):
+        super().__init__()
+        self._name = "Legend"
+        self.body = legend_html(title, sections, list(notes))
+
+
+def title_box(text: str, subtitle: str = "") -> Element:
+    """A small title box (top centre) as a branca Element for the root html."""
+    e = html.escape
+    return Element(
+        '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
+        "background:rgba(255,255,255,.93);padding:6px 10px;border-radius:6px;"
+        'box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px sans-serif">'
+        f"<b>{e(text)}</b>" + (f"<br><span style='font-size:11px'>{e(subtitle)}</span>" if subtitle else "")
+        + "</div>"
+    )
