@@ -249,7 +249,7 @@ def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
 def _stage1(seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    cat = np.array([n == "q_group" for n in lk.PERSON_FEATURES])
+    cat = np.array([n == "q_group" for n in lk.PERSON_FEATURES] + [False, False])
     return HistGradientBoostingClassifier(
         max_iter=300,
         learning_rate=0.06,

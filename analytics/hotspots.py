@@ -135,6 +135,11 @@ def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def is_prepared(frame: pl.DataFrame) -> bool:
+    """True for the output of `prepare` (reusable across target groups)."""
+    return isinstance(frame, pl.DataFrame) and {"x", "y", "t0", "t1", "target_group"} <= set(frame.columns)
+
+
 def study_grid(prepared: pl.DataFrame, cell_m: float = DEFAULT_CELL_M,
                study_area: Any = None) -> tuple[Grid, np.ndarray]:
     """Grid and study-area mask: the cells whose centre lies in `study_area`
@@ -232,7 +237,7 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
     """
     if not isinstance(as_of, dt.date):
         raise ValueError(f"as_of must be a datetime.date, got {as_of!r}")
-    prepared_all = prepare(incidents)
+    prepared_all = incidents if is_prepared(incidents) else prepare(incidents)
     g, mask = grid or study_grid(prepared_all, params.cell_m, study_area)
     prepared = _group_filter(prepared_all, target_group)
     p = params

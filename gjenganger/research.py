@@ -9,19 +9,13 @@ researcher reading last night's file is never disturbed (see `gjenganger.publish
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import secrets
-import stat
 from pathlib import Path
 
 import pyarrow as pa
 
 from gjenganger.db import table_exists
-from gjenganger.errors import UserError
-
-KEY_BYTES = 32
+from gjenganger.keys import ensure_key_file, pseudonym
 
 # name -> (description, SQL over the operational database; `rk_person(x)` etc. are
 # rewritten to joins on the re-key maps). Only tables that exist are snapshotted.
@@ -77,34 +71,19 @@ VIEWS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 
 def load_key(path: str | Path | None = None) -> bytes:
-    """The research HMAC key; created (0600, 32 random bytes) on first use.
+    """The research key: `$GJENGANGER_RESEARCH_KEY_FILE` or `$GJENGANGER_HOME/research.key`.
 
-    Refuses a key file that others can read or that is shorter than 32 bytes.
+    Created (0600, 32 random bytes) on first use; kept apart from any operational key.
     """
     if path is None:
         home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
         path = Path(os.environ.get("GJENGANGER_RESEARCH_KEY_FILE", home / "research.key"))
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(secrets.token_bytes(KEY_BYTES))
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise UserError(f"key file {path} is readable by others (chmod 600 it)")
-    key = path.read_bytes()
-    if len(key) < KEY_BYTES:
-        raise UserError(f"key file {path} is shorter than {KEY_BYTES} bytes")
-    return key
+    return ensure_key_file(path)
 
 
 def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
-    """Map operational ids to research ids: prefix + HMAC-SHA256(key, id), 20 hex."""
-    ids = [
-        prefix + hmac.new(key, prefix.encode() + v.encode(), hashlib.sha256).hexdigest()[:20]
-        for v in values
-    ]
+    """Map operational ids to research ids: prefix + keyed HMAC of the id."""
+    ids = [pseudonym(key, prefix + v, prefix=prefix, length=20) for v in values]
     return pa.table({"operational_id": values, "research_id": ids})
 
 

@@ -257,35 +257,13 @@ def chart_payload(
 
     `events` has the columns of `analytics.episodes.EVENT_COLUMNS`. `bands` (kind
     'use_period' or 'phase', label, start_at, end_at) become background bands.
-    Event times are sent as epoch ms of local wall-clock time; keys are short to
-    keep a two-year page small, and null fields are left out.
+    Events are sent column-wise (`encode_events`) to keep a two-year page small.
     """
     from analytics.episodes import LANES  # the lane order (a constant, no logic)
 
     present = set(events.get_column("lane").unique().to_list()) if events.height else set()
     lanes = [ln for ln in LANES if ln in present] or ["card"]
-    ev = events.with_columns(
-        pl.col("at").dt.epoch("ms").alias("t"),
-        pl.col("start_at").dt.epoch("ms").alias("a"),
-        pl.col("end_at").dt.epoch("ms").alias("b"),
-    )
-    keys = {
-        "event_id": "id", "lane": "ln", "t": "t", "a": "a", "b": "b",
-        "incident_id": "inc", "offence_code": "off", "target_type": "tg",
-        "entry_method": "em", "value_nok": "v", "status": "st", "level": "lv",
-        "is_linked": "lk", "attribution_p": "p", "card_ref": "cr", "approved": "ok",
-        "merchant_category": "mc", "custody_kind": "ck",
-    }  # fmt: skip
-    records = []
-    for row in ev.select(list(keys)).iter_rows():
-        rec = {}
-        for (_, short), val in zip(keys.items(), row, strict=True):
-            if val is None:
-                continue
-            if isinstance(val, float):
-                val = round(val, 2 if short == "v" else 3)
-            rec[short] = val
-        records.append(rec)
+    columns = encode_events(events)
 
     card = events.filter((pl.col("lane") == "card") & pl.col("approved").fill_null(False))
     cumulative = (
@@ -327,7 +305,7 @@ def chart_payload(
     return {
         "lang": lang,
         "lanes": [{"key": ln, "name": label(f"lane_{ln}", lang)} for ln in lanes],
-        "events": records,
+        "events": columns,
         "cumulative": cumulative,
         "bands": band_rows,
         "labels": page_labels,
@@ -342,6 +320,55 @@ def chart_payload(
         "max36": [_ms(max36[0]), _ms(max36[1])],
         "view": [_ms(view[0]), _ms(view[1])],
     }
+
+
+_CODED = ("lane", "offence_code", "target_type", "entry_method", "status",
+          "merchant_category", "custody_kind", "card_ref")  # fmt: skip
+_SHORT = {"lane": "ln", "offence_code": "off", "target_type": "tg", "entry_method": "em",
+          "status": "st", "merchant_category": "mc", "custody_kind": "ck",
+          "card_ref": "cr"}  # fmt: skip
+
+
+def encode_events(events: pl.DataFrame) -> dict[str, Any]:
+    """Events column-wise, compact: what the page's script decodes into objects.
+
+    Times are whole seconds from `base` (epoch ms of local wall-clock time):
+    `t` the plotted time, `da` = t - start, `db` = end - t (null while custody is
+    ongoing). Repeated strings are indexes into `dict[<key>]` (-1 = null); `v` is
+    NOK rounded to the krone; `lk` 1 linked / 0 hypothesis; `ok` 1/0/-1.
+    """
+    if events.height == 0:
+        return {"base": 0, "n": 0, "dict": {v: [] for v in _SHORT.values()},
+                **{k: [] for k in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p",
+                                   "ok", *_SHORT.values())}}  # fmt: skip
+    base = events.get_column("start_at").min() or events.get_column("at").min()
+    base = base.replace(microsecond=0)
+    secs = lambda c: ((pl.col(c) - pl.lit(base)).dt.total_seconds())  # noqa: E731
+    frame = events.select(
+        pl.col("event_id").alias("id"),
+        pl.col("incident_id").alias("inc"),
+        secs("at").alias("t"),
+        (secs("at") - secs("start_at")).fill_null(0).alias("da"),
+        (secs("end_at") - secs("at")).alias("db"),
+        pl.col("value_nok").round(0).cast(pl.Int64).alias("v"),
+        pl.col("level").fill_null(0).cast(pl.Int64).alias("lv"),
+        pl.col("is_linked").fill_null(True).cast(pl.Int8).alias("lk"),
+        pl.col("attribution_p").round(2).alias("p"),
+        pl.when(pl.col("approved").is_null()).then(-1)
+        .otherwise(pl.col("approved").cast(pl.Int8)).alias("ok"),
+        *[pl.col(c) for c in _CODED],
+    )  # fmt: skip
+    out: dict[str, Any] = {"base": _ms(base), "n": frame.height, "dict": {}}
+    for col in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p", "ok"):
+        out[col] = frame.get_column(col).to_list()
+    for col in _CODED:
+        values = sorted(frame.get_column(col).drop_nulls().unique().to_list())
+        index = {v: i for i, v in enumerate(values)}
+        out["dict"][_SHORT[col]] = values
+        out[_SHORT[col]] = [
+            -1 if v is None else index[v] for v in frame.get_column(col).to_list()
+        ]
+    return out
 
 
 # ------------------------------------------------------------------ replay map

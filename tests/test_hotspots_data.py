@@ -75,3 +75,58 @@ def test_the_simulator_is_reproducible_and_shaped_like_the_store():
     assert a.height == 500
     assert (a["occurred_to"] >= a["occurred_from"]).all()
     assert a.schema["occurred_from"] == pl.Datetime("us")
+
+
+def write_batch(inbox, frame: pl.DataFrame, batch_id: str = "2025-06-30", n_links: int = 300,
+                seed: int = 0):
+    """A contract batch (CSV + manifest) of `frame`, with some person links."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from data_schema.contract import INCIDENT_PERSONS, INCIDENTS
+
+    folder = Path(inbox) / batch_id
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    n = frame.height
+    inc = frame.with_columns(
+        pl.lit(None, pl.String).alias("entry_method"), pl.lit(None, pl.Boolean).alias("planned"),
+        pl.lit(None, pl.Int64).alias("participants"), pl.lit(None, pl.Float64).alias("value_nok"),
+        pl.lit(False).alias("arrest_at_scene"),
+    ).select(INCIDENTS.column_names)  # fmt: skip
+    ts = ["updated_at", "reported_at", "occurred_from", "occurred_to"]
+    inc = inc.with_columns(pl.col(ts).dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    exported = frame["reported_at"].max() + dt.timedelta(hours=3)
+    pick = rng.choice(n, size=min(n_links, n), replace=False)
+    links = pl.DataFrame({
+        "incident_id": frame["incident_id"].gather(pick),
+        "person_id": [f"PERS{int(k) % 40:05d}X" for k in pick],
+        "role": ["suspect"] * len(pick),
+        "updated_at": frame["reported_at"].gather(pick).dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "retracted": [False] * len(pick),
+    }).select(INCIDENT_PERSONS.column_names)  # fmt: skip
+    files = {}
+    for name, f in (("incidents.csv", inc), ("incident_persons.csv", links)):
+        f.write_csv(folder / name)
+        files[name] = {"rows": f.height,
+                       "sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(
+        {"batch_id": batch_id, "exported_at": exported.strftime("%Y-%m-%dT%H:%M:%S+02:00"),
+         "files": files}))  # fmt: skip
+    return folder
+
+
+def make_db(tmp_path, frame: pl.DataFrame):
+    """A DuckDB database at tmp_path/'h.duckdb' holding `frame` (ingested)."""
+    from gjenganger import db
+    from gjenganger.ingest import ingest
+
+    write_batch(tmp_path / "inbox", frame)
+    path = tmp_path / "h.duckdb"
+    con = db.connect(path)
+    try:
+        results = ingest(con, tmp_path / "inbox")
+    finally:
+        con.close()
+    return path, results

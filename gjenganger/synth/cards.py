@@ -25,7 +25,7 @@ from gjenganger.synth import ids, modus
 from gjenganger.synth.behaviour import empty, regime_of
 from gjenganger.synth.clock import HOUR, Clock
 from gjenganger.synth.columns import Columns
-from gjenganger.synth.cycles import PHASE2, States
+from gjenganger.synth.cycles import States
 from gjenganger.synth.geography import Geography
 from gjenganger.synth.population import HEROINE, Population
 
@@ -170,7 +170,8 @@ def _fraud_cases(rng, pop, states, clock, m: Merchants, tx: Columns, ep_person, 
     any_pin = np.logical_or.reduceat(tx["pin_used"], bounds)
     first_store = np.full(n_ep, -1)
     store_pos = np.flatnonzero(~online)
-    first_store[ep[store_pos][::-1]] = tx["merchant"][store_pos][::-1]
+    eps, first_pos = np.unique(ep[store_pos], return_index=True)
+    first_store[eps] = tx["merchant"][store_pos[first_pos]]
     total = np.add.reduceat(np.where(tx["approved"], tx["amount"], 0.0), bounds)
 
     rows = empty(n_ep)
@@ -293,8 +294,3 @@ def generate(rng, geo, pop: Population, states: States, clock: Clock, rows: Colu
     new_rows.append(frauds)
     cards = ids.pseudonyms(rng, frauds.n, "C", 15)
     return Columns.concat(*new_rows), tx, cards, m
-
-
-def state_is_phase2(states: States, day: int) -> bool:
-    """True when the heroine is in phase 2 on `day` (a sanity check for tests)."""
-    return bool(states.state[HEROINE, day] == PHASE2)

@@ -1,0 +1,117 @@
+"""`gjenganger hotspots`: one offline hotspot map (and optionally JSON cells)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from gjenganger.errors import UserError
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise UserError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from exc
+
+
+def register(sub) -> None:
+    from analytics.hotspots import ALL, TARGET_GROUPS
+
+    p = sub.add_parser(
+        "hotspots",
+        help="hotspot map for crime prevention (Gi*, density, emerging, risk), offline",
+        description="Aoristic counts on a grid (EPSG:25833), Getis-Ord Gi* with FDR, "
+        "kernel density, emerging hotspots (last window vs the previous year), a Knox "
+        "near-repeat test and a prospective 28-day risk forecast, published as one "
+        "self-contained HTML map that works without a network. The map shows places, "
+        "never people; cells with fewer than 5 incidents show no count.",
+    )
+    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
+    p.add_argument("--as-of", dest="as_of", metavar="DATE", default=None,
+                   help="as known at the end of DATE (default: newest report)")
+    p.add_argument("--window-days", type=int, default=28,
+                   help="recent window for counts, Gi* and emerging (default 28)")
+    p.add_argument("--target-type", default=ALL, metavar="T",
+                   help=f"{ALL} (default), a target group ({', '.join(TARGET_GROUPS)}) "
+                   "or a contract target type")
+    p.add_argument("--cell-m", type=float, default=250.0, help="grid cell size, metres")
+    p.add_argument("--lang", choices=("nb", "en"), default="nb", help="label language")
+    p.add_argument("--tiles-url", default=None,
+                   help="optional online tile URL template (default: offline outlines)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.html", help="output map")
+    p.add_argument("--json", action="store_true",
+                   help="print cell_size_m and every cell with non-zero risk as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from analytics import hotspots as hs
+    from gjenganger import db
+    from gjenganger.pipeline import hotspots as step
+
+    if args.window_days < 1:
+        raise UserError(f"--window-days must be >= 1, got {args.window_days}")
+    if not args.cell_m >= 10:
+        raise UserError(f"--cell-m must be at least 10 metres, got {args.cell_m:g}")
+    if args.out.suffix.lower() not in (".html", ".htm"):
+        raise UserError(f"--out must be an .html file, got {args.out}")
+    try:
+        hs.target_types(args.target_type)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    as_of = _date(args.as_of) if args.as_of else None
+    params = hs.Params(cell_m=args.cell_m, window_days=args.window_days)
+    con = db.connect(args.db, read_only=True)
+    try:
+        result = step.analyse(con, as_of, args.target_type, params)
+    finally:
+        con.close()
+    try:
+        size = step.write_map(result, args.out, args.lang, args.tiles_url)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    if args.json:
+        json.dump(cells_json(result), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        hot = int(result.cells["is_hot"].sum())
+        print(f"map:        {args.out.resolve()} ({size / 1e6:.2f} MB)")
+        print(f"as of:      {result.as_of}  window {result.window[0]}..{result.window[1]}")
+        print(f"incidents:  {result.n_incidents} placed, target {result.target_group}")
+        print(f"hot cells:  {hot} (Gi*, FDR 95 %)")
+        from maps.hotspots import near_repeat_text
+
+        print(f"near repeat: {near_repeat_text(result, args.lang)}")
+    return 0
+
+
+def cells_json(result) -> dict:
+    """`cell_size_m` and every cell with non-zero risk (the default method's
+    expected incidents in the next 28 days)."""
+    import polars as pl
+
+    c = result.cells.filter(pl.col("risk") > 0).sort("cell")
+    cells = [
+        {"cell_id": cid, "lat": round(lat, 6), "lon": round(lon, 6), "count": round(n, 3),
+         "gi_z": round(z, 4), "is_hot": bool(h), "risk": float(f"{r:.6g}")}
+        for cid, lat, lon, n, z, h, r in zip(
+            c["cell_id"], c["lat"], c["lon"], c["count"], c["gi_z"], c["is_hot"], c["risk"],
+            strict=True)
+    ]  # fmt: skip
+    return {
+        "as_of": result.as_of.isoformat(),
+        "target_type": result.target_group,
+        "window": [result.window[0].isoformat(), result.window[1].isoformat()],
+        "cell_size_m": result.grid.cell_m,
+        "crs": "EPSG:25833",
+        "risk_method": result.params.method,
+        "horizon_days": result.params.horizon_days,
+        "near_repeat": {"found": result.near_repeat.found,
+                        "distance_m": result.near_repeat.distance_m,
+                        "days": result.near_repeat.days,
+                        "ratio": round(result.near_repeat.ratio, 3)},
+        "cells": cells,
+    }

@@ -1,0 +1,151 @@
+"""Hotspot step: read incidents -> `analytics.hotspots.analyse` -> offline maps.
+
+`publish_hotspots(con, out_dir, as_of=..., lang=...)` writes the prevention
+bundle's hotspot pages: `hotspots/<group>.html` for "all" and each target group
+(business, construction_site, cabin, storage_mailbox, vehicle) and
+`hotspots/index.html` linking them, all self-contained (no network). Only
+aggregated cells leave this step; `assert_clean` checks the files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from analytics import hotspots as hs
+from gjenganger import store
+from gjenganger.errors import UserError
+from maps.hotspots import build_map, fmt_date, group_title, near_repeat_text, period_text
+from maps.i18n import t
+from maps.offline import assert_no_remote_refs, render_offline
+
+GEODATA = Path(__file__).resolve().parents[1] / "geodata"
+GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
+
+
+@cache
+def study_area() -> tuple[Any, ...]:
+    """The region's municipality polygons (WGS84 shapely geometries)."""
+    from shapely.geometry import shape
+
+    fc = json.loads((GEODATA / "trondheim_region.geojson").read_text(encoding="utf-8"))
+    return tuple(shape(f["geometry"]) for f in fc["features"])
+
+
+def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
+    if as_of is None:
+        day = store.latest_data_date(con)
+        if day is None:
+            raise UserError("the database has no incidents yet; run `gjenganger ingest` first")
+        return day
+    if isinstance(as_of, str):
+        try:
+            return dt.date.fromisoformat(as_of)
+        except ValueError as exc:
+            raise UserError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}") from exc
+    return as_of
+
+
+def load(con, as_of: dt.date):
+    """Incidents as known at the end of `as_of` (with coordinates or not)."""
+    return store.load_incidents(con, as_of=as_of)
+
+
+def analyse(con, as_of: dt.date | str | None = None, target_group: str = hs.ALL,
+            params: hs.Params | None = None, incidents=None, grid=None) -> hs.Result:
+    """Run the analysis for one target group (reads the store unless given
+    `incidents`)."""
+    day = resolve_as_of(con, as_of)
+    params = params or hs.Params()
+    try:
+        hs.target_types(target_group)
+        frame = load(con, day) if incidents is None else incidents
+        return hs.analyse(frame, day, target_group=target_group, params=params,
+                          study_area=None if grid else study_area(), grid=grid)  # fmt: skip
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def write_map(result: hs.Result, path: Path, lang: str = "nb",
+              tiles_url: str | None = None) -> int:
+    """Render one offline map to `path`; returns its size in bytes."""
+    m = build_map(result, lang, tiles_url=tiles_url)
+    page = render_offline(m, allow_online_tiles=bool(tiles_url))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return len(page.encode("utf-8"))
+
+
+def publish_hotspots(con, out_dir: str | Path, as_of: dt.date | str | None = None,
+                     lang: str = "nb", *, params: hs.Params | None = None,
+                     groups: tuple[str, ...] = GROUPS, tiles_url: str | None = None
+                     ) -> dict[str, Any]:
+    """Write one map per target group and an index page under
+    `out_dir/hotspots/`; return a summary (files, sizes, hot cells, near-repeat
+    sentences, seconds)."""
+    started = time.perf_counter()
+    day = resolve_as_of(con, as_of)
+    params = params or hs.Params()
+    folder = Path(out_dir) / "hotspots"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        incidents = hs.prepare(load(con, day))
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    prepared_grid = None
+    summary: dict[str, Any] = {"as_of": day.isoformat(), "folder": str(folder), "maps": {}}
+    rows = []
+    for group in groups:
+        res = analyse(con, day, group, params, incidents=incidents, grid=prepared_grid)
+        prepared_grid = (res.grid, res.mask)
+        name = f"{group}.html"
+        size = write_map(res, folder / name, lang, tiles_url)
+        hot = int(res.cells["is_hot"].sum())
+        sentence = near_repeat_text(res, lang)
+        window_total = float(res.cells["count"].sum())
+        summary["maps"][group] = {"file": f"hotspots/{name}", "bytes": size, "hot_cells": hot,
+                                  "near_repeat": sentence, "bands": res.bands}
+        rows.append((group, name, hot, window_total, sentence, period_text(res, lang)))
+    index = _index_page(rows, day, lang, params.k_min)
+    assert_no_remote_refs(index)
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    summary["index"] = "hotspots/index.html"
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _index_page(rows, day: dt.date, lang: str, k: int) -> str:
+    e = html.escape
+    items = []
+    for group, name, hot, total, sentence, period in rows:
+        n = str(int(round(total))) if total >= k else t("suppressed", lang).format(k=k)
+        items.append(
+            f'<tr><td><a href="{e(name)}">{e(group_title(group, lang))}</a></td>'
+            f"<td>{e(period)}</td><td class=n>{e(n)}</td><td class=n>{hot}</td>"
+            f"<td>{e(sentence)}</td></tr>"
+        )
+    head = (f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"
+            f"<th>{e(t('incidents', lang))}</th><th>{e(t('hot_cells', lang))}</th>"
+            f"<th>{e(t('near_repeat', lang))}</th>")  # fmt: skip
+    return f"""<!DOCTYPE html>
+<html lang="{'nb' if lang == 'nb' else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(t('title_index', lang))}</title>
+<style>body{{font:15px/1.45 sans-serif;margin:2em;color:#222;max-width:70em}}
+table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em .7em;
+text-align:left;vertical-align:top}}td.n{{text-align:right}}.note{{color:#555;font-size:13px}}</style>
+</head><body>
+<h1>{e(t('title_index', lang))}</h1>
+<p>{e(t('as_of', lang))} {e(fmt_date(day, lang))}. {e(t('index_intro', lang))}</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{''.join(items)}
+</tbody></table>
+<p class="note">{e(t('places_not_people', lang).format(k=k))}
+{e(t('attribution_boundaries', lang))}.</p>
+</body></html>
+"""
