@@ -21,7 +21,7 @@ Attributed cases are hypotheses: hollow symbols, dashed map markers and
 
 from __future__ import annotations
 
-import html
+import re
 import json
 import math
 from datetime import date, datetime
@@ -390,13 +390,30 @@ class _Replay(MacroElement):
 {% macro script(this, kwargs) %}
 (function(){
   var map = {{ this._parent.get_name() }};
-  var ev = {{ this.data|tojson }};
+  var c = {{ this.data|tojson }};
   var labels = {{ this.labels|tojson }};
+  var colours = {{ this.colours|tojson }};
+  function nok(v){ if (v === null) return '\u2013'; var s = Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, labels.lang === 'nb' ? ' ' : ',');
+    return labels.lang === 'nb' ? s + ' kr' : 'NOK ' + s; }
+  function esc(s){ return String(s).replace(/[&<>"']/g, function(ch){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[ch]; }); }
+  var ev = [];
+  for (var i = 0; i < c.n; i++) {
+    ev.push({t: c.base + c.t[i] * 1000, lat: c.lat[i], lon: c.lon[i], lv: c.lv[i], h: c.h[i],
+             p: c.p[i], v: c.v[i], k: c.kinds[c.k[i]], inc: c.inc[i]});
+  }
+  function tip(e){
+    var who = e.h ? '<b style="color:#8a3b6b">' + esc(labels.hypothesis.toUpperCase()) +
+      (e.p !== null ? ' (p=' + e.p.toFixed(2) + ')' : '') + '</b>' : esc(labels.linked);
+    return '<b>' + esc(e.k) + '</b><br>' + fmt(e.t) + '<br>' + esc(labels.value) + ': ' + nok(e.v) +
+      '<br>' + who + '<br>' + esc(labels['case']) + ': ' + esc(e.inc);
+  }
   var markers = ev.map(function(e){
+    var col = colours[String(e.lv)] || colours['0'];
+    var r = Math.min(14, 4 + 1.6 * Math.log10(1 + (e.v || 0)));
     var m = L.circleMarker([e.lat, e.lon], {
-      radius: e.r, color: e.c, weight: e.h ? 2 : 1, dashArray: e.h ? '3 3' : null,
-      fillColor: e.c, fillOpacity: e.h ? 0.05 : 0.75});
-    m.bindTooltip(e.tip);
+      radius: r, color: col, weight: e.h ? 2 : 1, dashArray: e.h ? '3 3' : null,
+      fillColor: col, fillOpacity: e.h ? 0.05 : 0.75});
+    m.bindTooltip(function(){ return tip(e); });
     return m;
   });
   var path = L.polyline([], {color: '#333', weight: 2, opacity: 0.6}).addTo(map);
@@ -447,57 +464,62 @@ class _Replay(MacroElement):
 """
     )
 
-    def __init__(self, data: list[dict[str, Any]], labels: dict[str, str]):
+    def __init__(self, data: dict[str, Any], labels: dict[str, str],
+                 colours: dict[str, str]):  # fmt: skip
         super().__init__()
         self._name = "Replay"
         self.data = data
         self.labels = labels
+        self.colours = colours
 
 
-def _map_tooltip(row: dict[str, Any], lang: str) -> str:
-    """One event's map tooltip (HTML, escaped), hypothesis marked."""
-    esc = html.escape
-    if row["lane"] == "card":
-        head = f"{label('lane_card', lang)} ({label('approved' if row['approved'] else 'declined', lang)})"
-        what = f"{label('amount', lang)}: {format_nok(row['value_nok'], lang)}"
-    else:
-        head = label(row["offence_code"], lang) if row["offence_code"] else row["lane"]
-        what = f"{label('value', lang)}: {format_nok(row['value_nok'], lang)}"
-    if row["is_linked"]:
-        who = label("linked", lang)
-    else:
-        p = row["attribution_p"]
-        who = f"{label('hypothesis', lang).upper()} (p={p:.2f})" if p is not None else label(
-            "hypothesis", lang
-        ).upper()
-    return (
-        f"<b>{esc(head)}</b><br>{esc(_fmt_dt(row['at']))}<br>{esc(what)}<br>"
-        f"{esc(who)}<br>{esc(label('case', lang))}: {esc(str(row['incident_id']))}"
-    )
+def map_points(events: pl.DataFrame, lang: str = "nb") -> dict[str, Any]:
+    """The located events in time order, column-wise, for the replay control.
 
-
-def map_points(events: pl.DataFrame, lang: str = "nb") -> list[dict[str, Any]]:
-    """The located events in time order, as the replay control's records."""
+    `t` seconds from `base` (epoch ms), `lat`/`lon` (5 decimals, ~1 m), `lv` level
+    (0 unknown), `h` 1 for a hypothesis, `p` its probability, `v` NOK, `k` index
+    into `kinds` (offence label, or card use approved/declined), `inc` the case.
+    Tooltips are built in the browser from these columns.
+    """
     located = events.filter(
         pl.col("lat").is_not_null()
         & pl.col("lon").is_not_null()
         & ~pl.col("lane").is_in(["arrest", "custody"])
     ).sort("at", "event_id")
-    out = []
-    for row in located.iter_rows(named=True):
-        v = row["value_nok"] or 0.0
-        out.append(
-            {
-                "t": _ms(row["at"]),
-                "lat": round(row["lat"], 5),
-                "lon": round(row["lon"], 5),
-                "r": round(min(14.0, 4.0 + 1.6 * math.log10(1.0 + v)), 1),
-                "c": LEVEL_COLOURS.get(row["level"], LEVEL_COLOURS[None]),
-                "h": 0 if row["is_linked"] else 1,
-                "tip": _map_tooltip(row, lang),
-            }
-        )
-    return out
+    kind = (
+        pl.when(pl.col("lane") == "card")
+        .then(pl.when(pl.col("approved")).then(pl.lit("~card_ok")).otherwise(pl.lit("~card_no")))
+        .otherwise(pl.col("offence_code").fill_null(pl.col("lane")))
+    )
+    located = located.with_columns(_kind=kind)
+    kinds = sorted(located.get_column("_kind").unique().to_list())
+    card = label("lane_card", lang)
+    kind_labels = [
+        f"{card} ({label('approved', lang)})" if k == "~card_ok"
+        else f"{card} ({label('declined', lang)})" if k == "~card_no"
+        else label(k, lang)
+        for k in kinds
+    ]  # fmt: skip
+    base = located.get_column("at").min() if located.height else None
+    base = base.replace(microsecond=0) if base is not None else datetime(1970, 1, 1)
+    cols = located.select(
+        ((pl.col("at") - pl.lit(base)).dt.total_seconds()).alias("t"),
+        pl.col("lat").round(5),
+        pl.col("lon").round(5),
+        pl.col("level").fill_null(0).cast(pl.Int64).alias("lv"),
+        (~pl.col("is_linked").fill_null(True)).cast(pl.Int8).alias("h"),
+        pl.col("attribution_p").round(2).alias("p"),
+        pl.col("value_nok").round(0).cast(pl.Int64).alias("v"),
+        pl.col("_kind").replace_strict({k: i for i, k in enumerate(kinds)},
+                                       return_dtype=pl.Int64).alias("k"),
+        pl.col("incident_id").alias("inc"),
+    )  # fmt: skip
+    return {
+        "base": _ms(base),
+        "n": cols.height,
+        "kinds": kind_labels,
+        **{c: cols.get_column(c).to_list() for c in cols.columns},
+    }
 
 
 def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
@@ -513,7 +535,11 @@ def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
         m = base_map(lang)
     except ImportError:  # pragma: no cover - the basemap module is optional
         m = folium.Map(location=[63.43, 10.39], zoom_start=11, tiles=None)
-    _Replay(map_points(events, lang), {"play": label("play", lang), "pause": label("pause", lang)}).add_to(m)
+    labels = {k: label(k, lang) for k in ("play", "pause", "linked", "hypothesis", "value",
+                                           "case")}  # fmt: skip
+    labels["lang"] = lang
+    colours = {str(k or 0): v for k, v in LEVEL_COLOURS.items()}
+    _Replay(map_points(events, lang), labels, colours).add_to(m)
     return m
 
 
@@ -522,6 +548,22 @@ def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
 def _echarts_js() -> str:
     js = ECHARTS_JS.read_text(encoding="utf-8")
     return js.replace("</script", "<\\/script")
+
+
+_SCRIPT_END = re.compile(r"</script", re.I)
+
+
+def embed_html(page: str) -> str:
+    """A whole HTML page as inert text inside `<script type="text/plain">`.
+
+    Only `</script` and `<!--` could end or confuse that element; they become the
+    markers `<#/script` and `<#!--`, which the page's script turns back before
+    handing the text to the map's `<iframe srcdoc>`. (Escaping the page into a
+    srcdoc attribute instead would grow it by a third.)
+    """
+    if "<#/script" in page or "<#!--" in page:
+        raise ValueError("the embedded page already contains an escape marker")
+    return _SCRIPT_END.sub("<#/script", page).replace("<!--", "<#!--")
 
 
 def _json_for_script(obj: Any) -> str:
@@ -635,7 +677,7 @@ def render_timeline_page(
         "episodes": _episode_rows(summary, lang),
         "only_hypotheses": only_hyp,
         "has_hypotheses": summary.get("n_hypotheses", 0) > 0,
-        "map_html": map_html,
+        "map_src": embed_html(map_html) if map_html else None,
         "index_href": index_href,
         "n_lanes": len(payload["lanes"]),
         "echarts_js": _echarts_js(),

@@ -1,0 +1,145 @@
+"""Ground truth beside the batches (`truth/`), which the pipeline never reads.
+
+- `offenders.csv`: incident_id, person_id: every participant of every exported case,
+  solved or not (background offenders included).
+- `phases.csv`: person_id, date, phase (rest, phase1, phase2, phase3, inactive) for
+  every day of every plus and mixed user.
+- `persons.csv`: person_id, group, core, sex, home and rural anchors, spread, peak
+  hour, base catch probability, offences and linked cases in the period, rank.
+- `episodes.csv`: one row per card-fraud case: incident_id, card_ref, person_id,
+  start_at, end_at, n_transactions, total_nok (approved), max_36h_nok, scripted.
+- `incidents.csv`: per case: principal person, true time, state that day, regime,
+  template, true level, caught, arrest, solved_at, repeat_of, card source.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from gjenganger.synth import modus
+from gjenganger.synth.clock import HOUR, Clock, iso
+from gjenganger.synth.columns import Columns
+from gjenganger.synth.cycles import STATE_NAMES, States
+from gjenganger.synth.population import GROUPS, Population
+
+WINDOW_HOURS = 36
+
+
+def offenders(crew: Columns, id_of_gen, person_ids) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"incident_id": id_of_gen(crew["gen"]), "person_id": person_ids[crew["person"]]}
+    ).sort("incident_id", "person_id")
+
+
+def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.DataFrame:
+    n_cyc = pop.n_cycling
+    dates = pl.date_range(clock.date_of(0), clock.date_of(clock.days - 1), "1d", eager=True)
+    names = np.array(STATE_NAMES, dtype=object)
+    return pl.DataFrame(
+        {
+            "person_id": np.repeat(person_ids[:n_cyc], clock.days),
+            "date": pl.concat([dates] * n_cyc) if n_cyc else dates.clear(),
+            "phase": names[states.state[:n_cyc].ravel()],
+        }
+    ).sort("person_id", "date")
+
+
+def persons(pop: Population, person_ids, crew: Columns, linked_persons: np.ndarray) -> pl.DataFrame:
+    n_off = np.bincount(crew["person"], minlength=pop.n)
+    n_linked = np.bincount(linked_persons, minlength=pop.n)
+    rank = np.empty(pop.n, dtype=np.int64)
+    rank[np.lexsort((person_ids.astype(str), -n_off))] = np.arange(1, pop.n + 1)
+    return pl.DataFrame(
+        {
+            "person_id": person_ids,
+            "group": np.array(GROUPS, dtype=object)[pop.group],
+            "core": pop.core,
+            "sex": np.where(pop.female, "F", "M"),
+            "home_lat": np.round(pop.home_lat, 6),
+            "home_lon": np.round(pop.home_lon, 6),
+            "rural_lat": np.round(pop.rural_lat, 6),
+            "rural_lon": np.round(pop.rural_lon, 6),
+            "spread_km": np.round(pop.spread_km, 3),
+            "peak_hour": np.round(pop.peak_hour[:, 0], 2),
+            "catch_base": np.round(pop.catch, 4),
+            "n_offences": n_off,
+            "n_linked_cases": n_linked,
+            "rank": rank,
+        }
+    ).sort("person_id")
+
+
+def max_window_total(episode: np.ndarray, at: np.ndarray, amount: np.ndarray, n_ep: int) -> np.ndarray:
+    """Largest sum of `amount` within any WINDOW_HOURS window, per episode (sorted input)."""
+    out = np.zeros(n_ep)
+    if not len(episode):
+        return out
+    key = episode.astype(np.int64) * (np.int64(1) << 36) + at
+    cs = np.r_[0.0, np.cumsum(amount)]
+    start = np.searchsorted(key, key - WINDOW_HOURS * HOUR, side="left")
+    window = cs[np.arange(len(key)) + 1] - cs[start]
+    np.maximum.at(out, episode, window)
+    return out
+
+
+def episodes(frauds: Columns, tx: Columns, card_refs, person_ids) -> pl.DataFrame:
+    """One row per exported card-fraud case (`tx` sorted by episode, time)."""
+    n_ep = int(frauds["card"].max(initial=-1)) + 1
+    approved = np.where(tx["approved"], tx["amount"], 0.0)
+    counts = np.bincount(tx["episode"], minlength=n_ep)
+    total = np.bincount(tx["episode"], weights=approved, minlength=n_ep)
+    first = np.full(n_ep, np.iinfo(np.int64).max)
+    last = np.full(n_ep, np.iinfo(np.int64).min)
+    np.minimum.at(first, tx["episode"], tx["at"])
+    np.maximum.at(last, tx["episode"], tx["at"])
+    best = max_window_total(tx["episode"], tx["at"], approved, n_ep)
+    c = frauds["card"]
+    return pl.DataFrame(
+        {
+            "incident_id": frauds["incident_id"],
+            "card_ref": card_refs[c],
+            "person_id": person_ids[frauds["person"]],
+            "start_at": first[c],
+            "end_at": last[c],
+            "n_transactions": counts[c],
+            "total_nok": np.round(total[c], 2),
+            "max_36h_nok": np.round(best[c], 2),
+            "scripted": frauds["scripted"],
+        }
+    ).with_columns(iso(pl.col("start_at")), iso(pl.col("end_at"))).sort("incident_id")
+
+
+def incidents(rows: Columns, pop: Population, states: States, person_ids, id_of_gen, clock) -> pl.DataFrame:
+    day = np.clip(rows["day"], 0, clock.days - 1)
+    state = np.full(rows.n, -1)
+    s = rows["person"] < pop.n_steady
+    state[s] = states.state[rows["person"][s], day[s]]
+    state_name = np.array([*STATE_NAMES, "background"], dtype=object)[state]
+    rep = rows["repeat_of"]
+    exported = np.isin(rep, rows["gen"])
+    src = rows["source"]
+    src_ok = np.isin(src, rows["gen"])
+    return pl.DataFrame(
+        {
+            "incident_id": id_of_gen(rows["gen"]),
+            "person_id": person_ids[rows["person"]],
+            "group": np.array(GROUPS, dtype=object)[pop.group[rows["person"]]],
+            "occurred_at": rows["t"],
+            "state": state_name,
+            "regime": np.array(modus.REGIMES, dtype=object)[rows["regime"]],
+            "template": np.array([t.name for t in modus.TEMPLATES], dtype=object)[rows["template"]],
+            "level": rows["level"].astype(np.int64),
+            "participants": rows["participants"].astype(np.int64),
+            "caught": rows["caught"],
+            "arrest_at_scene": rows["arrest"],
+            "solved_at": pl.Series(np.where(rows["solved_at"] >= 0, rows["solved_at"], 0)),
+            "_has_solved": rows["solved_at"] >= 0,
+            "repeat_of": np.where(exported, id_of_gen(np.where(exported, rep, rows["gen"])), None),
+            "card_source": np.where(src_ok, id_of_gen(np.where(src_ok, src, rows["gen"])), None),
+            "scripted": rows["scripted"],
+        }
+    ).with_columns(
+        iso(pl.col("occurred_at")),
+        pl.when(pl.col("_has_solved")).then(iso(pl.col("solved_at"))).alias("solved_at"),
+    ).drop("_has_solved").sort("incident_id")

@@ -1,0 +1,76 @@
+"""Retention deletes everything past the cutoff; research queries are read-only and logged."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+from batchkit import incident, link, write_batch
+
+from gjenganger import audit, db
+from gjenganger.ingest import ingest
+from gjenganger.research import build_snapshot
+from gjenganger.retention import purge
+
+
+def _old_and_new(con, tmp_path):
+    inbox = tmp_path / "inbox"
+    old = incident("old", reported_at="2024-01-10T07:30:00+01:00",
+                   updated_at="2024-01-10T08:00:00+01:00",
+                   occurred_from="2024-01-09T22:00:00+01:00",
+                   occurred_to="2024-01-10T06:00:00+01:00")  # fmt: skip
+    write_batch(inbox, "2024-01-10", {"incidents": [old, incident("bad", value_nok="-1")],
+                                      "incident_persons": [link("INC-old")]},
+                exported_at="2024-01-11T01:30:00+01:00")  # fmt: skip
+    write_batch(inbox, "2026-11-20", {"incidents": [incident("new")],
+                                      "incident_persons": [link("INC-new")]})  # fmt: skip
+    ingest(con, inbox)
+    con.execute("create table attribution_candidates as select 'INC-old' as incident_id,"
+                " 'Pabcdefghij' as person_id, 0.7 as p")  # fmt: skip
+
+
+def test_purge_removes_old_cases_their_links_and_derived_rows_in_one_go(con, tmp_path):
+    _old_and_new(con, tmp_path)
+    con.execute("update quarantine set quarantined_at = timestamptz '2024-01-11 00:00:00+01'")
+    deleted = purge(con, 365, date(2026, 11, 26))
+    assert deleted["incidents"] == 1 and deleted["stg_incidents"] == 1
+    assert deleted["attribution_candidates"] == 1 and deleted["quarantine"] == 1
+    ids = {r[0] for t in ("incidents", "stg_incidents", "incident_persons", "stg_incident_persons")
+           for r in con.execute(f"select incident_id from {t}").fetchall()}  # fmt: skip
+    assert ids == {"INC-new"}
+
+
+def test_the_research_snapshot_holds_no_operational_pseudonym(con, tmp_path):
+    _old_and_new(con, tmp_path)
+    out = tmp_path / "research"
+    summary = build_snapshot(con, out, b"r" * 32)
+    assert summary["rows"]["cases"] == 2 and summary["rows"]["case_persons"] == 2
+    blob = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    for secret in (b"Pabcdefghij", b"INC-old", b"INC-new"):
+        assert secret not in blob
+
+
+def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
+    _old_and_new(con, tmp_path)
+    build_snapshot(con, tmp_path / "research", b"r" * 32)
+    snap = tmp_path / "research" / "gjenganger.duckdb"
+    env = {**os.environ, "GJENGANGER_HOME": str(tmp_path / "home")}
+    cmd = [sys.executable, "-m", "gjenganger", "--user", "forsker1", "--role", "researcher",
+           "query", "--purpose", "NTNU study 7", "--snapshot", str(snap), "--json"]  # fmt: skip
+    r = subprocess.run([*cmd, "select count(*) as n from cases"], capture_output=True,
+                       text=True, env=env, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == [{"n": 2}]
+    w = subprocess.run([*cmd, "delete from cases"], capture_output=True, text=True, env=env,
+                       timeout=60)  # fmt: skip
+    assert w.returncode == 2 and "read-only" in w.stderr.lower()
+    log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
+    rows = log.execute("select user_name, role, params_json from audit_log order by seq").fetchall()
+    assert audit.verify(log, tmp_path / "home" / "audit.duckdb") == []
+    log.close()
+    assert [(u, r_) for u, r_, _ in rows] == [("forsker1", "researcher")] * 2
+    params = json.loads(rows[0][2])
+    assert params["purpose"] == "NTNU study 7" and params["sql"] == "select count(*) as n from cases"
