@@ -228,6 +228,7 @@ class Rows:
     row_person: np.ndarray  # row -> person index
     ev: lk.PersonEvidence
     y: np.ndarray | None = None  # training only: is the candidate a linked person
+    eligible_truth: np.ndarray | None = None  # training only: per case, an eligible person did it
 
 
 def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
@@ -242,6 +243,8 @@ def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
     if training:
         sets = ctx.links.person_sets(len(ctx.cases))
         y = (sets[q[rc]] == rp[:, None]).any(axis=1)
+        elig = np.isin(sets[q], ctx.eligible).any(axis=1)
+        return Rows(q, rc, rp, ev, y, elig)
     return Rows(q, rc, rp, ev, y)
 
 
@@ -311,7 +314,7 @@ def fit_model(rows: Rows, seed: int = 0) -> AttributionModel:
     cal = ChoiceCalibrator.fit(z, rows.row_case, n, rows.y)
     clf = _stage1(seed).fit(X, y)
     sets_hit = np.bincount(rows.row_case, weights=rows.y, minlength=n) > 0
-    return AttributionModel(clf, cal, float(sets_hit.mean()), n)
+    return AttributionModel(clf, cal, float(sets_hit[rows.eligible_truth].mean()), n)
 
 
 # ------------------------------------------------------------------ results
@@ -418,6 +421,7 @@ def porter_scores(
 
 
 # ------------------------------------------------------------------ main entry
+@lk.one_openmp_thread
 def attribute(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
@@ -605,6 +609,7 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
 
 
 # ------------------------------------------------------------------ pairwise AUC
+@lk.one_openmp_thread
 def pairwise_holdout(
     incidents: pl.DataFrame,
     links: pl.DataFrame,

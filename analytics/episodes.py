@@ -32,6 +32,7 @@ import polars as pl
 from data_schema.contract import OFFENCE_GROUPS
 
 __all__ = [
+    "BAND_COLUMNS",
     "DEFAULT_MAX_GAP_HOURS",
     "DEFAULT_WINDOW_HOURS",
     "EPISODE_COLUMNS",
@@ -39,11 +40,15 @@ __all__ = [
     "LANES",
     "assign_episodes",
     "attach_persons",
+    "clip_bands",
     "detect_episodes",
     "max_window_total",
+    "nok_events",
     "person_events",
     "person_summary",
+    "phase_bands",
     "top_candidates",
+    "use_period_bands",
 ]
 
 DEFAULT_MAX_GAP_HOURS = 24.0
@@ -51,27 +56,67 @@ DEFAULT_WINDOW_HOURS = 36.0
 
 # The columns of `detect_episodes` + `attach_persons`, in order (the DuckDB table).
 EPISODE_COLUMNS: tuple[str, ...] = (
-    "episode_id", "incident_id", "card_ref", "person_id", "person_source",
-    "is_hypothesis", "attribution_p", "n_persons_linked", "start_at", "end_at",
-    "duration_h", "n_transactions", "n_approved", "n_declined", "n_merchants",
-    "merchant_categories", "total_nok", "attempted_nok", "max_36h_nok",
-    "max_36h_start_at", "max_36h_end_at", "n_incidents",
-)  # fmt: skip
+    "episode_id",
+    "incident_id",
+    "card_ref",
+    "person_id",
+    "person_source",
+    "is_hypothesis",
+    "attribution_p",
+    "n_persons_linked",
+    "start_at",
+    "end_at",
+    "duration_h",
+    "n_transactions",
+    "n_approved",
+    "n_declined",
+    "n_merchants",
+    "merchant_categories",
+    "total_nok",
+    "attempted_nok",
+    "max_36h_nok",
+    "max_36h_start_at",
+    "max_36h_end_at",
+    "n_incidents",
+)
 
 # Lanes of the timeline, top to bottom: each offence group, then card use,
 # arrests and custody.
 LANES: tuple[str, ...] = (
-    "acquisitive", "fraud", "drugs", "vandalism", "violence", "other",
-    "card", "arrest", "custody",
-)  # fmt: skip
+    "acquisitive",
+    "fraud",
+    "drugs",
+    "vandalism",
+    "violence",
+    "other",
+    "card",
+    "arrest",
+    "custody",
+)
 
 # The columns of `person_events`, one row per event on the timeline.
 EVENT_COLUMNS: tuple[str, ...] = (
-    "event_id", "lane", "at", "start_at", "end_at", "incident_id", "offence_code",
-    "target_type", "entry_method", "value_nok", "status", "level", "is_linked",
-    "attribution_p", "card_ref", "approved", "merchant_category", "custody_kind",
-    "lat", "lon",
-)  # fmt: skip
+    "event_id",
+    "lane",
+    "at",
+    "start_at",
+    "end_at",
+    "incident_id",
+    "offence_code",
+    "target_type",
+    "entry_method",
+    "value_nok",
+    "status",
+    "level",
+    "is_linked",
+    "attribution_p",
+    "card_ref",
+    "approved",
+    "merchant_category",
+    "custody_kind",
+    "lat",
+    "lon",
+)
 
 _ROLE_ORDER = {"convicted": 0, "charged": 1, "suspect": 2}
 
@@ -205,16 +250,16 @@ def detect_episodes(
         .n_unique()
         .cast(pl.Int64)
         .alias("n_merchants"),
-        pl.col("merchant_category").unique().sort().str.join(",").alias(
-            "merchant_categories"
-        ),
+        pl.col("merchant_category")
+        .unique()
+        .sort()
+        .str.join(",")
+        .alias("merchant_categories"),
         pl.col("amount_approved_nok").sum().round(2).alias("total_nok"),
         pl.col("amount_nok").sum().round(2).alias("attempted_nok"),
         pl.col("incident_id").n_unique().cast(pl.Int64).alias("n_incidents"),
     )
-    windows = max_window_total(
-        tx, by="episode_id", window_hours=window_hours
-    ).rename(
+    windows = max_window_total(tx, by="episode_id", window_hours=window_hours).rename(
         {
             "max_window_nok": "max_36h_nok",
             "window_start_at": "max_36h_start_at",
@@ -242,16 +287,29 @@ def _empty_episodes() -> pl.DataFrame:
     """An episodes frame with no rows and the right schema."""
     ts = pl.Datetime("us")
     schema = {
-        "episode_id": pl.String, "incident_id": pl.String, "card_ref": pl.String,
-        "person_id": pl.String, "person_source": pl.String,
-        "is_hypothesis": pl.Boolean, "attribution_p": pl.Float64,
-        "n_persons_linked": pl.Int64, "start_at": ts, "end_at": ts,
-        "duration_h": pl.Float64, "n_transactions": pl.Int64,
-        "n_approved": pl.Int64, "n_declined": pl.Int64, "n_merchants": pl.Int64,
-        "merchant_categories": pl.String, "total_nok": pl.Float64,
-        "attempted_nok": pl.Float64, "max_36h_nok": pl.Float64,
-        "max_36h_start_at": ts, "max_36h_end_at": ts, "n_incidents": pl.Int64,
-    }  # fmt: skip
+        "episode_id": pl.String,
+        "incident_id": pl.String,
+        "card_ref": pl.String,
+        "person_id": pl.String,
+        "person_source": pl.String,
+        "is_hypothesis": pl.Boolean,
+        "attribution_p": pl.Float64,
+        "n_persons_linked": pl.Int64,
+        "start_at": ts,
+        "end_at": ts,
+        "duration_h": pl.Float64,
+        "n_transactions": pl.Int64,
+        "n_approved": pl.Int64,
+        "n_declined": pl.Int64,
+        "n_merchants": pl.Int64,
+        "merchant_categories": pl.String,
+        "total_nok": pl.Float64,
+        "attempted_nok": pl.Float64,
+        "max_36h_nok": pl.Float64,
+        "max_36h_start_at": ts,
+        "max_36h_end_at": ts,
+        "n_incidents": pl.Int64,
+    }
     return pl.DataFrame(schema=schema)
 
 
@@ -297,7 +355,9 @@ def _principal_links(links: pl.DataFrame) -> pl.DataFrame:
         )
     return (
         links.with_columns(
-            _r=pl.col("role").replace_strict(_ROLE_ORDER, default=9, return_dtype=pl.Int8)
+            _r=pl.col("role").replace_strict(
+                _ROLE_ORDER, default=9, return_dtype=pl.Int8
+            )
         )
         .sort("incident_id", "_r", "person_id")
         .group_by("incident_id", maintain_order=True)
@@ -326,9 +386,13 @@ def attach_persons(
     )
     out = (
         episodes.drop(
-            "person_id", "person_source", "is_hypothesis", "attribution_p",
-            "n_persons_linked", strict=False,
-        )  # fmt: skip
+            "person_id",
+            "person_source",
+            "is_hypothesis",
+            "attribution_p",
+            "n_persons_linked",
+            strict=False,
+        )
         .join(principal, on="incident_id", how="left")
         .join(top, on="incident_id", how="left")
     )
@@ -354,15 +418,27 @@ def attach_persons(
 def _empty_events() -> pl.DataFrame:
     ts = pl.Datetime("us")
     schema = {
-        "event_id": pl.String, "lane": pl.String, "at": ts, "start_at": ts,
-        "end_at": ts, "incident_id": pl.String, "offence_code": pl.String,
-        "target_type": pl.String, "entry_method": pl.String,
-        "value_nok": pl.Float64, "status": pl.String, "level": pl.Int64,
-        "is_linked": pl.Boolean, "attribution_p": pl.Float64,
-        "card_ref": pl.String, "approved": pl.Boolean,
-        "merchant_category": pl.String, "custody_kind": pl.String,
-        "lat": pl.Float64, "lon": pl.Float64,
-    }  # fmt: skip
+        "event_id": pl.String,
+        "lane": pl.String,
+        "at": ts,
+        "start_at": ts,
+        "end_at": ts,
+        "incident_id": pl.String,
+        "offence_code": pl.String,
+        "target_type": pl.String,
+        "entry_method": pl.String,
+        "value_nok": pl.Float64,
+        "status": pl.String,
+        "level": pl.Int64,
+        "is_linked": pl.Boolean,
+        "attribution_p": pl.Float64,
+        "card_ref": pl.String,
+        "approved": pl.Boolean,
+        "merchant_category": pl.String,
+        "custody_kind": pl.String,
+        "lat": pl.Float64,
+        "lon": pl.Float64,
+    }
     return pl.DataFrame(schema=schema)
 
 
@@ -526,7 +602,10 @@ def person_summary(
         else None
     )
     by_lane = (
-        {r["lane"]: r["len"] for r in events.group_by("lane").len().iter_rows(named=True)}
+        {
+            r["lane"]: r["len"]
+            for r in events.group_by("lane").len().iter_rows(named=True)
+        }
         if events.height
         else {}
     )
@@ -550,7 +629,9 @@ def person_summary(
         "n_incidents": incident_like.height,
         "n_linked": int(incident_like.get_column("is_linked").sum() or 0),
         "n_hypotheses": int((~incident_like.get_column("is_linked")).sum() or 0),
-        "nok_total": round(float(nok.get_column("nok").sum()), 2) if nok.height else 0.0,
+        "nok_total": round(float(nok.get_column("nok").sum()), 2)
+        if nok.height
+        else 0.0,
         "max_36h_nok": float(win.item(0, "max_window_nok")) if win is not None else 0.0,
         "max_36h_start_at": win.item(0, "window_start_at") if win is not None else None,
         "max_36h_end_at": win.item(0, "window_end_at") if win is not None else None,
@@ -575,10 +656,15 @@ def nok_events(events: pl.DataFrame) -> pl.DataFrame:
             & pl.col("incident_id").is_in(cases_with_tx.implode())
         )
     )
-    card = events.filter((pl.col("lane") == "card") & pl.col("approved").fill_null(False))
-    return pl.concat([inc, card]).select(
-        "at", pl.col("value_nok").alias("nok"), "is_linked"
-    ).filter(pl.col("nok") > 0).sort("at")
+    card = events.filter(
+        (pl.col("lane") == "card") & pl.col("approved").fill_null(False)
+    )
+    return (
+        pl.concat([inc, card])
+        .select("at", pl.col("value_nok").alias("nok"), "is_linked")
+        .filter(pl.col("nok") > 0)
+        .sort("at")
+    )
 
 
 # ---------------------------------------------------------------- timeline bands
@@ -654,8 +740,11 @@ def phase_bands(person_days: pl.DataFrame | None) -> pl.DataFrame:
     runs = (
         days.with_columns(_run=new_run.cast(pl.Int64).cum_sum())
         .group_by("_run", maintain_order=True)
-        .agg(pl.col("phase").first(), pl.col("date").min().alias("s"),
-             pl.col("date").max().alias("e"))  # fmt: skip
+        .agg(
+            pl.col("phase").first(),
+            pl.col("date").min().alias("s"),
+            pl.col("date").max().alias("e"),
+        )
     )
     return runs.select(
         kind=pl.lit("phase"),
@@ -665,7 +754,9 @@ def phase_bands(person_days: pl.DataFrame | None) -> pl.DataFrame:
     )
 
 
-def clip_bands(bands: pl.DataFrame, start: datetime | None, end: datetime | None) -> pl.DataFrame:
+def clip_bands(
+    bands: pl.DataFrame, start: datetime | None, end: datetime | None
+) -> pl.DataFrame:
     """Bands overlapping [start, end], cut to it."""
     out = bands
     if start is not None:

@@ -22,6 +22,8 @@ distances (incremental spatial autocorrelation), else the largest z.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import scipy.sparse as sp
 from scipy import stats
@@ -49,6 +51,20 @@ def band_weights(grid: Grid, mask: np.ndarray | None, band_m: float,
     mask = np.ones(grid.n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if mask.shape != (grid.n,):
         raise ValueError(f"mask must have one entry per grid cell ({grid.n}), got {mask.shape}")
+    key = (grid, float(band_m), bool(self_weight), hashlib.sha1(np.packbits(mask)).hexdigest())
+    if key not in _W_CACHE:
+        if len(_W_CACHE) >= 8:
+            _W_CACHE.pop(next(iter(_W_CACHE)))
+        _W_CACHE[key] = _band_weights(grid, mask, float(band_m), bool(self_weight))
+    W, cells = _W_CACHE[key]
+    return W.copy(), cells.copy()
+
+
+_W_CACHE: dict[tuple, tuple[sp.csr_matrix, np.ndarray]] = {}
+
+
+def _band_weights(grid: Grid, mask: np.ndarray, band_m: float, self_weight: bool
+                  ) -> tuple[sp.csr_matrix, np.ndarray]:
     cells = np.flatnonzero(mask)
     pos = np.full(grid.n, -1, dtype="int64")
     pos[cells] = np.arange(cells.size)

@@ -43,6 +43,7 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
 ALL = "all"
 METHODS = ("baseline", "kde", "gistar", "prospective")
 DEFAULT_METHOD = "prospective"
+RISK_FLOOR = 1e-4  # expected incidents per cell and horizon below which risk is 0
 REQUIRED = ("target_type", "lat", "lon", "occurred_from", "occurred_to")
 
 
@@ -59,7 +60,7 @@ class Params:
     k_min: int = 5  # disclosure control: smaller counts are not shown
     slider_weeks: int = 26
     knox_n_perm: int = 99
-    knox_max_events: int = 5000
+    knox_max_events: int = 3000
     long_term_weight: float = 0.5
     method: str = DEFAULT_METHOD
     seed: int = 0
@@ -262,6 +263,7 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
     risk = np.where(mask, risk, 0.0)
     if p.method == "gistar":  # z is not a count; no negative risk
         risk = np.clip(risk, 0, None)
+    risk = np.where(risk >= RISK_FLOOR, risk, 0.0)  # kernel tails: effectively zero
 
     keep = mask & ((recent > 0) | (previous > 0) | (risk > 0) | (gi["bin"] != 0) | (em["code"] != 0))
     idx = np.flatnonzero(keep)

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
 
-DEFAULT_DIST_BANDS = (100.0, 200.0, 300.0, 400.0, 600.0, 800.0)
+DEFAULT_DIST_BANDS = (100.0, 200.0, 300.0, 400.0, 500.0)
 DEFAULT_TIME_BANDS = (7.0, 14.0, 21.0, 28.0, 42.0, 56.0)
 
 
@@ -97,12 +97,18 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     j = j.astype("int32")
     dbin_nt = (dbin * nt).astype("int32")
 
+    integer_edges = bool(np.all(tb == np.round(tb)))
+    # day -> time band lookup (band nt = beyond the last edge), for whole-day edges
+    lut = np.searchsorted(tb, np.arange(int(tb[-1]) + 2), side="left").astype("int32")
+
     def table(tt: np.ndarray) -> np.ndarray:
-        tt = tt.astype("float32")
         dt = np.abs(tt[i] - tt[j])
-        near = np.flatnonzero(dt <= tb[-1])
-        tbin = np.searchsorted(tb.astype("float32"), dt[near], side="left")
-        return np.bincount(dbin_nt[near] + tbin, minlength=nd * nt).reshape(nd, nt)
+        if integer_edges:  # dt <= edge  <=>  ceil(dt) <= edge
+            tbin = lut[np.minimum(np.ceil(dt), tb[-1] + 1).astype("int32")]
+        else:
+            tbin = np.searchsorted(tb, dt, side="left").astype("int32")
+        ok = tbin < nt
+        return np.bincount((dbin_nt + tbin)[ok], minlength=nd * nt).reshape(nd, nt)
 
     obs = table(t)
     rng = np.random.default_rng(seed)

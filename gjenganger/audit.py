@@ -125,7 +125,8 @@ def finish(db_path: str | Path | None, outcome: str) -> Path:
         return default_db()
     from gjenganger import db
 
-    targets = [Path(db_path)] if db_path else []
+    # the command's database if it exists (never create one just to log a failure)
+    targets = [Path(db_path)] if db_path and Path(db_path).is_file() else []
     targets.append(default_db())
     last_exc: Exception | None = None
     for path in targets:

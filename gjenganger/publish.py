@@ -40,6 +40,18 @@ class Night:
         return path
 
 
+def check_writable(publish_dir: str | Path) -> None:
+    """Fail early, in one line, when the publication folder cannot be written."""
+    path = Path(publish_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"cannot write to publish folder {path}: {exc.strerror}") from exc
+
+
 def start(publish_dir: str | Path, run_name: str) -> Night:
     """Prepare an empty building folder for tonight's bundles."""
     publish_dir = Path(publish_dir)

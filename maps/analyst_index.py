@@ -67,47 +67,38 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 _STYLE = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
-header{background:#1f2d3d;color:#fff;padding:10px 18px}header h1{font-size:19px;margin:0}
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
+  color:#222;background:#fafafa}
+header{background:#1f2d3d;color:#fff;padding:10px 18px}
+header h1{font-size:19px;margin:0}
 header .meta{font-size:12px;opacity:.85}header a{color:#cfe3ff}
 main{padding:10px 18px}table{border-collapse:collapse;background:#fff;font-size:13px}
-th,td{border-bottom:1px solid #e4e4e4;padding:4px 9px;text-align:left}td.num,th.num{text-align:right}
-th{background:#f0f2f5}.hyp{color:#8a3b6b;font-style:italic}.note{font-size:12px;color:#555;margin:8px 0}
+th,td{border-bottom:1px solid #e4e4e4;padding:4px 9px;text-align:left}
+td.num,th.num{text-align:right}th{background:#f0f2f5}
+.hyp{color:#8a3b6b;font-style:italic}.note{font-size:12px;color:#555;margin:8px 0}
 """
 
-_TOPLIST = """<!DOCTYPE html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ L.bundle_title }} – {{ as_of }}</title>
+# One page shape for both: header, a note, and a table of (header, numeric?) columns
+# whose cells are dicts {text, href, cls}.
+_PAGE = """<!DOCTYPE html>
+<html lang="{{ lang }}"><head><meta charset="utf-8">
+<title>{{ title }} – {{ as_of }}</title>
 <style>{{ style }}</style></head><body>
-<header><h1>{{ L.bundle_title }}: {{ L.toplist }}</h1>
-<div class="meta">{{ L.as_of }} {{ as_of }} · {{ L.generated }} {{ generated }} · {{ source }} · <a href="episodes.html">{{ L.see_episodes }} ({{ n_episodes }})</a></div>
+<header><h1>{{ heading }}</h1>
+<div class="meta">{{ L.as_of }} {{ as_of }} · {{ L.generated }} {{ generated }}
+{% for text, href in meta_links %} · {% if href %}<a href="{{ href }}">{{ text }}</a>
+{% else %}{{ text }}{% endif %}{% endfor %}</div>
 <div class="meta">{{ L.confidential }}</div></header>
 <main>
-<p class="note">{{ L.window }} {{ window_days }} {{ days }} ({{ L.since }} {{ since }}). {{ L.hyp_note }}</p>
+<p class="note">{{ note }}</p>
 {% if rows %}
-<table id="toplist">
-<tr><th class="num">{{ L.rank }}</th><th>{{ L.person }}</th><th class="num">{{ L.cases_linked }}</th><th class="num">{{ L.cases_hyp }}</th><th class="num">{{ L.events }}</th><th class="num">{{ L.nok }}</th><th class="num">{{ L.max36 }}</th><th>{{ L.last_event }}</th><th>{{ L.phase_now }}</th></tr>
-{% for r in rows %}
-<tr><td class="num">{{ r.rank }}</td><td><a href="{{ r.href }}">{{ r.person_id }}</a></td><td class="num">{{ r.linked }}</td><td class="num hyp">{{ r.hypotheses }}</td><td class="num">{{ r.events }}</td><td class="num">{{ r.nok }}</td><td class="num">{{ r.max36 }}</td><td>{{ r.last }}</td><td>{{ r.phase }}</td></tr>
-{% endfor %}
-</table>
-{% else %}<p>{{ L.no_rows }}</p>{% endif %}
-</main></body></html>
-"""
-
-_EPISODES = """<!DOCTYPE html>
-<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ L.episodes_title }} – {{ as_of }}</title>
-<style>{{ style }}</style></head><body>
-<header><h1>{{ L.bundle_title }}: {{ L.episodes_title }}</h1>
-<div class="meta">{{ L.as_of }} {{ as_of }} · {{ L.generated }} {{ generated }} · <a href="index.html">{{ L.back }}</a></div>
-<div class="meta">{{ L.confidential }}</div></header>
-<main>
-<p class="note">{{ L.since|capitalize }} {{ since }}. {{ L.hyp_note }}</p>
-{% if rows %}
-<table id="episodes">
-<tr><th>{{ L.start }}</th><th class="num">{{ L.duration }}</th><th class="num">{{ L.tx }}</th><th class="num">{{ L.merchants }}</th><th class="num">{{ L.total }}</th><th class="num">{{ L.max36 }}</th><th>{{ L.case }}</th><th>{{ L.card }}</th><th>{{ L.who }}</th></tr>
-{% for r in rows %}
-<tr><td>{{ r.start }}</td><td class="num">{{ r.duration }}</td><td class="num">{{ r.tx }}</td><td class="num">{{ r.merchants }}</td><td class="num">{{ r.total }}</td><td class="num">{{ r.max36 }}</td><td>{{ r.case }}</td><td>{{ r.card }}</td>
-<td{% if r.hyp %} class="hyp"{% endif %}>{% if r.href %}<a href="{{ r.href }}">{{ r.person }}</a>{% else %}{{ r.person }}{% endif %}{% if r.status %} ({{ r.status }}){% endif %}</td></tr>
+<table id="{{ table_id }}">
+<tr>{% for name, num in columns %}<th{% if num %} class="num"{% endif %}>{{ name }}</th>
+{% endfor %}</tr>
+{% for row in rows %}
+<tr>{% for cell in row %}<td{% if cell.cls %} class="{{ cell.cls }}"{% endif %}>
+{% if cell.href %}<a href="{{ cell.href }}">{{ cell.text }}</a>{% else %}{{ cell.text }}
+{% endif %}{% if cell.extra %} ({{ cell.extra }}){% endif %}</td>{% endfor %}</tr>
 {% endfor %}
 </table>
 {% else %}<p>{{ L.no_rows }}</p>{% endif %}
@@ -129,6 +120,22 @@ def _day(value: Any) -> str:
     return str(value)
 
 
+def _cell(
+    text: Any, href: str | None = None, cls: str | None = None, extra: str | None = None
+) -> dict[str, Any]:
+    return {"text": text, "href": href, "cls": cls, "extra": extra}
+
+
+def _render(lang: str, **ctx: Any) -> str:
+    return _env.from_string(_PAGE).render(
+        lang=lang, L=_labels(lang), style=_STYLE, **ctx
+    )
+
+
+def _stamp(generated_at: dt.datetime | None) -> str:
+    return generated_at.strftime("%Y-%m-%d %H:%M") if generated_at else "–"
+
+
 def render_toplist_page(
     rows: list[dict[str, Any]],
     *,
@@ -142,40 +149,53 @@ def render_toplist_page(
     """`index.html`: one row per top-list person (dicts with rank, person_id, href,
     linked, hypotheses, events, nok_total, max_36h_nok, span_end, phase, phase_p)."""
     lab = _labels(lang)
-    shown = []
+    table = []
     for r in rows:
-        phase = r.get("phase")
-        phase_txt = "–"
-        if phase:
-            phase_txt = label(phase, lang)
+        phase = "–"
+        if r.get("phase"):
+            phase = label(r["phase"], lang)
             if r.get("phase_p") is not None:
-                phase_txt += f" (p={r['phase_p']:.2f})"
-        shown.append(
-            {
-                "rank": r.get("rank"),
-                "person_id": r["person_id"],
-                "href": r["href"],
-                "linked": r.get("linked", 0),
-                "hypotheses": r.get("hypotheses", 0),
-                "events": r.get("events", 0),
-                "nok": format_nok(r.get("nok_total"), lang),
-                "max36": format_nok(r.get("max_36h_nok"), lang),
-                "last": _day(r.get("span_end")),
-                "phase": phase_txt,
-            }
+                phase += f" (p={r['phase_p']:.2f})"
+        table.append(
+            [
+                _cell(r.get("rank"), cls="num"),
+                _cell(r["person_id"], href=r["href"]),
+                _cell(r.get("linked", 0), cls="num"),
+                _cell(r.get("hypotheses", 0), cls="num hyp"),
+                _cell(r.get("events", 0), cls="num"),
+                _cell(format_nok(r.get("nok_total"), lang), cls="num"),
+                _cell(format_nok(r.get("max_36h_nok"), lang), cls="num"),
+                _cell(_day(r.get("span_end"))),
+                _cell(phase),
+            ]
         )
-    return _env.from_string(_TOPLIST).render(
-        lang=lang,
-        L=lab,
-        style=_STYLE,
-        rows=shown,
+    since = (as_of - dt.timedelta(days=window_days - 1)).isoformat()
+    src = lab["source_toplist" if source == "toplist" else "source_fallback"]
+    return _render(
+        lang,
+        title=lab["bundle_title"],
+        heading=f"{lab['bundle_title']}: {lab['toplist']}",
         as_of=as_of.isoformat(),
-        generated=generated_at.strftime("%Y-%m-%d %H:%M") if generated_at else "–",
-        source=lab["source_toplist" if source == "toplist" else "source_fallback"],
-        n_episodes=n_episodes,
-        window_days=window_days,
-        days=label("days", lang),
-        since=(as_of - dt.timedelta(days=window_days - 1)).isoformat(),
+        generated=_stamp(generated_at),
+        meta_links=[
+            (src, None),
+            (f"{lab['see_episodes']} ({n_episodes})", "episodes.html"),
+        ],
+        note=f"{lab['window']} {window_days} {label('days', lang)} "
+        f"({lab['since']} {since}). {lab['hyp_note']}",
+        table_id="toplist",
+        columns=[
+            (lab["rank"], True),
+            (lab["person"], False),
+            (lab["cases_linked"], True),
+            (lab["cases_hyp"], True),
+            (lab["events"], True),
+            (lab["nok"], True),
+            (lab["max36"], True),
+            (lab["last_event"], False),
+            (lab["phase_now"], False),
+        ],  # fmt: skip
+        rows=table,
     )
 
 
@@ -187,44 +207,57 @@ def render_episodes_page(
     hrefs: dict[str, str] | None = None,
     generated_at: dt.datetime | None = None,
     since: dt.date | None = None,
-    relative_prefix: str = "",
 ) -> str:
     """`episodes.html`: one row per episode (`analytics.episodes` columns); persons
     with a timeline page in `hrefs` link to it; attributed ones are hypotheses."""
     lab = _labels(lang)
     hrefs = hrefs or {}
-    rows = []
+    hours = label("hours_short", lang)
+    table = []
     for e in episodes.iter_rows(named=True):
-        source = e.get("person_source")
-        pid = e.get("person_id")
+        source, pid = e.get("person_source"), e.get("person_id")
         if source == "attributed":
             status = f"{lab['hypothesis']}, p={e.get('attribution_p') or 0:.2f}"
-        elif source == "linked":
-            status = lab["linked"]
         else:
-            status = ""
-        rows.append(
-            {
-                "start": e["start_at"].strftime("%Y-%m-%d %H:%M"),
-                "duration": f"{e['duration_h']:.1f} {label('hours_short', lang)}",
-                "tx": f"{e['n_approved']}/{e['n_declined']}",
-                "merchants": e["n_merchants"],
-                "total": format_nok(e["total_nok"], lang),
-                "max36": format_nok(e["max_36h_nok"], lang),
-                "case": e["incident_id"],
-                "card": e["card_ref"],
-                "person": pid or lab["none"],
-                "href": relative_prefix + hrefs[pid] if pid in hrefs else None,
-                "status": status,
-                "hyp": source == "attributed",
-            }
+            status = lab["linked"] if source == "linked" else None
+        table.append(
+            [
+                _cell(e["start_at"].strftime("%Y-%m-%d %H:%M")),
+                _cell(f"{e['duration_h']:.1f} {hours}", cls="num"),
+                _cell(f"{e['n_approved']}/{e['n_declined']}", cls="num"),
+                _cell(e["n_merchants"], cls="num"),
+                _cell(format_nok(e["total_nok"], lang), cls="num"),
+                _cell(format_nok(e["max_36h_nok"], lang), cls="num"),
+                _cell(e["incident_id"]),
+                _cell(e["card_ref"]),
+                _cell(
+                    pid or lab["none"],
+                    href=hrefs.get(pid),
+                    cls="hyp" if source == "attributed" else None,
+                    extra=status,
+                ),
+            ]
         )
-    return _env.from_string(_EPISODES).render(
-        lang=lang,
-        L=lab,
-        style=_STYLE,
-        rows=rows,
+    return _render(
+        lang,
+        title=lab["episodes_title"],
+        heading=f"{lab['bundle_title']}: {lab['episodes_title']}",
         as_of=as_of.isoformat(),
-        generated=generated_at.strftime("%Y-%m-%d %H:%M") if generated_at else "–",
-        since=since.isoformat() if since else "–",
+        generated=_stamp(generated_at),
+        meta_links=[(lab["back"], "index.html")],
+        note=f"{lab['since'].capitalize()} {since.isoformat() if since else '–'}. "
+        f"{lab['hyp_note']}",
+        table_id="episodes",
+        columns=[
+            (lab["start"], False),
+            (lab["duration"], True),
+            (lab["tx"], True),
+            (lab["merchants"], True),
+            (lab["total"], True),
+            (lab["max36"], True),
+            (lab["case"], False),
+            (lab["card"], False),
+            (lab["who"], False),
+        ],  # fmt: skip
+        rows=table,
     )

@@ -21,9 +21,9 @@ Attributed cases are hypotheses: hollow symbols, dashed map markers and
 
 from __future__ import annotations
 
-import re
 import json
 import math
+import re
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -37,6 +37,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 HERE = Path(__file__).resolve().parent
 ECHARTS_JS = HERE / "static" / "echarts" / "echarts.common.min.js"
 TEMPLATE = "timeline_template.html"
+REPLAY_JS = HERE / "timeline_replay.js"
 LANGS = ("nb", "en")
 
 # Okabe-Ito, colour-blind safe. Level 1 orange, 2 blue, 3 reddish purple.
@@ -110,7 +111,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "events": ("Hendelser", "Events"),
     "events_by_kind": ("Hendelser etter type", "Events by kind"),
     "linked_cases": ("Koblede saker", "Linked cases"),
-    "hypothesis_cases": ("Hypoteser (attribuerte saker)", "Hypotheses (attributed cases)"),
+    "hypothesis_cases": (
+        "Hypoteser (attribuerte saker)",
+        "Hypotheses (attributed cases)",
+    ),
     "nok_total": ("NOK totalt", "NOK total"),
     "nok_note": (
         "verdier i saker + godkjent kortbruk; kortsvindel telles én gang",
@@ -125,7 +129,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "total": ("Sum", "Total"),
     "max36_short": ("Maks 36 t", "Max 36 h"),
     "person_link": ("Person", "Person"),
-    "no_episodes": ("Ingen kortepisoder i perioden.", "No card episodes in the period."),
+    "no_episodes": (
+        "Ingen kortepisoder i perioden.",
+        "No card episodes in the period.",
+    ),
     "no_events": ("Ingen hendelser i perioden.", "No events in the period."),
     "only_hypotheses": (
         "Personen er ikke koblet til noen sak i perioden: alle saker her er "
@@ -261,11 +268,15 @@ def chart_payload(
     """
     from analytics.episodes import LANES  # the lane order (a constant, no logic)
 
-    present = set(events.get_column("lane").unique().to_list()) if events.height else set()
+    present = (
+        set(events.get_column("lane").unique().to_list()) if events.height else set()
+    )
     lanes = [ln for ln in LANES if ln in present] or ["card"]
     columns = encode_events(events)
 
-    card = events.filter((pl.col("lane") == "card") & pl.col("approved").fill_null(False))
+    card = events.filter(
+        (pl.col("lane") == "card") & pl.col("approved").fill_null(False)
+    )
     cumulative = (
         card.sort("at")
         .select(
@@ -278,7 +289,9 @@ def chart_payload(
     )
     band_rows = []
     if bands is not None and bands.height:
-        for kind, lab, s, e in bands.select("kind", "label", "start_at", "end_at").iter_rows():
+        for kind, lab, s, e in bands.select(
+            "kind", "label", "start_at", "end_at"
+        ).iter_rows():
             if s is None or e is None:
                 continue
             band_rows.append(
@@ -295,8 +308,14 @@ def chart_payload(
             )
 
     vocab = {}
-    for col in ("offence_code", "target_type", "entry_method", "status",
-                "merchant_category", "custody_kind"):  # fmt: skip
+    for col in (
+        "offence_code",
+        "target_type",
+        "entry_method",
+        "status",
+        "merchant_category",
+        "custody_kind",
+    ):
         if events.height:
             for v in events.get_column(col).drop_nulls().unique().to_list():
                 vocab[v] = label(v, lang)
@@ -322,11 +341,26 @@ def chart_payload(
     }
 
 
-_CODED = ("lane", "offence_code", "target_type", "entry_method", "status",
-          "merchant_category", "custody_kind", "card_ref")  # fmt: skip
-_SHORT = {"lane": "ln", "offence_code": "off", "target_type": "tg", "entry_method": "em",
-          "status": "st", "merchant_category": "mc", "custody_kind": "ck",
-          "card_ref": "cr"}  # fmt: skip
+_CODED = (
+    "lane",
+    "offence_code",
+    "target_type",
+    "entry_method",
+    "status",
+    "merchant_category",
+    "custody_kind",
+    "card_ref",
+)
+_SHORT = {
+    "lane": "ln",
+    "offence_code": "off",
+    "target_type": "tg",
+    "entry_method": "em",
+    "status": "st",
+    "merchant_category": "mc",
+    "custody_kind": "ck",
+    "card_ref": "cr",
+}
 
 
 def encode_events(events: pl.DataFrame) -> dict[str, Any]:
@@ -338,12 +372,30 @@ def encode_events(events: pl.DataFrame) -> dict[str, Any]:
     NOK rounded to the krone; `lk` 1 linked / 0 hypothesis; `ok` 1/0/-1.
     """
     if events.height == 0:
-        return {"base": 0, "n": 0, "dict": {v: [] for v in _SHORT.values()},
-                **{k: [] for k in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p",
-                                   "ok", *_SHORT.values())}}  # fmt: skip
+        return {
+            "base": 0,
+            "n": 0,
+            "dict": {v: [] for v in _SHORT.values()},
+            **{
+                k: []
+                for k in (
+                    "id",
+                    "inc",
+                    "t",
+                    "da",
+                    "db",
+                    "v",
+                    "lv",
+                    "lk",
+                    "p",
+                    "ok",
+                    *_SHORT.values(),
+                )
+            },
+        }
     base = events.get_column("start_at").min() or events.get_column("at").min()
     base = base.replace(microsecond=0)
-    secs = lambda c: ((pl.col(c) - pl.lit(base)).dt.total_seconds())  # noqa: E731
+    secs = lambda c: (pl.col(c) - pl.lit(base)).dt.total_seconds()  # noqa: E731
     frame = events.select(
         pl.col("event_id").alias("id"),
         pl.col("incident_id").alias("inc"),
@@ -354,10 +406,12 @@ def encode_events(events: pl.DataFrame) -> dict[str, Any]:
         pl.col("level").fill_null(0).cast(pl.Int64).alias("lv"),
         pl.col("is_linked").fill_null(True).cast(pl.Int8).alias("lk"),
         pl.col("attribution_p").round(2).alias("p"),
-        pl.when(pl.col("approved").is_null()).then(-1)
-        .otherwise(pl.col("approved").cast(pl.Int8)).alias("ok"),
+        pl.when(pl.col("approved").is_null())
+        .then(-1)
+        .otherwise(pl.col("approved").cast(pl.Int8))
+        .alias("ok"),
         *[pl.col(c) for c in _CODED],
-    )  # fmt: skip
+    )
     out: dict[str, Any] = {"base": _ms(base), "n": frame.height, "dict": {}}
     for col in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p", "ok"):
         out[col] = frame.get_column(col).to_list()
@@ -372,102 +426,40 @@ def encode_events(events: pl.DataFrame) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ replay map
+@cache
+def _replay_js() -> str:
+    return REPLAY_JS.read_text(encoding="utf-8")
+
+
 class _Replay(MacroElement):
     """Circle markers for every located event, a slider and a play button that
     replay them in time order, and the path between consecutive events drawn up to
     the slider's position. Plain Leaflet, so `render_offline` needs no plugin."""
 
     _template = Template(
-        """
+        r"""
 {% macro header(this, kwargs) %}
 <style>
-.gj-replay{background:#fff;padding:6px 8px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
-  font:12px sans-serif;min-width:320px}
+.gj-replay{background:#fff;padding:6px 8px;border-radius:4px;
+  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif;min-width:320px}
 .gj-replay input[type=range]{width:220px;vertical-align:middle}
 .gj-replay button{font:12px sans-serif;margin-right:6px}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
-(function(){
-  var map = {{ this._parent.get_name() }};
-  var c = {{ this.data|tojson }};
-  var labels = {{ this.labels|tojson }};
-  var colours = {{ this.colours|tojson }};
-  function nok(v){ if (v === null) return '\u2013'; var s = Math.round(v).toString().replace(/\B(?=(\d{3})+(?!\d))/g, labels.lang === 'nb' ? ' ' : ',');
-    return labels.lang === 'nb' ? s + ' kr' : 'NOK ' + s; }
-  function esc(s){ return String(s).replace(/[&<>"']/g, function(ch){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[ch]; }); }
-  var ev = [];
-  for (var i = 0; i < c.n; i++) {
-    ev.push({t: c.base + c.t[i] * 1000, lat: c.lat[i], lon: c.lon[i], lv: c.lv[i], h: c.h[i],
-             p: c.p[i], v: c.v[i], k: c.kinds[c.k[i]], inc: c.inc[i]});
-  }
-  function tip(e){
-    var who = e.h ? '<b style="color:#8a3b6b">' + esc(labels.hypothesis.toUpperCase()) +
-      (e.p !== null ? ' (p=' + e.p.toFixed(2) + ')' : '') + '</b>' : esc(labels.linked);
-    return '<b>' + esc(e.k) + '</b><br>' + fmt(e.t) + '<br>' + esc(labels.value) + ': ' + nok(e.v) +
-      '<br>' + who + '<br>' + esc(labels['case']) + ': ' + esc(e.inc);
-  }
-  var markers = ev.map(function(e){
-    var col = colours[String(e.lv)] || colours['0'];
-    var r = Math.min(14, 4 + 1.6 * Math.log10(1 + (e.v || 0)));
-    var m = L.circleMarker([e.lat, e.lon], {
-      radius: r, color: col, weight: e.h ? 2 : 1, dashArray: e.h ? '3 3' : null,
-      fillColor: col, fillOpacity: e.h ? 0.05 : 0.75});
-    m.bindTooltip(function(){ return tip(e); });
-    return m;
-  });
-  var path = L.polyline([], {color: '#333', weight: 2, opacity: 0.6}).addTo(map);
-  var current = L.circleMarker([0, 0], {radius: 16, color: '#D55E00', weight: 3, fill: false, interactive: false});
-  var shown = 0;
-  function fmt(ms){ var d = new Date(ms); function p(n){return (n<10?'0':'')+n;}
-    return d.getUTCFullYear()+'-'+p(d.getUTCMonth()+1)+'-'+p(d.getUTCDate())+' '+
-      p(d.getUTCHours())+':'+p(d.getUTCMinutes()); }
-  var ctl = L.control({position: 'bottomleft'});
-  var slider, lab, btn, timer = null;
-  function show(k){
-    k = Math.max(0, Math.min(ev.length, k));
-    for (var i = 0; i < ev.length; i++) {
-      if (i < k && !map.hasLayer(markers[i])) markers[i].addTo(map);
-      if (i >= k && map.hasLayer(markers[i])) map.removeLayer(markers[i]);
-    }
-    path.setLatLngs(ev.slice(0, k).map(function(e){ return [e.lat, e.lon]; }));
-    shown = k;
-    if (k > 0 && k < ev.length) { current.setLatLng([ev[k-1].lat, ev[k-1].lon]); if (!map.hasLayer(current)) current.addTo(map); }
-    else if (map.hasLayer(current)) { map.removeLayer(current); }
-    if (slider) { slider.value = k; }
-    if (lab) { lab.textContent = k ? (k + '/' + ev.length + '  ' + fmt(ev[k-1].t)) : ('0/' + ev.length); }
-  }
-  function stop(){ if (timer) { clearInterval(timer); timer = null; } if (btn) btn.textContent = labels.play; }
-  ctl.onAdd = function(){
-    var div = L.DomUtil.create('div', 'gj-replay');
-    btn = L.DomUtil.create('button', '', div); btn.type = 'button'; btn.textContent = labels.play;
-    slider = L.DomUtil.create('input', '', div);
-    slider.type = 'range'; slider.min = 0; slider.max = ev.length; slider.step = 1; slider.value = ev.length;
-    lab = L.DomUtil.create('div', '', div);
-    L.DomEvent.disableClickPropagation(div); L.DomEvent.disableScrollPropagation(div);
-    slider.addEventListener('input', function(){ stop(); show(parseInt(slider.value, 10)); });
-    btn.addEventListener('click', function(){
-      if (timer) { stop(); return; }
-      if (shown >= ev.length) show(0);
-      btn.textContent = labels.pause;
-      var step = Math.max(1, Math.ceil(ev.length / 300));
-      timer = setInterval(function(){ if (shown >= ev.length) { stop(); return; } show(shown + step); }, 120);
-    });
-    return div;
-  };
-  ctl.addTo(map);
-  show(ev.length);
-  if (ev.length) { map.fitBounds(L.latLngBounds(ev.map(function(e){ return [e.lat, e.lon]; })).pad(0.15), {maxZoom: 15}); }
-  window.gjReplay = {show: show, count: ev.length, markers: markers, path: path};
-})();
+{{ this.js }}
+gjReplayInit({{ this._parent.get_name() }}, {{ this.data|tojson }},
+             {{ this.labels|tojson }}, {{ this.colours|tojson }});
 {% endmacro %}
 """
     )
 
-    def __init__(self, data: dict[str, Any], labels: dict[str, str],
-                 colours: dict[str, str]):  # fmt: skip
+    def __init__(
+        self, data: dict[str, Any], labels: dict[str, str], colours: dict[str, str]
+    ):
         super().__init__()
         self._name = "Replay"
+        self.js = _replay_js()
         self.data = data
         self.labels = labels
         self.colours = colours
@@ -488,18 +480,24 @@ def map_points(events: pl.DataFrame, lang: str = "nb") -> dict[str, Any]:
     ).sort("at", "event_id")
     kind = (
         pl.when(pl.col("lane") == "card")
-        .then(pl.when(pl.col("approved")).then(pl.lit("~card_ok")).otherwise(pl.lit("~card_no")))
+        .then(
+            pl.when(pl.col("approved"))
+            .then(pl.lit("~card_ok"))
+            .otherwise(pl.lit("~card_no"))
+        )
         .otherwise(pl.col("offence_code").fill_null(pl.col("lane")))
     )
     located = located.with_columns(_kind=kind)
     kinds = sorted(located.get_column("_kind").unique().to_list())
     card = label("lane_card", lang)
     kind_labels = [
-        f"{card} ({label('approved', lang)})" if k == "~card_ok"
-        else f"{card} ({label('declined', lang)})" if k == "~card_no"
+        f"{card} ({label('approved', lang)})"
+        if k == "~card_ok"
+        else f"{card} ({label('declined', lang)})"
+        if k == "~card_no"
         else label(k, lang)
         for k in kinds
-    ]  # fmt: skip
+    ]
     base = located.get_column("at").min() if located.height else None
     base = base.replace(microsecond=0) if base is not None else datetime(1970, 1, 1)
     cols = located.select(
@@ -510,10 +508,11 @@ def map_points(events: pl.DataFrame, lang: str = "nb") -> dict[str, Any]:
         (~pl.col("is_linked").fill_null(True)).cast(pl.Int8).alias("h"),
         pl.col("attribution_p").round(2).alias("p"),
         pl.col("value_nok").round(0).cast(pl.Int64).alias("v"),
-        pl.col("_kind").replace_strict({k: i for i, k in enumerate(kinds)},
-                                       return_dtype=pl.Int64).alias("k"),
+        pl.col("_kind")
+        .replace_strict({k: i for i, k in enumerate(kinds)}, return_dtype=pl.Int64)
+        .alias("k"),
         pl.col("incident_id").alias("inc"),
-    )  # fmt: skip
+    )
     return {
         "base": _ms(base),
         "n": cols.height,
@@ -535,8 +534,10 @@ def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
         m = base_map(lang)
     except ImportError:  # pragma: no cover - the basemap module is optional
         m = folium.Map(location=[63.43, 10.39], zoom_start=11, tiles=None)
-    labels = {k: label(k, lang) for k in ("play", "pause", "linked", "hypothesis", "value",
-                                           "case")}  # fmt: skip
+    labels = {
+        k: label(k, lang)
+        for k in ("play", "pause", "linked", "hypothesis", "value", "case")
+    }
     labels["lang"] = lang
     colours = {str(k or 0): v for k, v in LEVEL_COLOURS.items()}
     _Replay(map_points(events, lang), labels, colours).add_to(m)
@@ -594,7 +595,8 @@ def _episode_rows(summary: dict[str, Any], lang: str) -> list[dict[str, str]]:
         rows.append(
             {
                 "start": _fmt_dt(ep.get("start_at")),
-                "duration": f"{ep.get('duration_h', 0):.1f} {label('hours_short', lang)}",
+                "duration": f"{ep.get('duration_h', 0):.1f} "
+                f"{label('hours_short', lang)}",
                 "tx": f"{ep.get('n_approved', 0)}/{ep.get('n_declined', 0)}",
                 "merchants": str(ep.get("n_merchants", 0)),
                 "total": format_nok(ep.get("total_nok"), lang),
@@ -645,6 +647,17 @@ def render_timeline_page(
     by_lane = [
         (label(f"lane_{ln}", lang), n) for ln, n in summary.get("by_lane", {}).items()
     ]
+    band_legend = []
+    if bands is not None and bands.height:
+        kinds = set(bands.get_column("kind").to_list())
+        if "use_period" in kinds:
+            band_legend.append((label("use_periods", lang), USE_PERIOD_COLOUR))
+        present = set(bands.filter(pl.col("kind") == "phase")["label"].to_list())
+        band_legend += [
+            (label(ph, lang), colour)
+            for ph, colour in PHASE_COLOURS.items()
+            if ph in present
+        ]
     only_hyp = summary.get("n_linked", 0) == 0 and summary.get("n_hypotheses", 0) > 0
     ctx = {
         "lang": lang,
@@ -676,6 +689,7 @@ def render_timeline_page(
         ),
         "episodes": _episode_rows(summary, lang),
         "only_hypotheses": only_hyp,
+        "band_legend": band_legend,
         "has_hypotheses": summary.get("n_hypotheses", 0) > 0,
         "map_src": embed_html(map_html) if map_html else None,
         "index_href": index_href,

@@ -60,6 +60,7 @@ def test_verify_fails_after_any_row_is_changed_or_removed(audited_db, tamper):
 
 def test_show_answers_who_looked_at_a_person(tmp_path):
     path = tmp_path / "a.duckdb"
+    db.connect(path).close()
     for person, user in (("Pxyzxyzxyz", "kari"), ("Pother0000", "ola")):
         audit.begin("timeline", {"person": person}, user, "analyst")
         audit.looked_at(person)

@@ -26,17 +26,36 @@ def tx_frame(rows: list[tuple]) -> pl.DataFrame:
         merchant = r[6] if len(r) > 6 else f"merch{tid}"
         category = r[7] if len(r) > 7 else "grocery"
         lat, lon = (r[8], r[9]) if len(r) > 9 else (63.43, 10.39)
-        full.append((tid, inc, card, at, float(amount), category, merchant, approved,
-                     False, lat, lon))  # fmt: skip
+        full.append(
+            (
+                tid,
+                inc,
+                card,
+                at,
+                float(amount),
+                category,
+                merchant,
+                approved,
+                False,
+                lat,
+                lon,
+            )
+        )
     return pl.DataFrame(
         full,
         schema={
-            "transaction_id": pl.String, "incident_id": pl.String,
-            "card_ref": pl.String, "at": pl.Datetime("us"), "amount_nok": pl.Float64,
-            "merchant_category": pl.String, "merchant_ref": pl.String,
-            "approved": pl.Boolean, "pin_used": pl.Boolean, "lat": pl.Float64,
+            "transaction_id": pl.String,
+            "incident_id": pl.String,
+            "card_ref": pl.String,
+            "at": pl.Datetime("us"),
+            "amount_nok": pl.Float64,
+            "merchant_category": pl.String,
+            "merchant_ref": pl.String,
+            "approved": pl.Boolean,
+            "pin_used": pl.Boolean,
+            "lat": pl.Float64,
             "lon": pl.Float64,
-        },  # fmt: skip
+        },
         orient="row",
     )
 
@@ -44,13 +63,22 @@ def tx_frame(rows: list[tuple]) -> pl.DataFrame:
 def incident_frame(rows: list[dict]) -> pl.DataFrame:
     """Incidents with the store's columns; each dict overrides a plain burglary."""
     base = {
-        "offence_code": "burglary_business", "target_type": "business",
-        "entry_method": "cylinder_snap", "planned": True, "participants": 1,
-        "value_nok": 10000.0, "lat": 63.43, "lon": 10.39, "municipality_no": "5001",
-        "status": "open", "arrest_at_scene": False,
-        "reported_at": D(2025, 3, 10), "updated_at": D(2025, 3, 10),
-        "occurred_from": D(2025, 3, 1, 1), "occurred_to": D(2025, 3, 1, 3),
-    }  # fmt: skip
+        "offence_code": "burglary_business",
+        "target_type": "business",
+        "entry_method": "cylinder_snap",
+        "planned": True,
+        "participants": 1,
+        "value_nok": 10000.0,
+        "lat": 63.43,
+        "lon": 10.39,
+        "municipality_no": "5001",
+        "status": "open",
+        "arrest_at_scene": False,
+        "reported_at": D(2025, 3, 10),
+        "updated_at": D(2025, 3, 10),
+        "occurred_from": D(2025, 3, 1, 1),
+        "occurred_to": D(2025, 3, 1, 3),
+    }
     out = [{**base, **r} for r in rows]
     frame = pl.DataFrame(out).with_columns(
         pl.col("value_nok").cast(pl.Float64),
@@ -65,8 +93,11 @@ def incident_frame(rows: list[dict]) -> pl.DataFrame:
 
 def links_frame(rows: list[tuple[str, str]], role: str = "suspect") -> pl.DataFrame:
     return pl.DataFrame(
-        {"incident_id": [r[0] for r in rows], "person_id": [r[1] for r in rows],
-         "role": [role] * len(rows)},  # fmt: skip
+        {
+            "incident_id": [r[0] for r in rows],
+            "person_id": [r[1] for r in rows],
+            "role": [role] * len(rows),
+        },
         schema={"incident_id": pl.String, "person_id": pl.String, "role": pl.String},
     )
 
@@ -74,8 +105,13 @@ def links_frame(rows: list[tuple[str, str]], role: str = "suspect") -> pl.DataFr
 def custody_frame(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"custody_id": pl.String, "person_id": pl.String, "kind": pl.String,
-                "start_at": pl.Datetime("us"), "end_at": pl.Datetime("us")},  # fmt: skip
+        schema={
+            "custody_id": pl.String,
+            "person_id": pl.String,
+            "kind": pl.String,
+            "start_at": pl.Datetime("us"),
+            "end_at": pl.Datetime("us"),
+        },
         orient="row",
     )
 
@@ -83,30 +119,61 @@ def custody_frame(rows: list[tuple]) -> pl.DataFrame:
 def candidates_frame(rows: list[tuple[str, str, float, int]]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"incident_id": pl.String, "person_id": pl.String, "p": pl.Float64,
-                "rank": pl.Int64},  # fmt: skip
+        schema={
+            "incident_id": pl.String,
+            "person_id": pl.String,
+            "p": pl.Float64,
+            "rank": pl.Int64,
+        },
         orient="row",
     ).with_columns(as_of=pl.lit(dt.date(2025, 3, 10)))
 
 
 def spree_tx() -> pl.DataFrame:
     """A 44,700-kr spree over 35 h 40 min (one decline), plus a small online card."""
-    ats = [D(2025, 3, 1, 4, 10), D(2025, 3, 1, 5), D(2025, 3, 1, 7, 30),
-           D(2025, 3, 1, 11), D(2025, 3, 1, 15, 40), D(2025, 3, 2, 4, 20),
-           D(2025, 3, 2, 9), D(2025, 3, 2, 15, 50)]  # fmt: skip
+    ats = [
+        D(2025, 3, 1, 4, 10),
+        D(2025, 3, 1, 5),
+        D(2025, 3, 1, 7, 30),
+        D(2025, 3, 1, 11),
+        D(2025, 3, 1, 15, 40),
+        D(2025, 3, 2, 4, 20),
+        D(2025, 3, 2, 9),
+        D(2025, 3, 2, 15, 50),
+    ]
     amounts = [4800, 9900, 2500, 12000, 300, 8000, 6500, 1000]
     approved = [True, True, True, True, False, True, True, True]
     merchants = ["m1", "m2", "m3", "m1", "m3", None, "m4", "m5"]
-    cats = ["electronics", "grocery", "kiosk", "electronics", "kiosk", "atm",
-            "clothing", "fuel"]  # fmt: skip
+    cats = [
+        "electronics",
+        "grocery",
+        "kiosk",
+        "electronics",
+        "kiosk",
+        "atm",
+        "clothing",
+        "fuel",
+    ]
     rows = [
         (f"T{i}", "INC-card", "cardXXXXXX1", at, amt, ok, m, c)
         for i, (at, amt, ok, m, c) in enumerate(
             zip(ats, amounts, approved, merchants, cats, strict=True)
         )
     ]
-    rows.append(("T9", "INC-online", "cardYYYYYY2", D(2025, 3, 2, 11), 900, True, None,
-                 "online", None, None))  # fmt: skip
+    rows.append(
+        (
+            "T9",
+            "INC-online",
+            "cardYYYYYY2",
+            D(2025, 3, 2, 11),
+            900,
+            True,
+            None,
+            "online",
+            None,
+            None,
+        )
+    )
     return tx_frame(rows)
 
 
@@ -130,11 +197,13 @@ def test_a_spree_is_one_episode_with_its_totals_counts_and_duration():
 
 
 def test_a_gap_longer_than_the_parameter_splits_a_card_into_two_episodes():
-    tx = tx_frame([
-        ("a", "I1", "cardAAAAAA", D(2025, 1, 1, 10), 100, True),
-        ("b", "I1", "cardAAAAAA", D(2025, 1, 1, 20), 200, True),
-        ("c", "I1", "cardAAAAAA", D(2025, 1, 2, 21), 400, True),  # 25 h later
-    ])  # fmt: skip
+    tx = tx_frame(
+        [
+            ("a", "I1", "cardAAAAAA", D(2025, 1, 1, 10), 100, True),
+            ("b", "I1", "cardAAAAAA", D(2025, 1, 1, 20), 200, True),
+            ("c", "I1", "cardAAAAAA", D(2025, 1, 2, 21), 400, True),  # 25 h later
+        ]
+    )
     assert ep.detect_episodes(tx, max_gap_hours=24).height == 2
     assert ep.detect_episodes(tx, max_gap_hours=26).height == 1
     ids = ep.assign_episodes(tx, max_gap_hours=24)["episode_id"].to_list()
@@ -142,18 +211,21 @@ def test_a_gap_longer_than_the_parameter_splits_a_card_into_two_episodes():
 
 
 def test_the_36_hour_window_is_closed_and_counts_only_approved_amounts():
-    tx = tx_frame([
-        ("a", "I1", "cardAAAAAA", D(2025, 1, 1, 0), 1000, True),
-        ("b", "I1", "cardAAAAAA", D(2025, 1, 1, 12), 5000, False),  # declined
-        ("c", "I1", "cardAAAAAA", D(2025, 1, 2, 12), 2000, True),   # exactly +36 h
-        ("d", "I1", "cardAAAAAA", D(2025, 1, 2, 13), 4000, True),   # +37 h
-    ])  # fmt: skip
+    tx = tx_frame(
+        [
+            ("a", "I1", "cardAAAAAA", D(2025, 1, 1, 0), 1000, True),
+            ("b", "I1", "cardAAAAAA", D(2025, 1, 1, 12), 5000, False),  # declined
+            ("c", "I1", "cardAAAAAA", D(2025, 1, 2, 12), 2000, True),  # exactly +36 h
+            ("d", "I1", "cardAAAAAA", D(2025, 1, 2, 13), 4000, True),  # +37 h
+        ]
+    )
     row = ep.detect_episodes(tx).row(0, named=True)
     assert row["total_nok"] == 7000.0
     assert row["max_36h_nok"] == 6000.0  # c + d (a and d are 37 h apart)
     assert (row["max_36h_start_at"], row["max_36h_end_at"]) == (
-        D(2025, 1, 2, 12), D(2025, 1, 2, 13),
-    )  # fmt: skip
+        D(2025, 1, 2, 12),
+        D(2025, 1, 2, 13),
+    )
     only_ac = ep.detect_episodes(tx.filter(pl.col("transaction_id") != "d"))
     assert only_ac["max_36h_nok"].item() == 3000.0  # a..c, 36 h apart, closed window
 
@@ -166,16 +238,23 @@ def test_max_window_total_equals_brute_force_on_random_sprees():
         rows = []
         for i in range(n):
             at = start + dt.timedelta(minutes=rng.randint(0, 60 * 24 * 6))
-            rows.append((f"t{i}", "I1", "cardAAAAAA", at, rng.randint(1, 9000),
-                         rng.random() > 0.2))  # fmt: skip
+            rows.append(
+                (
+                    f"t{i}",
+                    "I1",
+                    "cardAAAAAA",
+                    at,
+                    rng.randint(1, 9000),
+                    rng.random() > 0.2,
+                )
+            )
         tx = tx_frame(rows)
         got = ep.max_window_total(
             ep.assign_episodes(tx, max_gap_hours=1e6), by="card_ref"
         )["max_window_nok"].item()
         win = dt.timedelta(hours=36)
         brute = max(
-            sum(r[4] for r in rows if r[5] and s[3] <= r[3] <= s[3] + win)
-            for s in rows
+            sum(r[4] for r in rows if r[5] and s[3] <= r[3] <= s[3] + win) for s in rows
         )
         assert got == pytest.approx(brute)
 
@@ -189,13 +268,20 @@ def test_no_transactions_give_no_episodes_with_the_full_schema():
 def test_a_linked_person_wins_and_an_attributed_one_is_marked_a_hypothesis():
     found = ep.detect_episodes(spree_tx())
     links = links_frame([("INC-card", PERSON)])
-    cands = candidates_frame([("INC-online", OTHER, 0.62, 1), ("INC-online", PERSON, 0.3, 2),
-                              ("INC-card", OTHER, 0.9, 1)])  # fmt: skip
+    cands = candidates_frame(
+        [
+            ("INC-online", OTHER, 0.62, 1),
+            ("INC-online", PERSON, 0.3, 2),
+            ("INC-card", OTHER, 0.9, 1),
+        ]
+    )
     out = {r["card_ref"]: r for r in ep.attach_persons(found, links, cands).to_dicts()}
     card = out["cardXXXXXX1"]
     assert (card["person_id"], card["person_source"], card["is_hypothesis"]) == (
-        PERSON, "linked", False,
-    )  # fmt: skip
+        PERSON,
+        "linked",
+        False,
+    )
     assert card["attribution_p"] is None
     online = out["cardYYYYYY2"]
     assert (online["person_id"], online["person_source"]) == (OTHER, "attributed")
@@ -214,41 +300,98 @@ def test_the_newest_attribution_run_gives_the_candidate():
 
 # ------------------------------------------------------------------ person events
 def timeline_inputs():
-    incidents = incident_frame([
-        {"incident_id": "INC-card", "offence_code": "card_fraud", "target_type": "person",
-         "entry_method": "card_no_pin", "value_nok": 44700.0, "lat": None, "lon": None,
-         "occurred_from": D(2025, 3, 1, 4), "occurred_to": D(2025, 3, 2, 16)},
-        {"incident_id": "INC-online", "offence_code": "card_fraud", "target_type": "online",
-         "entry_method": "online", "value_nok": 900.0, "lat": None, "lon": None,
-         "occurred_from": D(2025, 3, 2, 10), "occurred_to": D(2025, 3, 2, 12)},
-        {"incident_id": "INC-mail", "offence_code": "mail_theft", "target_type": "mailbox",
-         "entry_method": "none", "planned": False, "value_nok": 200.0,
-         "occurred_from": D(2025, 3, 1, 4), "occurred_to": D(2025, 3, 1, 6)},
-        {"incident_id": "INC-bod", "offence_code": "burglary_storage",
-         "target_type": "storage_room", "value_nok": 15000.0,
-         "occurred_from": D(2025, 2, 27, 18), "occurred_to": D(2025, 3, 1, 7)},
-        {"incident_id": "INC-shop", "offence_code": "burglary_business",
-         "entry_method": "smash_window", "planned": False, "value_nok": 3000.0,
-         "arrest_at_scene": True, "status": "solved",
-         "occurred_from": D(2025, 3, 3, 2), "occurred_to": D(2025, 3, 3, 2, 30)},
-        {"incident_id": "INC-else", "offence_code": "vandalism", "target_type": "other",
-         "occurred_from": D(2025, 3, 1, 2), "occurred_to": D(2025, 3, 1, 3)},
-    ])  # fmt: skip
-    links = links_frame([("INC-card", PERSON), ("INC-mail", PERSON), ("INC-shop", PERSON),
-                         ("INC-else", OTHER)])  # fmt: skip
-    cands = candidates_frame([("INC-bod", PERSON, 0.62, 1), ("INC-online", PERSON, 0.41, 1),
-                              ("INC-else", PERSON, 0.99, 1)])  # fmt: skip
-    custody = custody_frame([
-        ("C1", PERSON, "arrest", D(2025, 3, 2, 17), D(2025, 3, 2, 20)),
-        ("C2", PERSON, "remand", D(2025, 3, 2, 20), D(2025, 3, 5, 12)),
-        ("C3", OTHER, "prison", D(2025, 1, 1), None),
-    ])  # fmt: skip
+    incidents = incident_frame(
+        [
+            {
+                "incident_id": "INC-card",
+                "offence_code": "card_fraud",
+                "target_type": "person",
+                "entry_method": "card_no_pin",
+                "value_nok": 44700.0,
+                "lat": None,
+                "lon": None,
+                "occurred_from": D(2025, 3, 1, 4),
+                "occurred_to": D(2025, 3, 2, 16),
+            },
+            {
+                "incident_id": "INC-online",
+                "offence_code": "card_fraud",
+                "target_type": "online",
+                "entry_method": "online",
+                "value_nok": 900.0,
+                "lat": None,
+                "lon": None,
+                "occurred_from": D(2025, 3, 2, 10),
+                "occurred_to": D(2025, 3, 2, 12),
+            },
+            {
+                "incident_id": "INC-mail",
+                "offence_code": "mail_theft",
+                "target_type": "mailbox",
+                "entry_method": "none",
+                "planned": False,
+                "value_nok": 200.0,
+                "occurred_from": D(2025, 3, 1, 4),
+                "occurred_to": D(2025, 3, 1, 6),
+            },
+            {
+                "incident_id": "INC-bod",
+                "offence_code": "burglary_storage",
+                "target_type": "storage_room",
+                "value_nok": 15000.0,
+                "occurred_from": D(2025, 2, 27, 18),
+                "occurred_to": D(2025, 3, 1, 7),
+            },
+            {
+                "incident_id": "INC-shop",
+                "offence_code": "burglary_business",
+                "entry_method": "smash_window",
+                "planned": False,
+                "value_nok": 3000.0,
+                "arrest_at_scene": True,
+                "status": "solved",
+                "occurred_from": D(2025, 3, 3, 2),
+                "occurred_to": D(2025, 3, 3, 2, 30),
+            },
+            {
+                "incident_id": "INC-else",
+                "offence_code": "vandalism",
+                "target_type": "other",
+                "occurred_from": D(2025, 3, 1, 2),
+                "occurred_to": D(2025, 3, 1, 3),
+            },
+        ]
+    )
+    links = links_frame(
+        [
+            ("INC-card", PERSON),
+            ("INC-mail", PERSON),
+            ("INC-shop", PERSON),
+            ("INC-else", OTHER),
+        ]
+    )
+    cands = candidates_frame(
+        [
+            ("INC-bod", PERSON, 0.62, 1),
+            ("INC-online", PERSON, 0.41, 1),
+            ("INC-else", PERSON, 0.99, 1),
+        ]
+    )
+    custody = custody_frame(
+        [
+            ("C1", PERSON, "arrest", D(2025, 3, 2, 17), D(2025, 3, 2, 20)),
+            ("C2", PERSON, "remand", D(2025, 3, 2, 20), D(2025, 3, 5, 12)),
+            ("C3", OTHER, "prison", D(2025, 1, 1), None),
+        ]
+    )
     return incidents, links, spree_tx(), custody, cands
 
 
 def person_events(**kw) -> pl.DataFrame:
     incidents, links, tx, custody, cands = timeline_inputs()
-    return ep.person_events(PERSON, incidents, links, tx, custody, candidates=cands, **kw)
+    return ep.person_events(
+        PERSON, incidents, links, tx, custody, candidates=cands, **kw
+    )
 
 
 def test_person_events_have_one_lane_per_kind_and_mark_attributed_cases_as_not_linked():
@@ -256,11 +399,16 @@ def test_person_events_have_one_lane_per_kind_and_mark_attributed_cases_as_not_l
     assert tuple(ev.columns) == ep.EVENT_COLUMNS
     lanes = dict(ev.group_by("lane").len().iter_rows())
     assert lanes == {"fraud": 2, "acquisitive": 3, "card": 9, "arrest": 2, "custody": 1}
-    status = {r["event_id"]: (r["is_linked"], r["attribution_p"])
-              for r in ev.iter_rows(named=True)}  # fmt: skip
+    status = {
+        r["event_id"]: (r["is_linked"], r["attribution_p"])
+        for r in ev.iter_rows(named=True)
+    }
     assert status["INC-card"] == (True, None)
     assert status["INC-bod"] == (False, pytest.approx(0.62))
-    assert status["T9"] == (False, pytest.approx(0.41))  # card use of an attributed case
+    assert status["T9"] == (
+        False,
+        pytest.approx(0.41),
+    )  # card use of an attributed case
     assert "INC-else" not in status  # linked to someone else: never a hypothesis here
     assert ev["at"].to_list() == sorted(ev["at"].to_list())
 
@@ -269,9 +417,9 @@ def test_an_arrest_at_the_scene_without_a_recorded_arrest_is_shown_in_the_arrest
     ev = person_events()
     arrests = ev.filter(pl.col("lane") == "arrest")
     assert set(arrests["custody_kind"]) == {"arrest", "arrest_at_scene"}
-    assert arrests.filter(pl.col("custody_kind") == "arrest_at_scene")["incident_id"].to_list() == [
-        "INC-shop"
-    ]
+    assert arrests.filter(pl.col("custody_kind") == "arrest_at_scene")[
+        "incident_id"
+    ].to_list() == ["INC-shop"]
 
 
 def test_a_window_keeps_the_events_that_overlap_it():
@@ -294,11 +442,13 @@ def test_the_summary_counts_card_fraud_nok_once_and_finds_the_largest_36_hours()
 
 # ------------------------------------------------------------------ bands
 def test_phase_bands_join_consecutive_days_of_one_phase():
-    days = pl.DataFrame({
-        "person_id": [PERSON] * 6,
-        "date": [dt.date(2025, 3, d) for d in (1, 2, 3, 4, 5, 7)],
-        "path_phase": ["phase1", "phase1", "phase2", "phase2", "rest", "rest"],
-    })  # fmt: skip
+    days = pl.DataFrame(
+        {
+            "person_id": [PERSON] * 6,
+            "date": [dt.date(2025, 3, d) for d in (1, 2, 3, 4, 5, 7)],
+            "path_phase": ["phase1", "phase1", "phase2", "phase2", "rest", "rest"],
+        }
+    )
     bands = ep.phase_bands(days)
     assert bands.select("label", "start_at", "end_at").rows() == [
         ("phase1", D(2025, 3, 1), D(2025, 3, 3)),
@@ -309,8 +459,14 @@ def test_phase_bands_join_consecutive_days_of_one_phase():
 
 
 def test_use_period_bands_run_to_the_midnight_after_their_last_day():
-    periods = pl.DataFrame({"person_id": [PERSON], "period_no": [3],
-                            "start": [dt.date(2025, 3, 1)], "end": [dt.date(2025, 3, 9)]})  # fmt: skip
+    periods = pl.DataFrame(
+        {
+            "person_id": [PERSON],
+            "period_no": [3],
+            "start": [dt.date(2025, 3, 1)],
+            "end": [dt.date(2025, 3, 9)],
+        }
+    )
     bands = ep.use_period_bands(periods)
     assert bands.rows() == [("use_period", "#3", D(2025, 3, 1), D(2025, 3, 10))]
     clipped = ep.clip_bands(bands, D(2025, 3, 5), D(2025, 3, 6))
@@ -328,46 +484,96 @@ def ingest_small_db(tmp_path):
 
     ts = "2025-03-10T09:00:00+01:00"
     incidents = [
-        incident("card", offence_code="card_fraud", target_type="person",
-                 entry_method="card_no_pin", value_nok="44700", lat=None, lon=None,
-                 occurred_from="2025-03-01T04:00:00+01:00",
-                 occurred_to="2025-03-02T16:00:00+01:00", reported_at=ts, updated_at=ts),
-        incident("bod", offence_code="burglary_storage", target_type="storage_room",
-                 occurred_from="2025-02-28T18:00:00+01:00",
-                 occurred_to="2025-03-01T07:00:00+01:00", reported_at=ts, updated_at=ts),
-        incident("gone", offence_code="mail_theft", target_type="mailbox",
-                 occurred_from="2025-03-01T04:00:00+01:00",
-                 occurred_to="2025-03-01T05:00:00+01:00", reported_at=ts, updated_at=ts),
-    ]  # fmt: skip
+        incident(
+            "card",
+            offence_code="card_fraud",
+            target_type="person",
+            entry_method="card_no_pin",
+            value_nok="44700",
+            lat=None,
+            lon=None,
+            occurred_from="2025-03-01T04:00:00+01:00",
+            occurred_to="2025-03-02T16:00:00+01:00",
+            reported_at=ts,
+            updated_at=ts,
+        ),
+        incident(
+            "bod",
+            offence_code="burglary_storage",
+            target_type="storage_room",
+            occurred_from="2025-02-28T18:00:00+01:00",
+            occurred_to="2025-03-01T07:00:00+01:00",
+            reported_at=ts,
+            updated_at=ts,
+        ),
+        incident(
+            "gone",
+            offence_code="mail_theft",
+            target_type="mailbox",
+            occurred_from="2025-03-01T04:00:00+01:00",
+            occurred_to="2025-03-01T05:00:00+01:00",
+            reported_at=ts,
+            updated_at=ts,
+        ),
+    ]
     links = [
         link("INC-card", PERSON, updated_at=ts),
         link("INC-gone", PERSON, updated_at=ts, retracted="true"),
     ]
     txs = []
-    for i, r in enumerate(spree_tx().filter(pl.col("card_ref") == "cardXXXXXX1").iter_rows(named=True)):
-        txs.append({
-            "transaction_id": f"TX-{i}", "incident_id": "INC-card", "card_ref": r["card_ref"],
-            "at": r["at"].isoformat(), "amount_nok": f"{r['amount_nok']:.2f}",
-            "merchant_category": r["merchant_category"],
-            "merchant_ref": f"merchant-{r['merchant_ref']}" if r["merchant_ref"] else "",
-            "approved": str(r["approved"]).lower(), "pin_used": "false",
-            "lat": "63.430000", "lon": f"{10.39 + i / 1000:.6f}", "updated_at": ts,
-        })  # fmt: skip
-    custody = [{"custody_id": "CU-1", "person_id": PERSON, "kind": "arrest",
-                "start_at": "2025-03-02T17:00:00", "end_at": "2025-03-02T20:00:00",
-                "updated_at": ts}]  # fmt: skip
+    for i, r in enumerate(
+        spree_tx().filter(pl.col("card_ref") == "cardXXXXXX1").iter_rows(named=True)
+    ):
+        txs.append(
+            {
+                "transaction_id": f"TX-{i}",
+                "incident_id": "INC-card",
+                "card_ref": r["card_ref"],
+                "at": r["at"].isoformat(),
+                "amount_nok": f"{r['amount_nok']:.2f}",
+                "merchant_category": r["merchant_category"],
+                "merchant_ref": f"merchant-{r['merchant_ref']}"
+                if r["merchant_ref"]
+                else "",
+                "approved": str(r["approved"]).lower(),
+                "pin_used": "false",
+                "lat": "63.430000",
+                "lon": f"{10.39 + i / 1000:.6f}",
+                "updated_at": ts,
+            }
+        )
+    custody = [
+        {
+            "custody_id": "CU-1",
+            "person_id": PERSON,
+            "kind": "arrest",
+            "start_at": "2025-03-02T17:00:00",
+            "end_at": "2025-03-02T20:00:00",
+            "updated_at": ts,
+        }
+    ]
     inbox = tmp_path / "inbox"
-    write_batch(inbox, "2025-03-10", {"incidents": incidents, "incident_persons": links,
-                                       "card_transactions": txs, "custody": custody},
-                exported_at="2025-03-11T01:30:00+01:00")  # fmt: skip
+    write_batch(
+        inbox,
+        "2025-03-10",
+        {
+            "incidents": incidents,
+            "incident_persons": links,
+            "card_transactions": txs,
+            "custody": custody,
+        },
+        exported_at="2025-03-11T01:30:00+01:00",
+    )
     path = tmp_path / "small.duckdb"
     con = db.connect(path)
     try:
         results = ingest(con, inbox)
         assert all(r.status != "rejected" for r in results), results
-        con.execute("create table attribution_candidates as select * from (values "
-                    f"('INC-bod', '{OTHER}', 0.62, 1, date '2025-03-10', 'test')) "
-                    "t(incident_id, person_id, p, rank, as_of, model_version)")  # fmt: skip
+        con.execute(
+            "create table attribution_candidates as select * from (values "
+            f"('INC-bod', '{OTHER}', 0.62, 1, date '2025-03-10', 'test')) "
+            "t(incident_id, person_id, p, rank, as_of, model_version)"
+        )
     finally:
         con.close()
     return path
@@ -381,12 +587,22 @@ def small_db(tmp_path_factory):
 def test_the_episodes_command_prints_the_spree_as_json(small_db, capsys):
     from gjenganger.cli import main
 
-    assert main(["episodes", "--db", str(small_db), "--min-nok", "40000", "--json"]) == 0
+    assert (
+        main(["episodes", "--db", str(small_db), "--min-nok", "40000", "--json"]) == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1
     row = rows[0]
-    for key in ("incident_id", "card_ref", "person_id", "start_at", "end_at",
-                "n_transactions", "total_nok", "max_36h_nok"):  # fmt: skip
+    for key in (
+        "incident_id",
+        "card_ref",
+        "person_id",
+        "start_at",
+        "end_at",
+        "n_transactions",
+        "total_nok",
+        "max_36h_nok",
+    ):
         assert key in row
     assert row["person_id"] == PERSON and row["person_source"] == "linked"
     assert row["start_at"] == "2025-03-01T04:10:00"
@@ -424,10 +640,14 @@ def test_the_episodes_command_writes_the_episodes_table(small_db, tmp_path, caps
     assert "as_of" in cols and n == 1
 
 
-def test_the_episodes_command_fails_with_one_line_on_a_missing_database(tmp_path, capsys):
+def test_the_episodes_command_fails_with_one_line_on_a_missing_database(
+    tmp_path, capsys
+):
     from gjenganger.cli import main
 
     assert main(["episodes", "--db", str(tmp_path / "nope.duckdb")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gjenganger: ") and err.count("\n") == 1
-    assert main(["episodes", "--db", str(tmp_path / "nope.duckdb"), "--as-of", "x"]) == 2
+    assert (
+        main(["episodes", "--db", str(tmp_path / "nope.duckdb"), "--as-of", "x"]) == 2
+    )

@@ -12,7 +12,12 @@ from test_episodes import OTHER, PERSON, ingest_small_db, spree_tx, timeline_inp
 
 from analytics import episodes as ep
 from maps.offline import assert_no_remote_refs, render_offline
-from maps.timeline import build_event_map, chart_payload, format_nok, render_timeline_page
+from maps.timeline import (
+    build_event_map,
+    chart_payload,
+    format_nok,
+    render_timeline_page,
+)
 
 try:  # tests/ is a rootdir folder (no __init__.py) in this project
     from browser_support import open_offline
@@ -22,31 +27,47 @@ except ImportError:  # pragma: no cover
 D = dt.datetime
 
 
-def page_for(person: str = PERSON, lang: str = "nb", with_map: bool = True, **kw) -> str:
+def page_for(
+    person: str = PERSON, lang: str = "nb", with_map: bool = True, **kw
+) -> str:
     incidents, links, tx, custody, cands = timeline_inputs()
-    events = ep.person_events(person, incidents, links, tx, custody, candidates=cands, **kw)
+    events = ep.person_events(
+        person, incidents, links, tx, custody, candidates=cands, **kw
+    )
     episodes = ep.attach_persons(ep.detect_episodes(spree_tx()), links, cands)
     episodes = episodes.filter(pl.col("person_id") == person)
     summary = ep.person_summary(events, episodes)
-    bands = pl.DataFrame({
-        "kind": ["use_period", "phase", "phase"], "label": ["#1", "phase2", "phase3"],
-        "start_at": [D(2025, 2, 25), D(2025, 2, 28), D(2025, 3, 2)],
-        "end_at": [D(2025, 3, 3), D(2025, 3, 2), D(2025, 3, 3)],
-    })  # fmt: skip
+    bands = pl.DataFrame(
+        {
+            "kind": ["use_period", "phase", "phase"],
+            "label": ["#1", "phase2", "phase3"],
+            "start_at": [D(2025, 2, 25), D(2025, 2, 28), D(2025, 3, 2)],
+            "end_at": [D(2025, 3, 3), D(2025, 3, 2), D(2025, 3, 3)],
+        }
+    )
     map_html = render_offline(build_event_map(events, lang=lang)) if with_map else None
-    return render_timeline_page(person, events, summary, lang=lang, bands=bands,
-                                map_html=map_html)  # fmt: skip
+    return render_timeline_page(
+        person, events, summary, lang=lang, bands=bands, map_html=map_html
+    )
 
 
 def page_data(page: str) -> dict:
     """The chart's JSON with its column-wise events decoded into dicts."""
-    raw = re.search(r'<script type="application/json" id="gj-data">(.*?)</script>', page, re.S)
+    raw = re.search(
+        r'<script type="application/json" id="gj-data">(.*?)</script>', page, re.S
+    )
     data = json.loads(raw.group(1).replace("<\\/", "</"))
     c = data["events"]
     events = []
     for i in range(c["n"]):
-        e = {"id": c["id"][i], "t": c["base"] + 1000 * c["t"][i], "lk": c["lk"][i] == 1,
-             "v": c["v"][i], "p": c["p"][i], "inc": c["inc"][i]}  # fmt: skip
+        e = {
+            "id": c["id"][i],
+            "t": c["base"] + 1000 * c["t"][i],
+            "lk": c["lk"][i] == 1,
+            "v": c["v"][i],
+            "p": c["p"][i],
+            "inc": c["inc"][i],
+        }
         for key in ("ln", "off", "cr", "mc", "ck"):
             j = c[key][i]
             e[key] = None if j == -1 else c["dict"][key][j]
@@ -56,7 +77,9 @@ def page_data(page: str) -> dict:
 
 
 def map_srcdoc(page: str) -> str:
-    raw = re.search(r'<script type="text/plain" id="gj-map-src">(.*?)</script>', page, re.S)
+    raw = re.search(
+        r'<script type="text/plain" id="gj-map-src">(.*?)</script>', page, re.S
+    )
     return raw.group(1).replace("<#/script", "</script").replace("<#!--", "<!--")
 
 
@@ -73,8 +96,12 @@ def test_the_page_inlines_echarts_and_the_map_and_references_nothing_remote():
 def test_the_chart_has_a_lane_per_kind_sizes_colours_and_bands():
     data = page_data(page_for())
     assert [lane["key"] for lane in data["lanes"]] == [
-        "acquisitive", "fraud", "card", "arrest", "custody",
-    ]  # fmt: skip
+        "acquisitive",
+        "fraud",
+        "card",
+        "arrest",
+        "custody",
+    ]
     card = [e for e in data["events"] if e["ln"] == "card"]
     assert len(card) == 9 and all("v" in e and "t" in e for e in card)
     assert {b["kind"] for b in data["bands"]} == {"use_period", "phase"}
@@ -93,15 +120,26 @@ def test_attributed_cases_are_hypotheses_with_p_and_never_linked():
 def test_a_person_seen_only_through_attribution_is_never_shown_as_linked():
     incidents, links, tx, custody, cands = timeline_inputs()
     only = "personHYPO9"
-    cands = pl.concat([cands, pl.DataFrame({
-        "incident_id": ["INC-card"], "person_id": [only], "p": [0.7], "rank": [1],
-        "as_of": [dt.date(2025, 3, 10)],
-    })])  # fmt: skip
+    cands = pl.concat(
+        [
+            cands,
+            pl.DataFrame(
+                {
+                    "incident_id": ["INC-card"],
+                    "person_id": [only],
+                    "p": [0.7],
+                    "rank": [1],
+                    "as_of": [dt.date(2025, 3, 10)],
+                }
+            ),
+        ]
+    )
     # INC-card is linked to PERSON, so it stays PERSON's; give `only` the bod case.
     cands = cands.with_columns(
-        person_id=pl.when(pl.col("incident_id") == "INC-bod").then(pl.lit(only))
+        person_id=pl.when(pl.col("incident_id") == "INC-bod")
+        .then(pl.lit(only))
         .otherwise(pl.col("person_id"))
-    )  # fmt: skip
+    )
     events = ep.person_events(only, incidents, links, tx, custody, candidates=cands)
     assert events.height == 1 and not events["is_linked"].any()
     summary = ep.person_summary(events, ep.detect_episodes(tx.head(0)))
@@ -116,7 +154,7 @@ def test_a_person_seen_only_through_attribution_is_never_shown_as_linked():
 
 def test_english_labels_with_lang_en():
     page = page_for(lang="en", with_map=False)
-    assert "<html lang=\"en\">" in page
+    assert '<html lang="en">' in page
     assert "Largest NOK total within 36 hours" in page and "NOK 45,000" not in page
     assert page_data(page)["labels"]["lane_card"] == "Card use"
     assert format_nok(44000, "en") == "NOK 44,000" and format_nok(44000) == "44 000 kr"
@@ -129,7 +167,7 @@ def test_chart_payload_of_no_events_still_has_a_lane():
 
 
 @pytest.mark.browser
-def test_headless_chromium_opens_the_page_offline_and_reads_a_card_amount_from_the_tooltip(
+def test_chromium_opens_the_page_offline_and_reads_a_card_amount_from_a_tooltip(
     tmp_path,
 ):
     path = tmp_path / "timeline.html"
@@ -170,8 +208,20 @@ def test_the_timeline_command_writes_a_48_hour_page(small_db, tmp_path, capsys):
     from gjenganger.cli import main
 
     out = tmp_path / "p.html"
-    args = ["timeline", "--db", str(small_db), "--person", PERSON, "--from", "2025-03-01",
-            "--to", "2025-03-02", "--out", str(out), "--json"]  # fmt: skip
+    args = [
+        "timeline",
+        "--db",
+        str(small_db),
+        "--person",
+        PERSON,
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-02",
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["episodes"] == 1 and summary["max_36h_nok"] >= 44700
@@ -183,25 +233,45 @@ def test_the_timeline_command_writes_a_48_hour_page(small_db, tmp_path, capsys):
     assert {e["ln"] for e in page_data(page)["events"]} >= {"card", "fraud", "arrest"}
 
 
-def test_the_timeline_command_rejects_an_unknown_person_and_bad_dates(small_db, tmp_path, capsys):
+def test_the_timeline_command_rejects_an_unknown_person_and_bad_dates(
+    small_db, tmp_path, capsys
+):
     from gjenganger.cli import main
 
     out = str(tmp_path / "x.html")
-    assert main(["timeline", "--db", str(small_db), "--person", "nobody123", "--out", out]) == 2
+    assert (
+        main(["timeline", "--db", str(small_db), "--person", "nobody123", "--out", out])
+        == 2
+    )
     assert "nobody123" in capsys.readouterr().err
-    bad = ["timeline", "--db", str(small_db), "--person", PERSON, "--from", "2025-03-05",
-           "--to", "2025-03-01", "--out", out]  # fmt: skip
+    bad = [
+        "timeline",
+        "--db",
+        str(small_db),
+        "--person",
+        PERSON,
+        "--from",
+        "2025-03-05",
+        "--to",
+        "2025-03-01",
+        "--out",
+        out,
+    ]
     assert main(bad) == 2
     assert "--to" in capsys.readouterr().err
 
 
-def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(small_db, tmp_path):
+def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
+    small_db, tmp_path
+):
     from gjenganger import db
     from gjenganger.pipeline.timelines import publish_analyst_bundle
 
     con = db.connect(small_db, read_only=True, migrate=False)
     try:
-        summary = publish_analyst_bundle(con, tmp_path / "analyst", dt.date(2025, 3, 10))
+        summary = publish_analyst_bundle(
+            con, tmp_path / "analyst", dt.date(2025, 3, 10)
+        )
     finally:
         con.close()
     assert summary["timelines"] == 1 and summary["episodes"] == 1
@@ -211,6 +281,8 @@ def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(s
     assert (tmp_path / "analyst" / "timelines" / f"{PERSON}.html").exists()
     episodes = (tmp_path / "analyst" / "episodes.html").read_text(encoding="utf-8")
     assert "44 700 kr" in episodes and "koblet" in episodes
-    assert OTHER not in index  # attributed-only persons are not on the fallback top list
+    assert (
+        OTHER not in index
+    )  # attributed-only persons are not on the fallback top list
     for page in (index, episodes):
         assert_no_remote_refs(page)

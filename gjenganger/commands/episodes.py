@@ -23,22 +23,44 @@ def register(sub) -> None:
         "36-hour total first.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--person", metavar="ID", help="only episodes of this person "
-                   "(linked or attributed)")  # fmt: skip
-    p.add_argument("--min-nok", type=float, metavar="N",
-                   help="only episodes with total approved NOK >= N")  # fmt: skip
-    p.add_argument("--as-of", metavar="DATE", help="as known at the end of DATE "
-                   "(YYYY-MM-DD); default: everything in the database")  # fmt: skip
-    p.add_argument("--gap-hours", type=float, default=DEFAULT_MAX_GAP_HOURS,
-                   help="split a card's use where the gap exceeds this many hours "
-                   f"(default {DEFAULT_MAX_GAP_HOURS:g})")  # fmt: skip
-    p.add_argument("--window-hours", type=float, default=DEFAULT_WINDOW_HOURS,
-                   help="window of the largest NOK total "
-                   f"(default {DEFAULT_WINDOW_HOURS:g})")  # fmt: skip
-    p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="print at most N episodes")  # fmt: skip
-    p.add_argument("--write", action="store_true",
-                   help="also write all episodes to table `episodes`")  # fmt: skip
+    p.add_argument(
+        "--person",
+        metavar="ID",
+        help="only episodes of this person (linked or attributed)",
+    )
+    p.add_argument(
+        "--min-nok",
+        type=float,
+        metavar="N",
+        help="only episodes with total approved NOK >= N",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="as known at the end of DATE "
+        "(YYYY-MM-DD); default: everything in the database",
+    )
+    p.add_argument(
+        "--gap-hours",
+        type=float,
+        default=DEFAULT_MAX_GAP_HOURS,
+        help="split a card's use where the gap exceeds this many hours "
+        f"(default {DEFAULT_MAX_GAP_HOURS:g})",
+    )
+    p.add_argument(
+        "--window-hours",
+        type=float,
+        default=DEFAULT_WINDOW_HOURS,
+        help=f"window of the largest NOK total (default {DEFAULT_WINDOW_HOURS:g})",
+    )
+    p.add_argument(
+        "--limit", type=int, default=None, metavar="N", help="print at most N episodes"
+    )
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help="also write all episodes to table `episodes`",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array")
     p.set_defaults(func=run)
 
@@ -50,8 +72,9 @@ def run(args) -> int:
     con = db.connect(args.db, read_only=not args.write, migrate=args.write)
     try:
         if args.write:
-            step.build_episodes(con, as_of, max_gap_hours=args.gap_hours,
-                                window_hours=args.window_hours)  # fmt: skip
+            step.build_episodes(
+                con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
+            )
         found = step.compute_episodes(
             con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
         )
@@ -66,8 +89,10 @@ def run(args) -> int:
     if shown.height == 0:
         print("no episodes match")
         return 0
-    print(f"{'start':16}  {'hours':>6}  {'tx':>7}  {'total NOK':>10}  {'max 36h':>10}  "
-          f"{'case':<14} person")  # fmt: skip
+    print(
+        f"{'start':16}  {'hours':>6}  {'tx':>7}  {'total NOK':>10}  {'max 36h':>10}  "
+        f"{'case':<14} person"
+    )
     for r in shown.iter_rows(named=True):
         if r["person_source"] == "attributed":
             who = f"{r['person_id']} (hypothesis, p={r['attribution_p']:.2f})"

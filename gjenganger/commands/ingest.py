@@ -27,7 +27,7 @@ def register(sub) -> None:
 def run(args) -> int:
     con = db.connect(args.db)
     try:
-        results = ingest(con, args.inbox, progress=not args.json)
+        results = ingest(con, args.inbox, progress=sys.stderr.isatty() and not args.json)
     finally:
         con.close()
     doc = summary(results)

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from gjenganger import publish
 from gjenganger.errors import UserError
 
 
@@ -32,6 +33,7 @@ def register(sub) -> None:
 def run(args) -> int:
     if not args.inbox.is_dir():
         raise UserError(f"inbox {args.inbox} does not exist or is not a folder")
+    publish.check_writable(args.publish)
     from flows.nightly import nightly
 
     try:

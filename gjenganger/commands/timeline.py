@@ -22,18 +22,39 @@ def register(sub) -> None:
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     p.add_argument("--person", required=True, metavar="ID", help="person pseudonym")
-    p.add_argument("--from", dest="start", metavar="DATE",
-                   help="first day shown (YYYY-MM-DD); default: the first event")  # fmt: skip
-    p.add_argument("--to", dest="end", metavar="DATE",
-                   help="last day shown (YYYY-MM-DD, inclusive); default: the last event")  # fmt: skip
-    p.add_argument("--lang", choices=("nb", "en"), default="nb",
-                   help="page language: Norwegian bokmål (default) or English")  # fmt: skip
-    p.add_argument("--as-of", metavar="DATE",
-                   help="use the data as known at the end of DATE")  # fmt: skip
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.html",
-                   help="where to write the page")  # fmt: skip
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON summary (counts, seconds, bytes)")  # fmt: skip
+    p.add_argument(
+        "--from",
+        dest="start",
+        metavar="DATE",
+        help="first day shown (YYYY-MM-DD); default: the first event",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        metavar="DATE",
+        help="last day shown (YYYY-MM-DD, inclusive); default: the last event",
+    )
+    p.add_argument(
+        "--lang",
+        choices=("nb", "en"),
+        default="nb",
+        help="page language: Norwegian bokmål (default) or English",
+    )
+    p.add_argument(
+        "--as-of", metavar="DATE", help="use the data as known at the end of DATE"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE.html",
+        help="where to write the page",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON summary (counts, seconds, bytes)",
+    )
     p.set_defaults(func=run)
 
 
@@ -41,9 +62,14 @@ def run(args) -> int:
     con = db.connect(args.db, read_only=True, migrate=False)
     try:
         summary = write_timeline(
-            con, args.person, args.out, start=args.start, end=args.end,
-            lang=args.lang, as_of=args.as_of,
-        )  # fmt: skip
+            con,
+            args.person,
+            args.out,
+            start=args.start,
+            end=args.end,
+            lang=args.lang,
+            as_of=args.as_of,
+        )
     finally:
         con.close()
     if args.json:

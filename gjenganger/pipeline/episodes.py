@@ -74,7 +74,9 @@ def compute_episodes(
     require_data(con)
     tx = store.load_card_transactions(con, as_of)
     links = store.load_links(con, as_of)
-    found = ep.detect_episodes(tx, max_gap_hours=max_gap_hours, window_hours=window_hours)
+    found = ep.detect_episodes(
+        tx, max_gap_hours=max_gap_hours, window_hours=window_hours
+    )
     return ep.attach_persons(found, links, load_candidates(con, as_of))
 
 
@@ -112,7 +114,9 @@ def build_episodes(
         "linked": int((found["person_source"] == "linked").sum()),
         "attributed": int((found["person_source"] == "attributed").sum()),
         "unassigned": int((found["person_source"] == "none").sum()),
-        "max_36h_nok": float(found["max_36h_nok"].max() or 0.0) if found.height else 0.0,
+        "max_36h_nok": float(found["max_36h_nok"].max() or 0.0)
+        if found.height
+        else 0.0,
         "episodes_over_40000_nok": int((found["total_nok"] >= 40_000).sum()),
         "max_gap_hours": max_gap_hours,
         "window_hours": window_hours,

@@ -95,7 +95,10 @@ def known_person(data: TimelineData, person_id: str) -> bool:
 def load_bands(con, person_id: str) -> pl.DataFrame:
     """Use-period and phase bands of a person from the phases step's tables."""
     parts = []
-    for table, fn in (("use_periods", ep.use_period_bands), ("person_days", ep.phase_bands)):
+    for table, fn in (
+        ("use_periods", ep.use_period_bands),
+        ("person_days", ep.phase_bands),
+    ):
         if not table_exists(con, table):
             continue
         cols = {r[0] for r in con.execute(f"describe {table}").fetchall()}
@@ -346,18 +349,28 @@ def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
         if not known_person(data, person_id):
             continue
         page, counts = person_page(
-            con, data, person_id, start=start, end=as_of, lang=lang,
+            con,
+            data,
+            person_id,
+            start=start,
+            end=as_of,
+            lang=lang,
             index_href="../index.html",
-        )  # fmt: skip
+        )
         path = timelines_dir / f"{person_id}.html"
         path.write_text(page, encoding="utf-8")
         sizes.append(path.stat().st_size)
         slowest = max(slowest, time.perf_counter() - t1)
         phase, p = phases.get(person_id, (None, None))
         rows.append(
-            {"rank": rank, "person_id": person_id,
-             "href": f"timelines/{person_id}.html", "phase": phase, "phase_p": p,
-             **counts}  # fmt: skip
+            {
+                "rank": rank,
+                "person_id": person_id,
+                "href": f"timelines/{person_id}.html",
+                "phase": phase,
+                "phase_p": p,
+                **counts,
+            }
         )
     window_start = dt.datetime.combine(start, dt.time())
     episodes = data.episodes.filter(pl.col("end_at") >= window_start).sort(
@@ -366,15 +379,27 @@ def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
     hrefs = {r["person_id"]: r["href"] for r in rows}
     generated = dt.datetime.now().replace(microsecond=0)
     (out_dir / "index.html").write_text(
-        render_toplist_page(rows, as_of=as_of, lang=lang, source=source,
-                            generated_at=generated, n_episodes=episodes.height),
+        render_toplist_page(
+            rows,
+            as_of=as_of,
+            lang=lang,
+            source=source,
+            generated_at=generated,
+            n_episodes=episodes.height,
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     (out_dir / "episodes.html").write_text(
-        render_episodes_page(episodes, as_of=as_of, lang=lang, hrefs=hrefs,
-                             generated_at=generated, since=start),
+        render_episodes_page(
+            episodes,
+            as_of=as_of,
+            lang=lang,
+            hrefs=hrefs,
+            generated_at=generated,
+            since=start,
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     return {
         "as_of": as_of.isoformat(),
         "toplist_source": source,

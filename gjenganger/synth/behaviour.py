@@ -25,8 +25,10 @@ from gjenganger.synth.cycles import PHASE1, PHASE2, PHASE3, STEADY, States
 from gjenganger.synth.geography import Geography
 from gjenganger.synth.population import BACKGROUND, MAS, MINUS, MIXED, PLUS, Population
 
-#: Offences per day by state (rest, phase1, phase2, phase3, inactive) for cycling groups.
-PHASE_RATES = {PLUS: (0.0, 1.6, 2.8, 3.6, 0.0), MIXED: (0.0, 1.5, 2.5, 3.8, 0.0)}
+#: Offences per day by state (rest, phase1, phase2, phase3, inactive) for cycling groups:
+#: a floor (phases 2 and 3: crime every day) plus a Poisson count with this mean.
+PHASE_FLOOR = (0, 0, 1, 1, 0)
+PHASE_RATES = {PLUS: (0.0, 1.4, 2.0, 2.4, 0.0), MIXED: (0.0, 1.3, 1.7, 2.5, 0.0)}
 #: Background offenders commit 1, 2 or 3 offences with these probabilities.
 BACKGROUND_COUNTS = (0.55, 0.30, 0.15)
 #: Templates of the phase-3 offence that ends in an arrest and a prison spell.
@@ -90,9 +92,11 @@ def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Column
         rows = np.flatnonzero(pop.group[:n_steady] == g)
         rate[rows] = np.asarray(rates + (0.0,))[st[rows]] * pop.rate[rows, None]
     steady = (pop.group[:n_steady] == MINUS) | (pop.group[:n_steady] == MAS)
-    rate[steady] = (st[steady] == STEADY) * pop.rate[steady, None]
+    rate[steady] = (st[steady] == STEADY) * pop.rate[:n_steady][steady, None]
     rate *= season(pop, persons_s, clock)
     counts = rng.poisson(np.clip(rate, 0, None))
+    cyc = pop.cycling[:n_steady]
+    counts[cyc] += np.asarray(PHASE_FLOOR)[st[cyc]]
     p_idx, d_idx = np.nonzero(counts)
     reps = counts[p_idx, d_idx]
     person = np.repeat(p_idx, reps)
@@ -213,7 +217,9 @@ def choose_modus(rng, pop: Population, rows: Columns) -> None:
         cyl = rng.random(len(idx)) < pop.cylinder_share[person[idx]]
         chosen[skilled] = np.where(cyl[skilled], "cylinder_snap", "window_frame")
         crude = chosen == "CRUDE"
-        smash = rng.random(len(idx)) < pop.smash_share[person[idx]]
+        p_smash = pop.smash_share[person[idx]]
+        p_smash = np.where(style[idx] == 2, 0.6 + 0.4 * p_smash, p_smash)  # phase 3: smash
+        smash = rng.random(len(idx)) < p_smash
         chosen[crude] = np.where(smash[crude], "smash_window", "forced_door")
         entry[idx] = [(-1 if c is None else _ENTRY_INDEX[c]) for c in chosen]
     drill = (level == 3) & (families == "break") & (rng.random(n) < 0.5)
@@ -222,7 +228,7 @@ def choose_modus(rng, pop: Population, rows: Columns) -> None:
     rows["target"] = TEMPLATE_TARGET[tmpl]
 
     median = np.array([np.nan if t.value_nok is None else t.value_nok for t in modus.TEMPLATES])
-    m = median[tmpl]
+    m = median[tmpl] * modus.VALUE_MULT[regime]
     value = np.where(
         level == 1, np.clip(m * 0.25 * np.exp(rng.normal(0, 0.8, n)), 20, 15_000),
         np.clip(m * np.exp(rng.normal(0, 0.9, n)), 300, 200_000),

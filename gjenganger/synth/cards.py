@@ -183,7 +183,7 @@ def _fraud_cases(rng, pop, states, clock, m: Merchants, tx: Columns, ep_person, 
     rows["t"] = t_first
     rows["scripted"] = ep_scripted
     rows["level"][:] = 2
-    rows["planned"][:] = 0
+    rows["planned"][:] = -1  # not applicable to card use
     entry = np.where(all_online, "online", np.where(any_pin, "card_with_pin", "card_no_pin"))
     rows["entry"] = np.array([ENTRY_METHODS.index(e) for e in entry], dtype=np.int16)
     rows["target"] = np.where(all_online, TARGET_TYPES.index("online"),

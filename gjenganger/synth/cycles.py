@@ -73,7 +73,7 @@ def _gap(rng: np.random.Generator, p_prison: float, p_sober: float) -> tuple[str
         return "prison", int(np.clip(rng.lognormal(np.log(110), 0.5), 45, 300))
     if u < p_prison + p_sober:
         kind = "treatment" if rng.random() < 0.5 else "sober"
-        return kind, int(np.clip(rng.lognormal(np.log(130), 0.5), 60, 360))
+        return kind, int(np.clip(rng.lognormal(np.log(150), 0.5), 60, 420))
     return "rest", int(rng.integers(REST_MIN, REST_MAX + 1))
 
 

@@ -116,11 +116,13 @@ def regime_weights() -> np.ndarray:
 
 
 #: Probability that an offence was planned (reconnaissance, tools), per regime.
-PLANNED = np.array([0.35, 0.85, 0.03, 0.30, 0.75, 0.03, 0.02, 0.03, 0.12])
+PLANNED = np.array([0.20, 0.90, 0.03, 0.18, 0.80, 0.03, 0.02, 0.03, 0.12])
 #: Probability of a second participant, per regime (level-3 crews come on top).
 SECOND_PARTICIPANT = np.array([0.10, 0.18, 0.04, 0.10, 0.14, 0.04, 0.05, 0.0, 0.12])
 #: Level (1-3) of the regime's offences; phase-2 crews may reach level 3.
 REGIME_LEVEL = np.array([2, 2, 1, 2, 2, 1, 1, 1, 1])
+#: Value multiplier per regime: phase 2 hauls are bigger, phase 1 smaller.
+VALUE_MULT = np.array([0.6, 1.5, 1.0, 0.6, 1.4, 1.0, 1.0, 1.0, 1.0])
 #: Catch-probability multiplier per regime: caught mostly in phase 3.
 CATCH_MULT = np.array([0.8, 0.55, 2.4, 0.8, 0.55, 2.4, 1.0, 1.0, 1.0])
 #: Share of offences witnessed and caught that end in an arrest at the scene.
@@ -140,7 +142,8 @@ LEVEL3_ABLE = np.array(
     [t.name in ("biz_burglary", "construction", "public_burglary", "drug_import") for t in TEMPLATES]
 )
 #: Templates whose `planned` is not applicable (written as null).
-PLANNED_NULL = np.array([t.name in ("drug_use", "violence", "other") for t in TEMPLATES])
+PLANNED_NULL = np.array([t.name in ("drug_use", "violence", "other", "card_fraud")
+                         for t in TEMPLATES])
 
 # ---------------------------------------------------------------- entry methods
 #: Entry methods of each family and their weights by style
@@ -149,8 +152,8 @@ PLANNED_NULL = np.array([t.name in ("drug_use", "violence", "other") for t in TE
 ENTRY_TABLES: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
     "break": (
         ("SKILLED", "CRUDE", "unlocked", "key", "other"),
-        np.array([[0.82, 0.07, 0.06, 0.02, 0.03],
-                  [0.45, 0.28, 0.15, 0.06, 0.06],
+        np.array([[0.86, 0.04, 0.05, 0.02, 0.03],
+                  [0.30, 0.38, 0.20, 0.06, 0.06],
                   [0.02, 0.83, 0.12, 0.00, 0.03],
                   [0.08, 0.60, 0.20, 0.05, 0.07]]),
     ),

@@ -268,7 +268,7 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
     rate = np.select(
         [cyc, group == MAS, group == MINUS],
         [np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
-         2.0 * rng.uniform(0.8, 1.2, n),
+         2.5 * rng.uniform(0.8, 1.2, n),
          np.clip(rng.gamma(0.8, 0.1, n), 0.005, 0.7)],
         0.0,
     )  # fmt: skip
@@ -285,7 +285,7 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
     )  # fmt: skip
     p_prison = np.where(core, rng.uniform(0.03, 0.07, n), rng.uniform(0.07, 0.14, n))
     p_prison = np.where(group == MIXED, p_prison * 1.3, p_prison)
-    p_sober = np.where(core, rng.uniform(0.005, 0.03, n), rng.uniform(0.08, 0.2, n))
+    p_sober = np.where(core, rng.uniform(0.005, 0.03, n), rng.uniform(0.15, 0.35, n))
     p_prison[HEROINE], p_sober[HEROINE] = 0.03, 0.01
     p_card = np.select(
         [cyc, group == MINUS], [rng.beta(2, 4, n), np.full(n, 0.1)], 0.05

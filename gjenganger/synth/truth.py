@@ -19,17 +19,20 @@ import polars as pl
 
 from gjenganger.synth import modus
 from gjenganger.synth.clock import HOUR, Clock, iso
-from gjenganger.synth.columns import Columns
+from gjenganger.synth.batches import incident_ids
+from gjenganger.synth.columns import Columns, lookup
 from gjenganger.synth.cycles import STATE_NAMES, States
 from gjenganger.synth.population import GROUPS, Population
 
 WINDOW_HOURS = 36
 
 
-def offenders(crew: Columns, id_of_gen, person_ids) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"incident_id": id_of_gen(crew["gen"]), "person_id": person_ids[crew["person"]]}
-    ).sort("incident_id", "person_id")
+def offenders(crew: Columns, seq_of_gen, person_ids: pl.Series) -> pl.DataFrame:
+    seq = seq_of_gen(crew["gen"])
+    order = np.lexsort((crew["person"], seq))
+    frame = pl.DataFrame([incident_ids(seq[order]),
+                          lookup(person_ids, crew["person"][order], "person_id")])  # fmt: skip
+    return frame.sort("incident_id", "person_id")
 
 
 def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.DataFrame:
@@ -38,18 +41,18 @@ def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.Data
     names = np.array(STATE_NAMES, dtype=object)
     return pl.DataFrame(
         {
-            "person_id": np.repeat(person_ids[:n_cyc], clock.days),
+            "person_id": lookup(person_ids, np.repeat(np.arange(n_cyc), clock.days)),
             "date": pl.concat([dates] * n_cyc) if n_cyc else dates.clear(),
             "phase": names[states.state[:n_cyc].ravel()],
         }
     ).sort("person_id", "date")
 
 
-def persons(pop: Population, person_ids, crew: Columns, linked_persons: np.ndarray) -> pl.DataFrame:
+def persons(pop: Population, person_ids: pl.Series, crew: Columns, linked_persons) -> pl.DataFrame:
     n_off = np.bincount(crew["person"], minlength=pop.n)
     n_linked = np.bincount(linked_persons, minlength=pop.n)
     rank = np.empty(pop.n, dtype=np.int64)
-    rank[np.lexsort((person_ids.astype(str), -n_off))] = np.arange(1, pop.n + 1)
+    rank[np.lexsort((person_ids.to_numpy().astype(str), -n_off))] = np.arange(1, pop.n + 1)
     return pl.DataFrame(
         {
             "person_id": person_ids,
@@ -83,7 +86,7 @@ def max_window_total(episode: np.ndarray, at: np.ndarray, amount: np.ndarray, n_
     return out
 
 
-def episodes(frauds: Columns, tx: Columns, card_refs, person_ids) -> pl.DataFrame:
+def episodes(frauds: Columns, tx: Columns, card_refs, person_ids: pl.Series) -> pl.DataFrame:
     """One row per exported card-fraud case (`tx` sorted by episode, time)."""
     n_ep = int(frauds["card"].max(initial=-1)) + 1
     approved = np.where(tx["approved"], tx["amount"], 0.0)
@@ -97,9 +100,9 @@ def episodes(frauds: Columns, tx: Columns, card_refs, person_ids) -> pl.DataFram
     c = frauds["card"]
     return pl.DataFrame(
         {
-            "incident_id": frauds["incident_id"],
-            "card_ref": card_refs[c],
-            "person_id": person_ids[frauds["person"]],
+            "incident_id": incident_ids(frauds["seq"]),
+            "card_ref": lookup(card_refs, c),
+            "person_id": lookup(person_ids, frauds["person"]),
             "start_at": first[c],
             "end_at": last[c],
             "n_transactions": counts[c],
@@ -110,33 +113,37 @@ def episodes(frauds: Columns, tx: Columns, card_refs, person_ids) -> pl.DataFram
     ).with_columns(iso(pl.col("start_at")), iso(pl.col("end_at"))).sort("incident_id")
 
 
-def incidents(rows: Columns, pop: Population, states: States, person_ids, id_of_gen, clock) -> pl.DataFrame:
+def _ids_or_null(seq: np.ndarray) -> pl.Series:
+    ids = incident_ids(np.maximum(seq, 0))
+    return pl.select(pl.when(pl.lit(pl.Series(seq >= 0))).then(ids)).to_series()
+
+
+def incidents(rows: Columns, pop: Population, states: States, person_ids: pl.Series, seq_of_gen,
+              clock: Clock) -> pl.DataFrame:  # fmt: skip
     day = np.clip(rows["day"], 0, clock.days - 1)
     state = np.full(rows.n, -1)
     s = rows["person"] < pop.n_steady
     state[s] = states.state[rows["person"][s], day[s]]
-    state_name = np.array([*STATE_NAMES, "background"], dtype=object)[state]
-    rep = rows["repeat_of"]
-    exported = np.isin(rep, rows["gen"])
-    src = rows["source"]
-    src_ok = np.isin(src, rows["gen"])
+    rep, src = rows["repeat_of"], rows["source"]
+    rep_seq = np.where(np.isin(rep, rows["gen"]), seq_of_gen(np.where(rep >= 0, rep, rows["gen"])), -1)
+    src_seq = np.where(np.isin(src, rows["gen"]), seq_of_gen(np.where(src >= 0, src, rows["gen"])), -1)
     return pl.DataFrame(
         {
-            "incident_id": id_of_gen(rows["gen"]),
-            "person_id": person_ids[rows["person"]],
-            "group": np.array(GROUPS, dtype=object)[pop.group[rows["person"]]],
+            "incident_id": incident_ids(rows["seq"]),
+            "person_id": lookup(person_ids, rows["person"]),
+            "group": lookup(GROUPS, pop.group[rows["person"]]),
             "occurred_at": rows["t"],
-            "state": state_name,
-            "regime": np.array(modus.REGIMES, dtype=object)[rows["regime"]],
-            "template": np.array([t.name for t in modus.TEMPLATES], dtype=object)[rows["template"]],
+            "state": lookup((*STATE_NAMES, "background"), np.where(state < 0, len(STATE_NAMES), state)),
+            "regime": lookup(modus.REGIMES, rows["regime"]),
+            "template": lookup([t.name for t in modus.TEMPLATES], rows["template"]),
             "level": rows["level"].astype(np.int64),
             "participants": rows["participants"].astype(np.int64),
             "caught": rows["caught"],
             "arrest_at_scene": rows["arrest"],
             "solved_at": pl.Series(np.where(rows["solved_at"] >= 0, rows["solved_at"], 0)),
             "_has_solved": rows["solved_at"] >= 0,
-            "repeat_of": np.where(exported, id_of_gen(np.where(exported, rep, rows["gen"])), None),
-            "card_source": np.where(src_ok, id_of_gen(np.where(src_ok, src, rows["gen"])), None),
+            "repeat_of": _ids_or_null(rep_seq),
+            "card_source": _ids_or_null(src_seq),
             "scripted": rows["scripted"],
         }
     ).with_columns(

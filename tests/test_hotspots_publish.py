@@ -1,0 +1,158 @@
+"""End to end: database -> `gjenganger hotspots` / `evaluate hotspots` /
+`publish_hotspots` -> offline maps with places only, opened in Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import polars as pl
+import pytest
+from test_hotspots_data import make_db, simulate
+
+from gjenganger import cli, db
+from gjenganger.pipeline.hotspots import GROUPS, publish_hotspots
+from maps.i18n import t
+from maps.offline import remote_refs
+
+try:
+    from browser_support import layer_control_labels, open_offline
+except ImportError:  # pragma: no cover
+    from tests.browser_support import layer_control_labels, open_offline
+
+AS_OF = "2025-05-01"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hotspots")
+    frame = simulate(2500, seed=11, start=dt.date(2024, 3, 1), days=430)
+    path, results = make_db(root, frame)
+    assert results[0].status == "loaded"
+    con = db.connect(path, read_only=True)
+    links = con.execute("select distinct person_id from mart_links").pl()["person_id"].to_list()
+    con.close()
+    return {"root": root, "db": path, "frame": frame, "person_ids": links}
+
+
+@pytest.fixture(scope="module")
+def published(demo):
+    out = demo["root"] / "prevention"
+    con = db.connect(demo["db"], read_only=True)
+    try:
+        summary = publish_hotspots(con, out, as_of=dt.date.fromisoformat(AS_OF), lang="nb")
+    finally:
+        con.close()
+    return out, summary
+
+
+def test_the_cli_writes_a_map_and_prints_cells_with_risk_as_json(demo, tmp_path, capsys):
+    out = tmp_path / "m.html"
+    code = cli.main(["hotspots", "--db", str(demo["db"]), "--as-of", AS_OF,
+                     "--out", str(out), "--json"])  # fmt: skip
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cell_size_m"] == 250.0
+    cells = report["cells"]
+    assert cells and all(c["risk"] > 0 for c in cells)
+    assert set(cells[0]) == {"cell_id", "lat", "lon", "count", "gi_z", "is_hot", "risk"}
+    assert any(c["is_hot"] for c in cells)
+    assert out.stat().st_size > 100_000
+    assert remote_refs(out.read_text(encoding="utf-8")) == []
+
+
+def test_the_cli_refuses_an_unknown_target_type_in_one_line(demo, tmp_path, capsys):
+    code = cli.main(["hotspots", "--db", str(demo["db"]), "--target-type", "castle",
+                     "--out", str(tmp_path / "m.html")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "castle" in err and "business" in err and err.count("\n") == 1
+
+
+def test_evaluate_hotspots_scores_every_method(demo, capsys):
+    code = cli.main(["evaluate", "hotspots", "--db", str(demo["db"]), "--as-of", "2025-03-01",
+                     "--dates", "2", "--json"])  # fmt: skip
+    assert code == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep["methods"]) == {"baseline", "kde", "gistar", "prospective"}
+    for s in rep["methods"].values():
+        assert s["n_dates"] == 2 and s["pai_5"] > 0 and 0 <= s["pei_5"] <= 1
+
+
+def test_publish_writes_one_map_per_target_group_and_an_index(published):
+    out, summary = published
+    folder = out / "hotspots"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{g}.html" for g in GROUPS] + ["index.html"])
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    for g in GROUPS:
+        assert f'href="{g}.html"' in index
+        assert summary["maps"][g]["bytes"] < 5_000_000
+
+
+def test_no_published_file_holds_a_person_id_or_incident_id(demo, published):
+    out, _ = published
+    ids = set(demo["frame"]["incident_id"]) | set(demo["person_ids"])
+    assert len(demo["person_ids"]) > 10
+    token = re.compile(r"[A-Za-z0-9_-]+")
+    for path in out.rglob("*"):
+        if path.is_file():
+            found = ids & set(token.findall(path.read_text(encoding="utf-8")))
+            assert not found, f"{path.name} contains {sorted(found)[:3]}"
+
+
+def test_no_published_file_holds_an_exact_incident_point(demo, published):
+    out, _ = published
+    f = demo["frame"]
+    incidents = {(round(a, 4), round(b, 4)) for a, b in zip(f["lat"], f["lon"], strict=True)}
+    text = (out / "hotspots" / "all.html").read_text(encoding="utf-8")
+    pairs = re.findall(r"\[\s*(-?\d+\.\d+),\s*(-?\d+\.\d+)", text)
+    written = {(round(float(a), 4), round(float(b), 4)) for a, b in pairs}
+    written |= {(b, a) for a, b in written}  # GeoJSON writes [lon, lat]
+    # cell centres and corners may fall within ~10 m of an incident by chance only
+    assert len(incidents & written) <= 0.005 * len(incidents)
+
+
+def test_cells_below_k_show_no_count(published):
+    out, _ = published
+    text = (out / "hotspots" / "all.html").read_text(encoding="utf-8")
+    shown = [int(n) for n in re.findall(r'"n": "(\d+)"', text)]
+    assert shown and min(shown) >= 5
+    label = t("suppressed", "nb").format(k=5)
+    assert label in text or json.dumps(label)[1:-1] in text
+
+
+def test_every_published_page_is_offline(published):
+    out, _ = published
+    for path in (out / "hotspots").iterdir():
+        assert remote_refs(path.read_text(encoding="utf-8")) == [], path.name
+
+
+@pytest.mark.browser
+def test_the_published_map_opens_offline_with_every_layer_listed(published, tmp_path):
+    out, _ = published
+    labels: list[str] = []
+    report = open_offline(
+        out / "hotspots" / "all.html",
+        evaluate=["typeof window.L", "document.querySelectorAll('.gj-legend').length"],
+        screenshot=tmp_path / "hotspots-all.png",
+        actions=lambda page: labels.extend(layer_control_labels(page)),
+    )
+    assert report.values["typeof window.L"] == "object"
+    assert report.values["document.querySelectorAll('.gj-legend').length"] == 1
+    assert report.errors == [] and report.blocked == []
+    expected = [t(k, "nb") for k in ("layer_gistar", "layer_density", "layer_emerging",
+                                     "layer_risk", "group_business", "group_construction_site",
+                                     "group_cabin", "group_storage_mailbox", "group_vehicle",
+                                     "layer_weekly", "municipalities", "districts")]  # fmt: skip
+    assert labels == expected
+    assert report.screenshot.stat().st_size > 10_000
+
+
+def test_english_labels_with_lang_en(demo, tmp_path):
+    out = tmp_path / "en.html"
+    assert cli.main(["hotspots", "--db", str(demo["db"]), "--as-of", AS_OF, "--lang", "en",
+                     "--target-type", "cabin", "--out", str(out)]) == 0  # fmt: skip
+    text = out.read_text(encoding="utf-8")
+    assert "Hot and cold spots (Gi*, FDR)" in text and "Brennpunkter" not in text
+    assert pl.Series([text]).str.contains("Cabin").item()
