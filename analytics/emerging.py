@@ -33,18 +33,20 @@ CODES = {name: i for i, name in enumerate(CLASSES)}
 
 def emerging(grid: Grid, recent, previous, *, window_days: float = 28.0,
              history_days: float = 365.0, mask=None, band_m: float | None = None,
-             alpha: float = 0.05) -> dict[str, np.ndarray]:
+             alpha: float = 0.05, min_count: float = 0.0) -> dict[str, np.ndarray]:
     """Classes (codes into `CLASSES`) per cell for flat counts `recent` (the
     window) and `previous` (the `history_days` before it). Returns `code`,
-    `hot_now`, `hot_before`, `rate_ratio` (recent / expected from previous)."""
+    `hot_now`, `hot_before`, `rate_ratio` (recent / expected from previous).
+    `min_count`: the fewest incidents within the band for a hot cell (see
+    `gistar.hotspots`), applied to each period."""
     recent = np.asarray(recent, dtype="float64")
     previous = np.asarray(previous, dtype="float64")
     if recent.shape != (grid.n,) or previous.shape != (grid.n,):
         raise ValueError(f"recent and previous must be flat arrays of {grid.n} cells, "
                          f"got {recent.shape} and {previous.shape}")
     band = band_m or 2 * grid.cell_m
-    now = hotspots(grid, recent, mask, band)
-    before = hotspots(grid, previous, mask, band)
+    now = hotspots(grid, recent, mask, band, min_count=min_count)
+    before = hotspots(grid, previous, mask, band, min_count=min_count)
     hot_now = now["bin"] >= 2
     hot_before = before["bin"] >= 2
     W, cells = band_weights(grid, mask, band)

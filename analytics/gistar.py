@@ -144,12 +144,16 @@ def choose_band(grid: Grid, counts, mask=None,
 
 
 def hotspots(grid: Grid, counts, mask=None, band_m: float | None = None,
-             fdr: bool = True) -> dict[str, np.ndarray | float]:
+             fdr: bool = True, min_count: float = 0.0) -> dict[str, np.ndarray | float]:
     """Gi* over the study-area cells of a flat `counts` array.
 
     Returns a dict of arrays over all grid cells (cells outside `mask` get z = 0,
-    p = 1, bin = 0): `z`, `p`, `bin` (-3..3, FDR-corrected at 90/95/99 %), and
-    `band_m` used.
+    p = 1, bin = 0): `z`, `p`, `bin` (-3..3, FDR-corrected at 90/95/99 %), `local`
+    (the count within the band) and `band_m` used. With `min_count`, a cell is
+    classed hot only if at least that many incidents lie within its band: with
+    sparse counts (a few incidents in thousands of empty cells) the normal
+    approximation makes any non-empty neighbourhood "significant". FDR is applied
+    to all cells first, so the rule only removes hot cells (conservative).
     """
     counts = np.asarray(counts, dtype="float64")
     if counts.shape != (grid.n,):
@@ -159,8 +163,13 @@ def hotspots(grid: Grid, counts, mask=None, band_m: float | None = None,
     z = np.zeros(grid.n)
     p = np.ones(grid.n)
     bins = np.zeros(grid.n, dtype="int8")
+    local = np.zeros(grid.n)
     if cells.size >= 3:
         zc, pc = gi_star(counts[cells], W)
         z[cells], p[cells] = zc, pc
-        bins[cells] = confidence_bins(zc, pc, fdr=fdr)
-    return {"z": z, "p": p, "bin": bins, "band_m": band}
+        b = confidence_bins(zc, pc, fdr=fdr)
+        local[cells] = W @ counts[cells]
+        if min_count > 0:
+            b = np.where((b > 0) & (local[cells] < min_count), 0, b).astype("int8")
+        bins[cells] = b
+    return {"z": z, "p": p, "bin": bins, "local": local, "band_m": band}

@@ -42,7 +42,7 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
 }
 ALL = "all"
 METHODS = ("baseline", "kde", "gistar", "prospective")
-DEFAULT_METHOD = "prospective"
+DEFAULT_METHOD = "kde"  # best PAI on the demo data (benchmarks/RESULTS.md)
 RISK_FLOOR = 1e-4  # expected incidents per cell and horizon below which risk is 0
 REQUIRED = ("target_type", "lat", "lon", "occurred_from", "occurred_to")
 
@@ -56,12 +56,12 @@ class Params:
     history_days: int = 365
     horizon_days: int = 28
     band_m: float | None = None  # Gi* distance band; None: 2 cells
-    kde_bandwidth_m: float | None = None  # None: 1.5 cells
+    kde_bandwidth_m: float | None = None  # None: 1 cell
     k_min: int = 5  # disclosure control: smaller counts are not shown
     slider_weeks: int = 26
     knox_n_perm: int = 99
     knox_max_events: int = 3000
-    long_term_weight: float = 0.5
+    long_term_weight: float = 0.8
     method: str = DEFAULT_METHOD
     seed: int = 0
 
@@ -254,10 +254,11 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
     recent = cell_counts(g, x, y, period_weight(t0, t1, w_start, end)) * mask
     previous = cell_counts(g, x, y, period_weight(t0, t1, h_start, w_start)) * mask
     band = p.band_m or 2 * g.cell_m
-    gi = gistar.hotspots(g, recent, mask, band)
+    gi = gistar.hotspots(g, recent, mask, band, min_count=p.k_min)
     dens = kde.density(g, recent, p.kde_bandwidth_m, mask)
     em = emerging_mod.emerging(g, recent, previous, window_days=p.window_days,
-                               history_days=p.history_days, mask=mask, band_m=band)
+                               history_days=p.history_days, mask=mask, band_m=band,
+                               min_count=p.k_min)
     table, bands, nr = knox_bands(prepared, as_of, p)
     risk = forecast(p.method, g, mask, prepared, as_of, p, bands)
     risk = np.where(mask, risk, 0.0)
@@ -276,7 +277,8 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
         "rate_ratio": em["rate_ratio"][idx],
     })  # fmt: skip
 
-    by_target = _by_target(g, mask, prepared_all.filter(pl.col("t0") < end), w_start, end, band)
+    by_target = _by_target(g, mask, prepared_all.filter(pl.col("t0") < end), w_start, end, band,
+                           p.k_min)
     weekly = _weekly(g, mask, x, y, t0, t1, end, p.slider_weeks)
     window = (as_of - dt.timedelta(days=p.window_days - 1), as_of)
     history = (window[0] - dt.timedelta(days=p.history_days), window[0] - dt.timedelta(days=1))
@@ -285,7 +287,7 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
 
 
 def _by_target(g: Grid, mask, prepared: pl.DataFrame, start: float, end: float,
-               band: float) -> pl.DataFrame:
+               band: float, k_min: int) -> pl.DataFrame:
     frames = []
     for group, types in TARGET_GROUPS.items():
         f = prepared.filter(pl.col("target_type").is_in(types))
@@ -295,8 +297,8 @@ def _by_target(g: Grid, mask, prepared: pl.DataFrame, start: float, end: float,
         c = cell_counts(g, f["x"].to_numpy(), f["y"].to_numpy(), w) * mask
         if c.sum() <= 0:
             continue
-        gi = gistar.hotspots(g, c, mask, band)
-        idx = np.flatnonzero((c > 0) | (gi["bin"] != 0))
+        gi = gistar.hotspots(g, c, mask, band, min_count=k_min)
+        idx = np.flatnonzero(gi["bin"] != 0)  # the map shows the hot cells only
         frames.append(pl.DataFrame({
             "target_group": [group] * idx.size, "cell": idx, "count": c[idx],
             "gi_z": gi["z"][idx], "gi_bin": gi["bin"][idx],

@@ -68,7 +68,7 @@ def forecast(grid: Grid, x, y, start, end, as_of: float, *, mask=None,
              space_band_m: float = DEFAULT_SPACE_BAND_M,
              time_band_days: float = DEFAULT_TIME_BAND_DAYS,
              history_days: float = 365.0, horizon_days: float = 28.0,
-             long_term_weight: float = 0.5, bandwidth_m: float | None = None) -> np.ndarray:
+             long_term_weight: float = 0.8, bandwidth_m: float | None = None) -> np.ndarray:
     """Expected incidents per cell in (as_of, as_of + horizon_days]: the
     prospective surface blended with the long-term density (`long_term_weight`
     of the total), both scaled to the history's average rate."""

@@ -97,21 +97,18 @@ def fnr_hint_sql(columns: list[str]) -> str:
     return f"regexp_matches({concat}, '{FNR_CANDIDATE_RE}')"
 
 
-def identity_rules(table: Table, extra_columns: list[str]) -> list[tuple[str, str, str]]:
-    """(reason, column, condition) for the identity guard, one per column.
+def identity_column_sql(table: Table, extra_columns: list[str]) -> str:
+    """SQL naming the first column that holds an identity number (NULL if none).
 
-    Needs the `_fnr_hint` column (see `fnr_hint_sql`) so the exact check runs only
-    on the rare rows that hold a candidate.
+    Run only over rows whose `_fnr_hint` is true (rare), so the exact mod-11 check
+    stays off the hot path.
     """
-    rules = []
+    parts = []
     for col in table.columns:
         fn = "has_fnr" if col.type in ("string", "timestamp") else "has_fnr_number"
-        rules.append(("identity_number", col.name, f"_fnr_hint and {fn}({_q(col.name)})"))
-    rules += [
-        ("identity_number", name, f"_fnr_hint and has_fnr({_q(name)})")
-        for name in extra_columns
-    ]
-    return rules
+        parts.append(f"when {fn}({_q(col.name)}) then {_lit(col.name)}")
+    parts += [f"when has_fnr({_q(name)}) then {_lit(name)}" for name in extra_columns]
+    return "case " + " ".join(parts) + " end"
 
 
 def column_checks(col: Column) -> list[tuple[str, str]]:
@@ -170,22 +167,21 @@ def table_checks(table: Table) -> list[tuple[str, str, str]]:
     return out
 
 
-def classify_sql(table: Table, extra_columns: list[str]) -> tuple[str, str]:
-    """Two SQL expressions: the row's first failing reason code, and its column.
+def classify_sql(table: Table) -> tuple[str, list[str], list[str]]:
+    """One SQL expression giving the index (1-based) of the row's first failing rule.
 
-    Both are NULL for a valid row. Order follows `contract.REASONS`, then the
-    column order of the table.
+    Returns (expression, reasons, columns): `reasons[i-1]` and `columns[i-1]` name the
+    rule; the expression is NULL for a valid row. Needs `_fnr_column` (see
+    `identity_column_sql`) and, per table, `_exported_at`, `_incident_known`,
+    `_incident_is_card_fraud`. Order follows `contract.REASONS`, then column order.
     """
-    rules = identity_rules(table, extra_columns)
+    rules: list[tuple[str, str, str]] = [("identity_number", "", "_fnr_column is not null")]
     for col in table.columns:
         rules += [(r, col.name, cond) for r, cond in column_checks(col)]
     rules += table_checks(table)
     order = {code: i for i, code in enumerate(REASONS)}
     rules.sort(key=lambda rule: order[rule[0]])  # stable: keeps column order
-    reason = "case " + " ".join(
-        f"when coalesce({cond}, false) then {_lit(r)}" for r, _, cond in rules
+    expr = "case " + " ".join(
+        f"when coalesce({cond}, false) then {i + 1}" for i, (_, _, cond) in enumerate(rules)
     ) + " end"
-    column = "case " + " ".join(
-        f"when coalesce({cond}, false) then {_lit(col)}" for _, col, cond in rules
-    ) + " end"
-    return reason, column
+    return expr, [r for r, _, _ in rules], [c for _, c, _ in rules]

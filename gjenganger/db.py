@@ -41,6 +41,7 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
     except duckdb.Error as exc:
         raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from exc
     con.execute(f"set TimeZone = '{TIMEZONE}'")
+    con.execute("set enable_progress_bar = false")
     for stmt in macro_sql():
         con.execute(stmt)
     if migrate and not read_only:

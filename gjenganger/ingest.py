@@ -20,7 +20,7 @@ import duckdb
 
 from data_schema.contract import TABLES, Table
 from data_schema.ddl import ident
-from data_schema.validation import classify_sql, fnr_hint_sql, typed_expr
+from data_schema.validation import classify_sql, fnr_hint_sql, identity_column_sql, typed_expr
 from gjenganger import batches as B
 from gjenganger import faults
 from gjenganger.errors import UserError
@@ -157,7 +157,7 @@ def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]])
 
 def _classify(con, table: Table, extras: list[str]) -> None:
     """Add `_reason` and `_column` to every raw row (NULL when the row is valid)."""
-    reason, column = classify_sql(table, extras)
+    expr, reasons, columns = classify_sql(table)
     hint = fnr_hint_sql([*table.column_names, *extras])
     joins, extra_cols = "", ""
     if "unknown_incident" in table.checks:
@@ -169,12 +169,22 @@ def _classify(con, table: Table, extras: list[str]) -> None:
     if "not_card_fraud" in table.checks:
         joins += " left join incidents ci on ci.incident_id = r.incident_id"
         extra_cols += ", coalesce(ci.offence_code = 'card_fraud', false) as _incident_is_card_fraud"
+    # the exact identity-number check runs only on rows the cheap regexp flags
+    con.execute(
+        f"create or replace temp table _fnr as select _path, _line,"
+        f" {identity_column_sql(table, extras)} as _fnr_column"
+        f" from raw_{table.name} where {hint}"
+    )
+    reason_list = "[" + ", ".join(_lit(r) for r in reasons) + "]"
+    column_list = "[" + ", ".join(_lit(c) for c in columns) + "]"
     con.execute(
         f"create or replace temp table chk_{table.name} as"
-        f" with joined as (select r.*, b.exported_at as _exported_at {extra_cols}"
-        f" from raw_{table.name} r join _batches b on b.batch_id = r._batch_id {joins}),"
-        f" base as (select *, {hint} as _fnr_hint from joined)"
-        f" select *, {reason} as _reason, {column} as _column from base"
+        f" with joined as (select r.*, b.exported_at as _exported_at, f._fnr_column"
+        f" {extra_cols} from raw_{table.name} r join _batches b on b.batch_id = r._batch_id"
+        f" left join _fnr f on f._path = r._path and f._line = r._line {joins}),"
+        f" ranked as (select *, {expr} as _rule from joined)"
+        f" select * exclude (_rule), {reason_list}[_rule] as _reason,"
+        f" coalesce(nullif({column_list}[_rule], ''), _fnr_column) as _column from ranked"
     )
 
 

@@ -339,8 +339,13 @@ WINDOWS = {
 }
 
 
-def time_windows(rng, rows: Columns, only=None) -> None:
-    """`t_from <= t <= t_to <= t_report`, whole minutes, by the template's window family."""
+#: Families whose offences are discovered later: reported in the daytime (07-22).
+DISCOVERED = ("overnight", "weekend", "cabin", "days", "hours")
+
+
+def time_windows(rng, rows: Columns, clock: Clock, only=None) -> None:
+    """`t_from <= t <= t_to <= t_report`, whole minutes, by the template's window family.
+    Offences found afterwards are reported between 07:00 and 22:00."""
     idx = np.arange(rows.n) if only is None else np.flatnonzero(only)
     fam = np.array([t.window for t in modus.TEMPLATES], dtype=object)[rows["template"][idx]]
     t = rows["t"][idx]
@@ -353,6 +358,12 @@ def time_windows(rng, rows: Columns, only=None) -> None:
         t_from[m] = t[m] - (_u(rng, k, *before) * HOUR).astype(np.int64)
         t_to[m] = t[m] + (_u(rng, k, *after) * HOUR).astype(np.int64)
         t_rep[m] = t_to[m] + (_u(rng, k, *delay) * HOUR).astype(np.int64)
+        if name in DISCOVERED:
+            hour = clock.hour_of(t_rep[m])
+            late = (hour >= 22) | (hour < 7)
+            day = clock.day_of(t_rep[m]) + (hour >= 22)
+            morning = clock.at(day, 7 + rng.uniform(0, 2.5, k))
+            t_rep[m] = np.where(late, morning, t_rep[m])
     rows["t_from"][idx] = t_from - t_from % 60
     rows["t_to"][idx] = t_to - t_to % 60 + np.where(t_to % 60 > 0, 60, 0)
     t_rep = np.maximum(t_rep, rows["t_to"][idx])
@@ -380,6 +391,6 @@ def generate(rng, geo, pop, states, clock) -> Columns:
     extra = anniversaries(rng, pop, states, rows, clock)
     extra["gen"] = rows.n + np.arange(extra.n, dtype=np.int64)
     rows = Columns.concat(rows, extra)
-    time_windows(rng, rows)
+    time_windows(rng, rows, clock)
     return rows
 

@@ -77,7 +77,7 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     new, tx, card_refs, merchants = cards.generate(rng["cards"], geo, pop, states, clock, rows, e_day)
     rows = Columns.concat(rows, new)
     mail = rows["scripted"] & (rows["template"] != modus.CARD_FRAUD)
-    behaviour.time_windows(rng["cards"], rows, only=mail)
+    behaviour.time_windows(rng["cards"], rows, clock, only=mail)
 
     crew = crews.assign(rng["crews"], pop, states, rows)
     crews.recount(rows, crew)

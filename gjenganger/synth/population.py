@@ -113,8 +113,8 @@ def _home_bases(geo: Geography, rng, group: np.ndarray):
     sd = np.zeros(n)
     alt = np.zeros(n, dtype=np.int64)
     for g, (p_out, inner, sd_in, sd_out) in {
-        PLUS: (0.5, trd_outer, 1.5, 2.5),
-        MIXED: (0.3, trd, 1.2, 2.0),
+        PLUS: (0.5, trd_outer, 2.5, 4.0),
+        MIXED: (0.3, trd, 2.0, 3.0),
         MINUS: (0.0, centre, 0.6, 0.6),
         BACKGROUND: (0.35, trd, 2.0, 3.0),
     }.items():
@@ -187,14 +187,14 @@ def _hours(rng, group, pref):
 
 def _preferences(rng, group):
     n = len(group)
-    pref = np.exp(rng.normal(0, 0.7, (n, modus.T)))
+    pref = np.exp(rng.normal(0, 0.9, (n, modus.T)))
     weights = modus.regime_weights()
     for g, regimes in ((PLUS, [0, 1, 2]), (MIXED, [3, 4, 5]), (MINUS, [6]), (MAS, [7])):
         idx = np.flatnonzero(group == g)
         usable = np.flatnonzero(weights[regimes].max(axis=0) > 0.03)
         for i in idx:
             fav = rng.choice(usable, size=2, replace=False)
-            pref[i, fav] *= 3.5
+            pref[i, fav] *= 5.0
     cyc = (group == PLUS) | (group == MIXED)
     pref[cyc, modus.HOME_BURGLARY] = np.minimum(pref[cyc, modus.HOME_BURGLARY], 1.0)
     pref[group == BACKGROUND] = 1.0
@@ -259,7 +259,7 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
     home_lat, home_lon, alt_lat, alt_lon = _home_bases(geo, rng, group)
     rural_lat, rural_lon = _rural_grounds(geo, rng, group, home_lat, home_lon)
     spread = np.exp(rng.normal(0, 0.35, n)) * np.select(
-        [group == PLUS, group == MIXED, group == MINUS, group == MAS], [2.2, 1.5, 0.6, 0.5], 2.0
+        [group == PLUS, group == MIXED, group == MINUS, group == MAS], [1.6, 1.2, 0.6, 0.5], 2.0
     )
     peak, peak_w, hour_sd = _hours(rng, group, pref)
     peak[HEROINE] = (7.0, 12.0)
