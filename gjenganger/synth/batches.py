@@ -166,6 +166,8 @@ def custody(clock: Clock, iv: Intervals, person_ids: pl.Series, batch_days: int)
 def _finish(frame: pl.DataFrame, clock: Clock, batch_days: int) -> pl.DataFrame:
     """Add `batch`; keep the newest version of a key within a batch; sort by time."""
     key = [c for c in ("_k1", "_k2") if c in frame.columns]
+    if frame.is_empty():
+        return frame.with_columns(pl.lit(0, pl.Int64).alias("batch")).drop(key)
     updated = frame["_updated"].to_numpy()
     batch = np.maximum(clock.day_of(updated), 0) // batch_days
     k = [frame[c].to_numpy() for c in key]
