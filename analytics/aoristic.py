@@ -28,12 +28,17 @@ def to_days(values) -> np.ndarray:
     if isinstance(values, pl.Series):
         if not isinstance(values.dtype, pl.Datetime | pl.Date):
             raise ValueError(f"expected a Datetime or Date series, got {values.dtype}")
-        return values.cast(pl.Datetime("us")).dt.epoch("us").to_numpy().astype("float64") / US_PER_DAY
+        return (
+            values.cast(pl.Datetime("us")).dt.epoch("us").to_numpy().astype("float64")
+            / US_PER_DAY
+        )
     if isinstance(values, dt.datetime | dt.date):
         values = np.datetime64(values, "us")
     arr = np.asarray(values)
     if np.issubdtype(arr.dtype, np.datetime64):
-        return arr.astype("datetime64[us]").astype("int64").astype("float64") / US_PER_DAY
+        return (
+            arr.astype("datetime64[us]").astype("int64").astype("float64") / US_PER_DAY
+        )
     return arr.astype("float64")
 
 
@@ -41,10 +46,14 @@ def _check(start, end) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(start, dtype="float64")
     e = np.asarray(end, dtype="float64")
     if s.shape != e.shape:
-        raise ValueError(f"start and end must have the same shape, got {s.shape} and {e.shape}")
+        raise ValueError(
+            f"start and end must have the same shape, got {s.shape} and {e.shape}"
+        )
     if np.any(e < s):
-        raise ValueError(f"{int(np.sum(e < s))} windows end before they start "
-                         "(occurred_to < occurred_from)")
+        raise ValueError(
+            f"{int(np.sum(e < s))} windows end before they start "
+            "(occurred_to < occurred_from)"
+        )
     return s, e
 
 
@@ -53,17 +62,24 @@ def period_weight(start, end, period_start: float, period_end: float) -> np.ndar
     period_end). Zero-length windows count 1 if their instant is in the period."""
     s, e = _check(start, end)
     if not period_end > period_start:
-        raise ValueError(f"period must have positive length, got [{period_start}, {period_end})")
+        raise ValueError(
+            f"period must have positive length, got [{period_start}, {period_end})"
+        )
     length = e - s
-    overlap = np.clip(np.minimum(e, period_end) - np.maximum(s, period_start), 0.0, None)
+    overlap = np.clip(
+        np.minimum(e, period_end) - np.maximum(s, period_start), 0.0, None
+    )
     point = (s >= period_start) & (s < period_end)
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = np.where(length > 0, overlap / np.where(length > 0, length, 1.0), point.astype(float))
+        w = np.where(
+            length > 0, overlap / np.where(length > 0, length, 1.0), point.astype(float)
+        )
     return w
 
 
-def binned_weights(start, end, origin: float, bin_days: float, n_bins: int
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def binned_weights(
+    start, end, origin: float, bin_days: float, n_bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sparse aoristic weights over equal bins [origin + k*bin_days, ...), k < n_bins.
 
     Returns (row, bin, weight) triplets: incident row index, bin index and the
@@ -72,7 +88,9 @@ def binned_weights(start, end, origin: float, bin_days: float, n_bins: int
     """
     s, e = _check(start, end)
     if not (bin_days > 0 and n_bins > 0):
-        raise ValueError(f"bin_days and n_bins must be positive, got {bin_days}, {n_bins}")
+        raise ValueError(
+            f"bin_days and n_bins must be positive, got {bin_days}, {n_bins}"
+        )
     lo = np.floor((s - origin) / bin_days).astype("int64")
     hi = np.floor((e - origin) / bin_days).astype("int64")
     # a window ending exactly on an edge does not touch the next bin

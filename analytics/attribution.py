@@ -421,6 +421,21 @@ def porter_scores(
 
 
 # ------------------------------------------------------------------ main entry
+@dataclass
+class AttributionRun:
+    """The result of one attribution run: per method, plus what series need."""
+
+    results: dict[str, Attribution]
+    ctx: Context
+    pair_logit: object | None  # (X, q_case_indices) -> log-odds, None if no model
+    candidate_recall: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Attribution:
+        return self.results["model"]
+
+
 @lk.one_openmp_thread
 def attribute(
     incidents: pl.DataFrame,
@@ -436,8 +451,8 @@ def attribute(
     max_train_cases: int = 4000,
     seed: int = 0,
     why: bool = True,
-) -> dict[str, Attribution]:
-    """Attribute every open case in the window; returns {method: Attribution}.
+) -> AttributionRun:
+    """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
     `incidents`, `links`, `custody` are the store frames as known on `as_of`.
     With `baselines`, the nearest-case and Porter naive-Bayes methods are run on
@@ -451,14 +466,16 @@ def attribute(
         window_days=window_days, max_train_cases=max_train_cases, seed=seed,
     )  # fmt: skip
     out: dict[str, Attribution] = {}
-    if len(ctx.eligible) == 0 or len(ctx.links.case_idx) < 10:
-        empty = _empty(ctx)
-        return {m: Attribution(m, empty[0], empty[1]) for m in METHODS[: 3 if baselines else 1]}
+    methods = METHODS if baselines else METHODS[:1]
+    if len(ctx.eligible) == 0 or len(ctx.train_idx) < 20:
+        cand, cases = _empty(ctx)
+        return AttributionRun({m: Attribution(m, cand, cases) for m in methods}, ctx, None)
+    timings: dict[str, float] = {}
     pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
-    ctx.timings["pair_model_s"] = time.perf_counter() - t0
+    timings["pair_model_s"] = time.perf_counter() - t0
     train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
     model = fit_model(train, seed=seed)
-    ctx.timings["train_s"] = time.perf_counter() - t0
+    timings["train_s"] = time.perf_counter() - t0
     test = build_rows(ctx, ctx.open_idx, pairs.logit, training=False)
     n = len(test.q)
     z = _logit(model.clf, _with_margin(test)) if len(test.row_case) else np.zeros(0)
@@ -466,36 +483,30 @@ def attribute(
     prior = cal.em_none_prior(z, test.row_case, n) if prior_shift and n else None
     p, pn = cal.probs(z, test.row_case, n, none_prior=prior)
     out["model"] = _result(ctx, test, p, pn, "model", prior, why)
-    out["model"].candidates  # noqa: B018 - materialised
-    ctx.timings["attribute_s"] = time.perf_counter() - t0
-    out["model"].timings = dict(ctx.timings)  # type: ignore[attr-defined]
-    out["model"].candidate_recall = model.candidate_recall  # type: ignore[attr-defined]
+    timings["attribute_s"] = time.perf_counter() - t0
     if baselines:
         col = {k: i for i, k in enumerate(lk.PERSON_FEATURES)}
-
-        def nearest(rows: Rows) -> np.ndarray:
-            F = rows.ev.X
-            return nearest_case_scores(F[:, col["min_distance_km"]], F[:, col["min_gap_days"]])
-
         s = lk.sample_pairs(ctx.cases, ctx.links, seed=seed)
         nb = NaiveBayesLinkage.fit(
             pair_matrix(ctx.cases, s.ia, ctx.cases, s.ib), s.y, s.log_offset
         )
-        score_fns = {
-            "nearest_case": nearest,
-            "porter_nb": lambda rows, ex: porter_scores(ctx, rows, nb, ex, porter_linkage),
-        }
-        for name, fn in score_fns.items():
-            if name == "nearest_case":
-                z_tr, z_te = fn(train), fn(test)
-            else:
-                z_tr = fn(train, train.q[train.row_case])
-                z_te = fn(test, None)
+
+        def nearest(rows: Rows, _exclude) -> np.ndarray:
+            F = rows.ev.X
+            return nearest_case_scores(F[:, col["min_distance_km"]], F[:, col["min_gap_days"]])
+
+        def porter(rows: Rows, exclude) -> np.ndarray:
+            return porter_scores(ctx, rows, nb, exclude, porter_linkage)
+
+        for name, fn in (("nearest_case", nearest), ("porter_nb", porter)):
+            z_tr = fn(train, train.q[train.row_case])
+            z_te = fn(test, None)
             bc = ChoiceCalibrator.fit(z_tr, train.row_case, len(train.q), train.y)
             bprior = bc.em_none_prior(z_te, test.row_case, n) if prior_shift and n else None
             bp, bpn = bc.probs(z_te, test.row_case, n, none_prior=bprior)
             out[name] = _result(ctx, test, bp, bpn, name, bprior, why=False)
-    return out
+        timings["baselines_s"] = time.perf_counter() - t0
+    return AttributionRun(out, ctx, pairs.logit, model.candidate_recall, timings)
 
 
 def _empty(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:

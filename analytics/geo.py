@@ -29,7 +29,8 @@ def _arrays(a, b, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     b = np.asarray(b, dtype="float64")
     if a.shape != b.shape:
         raise ValueError(
-            f"{names[0]} and {names[1]} must have the same shape, got {a.shape} and {b.shape}"
+            f"{names[0]} and {names[1]} must have the same shape, "
+            f"got {a.shape} and {b.shape}"
         )
     return a, b
 
@@ -54,8 +55,10 @@ def with_xy(frame: pl.DataFrame, lat: str = "lat", lon: str = "lon") -> pl.DataF
     coordinates are dropped (they cannot be placed on a map)."""
     missing = [c for c in (lat, lon) if c not in frame.columns]
     if missing:
-        raise ValueError(f"with_xy needs columns {lat!r} and {lon!r}; missing {missing}, "
-                         f"got {frame.columns}")
+        raise ValueError(
+            f"with_xy needs columns {lat!r} and {lon!r}; missing {missing}, "
+            f"got {frame.columns}"
+        )
     placed = frame.filter(pl.col(lat).is_not_null() & pl.col(lon).is_not_null())
     x, y = to_utm33(placed[lat].to_numpy(), placed[lon].to_numpy())
     return placed.with_columns(pl.Series("x", x), pl.Series("y", y))

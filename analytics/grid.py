@@ -29,14 +29,28 @@ class Grid:
     ny: int
 
     @classmethod
-    def covering(cls, xmin: float, ymin: float, xmax: float, ymax: float,
-                 cell_m: float = DEFAULT_CELL_M) -> Grid:
+    def covering(
+        cls,
+        xmin: float,
+        ymin: float,
+        xmax: float,
+        ymax: float,
+        cell_m: float = DEFAULT_CELL_M,
+    ) -> Grid:
         """The smallest aligned grid covering the box (edges included)."""
         if not (np.isfinite(cell_m) and cell_m > 0):
-            raise ValueError(f"cell_m must be a positive number of metres, got {cell_m!r}")
-        if not all(np.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmin > xmax or ymin > ymax:
-            raise ValueError(f"bad extent ({xmin}, {ymin}, {xmax}, {ymax}): need finite "
-                             "xmin <= xmax and ymin <= ymax in EPSG:25833 metres")
+            raise ValueError(
+                f"cell_m must be a positive number of metres, got {cell_m!r}"
+            )
+        if (
+            not all(np.isfinite(v) for v in (xmin, ymin, xmax, ymax))
+            or xmin > xmax
+            or ymin > ymax
+        ):
+            raise ValueError(
+                f"bad extent ({xmin}, {ymin}, {xmax}, {ymax}): need finite "
+                "xmin <= xmax and ymin <= ymax in EPSG:25833 metres"
+            )
         x0 = np.floor(xmin / cell_m) * cell_m
         y0 = np.floor(ymin / cell_m) * cell_m
         nx = int(np.floor((xmax - x0) / cell_m)) + 1
@@ -96,7 +110,9 @@ class Grid:
         e = (self.x0 + ix * self.cell_m).round().astype("int64")
         n = (self.y0 + iy * self.cell_m).round().astype("int64")
         size = f"{self.cell_m:g}m_E"
-        return np.char.add(np.char.add(np.char.add(size, e.astype(str)), "_N"), n.astype(str))
+        return np.char.add(
+            np.char.add(np.char.add(size, e.astype(str)), "_N"), n.astype(str)
+        )
 
     def mask_from_polygons(self, polygons) -> np.ndarray:
         """Boolean mask of cells whose centre lies in any of the shapely polygons
@@ -117,8 +133,12 @@ def cell_counts(grid: Grid, x, y, weight=None) -> np.ndarray:
     return np.bincount(idx[ok], weights=w, minlength=grid.n).astype("float64")
 
 
-def grouped_counts(grid: Grid, frame: pl.DataFrame, by: list[str] | tuple[str, ...] = (),
-                   weight: str | None = None) -> pl.DataFrame:
+def grouped_counts(
+    grid: Grid,
+    frame: pl.DataFrame,
+    by: list[str] | tuple[str, ...] = (),
+    weight: str | None = None,
+) -> pl.DataFrame:
     """Long frame of counts per cell (and per `by` group): columns `cell`, *by,
     `count`. `frame` needs `x`, `y` (EPSG:25833) and the `by`/`weight` columns."""
     need = ["x", "y", *by] + ([weight] if weight else [])

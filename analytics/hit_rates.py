@@ -24,14 +24,19 @@ def pai_pei(forecast, actual, mask=None, area_shares=(0.01, 0.05)) -> dict[str, 
     f = np.asarray(forecast, dtype="float64")
     a = np.asarray(actual, dtype="float64")
     if f.shape != a.shape or f.ndim != 1:
-        raise ValueError(f"forecast and actual must be flat arrays of one length, got {f.shape}, {a.shape}")
+        raise ValueError(
+            "forecast and actual must be flat arrays of one length, "
+            f"got {f.shape}, {a.shape}"
+        )
     if mask is not None:
         m = np.asarray(mask, dtype=bool)
         f, a = f[m], a[m]
     n_cells = f.size
     total = a.sum()
     out: dict[str, float] = {}
-    order = np.lexsort((np.arange(n_cells), -f))  # highest forecast first, ties by index
+    order = np.lexsort(
+        (np.arange(n_cells), -f)
+    )  # highest forecast first, ties by index
     best = np.sort(a)[::-1]
     for share in area_shares:
         if not 0 < share <= 1:
@@ -40,7 +45,9 @@ def pai_pei(forecast, actual, mask=None, area_shares=(0.01, 0.05)) -> dict[str, 
         hit = a[order[:k]].sum()
         key = f"{share * 100:g}"
         out[f"hit_{key}"] = float(hit / total) if total > 0 else float("nan")
-        out[f"pai_{key}"] = float((hit / total) / (k / n_cells)) if total > 0 else float("nan")
+        out[f"pai_{key}"] = (
+            float((hit / total) / (k / n_cells)) if total > 0 else float("nan")
+        )
         top = best[:k].sum()
         out[f"pei_{key}"] = float(hit / top) if top > 0 else float("nan")
     return out

@@ -42,7 +42,9 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
 }
 ALL = "all"
 METHODS = ("baseline", "kde", "gistar", "prospective")
-DEFAULT_METHOD = "kde"  # best PAI on the demo data (benchmarks/RESULTS.md)
+# prospective (near-repeat weighted, blended with the year's density) ties KDE within
+# 0.5 % of PAI on the demo data (benchmarks/RESULTS.md) and reacts to near repeats
+DEFAULT_METHOD = "prospective"
 RISK_FLOOR = 1e-4  # expected incidents per cell and horizon below which risk is 0
 REQUIRED = ("target_type", "lat", "lon", "occurred_from", "occurred_to")
 
@@ -68,7 +70,13 @@ class Params:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        for name in ("window_days", "history_days", "horizon_days", "k_min", "slider_weeks"):
+        for name in (
+            "window_days",
+            "history_days",
+            "horizon_days",
+            "k_min",
+            "slider_weeks",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if not self.cell_m > 0:
@@ -106,19 +114,25 @@ def target_types(group: str) -> tuple[str, ...] | None:
         return TARGET_GROUPS[group]
     if group in TARGET_TYPES:
         return (group,)
-    raise ValueError(f"target type {group!r} is not known; use one of "
-                     f"{[ALL, *TARGET_GROUPS]} or a contract target type {list(TARGET_TYPES)}")
+    raise ValueError(
+        f"target type {group!r} is not known; use one of "
+        f"{[ALL, *TARGET_GROUPS]} or a contract target type {list(TARGET_TYPES)}"
+    )
 
 
 def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
     """Placed incidents with `x, y` (EPSG:25833), `t0, t1` (days since 1970) and
     `target_group`; only the columns the analysis needs (no ids, no text)."""
     if not isinstance(incidents, pl.DataFrame):
-        raise ValueError(f"incidents must be a polars DataFrame, got {type(incidents).__name__}")
+        raise ValueError(
+            f"incidents must be a polars DataFrame, got {type(incidents).__name__}"
+        )
     missing = [c for c in REQUIRED if c not in incidents.columns]
     if missing:
-        raise ValueError(f"incidents frame lacks columns {missing}; got {incidents.columns}, "
-                         f"needs {list(REQUIRED)} (as store.load_incidents returns)")
+        raise ValueError(
+            f"incidents frame lacks columns {missing}; got {incidents.columns}, "
+            f"needs {list(REQUIRED)} (as store.load_incidents returns)"
+        )
     for c in ("occurred_from", "occurred_to"):
         if not isinstance(incidents.schema[c], pl.Datetime | pl.Date):
             raise ValueError(f"column {c} must be Datetime, got {incidents.schema[c]}")
@@ -129,33 +143,49 @@ def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
     f = with_xy(incidents.select(cols))
     t0 = to_days(f["occurred_from"])
     t1 = to_days(f["occurred_to"])
-    t1 = np.maximum(t0, t1)  # a reversed window (quarantined upstream) counts at its start
+    t1 = np.maximum(
+        t0, t1
+    )  # a reversed window (quarantined upstream) counts at its start
     return f.drop("occurred_from", "occurred_to").with_columns(
-        pl.Series("t0", t0), pl.Series("t1", t1),
-        pl.col("target_type").replace_strict(lookup, default="other").alias("target_group"),
+        pl.Series("t0", t0),
+        pl.Series("t1", t1),
+        pl.col("target_type")
+        .replace_strict(lookup, default="other")
+        .alias("target_group"),
     )
 
 
 def is_prepared(frame: pl.DataFrame) -> bool:
     """True for the output of `prepare` (reusable across target groups)."""
-    return isinstance(frame, pl.DataFrame) and {"x", "y", "t0", "t1", "target_group"} <= set(frame.columns)
+    return isinstance(frame, pl.DataFrame) and {
+        "x",
+        "y",
+        "t0",
+        "t1",
+        "target_group",
+    } <= set(frame.columns)
 
 
-def study_grid(prepared: pl.DataFrame, cell_m: float = DEFAULT_CELL_M,
-               study_area: Any = None) -> tuple[Grid, np.ndarray]:
+def study_grid(
+    prepared: pl.DataFrame, cell_m: float = DEFAULT_CELL_M, study_area: Any = None
+) -> tuple[Grid, np.ndarray]:
     """Grid and study-area mask: the cells whose centre lies in `study_area`
     (shapely geometries in WGS84 lon/lat) or, without it, every cell of the
     box around the incidents."""
     if study_area is not None:
         import shapely
 
-        geoms = [shapely.transform(g, lambda c: np.column_stack(to_utm33(c[:, 1], c[:, 0])))
-                 for g in study_area]
+        geoms = [
+            shapely.transform(g, lambda c: np.column_stack(to_utm33(c[:, 1], c[:, 0])))
+            for g in study_area
+        ]
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
         grid = Grid.covering(xmin, ymin, xmax, ymax, cell_m)
         return grid, grid.mask_from_polygons(geoms)
     if prepared.height == 0:
-        raise ValueError("no incidents with coordinates and no study area: nothing to grid")
+        raise ValueError(
+            "no incidents with coordinates and no study area: nothing to grid"
+        )
     x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
     grid = Grid.covering(x.min(), y.min(), x.max(), y.max(), cell_m)
     return grid, np.ones(grid.n, dtype=bool)
@@ -165,9 +195,15 @@ def _end_day(as_of: dt.date) -> float:
     return float(to_days(dt.datetime.combine(as_of, dt.time()) + dt.timedelta(days=1)))
 
 
-def forecast(method: str, grid: Grid, mask: np.ndarray, prepared: pl.DataFrame,
-             as_of: dt.date, params: Params = Params(),
-             bands: dict[str, float] | None = None) -> np.ndarray:
+def forecast(
+    method: str,
+    grid: Grid,
+    mask: np.ndarray,
+    prepared: pl.DataFrame,
+    as_of: dt.date,
+    params: Params = Params(),
+    bands: dict[str, float] | None = None,
+) -> np.ndarray:
     """Flat forecast surface (higher = more expected) of `method` for the
     `horizon_days` after the end of `as_of`, from incidents known by then.
 
@@ -181,23 +217,38 @@ def forecast(method: str, grid: Grid, mask: np.ndarray, prepared: pl.DataFrame,
     t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
     p = params
     if method == "baseline":
-        return cell_counts(grid, x, y, period_weight(t0, t1, end - p.horizon_days, end)) * mask
+        return (
+            cell_counts(grid, x, y, period_weight(t0, t1, end - p.horizon_days, end))
+            * mask
+        )
     hist = cell_counts(grid, x, y, period_weight(t0, t1, end - p.history_days, end))
     if method == "kde":
-        return kde.density(grid, hist, p.kde_bandwidth_m, mask) * (p.horizon_days / p.history_days)
+        return kde.density(grid, hist, p.kde_bandwidth_m, mask) * (
+            p.horizon_days / p.history_days
+        )
     if method == "gistar":
         return gistar.hotspots(grid, hist, mask, p.band_m or 2 * grid.cell_m)["z"]
     b = bands or knox_bands(prepared, as_of, p)[1]
     return prospective.forecast(
-        grid, x, y, t0, t1, end, mask=mask, space_band_m=b["space_band_m"],
-        time_band_days=b["time_band_days"], history_days=p.history_days,
-        horizon_days=p.horizon_days, long_term_weight=p.long_term_weight,
+        grid,
+        x,
+        y,
+        t0,
+        t1,
+        end,
+        mask=mask,
+        space_band_m=b["space_band_m"],
+        time_band_days=b["time_band_days"],
+        history_days=p.history_days,
+        horizon_days=p.horizon_days,
+        long_term_weight=p.long_term_weight,
         bandwidth_m=p.kde_bandwidth_m,
-    )  # fmt: skip
+    )
 
 
-def knox_bands(prepared: pl.DataFrame, as_of: dt.date, params: Params = Params()
-               ) -> tuple[pl.DataFrame, dict[str, float], knox.NearRepeat]:
+def knox_bands(
+    prepared: pl.DataFrame, as_of: dt.date, params: Params = Params()
+) -> tuple[pl.DataFrame, dict[str, float], knox.NearRepeat]:
     """Knox table over the history year, and the prospective bands it implies
     (the near-repeat distance and days; Bowers et al.'s 400 m / 56 days when the
     test finds nothing)."""
@@ -206,15 +257,24 @@ def knox_bands(prepared: pl.DataFrame, as_of: dt.date, params: Params = Params()
     mid = (t0 + t1) / 2
     inside = (mid >= end - params.history_days) & (mid < end)
     table = knox.knox_table(
-        prepared["x"].to_numpy()[inside], prepared["y"].to_numpy()[inside], mid[inside],
-        n_perm=params.knox_n_perm, seed=params.seed, max_events=params.knox_max_events,
-    )  # fmt: skip
+        prepared["x"].to_numpy()[inside],
+        prepared["y"].to_numpy()[inside],
+        mid[inside],
+        n_perm=params.knox_n_perm,
+        seed=params.seed,
+        max_events=params.knox_max_events,
+    )
     nr = knox.near_repeat(table, n_events=int(inside.sum()))
     if nr.found:
-        bands = {"space_band_m": max(nr.distance_m, grid_half(params)), "time_band_days": max(nr.days, 7.0)}
+        bands = {
+            "space_band_m": max(nr.distance_m, grid_half(params)),
+            "time_band_days": max(nr.days, 7.0),
+        }
     else:
-        bands = {"space_band_m": prospective.DEFAULT_SPACE_BAND_M,
-                 "time_band_days": prospective.DEFAULT_TIME_BAND_DAYS}
+        bands = {
+            "space_band_m": prospective.DEFAULT_SPACE_BAND_M,
+            "time_band_days": prospective.DEFAULT_TIME_BAND_DAYS,
+        }
     return table, bands, nr
 
 
@@ -224,12 +284,22 @@ def grid_half(params: Params) -> float:
 
 def _group_filter(prepared: pl.DataFrame, group: str) -> pl.DataFrame:
     types = target_types(group)
-    return prepared if types is None else prepared.filter(pl.col("target_type").is_in(types))
+    return (
+        prepared
+        if types is None
+        else prepared.filter(pl.col("target_type").is_in(types))
+    )
 
 
-def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
-            params: Params = Params(), study_area: Any = None,
-            grid: tuple[Grid, np.ndarray] | None = None) -> Result:
+def analyse(
+    incidents: pl.DataFrame,
+    as_of: dt.date,
+    *,
+    target_group: str = ALL,
+    params: Params = Params(),
+    study_area: Any = None,
+    grid: tuple[Grid, np.ndarray] | None = None,
+) -> Result:
     """Hotspots of `target_group` (`"all"`, a key of `TARGET_GROUPS`, or a
     contract target type) as of the end of `as_of`.
 
@@ -254,11 +324,19 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
     recent = cell_counts(g, x, y, period_weight(t0, t1, w_start, end)) * mask
     previous = cell_counts(g, x, y, period_weight(t0, t1, h_start, w_start)) * mask
     band = p.band_m or 2 * g.cell_m
-    gi = gistar.hotspots(g, recent, mask, band, min_count=p.k_min)
+    active = active_cells(g, mask, prepared_all, h_start, end)
+    gi = gistar.hotspots(g, recent, active, band, min_count=p.k_min)
     dens = kde.density(g, recent, p.kde_bandwidth_m, mask)
-    em = emerging_mod.emerging(g, recent, previous, window_days=p.window_days,
-                               history_days=p.history_days, mask=mask, band_m=band,
-                               min_count=p.k_min)
+    em = emerging_mod.emerging(
+        g,
+        recent,
+        previous,
+        window_days=p.window_days,
+        history_days=p.history_days,
+        mask=active,
+        band_m=band,
+        min_count=p.k_min,
+    )
     table, bands, nr = knox_bands(prepared, as_of, p)
     risk = forecast(p.method, g, mask, prepared, as_of, p, bands)
     risk = np.where(mask, risk, 0.0)
@@ -266,28 +344,88 @@ def analyse(incidents: pl.DataFrame, as_of: dt.date, *, target_group: str = ALL,
         risk = np.clip(risk, 0, None)
     risk = np.where(risk >= RISK_FLOOR, risk, 0.0)  # kernel tails: effectively zero
 
-    keep = mask & ((recent > 0) | (previous > 0) | (risk > 0) | (gi["bin"] != 0) | (em["code"] != 0))
+    keep = mask & (
+        (recent > 0)
+        | (previous > 0)
+        | (risk > 0)
+        | (gi["bin"] != 0)
+        | (em["code"] != 0)
+    )
     idx = np.flatnonzero(keep)
     lat, lon = g.centres_wgs84(idx)
-    cells = pl.DataFrame({
-        "cell": idx, "cell_id": g.cell_ids(idx), "lat": lat, "lon": lon,
-        "count": recent[idx], "previous": previous[idx], "gi_z": gi["z"][idx],
-        "gi_bin": gi["bin"][idx], "is_hot": gi["bin"][idx] >= 2, "density": dens[idx],
-        "risk": risk[idx], "emerging": [emerging_mod.CLASSES[c] for c in em["code"][idx]],
-        "rate_ratio": em["rate_ratio"][idx],
-    })  # fmt: skip
+    cells = pl.DataFrame(
+        {
+            "cell": idx,
+            "cell_id": g.cell_ids(idx),
+            "lat": lat,
+            "lon": lon,
+            "count": recent[idx],
+            "previous": previous[idx],
+            "gi_z": gi["z"][idx],
+            "gi_bin": gi["bin"][idx],
+            "is_hot": gi["bin"][idx] >= 2,
+            "density": dens[idx],
+            "risk": risk[idx],
+            "emerging": [emerging_mod.CLASSES[c] for c in em["code"][idx]],
+            "rate_ratio": em["rate_ratio"][idx],
+        }
+    )
 
-    by_target = _by_target(g, mask, prepared_all.filter(pl.col("t0") < end), w_start, end, band,
-                           p.k_min)
+    by_target = _by_target(
+        g, active, prepared_all.filter(pl.col("t0") < end), w_start, end, band, p.k_min
+    )
     weekly = _weekly(g, mask, x, y, t0, t1, end, p.slider_weeks)
     window = (as_of - dt.timedelta(days=p.window_days - 1), as_of)
-    history = (window[0] - dt.timedelta(days=p.history_days), window[0] - dt.timedelta(days=1))
-    return Result(g, mask, p, as_of, window, history, target_group, int(x.size), cells,
-                  by_target, weekly, table, nr, {**bands, "gi_band_m": band})
+    history = (
+        window[0] - dt.timedelta(days=p.history_days),
+        window[0] - dt.timedelta(days=1),
+    )
+    return Result(
+        g,
+        mask,
+        p,
+        as_of,
+        window,
+        history,
+        target_group,
+        int(x.size),
+        cells,
+        by_target,
+        weekly,
+        table,
+        nr,
+        {**bands, "gi_band_m": band},
+    )
 
 
-def _by_target(g: Grid, mask, prepared: pl.DataFrame, start: float, end: float,
-               band: float, k_min: int) -> pl.DataFrame:
+def active_cells(
+    g: Grid, mask: np.ndarray, prepared: pl.DataFrame, start: float, end: float
+) -> np.ndarray:
+    """The Gi* study area: cells of `mask` with at least one incident of any
+    target type between `start` and `end` (the history and the window).
+
+    As ArcGIS Optimized Hot Spot Analysis does without a bounding polygon, empty
+    forest, sea and farmland are left out of the comparison, so hot spots are hot
+    relative to the places where crime happens at all, not to the whole region
+    (where every city cell would be "hot"). Falls back to `mask` when fewer than
+    30 cells are active.
+    """
+    w = period_weight(prepared["t0"].to_numpy(), prepared["t1"].to_numpy(), start, end)
+    act = (
+        cell_counts(g, prepared["x"].to_numpy(), prepared["y"].to_numpy(), w) > 0
+    ) & mask
+    return act if act.sum() >= 30 else mask
+
+
+def _by_target(
+    g: Grid,
+    mask,
+    prepared: pl.DataFrame,
+    start: float,
+    end: float,
+    band: float,
+    k_min: int,
+) -> pl.DataFrame:
     frames = []
     for group, types in TARGET_GROUPS.items():
         f = prepared.filter(pl.col("target_type").is_in(types))
@@ -299,13 +437,27 @@ def _by_target(g: Grid, mask, prepared: pl.DataFrame, start: float, end: float,
             continue
         gi = gistar.hotspots(g, c, mask, band, min_count=k_min)
         idx = np.flatnonzero(gi["bin"] != 0)  # the map shows the hot cells only
-        frames.append(pl.DataFrame({
-            "target_group": [group] * idx.size, "cell": idx, "count": c[idx],
-            "gi_z": gi["z"][idx], "gi_bin": gi["bin"][idx],
-        }))  # fmt: skip
+        frames.append(
+            pl.DataFrame(
+                {
+                    "target_group": [group] * idx.size,
+                    "cell": idx,
+                    "count": c[idx],
+                    "gi_z": gi["z"][idx],
+                    "gi_bin": gi["bin"][idx],
+                }
+            )
+        )
     if not frames:
-        return pl.DataFrame(schema={"target_group": pl.String, "cell": pl.Int64,
-                                    "count": pl.Float64, "gi_z": pl.Float64, "gi_bin": pl.Int8})
+        return pl.DataFrame(
+            schema={
+                "target_group": pl.String,
+                "cell": pl.Int64,
+                "count": pl.Float64,
+                "gi_z": pl.Float64,
+                "gi_bin": pl.Int8,
+            }
+        )
     return pl.concat(frames)
 
 

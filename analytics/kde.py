@@ -22,18 +22,23 @@ from scipy import ndimage
 from analytics.grid import Grid
 
 
-def density(grid: Grid, counts, bandwidth_m: float | None = None, mask=None) -> np.ndarray:
+def density(
+    grid: Grid, counts, bandwidth_m: float | None = None, mask=None
+) -> np.ndarray:
     """Smoothed flat surface of the flat `counts` array (e.g. aoristic cell
     weights), Gaussian bandwidth `bandwidth_m` (default: the cell size)."""
     counts = np.asarray(counts, dtype="float64")
     if counts.shape != (grid.n,):
-        raise ValueError(f"counts must be a flat array of {grid.n} cells, got {counts.shape}")
+        raise ValueError(
+            f"counts must be a flat array of {grid.n} cells, got {counts.shape}"
+        )
     bw = grid.cell_m if bandwidth_m is None else float(bandwidth_m)
     if not bw > 0:
         raise ValueError(f"bandwidth_m must be positive metres, got {bandwidth_m!r}")
     sigma = bw / grid.cell_m
-    surf = ndimage.gaussian_filter(counts.reshape(grid.shape), sigma=sigma, mode="constant",
-                                   truncate=4.0).ravel()
+    surf = ndimage.gaussian_filter(
+        counts.reshape(grid.shape), sigma=sigma, mode="constant", truncate=4.0
+    ).ravel()
     total = counts.sum()
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)

@@ -29,7 +29,7 @@ DEFAULT_TIME_BANDS = (7.0, 14.0, 21.0, 28.0, 42.0, 56.0)
 
 @dataclass(frozen=True)
 class NearRepeat:
-    """"After one incident, the risk within `distance_m` is `ratio` times normal
+    """ "After one incident, the risk within `distance_m` is `ratio` times normal
     for `days` days" (or `found` False)."""
 
     found: bool
@@ -41,28 +41,43 @@ class NearRepeat:
 
     def sentence(self, what: str, lang: str = "nb") -> str:
         from_nb = {
-            True: "Etter {what} er risikoen innenfor {m} m {x} ganger normalt i {d} dager.",
+            True: "Etter {what} er risikoen innenfor {m} m {x} ganger normalt "
+            "i {d} dager.",
             False: "Ingen påviselig nærgjentakelse for {what}.",
         }
         from_en = {
-            True: "After {what}, the risk within {m} m is {x} times normal for {d} days.",
+            True: "After {what}, the risk within {m} m is {x} times normal "
+            "for {d} days.",
             False: "No detectable near-repeat pattern for {what}.",
         }
         tpl = (from_nb if lang == "nb" else from_en)[self.found]
-        x = f"{self.ratio:.1f}".replace(".", ",") if lang == "nb" else f"{self.ratio:.1f}"
+        x = (
+            f"{self.ratio:.1f}".replace(".", ",")
+            if lang == "nb"
+            else f"{self.ratio:.1f}"
+        )
         return tpl.format(what=what, m=f"{self.distance_m:g}", x=x, d=f"{self.days:g}")
 
 
 def _bands(edges, name: str) -> np.ndarray:
     e = np.asarray(edges, dtype="float64")
     if e.ndim != 1 or e.size == 0 or np.any(np.diff(e) <= 0) or e[0] <= 0:
-        raise ValueError(f"{name} must be increasing positive upper edges, got {edges!r}")
+        raise ValueError(
+            f"{name} must be increasing positive upper edges, got {edges!r}"
+        )
     return e
 
 
-def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_BANDS,
-               n_perm: int = 99, seed: int = 0, max_events: int | None = 20_000
-               ) -> pl.DataFrame:
+def knox_table(
+    x,
+    y,
+    t,
+    dist_bands=DEFAULT_DIST_BANDS,
+    time_bands=DEFAULT_TIME_BANDS,
+    n_perm: int = 99,
+    seed: int = 0,
+    max_events: int | None = 20_000,
+) -> pl.DataFrame:
     """Knox pairs by (distance band, time band): columns `dist_lo, dist_hi,
     time_lo, time_hi, observed, expected, ratio, p_value`, and the cumulative
     block from the origin to each band (`cum_observed, cum_expected, cum_ratio,
@@ -76,7 +91,10 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     y = np.asarray(y, dtype="float64")
     t = np.asarray(t, dtype="float64")
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
-        raise ValueError(f"x, y, t must be 1-d arrays of one length, got {x.shape}, {y.shape}, {t.shape}")
+        raise ValueError(
+            "x, y, t must be 1-d arrays of one length, "
+            f"got {x.shape}, {y.shape}, {t.shape}"
+        )
     if not np.all(np.isfinite(x) & np.isfinite(y) & np.isfinite(t)):
         raise ValueError("x, y, t must be finite (drop incidents without coordinates)")
     db = _bands(dist_bands, "dist_bands")
@@ -86,11 +104,16 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     if max_events is not None and x.size > max_events:
         # a seeded random subsample keeps the time span; observed and expected
         # pair counts shrink alike, so Knox ratios are unbiased
-        keep = np.sort(np.random.default_rng(seed).choice(x.size, max_events, replace=False))
+        keep = np.sort(
+            np.random.default_rng(seed).choice(x.size, max_events, replace=False)
+        )
         x, y, t = x[keep], y[keep], t[keep]
     nd, nt = db.size, tb.size
-    pairs = (cKDTree(np.column_stack([x, y])).query_pairs(db[-1], output_type="ndarray")
-             if x.size > 1 else np.empty((0, 2), dtype="int64"))
+    pairs = (
+        cKDTree(np.column_stack([x, y])).query_pairs(db[-1], output_type="ndarray")
+        if x.size > 1
+        else np.empty((0, 2), dtype="int64")
+    )
     i, j = pairs[:, 0], pairs[:, 1]
     d = np.hypot(x[i] - x[j], y[i] - y[j])
     dbin = np.searchsorted(db, d, side="left")  # d <= edge -> that band
@@ -126,18 +149,27 @@ def knox_table(x, y, t, dist_bands=DEFAULT_DIST_BANDS, time_bands=DEFAULT_TIME_B
     dlo = np.concatenate([[0.0], db[:-1]])
     tlo = np.concatenate([[0.0], tb[:-1]])
     di, ti = np.meshgrid(np.arange(nd), np.arange(nt), indexing="ij")
-    return pl.DataFrame({
-        "dist_lo": dlo[di.ravel()], "dist_hi": db[di.ravel()],
-        "time_lo": tlo[ti.ravel()], "time_hi": tb[ti.ravel()],
-        "observed": obs.ravel().astype("int64"), "expected": exp.ravel(),
-        "ratio": ratio.ravel(), "p_value": p.ravel(),
-        "cum_observed": cobs.ravel().astype("int64"), "cum_expected": cexp.ravel(),
-        "cum_ratio": cratio.ravel(), "cum_p_value": cp.ravel(),
-    })  # fmt: skip
+    return pl.DataFrame(
+        {
+            "dist_lo": dlo[di.ravel()],
+            "dist_hi": db[di.ravel()],
+            "time_lo": tlo[ti.ravel()],
+            "time_hi": tb[ti.ravel()],
+            "observed": obs.ravel().astype("int64"),
+            "expected": exp.ravel(),
+            "ratio": ratio.ravel(),
+            "p_value": p.ravel(),
+            "cum_observed": cobs.ravel().astype("int64"),
+            "cum_expected": cexp.ravel(),
+            "cum_ratio": cratio.ravel(),
+            "cum_p_value": cp.ravel(),
+        }
+    )
 
 
-def near_repeat(table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.1,
-                n_events: int = 0) -> NearRepeat:
+def near_repeat(
+    table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.1, n_events: int = 0
+) -> NearRepeat:
     """The near-repeat figure from a `knox_table`.
 
     Distance X: the largest distance band whose cell in the first time band is
@@ -152,8 +184,10 @@ def near_repeat(table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.1
     tb = np.sort(table["time_hi"].unique().to_numpy())
     shape = (db.size, tb.size)
     tab = table.sort(["dist_hi", "time_hi"])
-    sig = ((tab["p_value"].to_numpy() < alpha)
-           & (np.nan_to_num(tab["ratio"].to_numpy(), nan=0.0) >= min_ratio)).reshape(shape)
+    sig = (
+        (tab["p_value"].to_numpy() < alpha)
+        & (np.nan_to_num(tab["ratio"].to_numpy(), nan=0.0) >= min_ratio)
+    ).reshape(shape)
     if not sig[0, 0]:
         return NearRepeat(False, 0.0, 0.0, 1.0, 1.0, n_events)
     kx = 0
@@ -163,5 +197,11 @@ def near_repeat(table: pl.DataFrame, alpha: float = 0.05, min_ratio: float = 1.1
     while kz + 1 < tb.size and sig[: kx + 1, kz + 1].all():
         kz += 1
     k = kx * tb.size + kz
-    return NearRepeat(True, float(db[kx]), float(tb[kz]),
-                      float(tab["cum_ratio"][k]), float(tab["cum_p_value"][k]), n_events)
+    return NearRepeat(
+        True,
+        float(db[kx]),
+        float(tb[kz]),
+        float(tab["cum_ratio"][k]),
+        float(tab["cum_p_value"][k]),
+        n_events,
+    )

@@ -291,34 +291,32 @@ def fit_pair_model(
 class CrossFitPairModels:
     """Two pair models, each trained on half of the cases (split by case).
 
-    A case's pair evidence is scored by the model that never saw it, so the
-    attribution model is not trained on memorised pairs. New cases use the mean.
+    Every case gets a half by coin flip; a pair is scored by the model of the
+    other half than its query case. A training case is therefore never scored by
+    a model that saw it, so the attribution model is not trained on memorised
+    pairs, and an open case is scored exactly like a training case (one
+    half-model), so its evidence has the same distribution.
     """
 
     models: tuple[PairModel, PairModel]
-    fold: np.ndarray  # per case: 0 or 1 (the half it was in), -1 not a training case
+    fold: np.ndarray  # per case: 0 or 1
 
     def logit(self, X: np.ndarray, q_cases: np.ndarray) -> np.ndarray:
         f = self.fold[q_cases]
         out = np.empty(len(X))
         for k in (0, 1):
-            sel = f == k  # a case in half k is scored by the model of the other half
+            sel = f == k
             if sel.any():
                 out[sel] = self.models[1 - k].logit(X[sel])
-        rest = f < 0
-        if rest.any():
-            out[rest] = 0.5 * (self.models[0].logit(X[rest]) + self.models[1].logit(X[rest]))
         return out
 
 
 def fit_crossfit_pair_models(
     cases: CaseArrays, links: Links, seed: int = 0
 ) -> CrossFitPairModels:
-    """Split linked cases in two by person-independent coin flip and fit one per half."""
+    """Split cases in two by coin flip and fit one pair model per half."""
     rng = np.random.default_rng(seed)
-    fold = np.full(len(cases), -1, dtype=np.int8)
-    linked = np.unique(links.case_idx)
-    fold[linked] = rng.integers(0, 2, size=len(linked))
+    fold = rng.integers(0, 2, size=len(cases)).astype(np.int8)
     m0 = fit_pair_model(cases, links, fold == 0, seed=seed)
     m1 = fit_pair_model(cases, links, fold == 1, seed=seed + 1)
     return CrossFitPairModels((m0, m1), fold)

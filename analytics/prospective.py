@@ -43,15 +43,24 @@ def _kernel(cell_m: float, band_m: float) -> np.ndarray:
     return np.where(d * cell_m <= band_m * (1 + 1e-9), 1.0 / (1.0 + d), 0.0)
 
 
-def prospective_surface(grid: Grid, x, y, start, end, as_of: float,
-                        space_band_m: float = DEFAULT_SPACE_BAND_M,
-                        time_band_days: float = DEFAULT_TIME_BAND_DAYS) -> np.ndarray:
+def prospective_surface(
+    grid: Grid,
+    x,
+    y,
+    start,
+    end,
+    as_of: float,
+    space_band_m: float = DEFAULT_SPACE_BAND_M,
+    time_band_days: float = DEFAULT_TIME_BAND_DAYS,
+) -> np.ndarray:
     """Bowers-Johnson-Pease risk score per cell (flat), from incidents with
     coordinates x, y (m) and windows [start, end] (days) before `as_of` (days).
     Only the part of each window inside (as_of - time band, as_of] counts."""
     if not (space_band_m >= grid.cell_m * 0.5 and time_band_days >= 1):
-        raise ValueError(f"space_band_m must be >= half a cell ({grid.cell_m / 2} m) and "
-                         f"time_band_days >= 1, got {space_band_m}, {time_band_days}")
+        raise ValueError(
+            f"space_band_m must be >= half a cell ({grid.cell_m / 2} m) and "
+            f"time_band_days >= 1, got {space_band_m}, {time_band_days}"
+        )
     n_weeks = int(np.ceil(time_band_days / 7.0))
     origin = as_of - n_weeks * 7.0
     rows, bins, w = binned_weights(start, end, origin, 7.0, n_weeks)
@@ -64,11 +73,22 @@ def prospective_surface(grid: Grid, x, y, start, end, as_of: float,
     return ndimage.convolve(g, k, mode="constant", cval=0.0).ravel()
 
 
-def forecast(grid: Grid, x, y, start, end, as_of: float, *, mask=None,
-             space_band_m: float = DEFAULT_SPACE_BAND_M,
-             time_band_days: float = DEFAULT_TIME_BAND_DAYS,
-             history_days: float = 365.0, horizon_days: float = 28.0,
-             long_term_weight: float = 0.8, bandwidth_m: float | None = None) -> np.ndarray:
+def forecast(
+    grid: Grid,
+    x,
+    y,
+    start,
+    end,
+    as_of: float,
+    *,
+    mask=None,
+    space_band_m: float = DEFAULT_SPACE_BAND_M,
+    time_band_days: float = DEFAULT_TIME_BAND_DAYS,
+    history_days: float = 365.0,
+    horizon_days: float = 28.0,
+    long_term_weight: float = 0.8,
+    bandwidth_m: float | None = None,
+) -> np.ndarray:
     """Expected incidents per cell in (as_of, as_of + horizon_days]: the
     prospective surface blended with the long-term density (`long_term_weight`
     of the total), both scaled to the history's average rate."""
@@ -76,7 +96,9 @@ def forecast(grid: Grid, x, y, start, end, as_of: float, *, mask=None,
         raise ValueError(f"long_term_weight must be in [0, 1], got {long_term_weight}")
     hist_w = period_weight(start, end, as_of - history_days, as_of)
     total = hist_w.sum() * horizon_days / history_days
-    pro = prospective_surface(grid, x, y, start, end, as_of, space_band_m, time_band_days)
+    pro = prospective_surface(
+        grid, x, y, start, end, as_of, space_band_m, time_band_days
+    )
     if mask is not None:
         pro = np.where(np.asarray(mask, dtype=bool), pro, 0.0)
     pro = pro / pro.sum() if pro.sum() > 0 else pro

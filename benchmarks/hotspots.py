@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (report strings)
 """Hotspot forecasts (PAI/PEI per method) and the one-million-incident map, in one run.
 
 1. Accuracy: on the demo data (`gjenganger generate --seed 42 --start 2024-11-27
@@ -48,10 +49,27 @@ def demo_db(work: Path) -> Path:
         return path
     work.mkdir(parents=True, exist_ok=True)
     exe = ROOT / ".venv" / "bin" / "gjenganger"
-    subprocess.run([str(exe), "generate", "--out", str(work / "gen"), "--seed", "42",
-                    "--start", "2024-11-27", "--days", "730", "--force"], check=True)  # fmt: skip
-    subprocess.run([str(exe), "ingest", str(work / "gen" / "inbox"), "--db", str(path),
-                    "--json"], check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [
+            str(exe),
+            "generate",
+            "--out",
+            str(work / "gen"),
+            "--seed",
+            "42",
+            "--start",
+            "2024-11-27",
+            "--days",
+            "730",
+            "--force",
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [str(exe), "ingest", str(work / "gen" / "inbox"), "--db", str(path), "--json"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return path
 
 
@@ -65,23 +83,31 @@ def scaled(frame: pl.DataFrame, n: int, seed: int = 0) -> pl.DataFrame:
     pick = rng.integers(0, f.height, n)
     x, y = to_utm33(f["lat"].to_numpy()[pick], f["lon"].to_numpy()[pick])
     lat, lon = to_wgs84(x + rng.normal(0, 150, n), y + rng.normal(0, 150, n))
-    shift = pl.Series((rng.normal(0, 3, n) * 86_400e6).astype("int64")).cast(pl.Duration("us"))
+    shift = pl.Series((rng.normal(0, 3, n) * 86_400e6).astype("int64")).cast(
+        pl.Duration("us")
+    )
     g = f.select("target_type", "offence_group", "occurred_from", "occurred_to")[pick]
     return g.with_columns(
-        pl.Series("lat", lat), pl.Series("lon", lon),
-        pl.col("occurred_from") + shift, pl.col("occurred_to") + shift,
-    )  # fmt: skip
+        pl.Series("lat", lat),
+        pl.Series("lon", lon),
+        pl.col("occurred_from") + shift,
+        pl.col("occurred_to") + shift,
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=None, help="an ingested demo database")
-    ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "hotspots")
+    ap.add_argument(
+        "--work", type=Path, default=ROOT / "benchmarks" / "out" / "hotspots"
+    )
     ap.add_argument("--dates", type=int, default=12)
     ap.add_argument("--horizon-days", type=int, default=28)
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--no-results", action="store_true", help="do not update RESULTS.md")
+    ap.add_argument(
+        "--no-results", action="store_true", help="do not update RESULTS.md"
+    )
     args = ap.parse_args()
 
     path = args.db or demo_db(args.work)
@@ -109,35 +135,54 @@ def main() -> int:
     methods = report["methods"]
     base = methods["baseline"]["pai_5"]
     out = {
-        "data": str(path), "as_of_dates": report["as_of_dates"],
-        "horizon_days": args.horizon_days, "study_cells": report["study_cells"],
-        "methods": {m: {k: s[k] for k in ("pai_1", "pei_1", "pai_5", "pei_5")}
-                    for m, s in methods.items()},
-        "best_method": report["best_method"], "best_vs_baseline_pai_5": report["best_vs_baseline_pai_5"],
+        "data": str(path),
+        "as_of_dates": report["as_of_dates"],
+        "horizon_days": args.horizon_days,
+        "study_cells": report["study_cells"],
+        "methods": {
+            m: {k: s[k] for k in ("pai_1", "pei_1", "pai_5", "pei_5")}
+            for m, s in methods.items()
+        },
+        "best_method": report["best_method"],
+        "best_vs_baseline_pai_5": report["best_vs_baseline_pai_5"],
         "evaluation_seconds": round(eval_s, 1),
-        "scale": {"incidents": args.n, "analyse_seconds": round(t_an, 1),
-                  "map_build_seconds_total": round(t_all, 1), "html_mb": round(size / 1e6, 2),
-                  "hot_cells": int(result.cells["is_hot"].sum())},
+        "scale": {
+            "incidents": args.n,
+            "analyse_seconds": round(t_an, 1),
+            "map_build_seconds_total": round(t_all, 1),
+            "html_mb": round(size / 1e6, 2),
+            "hot_cells": int(result.cells["is_hot"].sum()),
+        },
         "machine": f"{platform.machine()}, {platform.python_version()}",
-    }  # fmt: skip
+    }
     if args.json:
         print(json.dumps(out, indent=1))
     else:
-        print(f"PAI/PEI, {len(report['as_of_dates'])} as-of dates "
-              f"{report['as_of_dates'][0]}..{report['as_of_dates'][-1]}, "
-              f"horizon {args.horizon_days} d, {report['study_cells']} cells of 250 m")
-        print(f"{'method':<12} {'PAI 1%':>7} {'PEI 1%':>7} {'PAI 5%':>7} {'PEI 5%':>7} {'/base':>6}")
+        print(
+            f"PAI/PEI, {len(report['as_of_dates'])} as-of dates "
+            f"{report['as_of_dates'][0]}..{report['as_of_dates'][-1]}, "
+            f"horizon {args.horizon_days} d, {report['study_cells']} cells of 250 m"
+        )
+        print(
+            f"{'method':<12} {'PAI 1%':>7} {'PEI 1%':>7} {'PAI 5%':>7} {'PEI 5%':>7} {'/base':>6}"
+        )
         for m, s in methods.items():
-            print(f"{m:<12} {s['pai_1']:7.2f} {s['pei_1']:7.2f} {s['pai_5']:7.2f} "
-                  f"{s['pei_5']:7.2f} {s['pai_5'] / base:6.2f}")
+            print(
+                f"{m:<12} {s['pai_1']:7.2f} {s['pei_1']:7.2f} {s['pai_5']:7.2f} "
+                f"{s['pei_5']:7.2f} {s['pai_5'] / base:6.2f}"
+            )
         ok = (report["best_vs_baseline_pai_5"] or 0) >= 1.3
-        print(f"best {report['best_method']}: {report['best_vs_baseline_pai_5']:.2f} x baseline "
-              f"(target >= 1.3: {'PASS' if ok else 'FAIL'})")
+        print(
+            f"best {report['best_method']}: {report['best_vs_baseline_pai_5']:.2f} x baseline "
+            f"(target >= 1.3: {'PASS' if ok else 'FAIL'})"
+        )
         sc = out["scale"]
-        print(f"{args.n:,} incidents: analyse {sc['analyse_seconds']} s, map built and "
-              f"rendered in {sc['map_build_seconds_total']} s total, HTML {sc['html_mb']} MB "
-              f"(targets < 60 s, < 5 MB: "
-              f"{'PASS' if sc['map_build_seconds_total'] < 60 and sc['html_mb'] < 5 else 'FAIL'})")
+        print(
+            f"{args.n:,} incidents: analyse {sc['analyse_seconds']} s, map built and "
+            f"rendered in {sc['map_build_seconds_total']} s total, HTML {sc['html_mb']} MB "
+            f"(targets < 60 s, < 5 MB: "
+            f"{'PASS' if sc['map_build_seconds_total'] < 60 and sc['html_mb'] < 5 else 'FAIL'})"
+        )
     if not args.no_results:
         write_results(out, report)
     return 0
@@ -159,9 +204,13 @@ def write_results(out: dict, report: dict) -> None:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for m, s in out["methods"].items():
-        lines.append(f"| {m} | {s['pai_1']:.2f} | {s['pei_1']:.2f} | {s['pai_5']:.2f} | "
-                     f"{s['pei_5']:.2f} | {s['pai_5'] / base:.2f} |")
-    per_date = pl.DataFrame(report["rows"]).pivot(on="method", index="as_of", values="pai_5")
+        lines.append(
+            f"| {m} | {s['pai_1']:.2f} | {s['pei_1']:.2f} | {s['pai_5']:.2f} | "
+            f"{s['pei_5']:.2f} | {s['pai_5'] / base:.2f} |"
+        )
+    per_date = pl.DataFrame(report["rows"]).pivot(
+        on="method", index="as_of", values="pai_5"
+    )
     lines += [
         "",
         f"Best: **{out['best_method']}**, {out['best_vs_baseline_pai_5']:.2f} x the baseline's "
@@ -173,8 +222,11 @@ def write_results(out: dict, report: dict) -> None:
         "| --- |" + " ---: |" * (per_date.width - 1),
     ]
     for row in per_date.iter_rows(named=True):
-        lines.append(f"| {row['as_of']} | " + " | ".join(
-            f"{row[c]:.2f}" for c in per_date.columns if c != "as_of") + " |")
+        lines.append(
+            f"| {row['as_of']} | "
+            + " | ".join(f"{row[c]:.2f}" for c in per_date.columns if c != "as_of")
+            + " |"
+        )
     sc = out["scale"]
     lines += [
         "",
@@ -185,9 +237,11 @@ def write_results(out: dict, report: dict) -> None:
         END,
     ]
     block = "\n".join(lines)
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    text = (
+        path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    )
     if START in text and END in text:
-        text = text[: text.index(START)] + block + text[text.index(END) + len(END):]
+        text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")

@@ -28,6 +28,7 @@ GEODATA = Path(__file__).resolve().parents[1] / "gjenganger" / "geodata"
 REGION_FILE = "trondheim_region.geojson"
 DISTRICT_FILE = "trondheim_bydeler_land.geojson"
 DEFAULT_CENTER = (63.40, 10.35)
+BASE_PANE = "gjBase"
 SIMPLIFY_DEG = 0.0003  # ~33 m north-south, ~15 m east-west at 63.4 N
 
 
@@ -59,7 +60,11 @@ def _geodata(name: str, name_key: str, id_key: str) -> dict[str, Any]:
 
 def _round(geom: dict[str, Any], nd: int = 5) -> dict[str, Any]:
     def r(c: Any) -> Any:
-        return [round(c[0], nd), round(c[1], nd)] if isinstance(c[0], float) else [r(x) for x in c]
+        return (
+            [round(c[0], nd), round(c[1], nd)]
+            if isinstance(c[0], float)
+            else [r(x) for x in c]
+        )
 
     return {"type": geom["type"], "coordinates": r(geom["coordinates"])}
 
@@ -96,7 +101,8 @@ class _Attribution(MacroElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {{ this._parent.get_name() }}.attributionControl
+            .addAttribution({{ this.text|tojson }});
         {% endmacro %}"""
     )
 
@@ -133,34 +139,53 @@ def _labels(fc: dict[str, Any], group: folium.FeatureGroup, css: str) -> None:
         ).add_to(group)
 
 
-def add_boundaries(m: folium.Map, lang: str = "nb", *, show_districts: bool = True) -> None:
-    """Municipality and city-district outlines (with labels) as two overlays."""
+def add_boundaries(
+    m: folium.Map, lang: str = "nb", *, show_districts: bool = True
+) -> None:
+    """Municipality and city-district outlines (with labels) as two overlays,
+    drawn in their own pane below the data layers (z-index 350 < 400), so
+    toggling them never hides hotspot cells."""
+    folium.map.CustomPane(BASE_PANE, z_index=350, pointer_events=True).add_to(m)
     kommune = folium.FeatureGroup(name=t("municipalities", lang), show=True)
     folium.GeoJson(
         municipalities(),
         style_function=lambda _f: {
-            "color": "#444444", "weight": 1.5, "fill": True,
-            "fillColor": "#f7f7f2", "fillOpacity": 0.9,
-        },  # fmt: skip
+            "color": "#444444",
+            "weight": 1.5,
+            "fill": True,
+            "fillColor": "#f7f7f2",
+            "fillOpacity": 0.9,
+        },
         tooltip=folium.GeoJsonTooltip(["name"], aliases=[t("municipality", lang)]),
         highlight_function=None,
         smooth_factor=1.0,
+        pane=BASE_PANE,
     ).add_to(kommune)
-    _labels(municipalities(), kommune,
-            "font:600 12px sans-serif;color:#333;text-align:center;"
-            "text-shadow:0 0 3px #fff;white-space:nowrap")  # fmt: skip
+    _labels(
+        municipalities(),
+        kommune,
+        "font:600 12px sans-serif;color:#333;text-align:center;"
+        "text-shadow:0 0 3px #fff;white-space:nowrap",
+    )
     kommune.add_to(m)
     bydel = folium.FeatureGroup(name=t("districts", lang), show=show_districts)
     folium.GeoJson(
         districts(),
         style_function=lambda _f: {
-            "color": "#777777", "weight": 1, "dashArray": "4 3", "fill": False,
-        },  # fmt: skip
+            "color": "#777777",
+            "weight": 1,
+            "dashArray": "4 3",
+            "fill": False,
+        },
         tooltip=folium.GeoJsonTooltip(["name"], aliases=[t("district", lang)]),
+        pane=BASE_PANE,
     ).add_to(bydel)
-    _labels(districts(), bydel,
-            "font:italic 11px sans-serif;color:#555;text-align:center;"
-            "text-shadow:0 0 3px #fff;white-space:nowrap")  # fmt: skip
+    _labels(
+        districts(),
+        bydel,
+        "font:italic 11px sans-serif;color:#555;text-align:center;"
+        "text-shadow:0 0 3px #fff;white-space:nowrap",
+    )
     bydel.add_to(m)
 
 
@@ -177,13 +202,20 @@ def base_map(
     """A map of the Trondheim region: offline outlines by default; a tile layer
     only when `tiles_url` is given (render with `allow_online_tiles=True`)."""
     m = folium.Map(
-        location=list(location), zoom_start=zoom_start, tiles=None,
-        max_zoom=max_zoom, control_scale=True, prefer_canvas=True,
-    )  # fmt: skip
+        location=list(location),
+        zoom_start=zoom_start,
+        tiles=None,
+        max_zoom=max_zoom,
+        control_scale=True,
+        prefer_canvas=True,
+    )
     if tiles_url:
         folium.TileLayer(
-            tiles=tiles_url, attr=tiles_attribution or tiles_url, name="Bakgrunnskart"
-            if lang == "nb" else "Background", max_zoom=max_zoom, overlay=False,
+            tiles=tiles_url,
+            attr=tiles_attribution or tiles_url,
+            name="Bakgrunnskart" if lang == "nb" else "Background",
+            max_zoom=max_zoom,
+            overlay=False,
             control=False,
         ).add_to(m)
     else:

@@ -29,7 +29,14 @@ from maps.basemap import add_boundaries, base_map, region_bounds
 from maps.i18n import t
 from maps.legend import OKABE_ITO, RDBU7, VIRIDIS, Legend, Section, title_box
 
-GI_KEYS = {3: "hot_99", 2: "hot_95", 1: "hot_90", -1: "cold_90", -2: "cold_95", -3: "cold_99"}
+GI_KEYS = {
+    3: "hot_99",
+    2: "hot_95",
+    1: "hot_90",
+    -1: "cold_90",
+    -2: "cold_95",
+    -3: "cold_99",
+}
 EMERGING_COLOURS = {
     "new": OKABE_ITO["orange"],
     "intensifying": OKABE_ITO["vermillion"],
@@ -43,9 +50,15 @@ GROUP_COLOURS = {
     "storage_mailbox": OKABE_ITO["purple"],
     "vehicle": OKABE_ITO["vermillion"],
 }
-VIRIDIS_GRADIENT = {0.0: VIRIDIS[0], 0.25: VIRIDIS[1], 0.5: VIRIDIS[2],
-                    0.75: VIRIDIS[3], 1.0: VIRIDIS[4]}  # fmt: skip
-ND = 5  # decimals of coordinates written (about 1 m)
+VIRIDIS_GRADIENT = {
+    0.0: VIRIDIS[0],
+    0.25: VIRIDIS[1],
+    0.5: VIRIDIS[2],
+    0.75: VIRIDIS[3],
+    1.0: VIRIDIS[4],
+}
+ND = 5  # decimals of point coordinates written (about 1 m)
+ND_CELL = 4  # decimals of cell corners (about 10 m; shared corners round alike)
 
 
 def fmt_date(d: dt.date, lang: str) -> str:
@@ -62,21 +75,46 @@ def count_text(count: float, k: int, lang: str) -> str:
     return str(int(round(count))) if count >= k else t("suppressed", lang).format(k=k)
 
 
-def _squares(grid: Any, cells: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
-    rings = np.round(grid.corners_wgs84(cells), ND) if len(cells) else np.empty((0, 5, 2))
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": p,
-         "geometry": {"type": "Polygon", "coordinates": [r.tolist()]}}
-        for r, p in zip(rings, props, strict=True)
-    ]}  # fmt: skip
+def count_alias(period: str, lang: str) -> str:
+    """Tooltip label of a count, with its period: "Antall 04.04.2025–01.05.2025"."""
+    return f"{t('count', lang)} {period}"
 
 
-def _cell_layer(group: folium.FeatureGroup, fc: dict[str, Any], fields: list[str],
-                aliases: list[str], style: Any) -> None:
+def _squares(
+    grid: Any, cells: np.ndarray, props: list[dict[str, Any]]
+) -> dict[str, Any]:
+    rings = (
+        np.round(grid.corners_wgs84(cells), ND_CELL)
+        if len(cells)
+        else np.empty((0, 5, 2))
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": p,
+                "geometry": {"type": "Polygon", "coordinates": [r.tolist()]},
+            }
+            for r, p in zip(rings, props, strict=True)
+        ],
+    }
+
+
+def _cell_layer(
+    group: folium.FeatureGroup,
+    fc: dict[str, Any],
+    fields: list[str],
+    aliases: list[str],
+    style: Any,
+) -> None:
     if not fc["features"]:
         return
     folium.GeoJson(
-        fc, style_function=style, highlight_function=None, smooth_factor=0,
+        fc,
+        style_function=style,
+        highlight_function=None,
+        smooth_factor=0,
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(group)
 
@@ -84,13 +122,27 @@ def _cell_layer(group: folium.FeatureGroup, fc: dict[str, Any], fields: list[str
 def _gi_layer(m, result, lang, period, k) -> None:
     c = result.cells.filter(pl.col("gi_bin") != 0)
     fg = folium.FeatureGroup(name=t("layer_gistar", lang), show=True)
-    props = [{"c": t(GI_KEYS[b], lang), "n": count_text(n, k, lang), "p": period,
-              "z": f"{z:.2f}", "b": int(b)}
-             for b, n, z in zip(c["gi_bin"], c["count"], c["gi_z"], strict=True)]
-    _cell_layer(fg, _squares(result.grid, c["cell"].to_numpy(), props), ["c", "n", "p", "z"],
-                [t("layer_gistar", lang), t("count", lang), t("period", lang), t("gi_z", lang)],
-                lambda f: {"color": "#555", "weight": 0.4, "fillOpacity": 0.75,
-                           "fillColor": RDBU7[f["properties"]["b"]]})  # fmt: skip
+    props = [
+        {
+            "c": t(GI_KEYS[b], lang),
+            "n": count_text(n, k, lang),
+            "z": f"{z:.1f}",
+            "b": int(b),
+        }
+        for b, n, z in zip(c["gi_bin"], c["count"], c["gi_z"], strict=True)
+    ]
+    _cell_layer(
+        fg,
+        _squares(result.grid, c["cell"].to_numpy(), props),
+        ["c", "n", "z"],
+        [t("layer_gistar", lang), count_alias(period, lang), t("gi_z", lang)],
+        lambda f: {
+            "color": "#555",
+            "weight": 0.4,
+            "fillOpacity": 0.75,
+            "fillColor": RDBU7[f["properties"]["b"]],
+        },
+    )
     fg.add_to(m)
 
 
@@ -99,14 +151,27 @@ def _emerging_layer(m, result, lang, period, k) -> None:
     fg = folium.FeatureGroup(name=t("layer_emerging", lang), show=False)
     prev_label = t("previous_year", lang).format(n=result.params.window_days)
     scale = result.params.window_days / result.params.history_days
-    props = [{"c": t(f"emerging_{e}", lang), "n": count_text(n, k, lang),
-              "q": count_text(q * scale, k, lang), "p": period, "e": e}
-             for e, n, q in zip(c["emerging"], c["count"], c["previous"], strict=True)]
-    _cell_layer(fg, _squares(result.grid, c["cell"].to_numpy(), props), ["c", "n", "q", "p"],
-                [t("layer_emerging", lang), t("count", lang), prev_label, t("period", lang)],
-                lambda f: {"color": EMERGING_COLOURS[f["properties"]["e"]], "weight": 1.5,
-                           "fillOpacity": 0.55,
-                           "fillColor": EMERGING_COLOURS[f["properties"]["e"]]})  # fmt: skip
+    props = [
+        {
+            "c": t(f"emerging_{e}", lang),
+            "n": count_text(n, k, lang),
+            "q": count_text(q * scale, k, lang),
+            "e": e,
+        }
+        for e, n, q in zip(c["emerging"], c["count"], c["previous"], strict=True)
+    ]
+    _cell_layer(
+        fg,
+        _squares(result.grid, c["cell"].to_numpy(), props),
+        ["c", "n", "q"],
+        [t("layer_emerging", lang), count_alias(period, lang), prev_label],
+        lambda f: {
+            "color": EMERGING_COLOURS[f["properties"]["e"]],
+            "weight": 1.5,
+            "fillOpacity": 0.55,
+            "fillColor": EMERGING_COLOURS[f["properties"]["e"]],
+        },
+    )
     fg.add_to(m)
 
 
@@ -118,17 +183,31 @@ def _risk_layer(m, result, lang, share: float = 0.01) -> None:
     if c.height:
         r = c["risk"].to_numpy()
         q = np.searchsorted(np.quantile(r, [0.2, 0.4, 0.6, 0.8]), r, side="right")
-        props = [{"r": (f"{v:.1f}".replace(".", ",") if lang == "nb" else f"{v:.1f}"),
-                  "k": int(qq)} for v, qq in zip(r, q, strict=True)]
-        _cell_layer(fg, _squares(result.grid, c["cell"].to_numpy(), props), ["r"],
-                    [t("risk_expected", lang)],
-                    lambda f: {"color": VIRIDIS[f["properties"]["k"]], "weight": 0.5,
-                               "fillOpacity": 0.7,
-                               "fillColor": VIRIDIS[f["properties"]["k"]]})  # fmt: skip
+        props = [
+            {
+                "r": (f"{v:.1f}".replace(".", ",") if lang == "nb" else f"{v:.1f}"),
+                "k": int(qq),
+            }
+            for v, qq in zip(r, q, strict=True)
+        ]
+        _cell_layer(
+            fg,
+            _squares(result.grid, c["cell"].to_numpy(), props),
+            ["r"],
+            [t("risk_expected", lang)],
+            lambda f: {
+                "color": VIRIDIS[f["properties"]["k"]],
+                "weight": 0.5,
+                "fillOpacity": 0.7,
+                "fillColor": VIRIDIS[f["properties"]["k"]],
+            },
+        )
     fg.add_to(m)
 
 
-def _intensity_points(grid, values: np.ndarray, vmax: float, floor: float = 0.03) -> list:
+def _intensity_points(
+    grid, values: np.ndarray, vmax: float, floor: float = 0.03
+) -> list:
     """[[lat, lon, intensity 0-1]] of cells with intensity >= floor (2 decimals)."""
     if vmax <= 0:
         return []
@@ -145,8 +224,14 @@ def _density_layer(m, result, lang) -> None:
     pts = _intensity_points(g, dens, dens.max())
     fg = folium.FeatureGroup(name=t("layer_density", lang), show=False)
     if pts:
-        plugins.HeatMap(pts, min_opacity=0.25, radius=18, blur=14, max_zoom=14,
-                        gradient=VIRIDIS_GRADIENT).add_to(fg)  # fmt: skip
+        plugins.HeatMap(
+            pts,
+            min_opacity=0.25,
+            radius=18,
+            blur=14,
+            max_zoom=14,
+            gradient=VIRIDIS_GRADIENT,
+        ).add_to(fg)
     fg.add_to(m)
 
 
@@ -159,10 +244,15 @@ def _weekly_layer(m, result, lang) -> None:
     sigma = 1.0  # one cell: a light smoothing so single incidents are not points
     surfaces = np.zeros((n_weeks, g.n))
     if wk.height:
-        np.add.at(surfaces, (wk["week"].to_numpy(), wk["cell"].to_numpy()), wk["count"].to_numpy())
+        np.add.at(
+            surfaces,
+            (wk["week"].to_numpy(), wk["cell"].to_numpy()),
+            wk["count"].to_numpy(),
+        )
     for i in range(n_weeks):
-        surfaces[i] = ndimage.gaussian_filter(surfaces[i].reshape(g.shape), sigma,
-                                              mode="constant").ravel()
+        surfaces[i] = ndimage.gaussian_filter(
+            surfaces[i].reshape(g.shape), sigma, mode="constant"
+        ).ravel()
     vmax = surfaces.max()
     data = [_intensity_points(g, surfaces[i], vmax, floor=0.05) for i in range(n_weeks)]
     labels = []
@@ -171,10 +261,18 @@ def _weekly_layer(m, result, lang) -> None:
         iso = d.isocalendar()
         labels.append(f"{t('week', lang)} {iso.week} ({fmt_date(d, lang)})")
     plugins.HeatMapWithTime(
-        data, index=labels, name=t("layer_weekly", lang), radius=16, min_opacity=0.2,
-        max_opacity=0.85, gradient=VIRIDIS_GRADIENT, auto_play=False, show=False,
-        use_local_extrema=False, position="bottomright",
-    ).add_to(m)  # fmt: skip
+        data,
+        index=labels,
+        name=t("layer_weekly", lang),
+        radius=16,
+        min_opacity=0.2,
+        max_opacity=0.85,
+        gradient=VIRIDIS_GRADIENT,
+        auto_play=False,
+        show=False,
+        use_local_extrema=False,
+        position="bottomright",
+    ).add_to(m)
 
 
 def _target_layers(m, result, lang, period, k) -> None:
@@ -182,40 +280,68 @@ def _target_layers(m, result, lang, period, k) -> None:
     for group, colour in GROUP_COLOURS.items():
         fg = folium.FeatureGroup(name=t(f"group_{group}", lang), show=False)
         c = bt.filter((pl.col("target_group") == group) & (pl.col("gi_bin") >= 2))
-        props = [{"g": t(f"group_{group}", lang), "c": t(GI_KEYS[int(b)], lang),
-                  "n": count_text(n, k, lang), "p": period}
-                 for b, n in zip(c["gi_bin"], c["count"], strict=True)]
-        _cell_layer(fg, _squares(result.grid, c["cell"].to_numpy(), props), ["g", "c", "n", "p"],
-                    ["", t("layer_gistar", lang), t("count", lang), t("period", lang)],
-                    lambda _f, colour=colour: {"color": colour, "weight": 2.5,
-                                               "fillOpacity": 0.15, "fillColor": colour})  # fmt: skip
+        props = [
+            {"c": t(GI_KEYS[int(b)], lang), "n": count_text(n, k, lang)}
+            for b, n in zip(c["gi_bin"], c["count"], strict=True)
+        ]
+        _cell_layer(
+            fg,
+            _squares(result.grid, c["cell"].to_numpy(), props),
+            ["c", "n"],
+            [t(f"group_{group}", lang), count_alias(period, lang)],
+            lambda _f, colour=colour: {
+                "color": colour,
+                "weight": 2.5,
+                "fillOpacity": 0.15,
+                "fillColor": colour,
+            },
+        )
         fg.add_to(m)
 
 
 def near_repeat_text(result: Any, lang: str) -> str:
-    what = t(f"what_{result.target_group}", lang) if f"what_{result.target_group}" in _WHAT \
-        else t("what_all", lang)  # fmt: skip
+    what = (
+        t(f"what_{result.target_group}", lang)
+        if f"what_{result.target_group}" in _WHAT
+        else t("what_all", lang)
+    )
     return result.near_repeat.sentence(what, lang)
 
 
-_WHAT = {"what_all", "what_business", "what_construction_site", "what_cabin",
-         "what_storage_mailbox", "what_vehicle"}  # fmt: skip
+_WHAT = {
+    "what_all",
+    "what_business",
+    "what_construction_site",
+    "what_cabin",
+    "what_storage_mailbox",
+    "what_vehicle",
+}
 
 
 def group_title(group: str, lang: str) -> str:
     key = f"group_{group}"
     from maps.i18n import LABELS
 
-    return t(key, lang) if key in LABELS else (t(group, lang) if group in LABELS else group)
+    return (
+        t(key, lang)
+        if key in LABELS
+        else (t(group, lang) if group in LABELS else group)
+    )
 
 
-def build_map(result: Any, lang: str = "nb", *, tiles_url: str | None = None,
-              tiles_attribution: str | None = None) -> folium.Map:
+def build_map(
+    result: Any,
+    lang: str = "nb",
+    *,
+    tiles_url: str | None = None,
+    tiles_attribution: str | None = None,
+) -> folium.Map:
     """The hotspot map of one `analytics.hotspots.Result` (see module docstring)."""
     k = result.params.k_min
     period = period_text(result, lang)
-    m = base_map(lang, tiles_url=tiles_url, tiles_attribution=tiles_attribution,
-                 boundaries=False)  # fmt: skip
+    m = base_map(
+        lang, tiles_url=tiles_url, tiles_attribution=tiles_attribution, boundaries=False
+    )
     _gi_layer(m, result, lang, period, k)
     _density_layer(m, result, lang)
     _emerging_layer(m, result, lang, period, k)
@@ -228,19 +354,33 @@ def build_map(result: Any, lang: str = "nb", *, tiles_url: str | None = None,
     m.fit_bounds(_bounds(result))
 
     sections = [
-        Section(t("layer_gistar", lang),
-                [(RDBU7[b], t(GI_KEYS[b], lang)) for b in (3, 2, 1, -1, -2, -3)]),
-        Section(t("layer_emerging", lang),
-                [(c, t(f"emerging_{e}", lang)) for e, c in EMERGING_COLOURS.items()]),
-        Section(t("layer_density", lang) + " / " + t("layer_weekly", lang), ramp=VIRIDIS,
-                ramp_labels=(t("density_low", lang), t("density_high", lang))),
-        Section(t("layer_risk", lang), ramp=VIRIDIS,
-                ramp_labels=(t("density_low", lang), t("density_high", lang))),
-    ]  # fmt: skip
+        Section(
+            t("layer_gistar", lang),
+            [(RDBU7[b], t(GI_KEYS[b], lang)) for b in (3, 2, 1, -1, -2, -3)],
+        ),
+        Section(
+            t("layer_emerging", lang),
+            [(c, t(f"emerging_{e}", lang)) for e, c in EMERGING_COLOURS.items()],
+        ),
+        Section(
+            t("layer_density", lang) + " / " + t("layer_weekly", lang),
+            ramp=VIRIDIS,
+            ramp_labels=(t("density_low", lang), t("density_high", lang)),
+        ),
+        Section(
+            t("layer_risk", lang),
+            ramp=VIRIDIS,
+            ramp_labels=(t("density_low", lang), t("density_high", lang)),
+        ),
+    ]
     if result.target_group == "all":
-        sections.append(Section(t("all_targets", lang),
-                                [(c, t(f"group_{g}", lang)) for g, c in GROUP_COLOURS.items()],
-                                outline=True))  # fmt: skip
+        sections.append(
+            Section(
+                t("all_targets", lang),
+                [(c, t(f"group_{g}", lang)) for g, c in GROUP_COLOURS.items()],
+                outline=True,
+            )
+        )
     notes = [
         f"{t('period', lang)}: {period} ({t('cell_size', lang).lower()} "
         f"{result.grid.cell_m:g} m)",
@@ -248,10 +388,15 @@ def build_map(result: Any, lang: str = "nb", *, tiles_url: str | None = None,
         t("places_not_people", lang).format(k=k),
     ]
     Legend(t("legend", lang), sections, notes).add_to(m)
-    m.get_root().html.add_child(title_box(
-        f"{t('title_hotspots', lang)}: {group_title(result.target_group, lang)}",
-        f"{t('as_of', lang)} {fmt_date(result.as_of, lang)}"))  # fmt: skip
-    m.get_root().title = f"{t('title_hotspots', lang)} – {group_title(result.target_group, lang)}"
+    m.get_root().html.add_child(
+        title_box(
+            f"{t('title_hotspots', lang)}: {group_title(result.target_group, lang)}",
+            f"{t('as_of', lang)} {fmt_date(result.as_of, lang)}",
+        )
+    )
+    m.get_root().title = (
+        f"{t('title_hotspots', lang)} – {group_title(result.target_group, lang)}"
+    )
     return m
 
 
@@ -263,4 +408,7 @@ def _bounds(result: Any) -> list[list[float]]:
     lo_lat, hi_lat = np.quantile(lat, [0.02, 0.98])
     lo_lon, hi_lon = np.quantile(lon, [0.02, 0.98])
     pad = 0.01
-    return [[float(lo_lat - pad), float(lo_lon - pad)], [float(hi_lat + pad), float(hi_lon + pad)]]
+    return [
+        [float(lo_lat - pad), float(lo_lon - pad)],
+        [float(hi_lat + pad), float(hi_lon + pad)],
+    ]

@@ -13,7 +13,10 @@ LANGS = ("nb", "en")
 LABELS: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ general
     "title_hotspots": ("Kriminalitetsbrennpunkter", "Crime hotspots"),
-    "title_index": ("Brennpunktkart for forebygging", "Hotspot maps for crime prevention"),
+    "title_index": (
+        "Brennpunktkart for forebygging",
+        "Hotspot maps for crime prevention",
+    ),
     "all_targets": ("Alle måltyper", "All target types"),
     "legend": ("Tegnforklaring", "Legend"),
     "period": ("Periode", "Period"),
@@ -29,16 +32,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "incidents": ("Hendelser", "Incidents"),
     "cell": ("Rute", "Cell"),
     "cell_size": ("Rutestørrelse", "Cell size"),
-    "suppressed": ("færre enn {k} (vises ikke)", "fewer than {k} (not shown)"),
+    "suppressed": ("færre enn {k}", "fewer than {k}"),
     "none": ("ingen", "none"),
     "source": ("Kilde", "Source"),
     "generated": ("Laget", "Generated"),
     "made_offline": ("Fungerer uten nett", "Works without network"),
     "places_not_people": (
-        "Kartet viser steder, ikke personer. Ruter med færre enn {k} hendelser viser ikke antall.",
-        "The map shows places, not people. Cells with fewer than {k} incidents show no count.",
+        "Kartet viser steder, ikke personer. "
+        "Ruter med færre enn {k} hendelser viser ikke antall.",
+        "The map shows places, not people. "
+        "Cells with fewer than {k} incidents show no count.",
     ),
-    "attribution_boundaries": ("© Kartverket, SSB (CC BY 4.0)", "© Kartverket, SSB (CC BY 4.0)"),
+    "attribution_boundaries": (
+        "© Kartverket, SSB (CC BY 4.0)",
+        "© Kartverket, SSB (CC BY 4.0)",
+    ),
     "municipalities": ("Kommunegrenser", "Municipality boundaries"),
     "districts": ("Bydeler (Trondheim)", "City districts (Trondheim)"),
     "municipality": ("Kommune", "Municipality"),
@@ -63,7 +71,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "density_low": ("lav", "low"),
     "density_high": ("høy", "high"),
     "risk": ("Risiko", "Risk"),
-    "risk_expected": ("Forventet antall neste 28 dager", "Expected count, next 28 days"),
+    "risk_expected": (
+        "Forventet antall neste 28 dager",
+        "Expected count, next 28 days",
+    ),
     "emerging_new": ("Nytt brennpunkt", "New hotspot"),
     "emerging_intensifying": ("Forsterkes", "Intensifying"),
     "emerging_persistent": ("Vedvarende", "Persistent"),
@@ -88,16 +99,26 @@ LABELS: dict[str, tuple[str, str]] = {
     "pei": ("Prediktiv effektivitet (PEI)", "Predictive efficiency (PEI)"),
     "area_share": ("Andel av arealet", "Share of area"),
     "what_all": ("en hendelse", "an incident"),
-    "what_business": ("et innbrudd eller tyveri hos en bedrift", "a business burglary or theft"),
-    "what_construction_site": ("et innbrudd på en byggeplass", "a construction-site burglary"),
+    "what_business": (
+        "et innbrudd eller tyveri hos en bedrift",
+        "a business burglary or theft",
+    ),
+    "what_construction_site": (
+        "et innbrudd på en byggeplass",
+        "a construction-site burglary",
+    ),
     "what_cabin": ("et hytteinnbrudd", "a cabin burglary"),
-    "what_storage_mailbox": ("et bodinnbrudd eller posttyveri", "a storage-room burglary or mail theft"),
+    "what_storage_mailbox": (
+        "et bodinnbrudd eller posttyveri",
+        "a storage-room burglary or mail theft",
+    ),
     "what_vehicle": ("et tyveri av eller fra kjøretøy", "a theft of or from a vehicle"),
     "open_map": ("Åpne kart", "Open map"),
     "hot_cells": ("Brennpunktruter (95 %)", "Hot cells (95 %)"),
     "index_intro": (
         "Ett kart per måltype. Kartene virker uten nettverk; åpne dem i en nettleser.",
-        "One map per target type. The maps work without a network; open them in a browser.",
+        "One map per target type. "
+        "The maps work without a network; open them in a browser.",
     ),
     # ------------------------------------------------------------ target groups (maps)
     "group_business": ("Næring og butikk", "Business and shop"),

@@ -14,12 +14,26 @@ from dataclasses import dataclass, field
 from branca.element import Element, MacroElement, Template
 
 # ColorBrewer RdBu (7 classes, colour-blind safe): cold 99 .. hot 99
-RDBU7 = {-3: "#2166ac", -2: "#67a9cf", -1: "#d1e5f0", 0: "#f7f7f7",
-         1: "#fddbc7", 2: "#ef8a62", 3: "#b2182b"}  # fmt: skip
+RDBU7 = {
+    -3: "#2166ac",
+    -2: "#67a9cf",
+    -1: "#d1e5f0",
+    0: "#f7f7f7",
+    1: "#fddbc7",
+    2: "#ef8a62",
+    3: "#b2182b",
+}
 VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"]
-OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73",
-             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
-             "purple": "#CC79A7", "black": "#000000"}  # fmt: skip
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
 
 
 @dataclass
@@ -37,14 +51,20 @@ def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> s
     for s in sections:
         parts.append(f'<div class="gj-legend-h">{e(s.title)}</div>')
         for colour, label in s.swatches:
-            style = (f"border:2px solid {colour};background:transparent" if s.outline
-                     else f"background:{colour};border:1px solid #777")
-            parts.append(f'<div class="gj-legend-row"><span class="gj-sw" style="{style}">'
-                         f"</span>{e(label)}</div>")
+            style = (
+                f"border:2px solid {colour};background:transparent"
+                if s.outline
+                else f"background:{colour};border:1px solid #777"
+            )
+            parts.append(
+                f'<div class="gj-legend-row"><span class="gj-sw" style="{style}">'
+                f"</span>{e(label)}</div>"
+            )
         if s.ramp:
             grad = ",".join(s.ramp)
             parts.append(
-                f'<div class="gj-ramp" style="background:linear-gradient(to right,{grad})"></div>'
+                '<div class="gj-ramp" style="background:'
+                f'linear-gradient(to right,{grad})"></div>'
                 f'<div class="gj-ramp-l"><span>{e(s.ramp_labels[0])}</span>'
                 f"<span>{e(s.ramp_labels[1])}</span></div>"
             )
@@ -57,7 +77,8 @@ _CSS = """
 <style>
 .gj-legend{position:absolute;z-index:1000;bottom:28px;left:10px;max-width:290px;
  max-height:70%;overflow:auto;background:rgba(255,255,255,.93);padding:8px 10px;
- border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.35 sans-serif;color:#222}
+ border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);
+ font:12px/1.35 sans-serif;color:#222}
 .gj-legend-title{font-weight:700;font-size:13px;margin-bottom:4px}
 .gj-legend-h{font-weight:600;margin-top:6px}
 .gj-legend-row{display:flex;align-items:center;gap:6px;margin:1px 0}
@@ -73,7 +94,9 @@ class Legend(MacroElement):
     """Add with `Legend(...).add_to(m)`; rendered into the map's container."""
 
     _template = Template(
-        """{% macro header(this, kwargs) %}""" + _CSS + """{% endmacro %}
+        """{% macro header(this, kwargs) %}"""
+        + _CSS
+        + """{% endmacro %}
         {% macro html(this, kwargs) %}{% endmacro %}
         {% macro script(this, kwargs) %}
         (function(){var d=document.createElement('div');d.className='gj-legend';
@@ -96,6 +119,7 @@ def title_box(text: str, subtitle: str = "") -> Element:
         '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
         "background:rgba(255,255,255,.93);padding:6px 10px;border-radius:6px;"
         'box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px sans-serif">'
-        f"<b>{e(text)}</b>" + (f"<br><span style='font-size:11px'>{e(subtitle)}</span>" if subtitle else "")
+        f"<b>{e(text)}</b>"
+        + (f"<br><span style='font-size:11px'>{e(subtitle)}</span>" if subtitle else "")
         + "</div>"
     )

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (CDN URLs and asset paths cannot be wrapped)
 """Render Folium/branca pages that work on an air-gapped network.
 
 Folium 0.20.0 links Leaflet, jQuery, Bootstrap and its plugins from public CDNs.
@@ -79,17 +80,26 @@ OPTIONAL: dict[str, tuple[str | None, str]] = {
     "https://cdnjs.cloudflare.com/ajax/libs/jqueryui/1.10.2/jquery-ui.min.js": (r"\$\.ui\b|jQuery\.ui\b", "jQuery UI 1.10.2 is not on npm"),
     "https://cdnjs.cloudflare.com/ajax/libs/highlight.js/8.4/styles/default.min.css": (r"\bhljs\b", "highlight.js 8.4 CSS"),
 }  # fmt: skip
-_FONTAWESOME = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css"
-_FA_USED = re.compile(r"""class\s*=\s*["'][^"']*\bfa-[a-z]|"prefix":\s*"fa"|\bfa-solid\b""")
+_FONTAWESOME = (
+    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css"
+)
+_FA_USED = re.compile(
+    r"""class\s*=\s*["'][^"']*\bfa-[a-z]|"prefix":\s*"fa"|\bfa-solid\b"""
+)
 
 _SCRIPT_SRC = re.compile(
     r"""<script\b[^>]*?\bsrc\s*=\s*["']([^"']+)["'][^>]*>\s*</script\s*>""", re.I
 )
-_LINK_HREF = re.compile(r"""<link\b[^>]*?\bhref\s*=\s*["']([^"']+)["'][^>]*?/?>""", re.I)
+_LINK_HREF = re.compile(
+    r"""<link\b[^>]*?\bhref\s*=\s*["']([^"']+)["'][^>]*?/?>""", re.I
+)
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""", re.I)
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.I)
 _TILE_URL = re.compile(r"""L\.tileLayer(?:\.wms)?\(\s*(["'])(.*?)\1""", re.S)
-_IMG_SRC = re.compile(r"""<(?:img|iframe|source|audio|video|embed)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.I)
+_IMG_SRC = re.compile(
+    r"""<(?:img|iframe|source|audio|video|embed)\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""",
+    re.I,
+)
 _IMPORT = re.compile(r"""@import\s+(?:url\()?\s*["']?([^"')\s;]+)""", re.I)
 
 
@@ -109,13 +119,17 @@ def _read_text(rel: str) -> str:
 @cache
 def _data_uri(rel: str) -> str:
     path = STATIC / rel
-    mime = {
-        ".woff2": "font/woff2",
-        ".woff": "font/woff",
-        ".ttf": "font/ttf",
-        ".png": "image/png",
-        ".svg": "image/svg+xml",
-    }.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    mime = (
+        {
+            ".woff2": "font/woff2",
+            ".woff": "font/woff",
+            ".ttf": "font/ttf",
+            ".png": "image/png",
+            ".svg": "image/svg+xml",
+        }.get(path.suffix)
+        or mimetypes.guess_type(path.name)[0]
+        or "application/octet-stream"
+    )
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
@@ -204,11 +218,15 @@ def render_offline(m: Any, *, allow_online_tiles: bool = False) -> str:
             return f"<script>/* vendored: {ASSETS[url]} */\n{_inline_js(ASSETS[url])}\n</script>"
         if url in OPTIONAL:
             if needed(url):
-                raise MissingAssetError(f"{url} is used by the page but not vendored: "
-                                        f"{OPTIONAL[url][1]}; use CircleMarker/DivIcon instead")
+                raise MissingAssetError(
+                    f"{url} is used by the page but not vendored: "
+                    f"{OPTIONAL[url][1]}; use CircleMarker/DivIcon instead"
+                )
             return ""
-        raise MissingAssetError(f"script {url} is not vendored in maps/static/ "
-                                "(add it to maps/offline.py ASSETS)")
+        raise MissingAssetError(
+            f"script {url} is not vendored in maps/static/ "
+            "(add it to maps/offline.py ASSETS)"
+        )
 
     def link(match: re.Match[str]) -> str:
         tag, url = match.group(0), match.group(1).strip()
@@ -220,16 +238,21 @@ def render_offline(m: Any, *, allow_online_tiles: bool = False) -> str:
             return f"<style>/* vendored: {ASSETS[url]} */\n{_inline_css(ASSETS[url])}\n</style>"
         if url in OPTIONAL:
             if needed(url):
-                raise MissingAssetError(f"{url} is used by the page but not vendored: "
-                                        f"{OPTIONAL[url][1]}")
+                raise MissingAssetError(
+                    f"{url} is used by the page but not vendored: {OPTIONAL[url][1]}"
+                )
             return ""
-        raise MissingAssetError(f"stylesheet {url} is not vendored in maps/static/ "
-                                "(add it to maps/offline.py ASSETS)")
+        raise MissingAssetError(
+            f"stylesheet {url} is not vendored in maps/static/ "
+            "(add it to maps/offline.py ASSETS)"
+        )
 
     # Scripts first (a link regex must not see inlined JS), then links outside them.
     html = _SCRIPT_SRC.sub(script, html)
     html = _sub_outside_scripts(_LINK_HREF, link, html)
-    assert_no_remote_refs(html, allowed_tile_urls=remote_tiles if allow_online_tiles else ())
+    assert_no_remote_refs(
+        html, allowed_tile_urls=remote_tiles if allow_online_tiles else ()
+    )
     return html
 
 
@@ -267,8 +290,11 @@ def remote_refs(html: str, allowed_tile_urls: Iterable[str] = ()) -> list[str]:
         if href and _REMOTE.match(href.group(1)):
             found.append(href.group(1))
     found += [m.group(2) for m in _CSS_URL.finditer(html) if _REMOTE.match(m.group(2))]
-    found += [m.group(2) for m in _TILE_URL.finditer(html)
-              if _REMOTE.match(m.group(2)) and m.group(2) not in allowed]
+    found += [
+        m.group(2)
+        for m in _TILE_URL.finditer(html)
+        if _REMOTE.match(m.group(2)) and m.group(2) not in allowed
+    ]
     return found
 
 

@@ -96,9 +96,9 @@ def open_offline(
         page = context.new_page()
         page.on(
             "console",
-            lambda msg: report.console_errors.append(msg.text)
-            if msg.type == "error"
-            else None,
+            lambda msg: (
+                report.console_errors.append(msg.text) if msg.type == "error" else None
+            ),
         )
         page.on("pageerror", lambda exc: report.page_errors.append(str(exc)))
         page.goto(url, wait_until="load")

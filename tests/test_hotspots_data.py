@@ -21,17 +21,38 @@ CENTRES = [  # lat, lon, weight
     (63.4434, 10.4478, 2.0),  # City Lade
     (63.3600, 10.3700, 1.5),  # Tiller
 ]
-TARGETS = np.array(["business", "shop", "construction_site", "cabin", "storage_room",
-                    "mailbox", "vehicle", "bicycle"])  # fmt: skip
+TARGETS = np.array(
+    [
+        "business",
+        "shop",
+        "construction_site",
+        "cabin",
+        "storage_room",
+        "mailbox",
+        "vehicle",
+        "bicycle",
+    ]
+)
 TARGET_P = np.array([0.25, 0.15, 0.1, 0.05, 0.15, 0.1, 0.15, 0.05])
-CODES = {"business": "burglary_business", "shop": "shoplifting",
-         "construction_site": "burglary_construction", "cabin": "burglary_cabin",
-         "storage_room": "burglary_storage", "mailbox": "mail_theft",
-         "vehicle": "theft_from_vehicle", "bicycle": "bicycle_theft"}  # fmt: skip
+CODES = {
+    "business": "burglary_business",
+    "shop": "shoplifting",
+    "construction_site": "burglary_construction",
+    "cabin": "burglary_cabin",
+    "storage_room": "burglary_storage",
+    "mailbox": "mail_theft",
+    "vehicle": "theft_from_vehicle",
+    "bicycle": "bicycle_theft",
+}
 
 
-def simulate(n: int = 4000, seed: int = 1, start: dt.date = dt.date(2024, 1, 1),
-             days: int = 540, repeat_p: float = 0.3) -> pl.DataFrame:
+def simulate(
+    n: int = 4000,
+    seed: int = 1,
+    start: dt.date = dt.date(2024, 1, 1),
+    days: int = 540,
+    repeat_p: float = 0.3,
+) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     n_base = int(n / (1 + repeat_p))
     cx, cy = to_utm33([c[0] for c in CENTRES], [c[1] for c in CENTRES])
@@ -49,24 +70,39 @@ def simulate(n: int = 4000, seed: int = 1, start: dt.date = dt.date(2024, 1, 1),
     parent = rng.integers(0, n_base, n_rep)
     x = np.concatenate([x, x[parent] + rng.normal(0, 100, n_rep)])
     y = np.concatenate([y, y[parent] + rng.normal(0, 100, n_rep)])
-    t = np.concatenate([t, np.minimum(t[parent] + rng.exponential(6, n_rep), days - 0.01)])
+    t = np.concatenate(
+        [t, np.minimum(t[parent] + rng.exponential(6, n_rep), days - 0.01)]
+    )
     target = rng.choice(TARGETS, size=n, p=TARGET_P)
     dur = np.where(target == "cabin", rng.uniform(0, 14, n), rng.uniform(0, 0.4, n))
     lat, lon = to_wgs84(x, y)
     t0 = np.datetime64(start, "us") + (t * 86_400e6).astype("timedelta64[us]")
     t1 = t0 + (dur * 86_400e6).astype("timedelta64[us]")
     rep = t1 + np.timedelta64(2, "h")
-    return pl.DataFrame({
-        "incident_id": [f"SIM{i:07d}" for i in range(n)],
-        "offence_code": [CODES[t] for t in target],
-        "offence_group": ["acquisitive"] * n,
-        "target_type": target,
-        "lat": lat, "lon": lon,
-        "municipality_no": ["5001"] * n,
-        "status": ["open"] * n,
-        "reported_at": rep, "occurred_from": t0, "occurred_to": t1, "updated_at": rep,
-    }).with_columns(pl.col(["reported_at", "occurred_from", "occurred_to", "updated_at"])
-                    .cast(pl.Datetime("us"))).sort("occurred_from")  # fmt: skip
+    return (
+        pl.DataFrame(
+            {
+                "incident_id": [f"SIM{i:07d}" for i in range(n)],
+                "offence_code": [CODES[t] for t in target],
+                "offence_group": ["acquisitive"] * n,
+                "target_type": target,
+                "lat": lat,
+                "lon": lon,
+                "municipality_no": ["5001"] * n,
+                "status": ["open"] * n,
+                "reported_at": rep,
+                "occurred_from": t0,
+                "occurred_to": t1,
+                "updated_at": rep,
+            }
+        )
+        .with_columns(
+            pl.col(["reported_at", "occurred_from", "occurred_to", "updated_at"]).cast(
+                pl.Datetime("us")
+            )
+        )
+        .sort("occurred_from")
+    )
 
 
 def test_the_simulator_is_reproducible_and_shaped_like_the_store():
@@ -77,8 +113,13 @@ def test_the_simulator_is_reproducible_and_shaped_like_the_store():
     assert a.schema["occurred_from"] == pl.Datetime("us")
 
 
-def write_batch(inbox, frame: pl.DataFrame, batch_id: str = "2025-06-30", n_links: int = 300,
-                seed: int = 0):
+def write_batch(
+    inbox,
+    frame: pl.DataFrame,
+    batch_id: str = "2025-06-30",
+    n_links: int = 300,
+    seed: int = 0,
+):
     """A contract batch (CSV + manifest) of `frame`, with some person links."""
     import hashlib
     import json
@@ -91,29 +132,43 @@ def write_batch(inbox, frame: pl.DataFrame, batch_id: str = "2025-06-30", n_link
     rng = np.random.default_rng(seed)
     n = frame.height
     inc = frame.with_columns(
-        pl.lit(None, pl.String).alias("entry_method"), pl.lit(None, pl.Boolean).alias("planned"),
-        pl.lit(None, pl.Int64).alias("participants"), pl.lit(None, pl.Float64).alias("value_nok"),
+        pl.lit(None, pl.String).alias("entry_method"),
+        pl.lit(None, pl.Boolean).alias("planned"),
+        pl.lit(None, pl.Int64).alias("participants"),
+        pl.lit(None, pl.Float64).alias("value_nok"),
         pl.lit(False).alias("arrest_at_scene"),
-    ).select(INCIDENTS.column_names)  # fmt: skip
+    ).select(INCIDENTS.column_names)
     ts = ["updated_at", "reported_at", "occurred_from", "occurred_to"]
     inc = inc.with_columns(pl.col(ts).dt.strftime("%Y-%m-%dT%H:%M:%S"))
     exported = frame["reported_at"].max() + dt.timedelta(hours=3)
     pick = rng.choice(n, size=min(n_links, n), replace=False)
-    links = pl.DataFrame({
-        "incident_id": frame["incident_id"].gather(pick),
-        "person_id": [f"PERS{int(k) % 40:05d}X" for k in pick],
-        "role": ["suspect"] * len(pick),
-        "updated_at": frame["reported_at"].gather(pick).dt.strftime("%Y-%m-%dT%H:%M:%S"),
-        "retracted": [False] * len(pick),
-    }).select(INCIDENT_PERSONS.column_names)  # fmt: skip
+    links = pl.DataFrame(
+        {
+            "incident_id": frame["incident_id"].gather(pick),
+            "person_id": [f"PERS{int(k) % 40:05d}X" for k in pick],
+            "role": ["suspect"] * len(pick),
+            "updated_at": frame["reported_at"]
+            .gather(pick)
+            .dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "retracted": [False] * len(pick),
+        }
+    ).select(INCIDENT_PERSONS.column_names)
     files = {}
     for name, f in (("incidents.csv", inc), ("incident_persons.csv", links)):
         f.write_csv(folder / name)
-        files[name] = {"rows": f.height,
-                       "sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest()}
-    (folder / "manifest.json").write_text(json.dumps(
-        {"batch_id": batch_id, "exported_at": exported.strftime("%Y-%m-%dT%H:%M:%S+02:00"),
-         "files": files}))  # fmt: skip
+        files[name] = {
+            "rows": f.height,
+            "sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(),
+        }
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "batch_id": batch_id,
+                "exported_at": exported.strftime("%Y-%m-%dT%H:%M:%S+02:00"),
+                "files": files,
+            }
+        )
+    )
     return folder
 
 

@@ -16,8 +16,8 @@ esda = pytest.importorskip("esda")
 libpysal = pytest.importorskip("libpysal")
 
 
-def _esda_w(W):
-    w = libpysal.weights.W.from_sparse(W)
+def _esda_w(w):
+    w = libpysal.weights.W.from_sparse(w)
     w.transform = "B"
     return w
 
@@ -35,11 +35,11 @@ def cluster_grid():
 def test_gi_star_z_scores_match_esda_to_1e_6_on_a_random_grid():
     g = Grid(0.0, 0.0, 250.0, 15, 12)
     counts = np.random.default_rng(4).poisson(2.0, g.n).astype(float)
-    W, cells = band_weights(g, None, 500.0)
-    z, _ = gi_star(counts[cells], W)
+    w, cells = band_weights(g, None, 500.0)
+    z, _ = gi_star(counts[cells], w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.G_Local(counts, _esda_w(W), transform="B", star=True, permutations=0)
+        ref = esda.G_Local(counts, _esda_w(w), transform="B", star=True, permutations=0)
     assert_allclose(z, ref.Zs, atol=1e-6)
 
 
@@ -48,11 +48,13 @@ def test_gi_star_matches_esda_with_a_mask_that_leaves_out_cells():
     counts = np.random.default_rng(5).poisson(1.0, g.n).astype(float)
     mask = np.ones(g.n, dtype=bool)
     mask[:25] = False
-    W, cells = band_weights(g, mask, 150.0)
-    z, p = gi_star(counts[cells], W)
+    w, cells = band_weights(g, mask, 150.0)
+    z, p = gi_star(counts[cells], w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = esda.G_Local(counts[cells], _esda_w(W), transform="B", star=True, permutations=0)
+        ref = esda.G_Local(
+            counts[cells], _esda_w(w), transform="B", star=True, permutations=0
+        )
     assert_allclose(z, ref.Zs, atol=1e-6)
     assert_allclose(p, 2 * ref.p_norm, atol=1e-9)
 
@@ -69,11 +71,14 @@ def test_the_six_point_textbook_case_from_esda_docs():
     points = [(10, 10), (20, 10), (40, 10), (15, 20), (30, 20), (30, 30)]
     y = np.array([2, 3, 3.2, 5, 8, 7])
     w = libpysal.weights.DistanceBand(points, threshold=15, silence_warnings=True)
-    W = w.sparse.tolil()
-    W.setdiag(1)
-    z, _ = gi_star(y, W.tocsr())
-    assert_allclose(z, [-1.39727626, -0.28917762, 0.65064964, -0.28917762, 1.23452088,
-                        2.02424331], atol=1e-6)  # fmt: skip
+    w = w.sparse.tolil()
+    w.setdiag(1)
+    z, _ = gi_star(y, w.tocsr())
+    assert_allclose(
+        z,
+        [-1.39727626, -0.28917762, 0.65064964, -0.28917762, 1.23452088, 2.02424331],
+        atol=1e-6,
+    )
 
 
 def test_constant_counts_give_zero_z_and_p_one():
@@ -117,9 +122,9 @@ def test_confidence_bins_without_fdr_use_plain_alpha():
 def test_moran_z_matches_esda():
     g = Grid(0.0, 0.0, 100.0, 12, 9)
     counts = np.random.default_rng(2).poisson(1.5, g.n).astype(float)
-    W, _ = band_weights(g, None, 150.0, self_weight=False)
-    ref = esda.Moran(counts, _esda_w(W), transformation="B", permutations=0)
-    assert_allclose(moran_z(counts, W), ref.z_norm, atol=1e-6)
+    w, _ = band_weights(g, None, 150.0, self_weight=False)
+    ref = esda.Moran(counts, _esda_w(w), transformation="B", permutations=0)
+    assert_allclose(moran_z(counts, w), ref.z_norm, atol=1e-6)
 
 
 def test_choose_band_returns_one_of_the_candidates():

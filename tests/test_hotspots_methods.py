@@ -39,7 +39,9 @@ def test_cells_are_aligned_to_the_cell_size_and_have_stable_ids():
     g = Grid.covering(1010.0, 2020.0, 1900.0, 2600.0, 250.0)
     assert (g.x0, g.y0, g.nx, g.ny) == (1000.0, 2000.0, 4, 3)
     assert g.cell_ids([0, 5]).tolist() == ["250m_E1000_N2000", "250m_E1250_N2250"]
-    assert g.index([1000.0, 1999.0, 1249.9, np.nan], [2000.0, 2000.0, 2250.0, 0.0]).tolist() == [0, 3, 4, -1]
+    assert g.index(
+        [1000.0, 1999.0, 1249.9, np.nan], [2000.0, 2000.0, 2250.0, 0.0]
+    ).tolist() == [0, 3, 4, -1]
 
 
 def test_cell_counts_sum_weights_and_ignore_points_outside():
@@ -50,20 +52,34 @@ def test_cell_counts_sum_weights_and_ignore_points_outside():
 
 def test_grouped_counts_by_target_group():
     g = Grid(0.0, 0.0, 10.0, 2, 1)
-    f = pl.DataFrame({"x": [1.0, 2.0, 11.0], "y": [1.0, 1.0, 1.0], "grp": ["a", "b", "a"]})
+    f = pl.DataFrame(
+        {"x": [1.0, 2.0, 11.0], "y": [1.0, 1.0, 1.0], "grp": ["a", "b", "a"]}
+    )
     out = grouped_counts(g, f, ["grp"])
     assert out.rows() == [(0, "a", 1.0), (0, "b", 1.0), (1, "a", 1.0)]
 
 
 # ------------------------------------------------------------------ aoristic
 def test_a_window_half_inside_the_period_counts_half():
-    assert_allclose(period_weight([0.0, 5.0, 2.0], [10.0, 5.0, 2.0], 5.0, 20.0), [0.5, 1.0, 0.0])
+    assert_allclose(
+        period_weight([0.0, 5.0, 2.0], [10.0, 5.0, 2.0], 5.0, 20.0), [0.5, 1.0, 0.0]
+    )
 
 
 def test_binned_weights_spread_a_window_over_its_bins_and_sum_to_one():
     rows, bins, w = binned_weights([0.5, 3.0, 6.0], [2.5, 3.0, 8.0], 0.0, 1.0, 10)
-    got = {(int(r), int(b)): round(float(x), 6) for r, b, x in zip(rows, bins, w, strict=True)}
-    assert got == {(0, 0): 0.25, (0, 1): 0.5, (0, 2): 0.25, (1, 3): 1.0, (2, 6): 0.5, (2, 7): 0.5}
+    got = {
+        (int(r), int(b)): round(float(x), 6)
+        for r, b, x in zip(rows, bins, w, strict=True)
+    }
+    assert got == {
+        (0, 0): 0.25,
+        (0, 1): 0.5,
+        (0, 2): 0.25,
+        (1, 3): 1.0,
+        (2, 6): 0.5,
+        (2, 7): 0.5,
+    }
     assert_allclose(np.bincount(rows, w), [1.0, 1.0, 1.0])
 
 
@@ -109,7 +125,11 @@ def test_density_inside_a_mask_only():
 # ------------------------------------------------------------------ Knox
 def near_repeat_events(seed: int, follow: bool, n: int = 600):
     rng = np.random.default_rng(seed)
-    x, y, t = rng.uniform(0, 20_000, n), rng.uniform(0, 20_000, n), rng.uniform(0, 365, n)
+    x, y, t = (
+        rng.uniform(0, 20_000, n),
+        rng.uniform(0, 20_000, n),
+        rng.uniform(0, 365, n),
+    )
     if follow:  # each event has a follow-up within 85 m and 5 days
         x = np.concatenate([x, x + rng.uniform(-60, 60, n)])
         y = np.concatenate([y, y + rng.uniform(-60, 60, n)])
@@ -123,7 +143,9 @@ def test_knox_finds_near_repeats_that_were_planted():
     # follow-ups lie within 85 m; pairs between two such couples can reach 200 m
     assert nr.found and nr.distance_m in (100.0, 200.0) and nr.days == 7.0
     assert nr.ratio > 5
-    assert nr.sentence("et innbrudd").startswith("Etter et innbrudd er risikoen innenfor")
+    assert nr.sentence("et innbrudd").startswith(
+        "Etter et innbrudd er risikoen innenfor"
+    )
     assert "times normal for 7 days" in nr.sentence("a burglary", "en")
 
 
@@ -134,7 +156,7 @@ def test_knox_finds_nothing_in_independent_space_and_time():
 
 
 def test_knox_observed_pairs_by_hand():
-    # three events: (0,0,t=0), (50,0,t=3), (1000,0,t=3): one pair within 100 m and 7 days
+    # events (0,0,t=0), (50,0,t=3), (1000,0,t=3): one pair within 100 m and 7 days
     tab = knox.knox_table([0, 50, 1000], [0, 0, 0], [0, 3, 3], n_perm=9, seed=0)
     first = tab.filter((pl.col("dist_hi") == 100) & (pl.col("time_hi") == 7))
     assert first["observed"].item() == 1
@@ -143,7 +165,9 @@ def test_knox_observed_pairs_by_hand():
 
 def test_knox_is_reproducible_with_a_seed():
     ev = near_repeat_events(3, True, 200)
-    assert knox.knox_table(*ev, n_perm=19, seed=5).equals(knox.knox_table(*ev, n_perm=19, seed=5))
+    assert knox.knox_table(*ev, n_perm=19, seed=5).equals(
+        knox.knox_table(*ev, n_perm=19, seed=5)
+    )
 
 
 # ------------------------------------------------------------------ prospective
@@ -151,9 +175,16 @@ def test_prospective_weights_by_hand():
     g = Grid(0.0, 0.0, 100.0, 7, 7)
     centre = 3 * 7 + 3
     # one event this week at the centre, one 2 weeks old at the same place
-    s = prospective.prospective_surface(g, [350.0, 350.0], [350.0, 350.0], [99.5, 85.5],
-                                        [99.5, 85.5], as_of=100.0, space_band_m=200.0,
-                                        time_band_days=28.0).reshape(7, 7)  # fmt: skip
+    s = prospective.prospective_surface(
+        g,
+        [350.0, 350.0],
+        [350.0, 350.0],
+        [99.5, 85.5],
+        [99.5, 85.5],
+        as_of=100.0,
+        space_band_m=200.0,
+        time_band_days=28.0,
+    ).reshape(7, 7)
     both = 1 + 1 / 3
     assert_allclose(s[3, 3], both)
     assert_allclose(s[3, 4], both / 2)  # one cell away
@@ -174,7 +205,9 @@ def test_prospective_forecast_totals_the_history_rate():
 
 def test_old_events_beyond_the_time_band_do_not_count():
     g = Grid(0.0, 0.0, 100.0, 3, 3)
-    s = prospective.prospective_surface(g, [150.0], [150.0], [10.0], [10.0], as_of=100.0)
+    s = prospective.prospective_surface(
+        g, [150.0], [150.0], [10.0], [10.0], as_of=100.0
+    )
     assert s.sum() == 0
 
 

@@ -31,7 +31,11 @@ def demo(tmp_path_factory):
     path, results = make_db(root, frame)
     assert results[0].status == "loaded"
     con = db.connect(path, read_only=True)
-    links = con.execute("select distinct person_id from mart_links").pl()["person_id"].to_list()
+    links = (
+        con.execute("select distinct person_id from mart_links")
+        .pl()["person_id"]
+        .to_list()
+    )
     con.close()
     return {"root": root, "db": path, "frame": frame, "person_ids": links}
 
@@ -41,16 +45,30 @@ def published(demo):
     out = demo["root"] / "prevention"
     con = db.connect(demo["db"], read_only=True)
     try:
-        summary = publish_hotspots(con, out, as_of=dt.date.fromisoformat(AS_OF), lang="nb")
+        summary = publish_hotspots(
+            con, out, as_of=dt.date.fromisoformat(AS_OF), lang="nb"
+        )
     finally:
         con.close()
     return out, summary
 
 
-def test_the_cli_writes_a_map_and_prints_cells_with_risk_as_json(demo, tmp_path, capsys):
+def test_the_cli_writes_a_map_and_prints_cells_with_risk_as_json(
+    demo, tmp_path, capsys
+):
     out = tmp_path / "m.html"
-    code = cli.main(["hotspots", "--db", str(demo["db"]), "--as-of", AS_OF,
-                     "--out", str(out), "--json"])  # fmt: skip
+    code = cli.main(
+        [
+            "hotspots",
+            "--db",
+            str(demo["db"]),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["cell_size_m"] == 250.0
@@ -63,15 +81,35 @@ def test_the_cli_writes_a_map_and_prints_cells_with_risk_as_json(demo, tmp_path,
 
 
 def test_the_cli_refuses_an_unknown_target_type_in_one_line(demo, tmp_path, capsys):
-    code = cli.main(["hotspots", "--db", str(demo["db"]), "--target-type", "castle",
-                     "--out", str(tmp_path / "m.html")])  # fmt: skip
+    code = cli.main(
+        [
+            "hotspots",
+            "--db",
+            str(demo["db"]),
+            "--target-type",
+            "castle",
+            "--out",
+            str(tmp_path / "m.html"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "castle" in err and "business" in err and err.count("\n") == 1
 
 
 def test_evaluate_hotspots_scores_every_method(demo, capsys):
-    code = cli.main(["evaluate", "hotspots", "--db", str(demo["db"]), "--as-of", "2025-03-01",
-                     "--dates", "2", "--json"])  # fmt: skip
+    code = cli.main(
+        [
+            "evaluate",
+            "hotspots",
+            "--db",
+            str(demo["db"]),
+            "--as-of",
+            "2025-03-01",
+            "--dates",
+            "2",
+            "--json",
+        ]
+    )
     assert code == 0
     rep = json.loads(capsys.readouterr().out)
     assert set(rep["methods"]) == {"baseline", "kde", "gistar", "prospective"}
@@ -83,7 +121,8 @@ def test_publish_writes_one_map_per_target_group_and_an_index(published):
     out, summary = published
     folder = out / "hotspots"
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{g}.html" for g in GROUPS] + ["index.html"])
+        [f"{g}.html" for g in GROUPS] + ["index.html"]
+    )
     index = (folder / "index.html").read_text(encoding="utf-8")
     for g in GROUPS:
         assert f'href="{g}.html"' in index
@@ -104,7 +143,9 @@ def test_no_published_file_holds_a_person_id_or_incident_id(demo, published):
 def test_no_published_file_holds_an_exact_incident_point(demo, published):
     out, _ = published
     f = demo["frame"]
-    incidents = {(round(a, 4), round(b, 4)) for a, b in zip(f["lat"], f["lon"], strict=True)}
+    incidents = {
+        (round(a, 4), round(b, 4)) for a, b in zip(f["lat"], f["lon"], strict=True)
+    }
     text = (out / "hotspots" / "all.html").read_text(encoding="utf-8")
     pairs = re.findall(r"\[\s*(-?\d+\.\d+),\s*(-?\d+\.\d+)", text)
     written = {(round(float(a), 4), round(float(b), 4)) for a, b in pairs}
@@ -141,18 +182,47 @@ def test_the_published_map_opens_offline_with_every_layer_listed(published, tmp_
     assert report.values["typeof window.L"] == "object"
     assert report.values["document.querySelectorAll('.gj-legend').length"] == 1
     assert report.errors == [] and report.blocked == []
-    expected = [t(k, "nb") for k in ("layer_gistar", "layer_density", "layer_emerging",
-                                     "layer_risk", "group_business", "group_construction_site",
-                                     "group_cabin", "group_storage_mailbox", "group_vehicle",
-                                     "layer_weekly", "municipalities", "districts")]  # fmt: skip
+    expected = [
+        t(k, "nb")
+        for k in (
+            "layer_gistar",
+            "layer_density",
+            "layer_emerging",
+            "layer_risk",
+            "group_business",
+            "group_construction_site",
+            "group_cabin",
+            "group_storage_mailbox",
+            "group_vehicle",
+            "layer_weekly",
+            "municipalities",
+            "districts",
+        )
+    ]
     assert labels == expected
     assert report.screenshot.stat().st_size > 10_000
 
 
 def test_english_labels_with_lang_en(demo, tmp_path):
     out = tmp_path / "en.html"
-    assert cli.main(["hotspots", "--db", str(demo["db"]), "--as-of", AS_OF, "--lang", "en",
-                     "--target-type", "cabin", "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        cli.main(
+            [
+                "hotspots",
+                "--db",
+                str(demo["db"]),
+                "--as-of",
+                AS_OF,
+                "--lang",
+                "en",
+                "--target-type",
+                "cabin",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = out.read_text(encoding="utf-8")
     assert "Hot and cold spots (Gi*, FDR)" in text and "Brennpunkter" not in text
     assert pl.Series([text]).str.contains("Cabin").item()

@@ -30,17 +30,26 @@ POLY = {
             "properties": {"name": "Midtbyen"},
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [[[10.38, 63.42], [10.41, 63.42], [10.41, 63.44],
-                                 [10.38, 63.44], [10.38, 63.42]]],
+                "coordinates": [
+                    [
+                        [10.38, 63.42],
+                        [10.41, 63.42],
+                        [10.41, 63.44],
+                        [10.38, 63.44],
+                        [10.38, 63.42],
+                    ]
+                ],
             },
         }
     ],
-}  # fmt: skip
+}
 
 
 def small_map() -> folium.Map:
     m = folium.Map(location=[63.43, 10.395], zoom_start=13, tiles=None, max_zoom=18)
-    folium.GeoJson(POLY, name="Bydel", tooltip=folium.GeoJsonTooltip(["name"])).add_to(m)
+    folium.GeoJson(POLY, name="Bydel", tooltip=folium.GeoJsonTooltip(["name"])).add_to(
+        m
+    )
     plugins.HeatMap([[63.43, 10.39, 1.0], [63.435, 10.40, 0.5]], name="Heat").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
@@ -67,10 +76,17 @@ def test_time_plugins_marker_cluster_and_colormap_render_offline():
     m = folium.Map(tiles=None, max_zoom=18)
     plugins.HeatMapWithTime([[[63.43, 10.39]], [[63.44, 10.4]]], name="t").add_to(m)
     plugins.TimestampedGeoJson(
-        {"type": "FeatureCollection", "features": [{"type": "Feature",
-         "properties": {"times": ["2024-01-01"]},
-         "geometry": {"type": "Point", "coordinates": [10.39, 63.43]}}]}
-    ).add_to(m)  # fmt: skip
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"times": ["2024-01-01"]},
+                    "geometry": {"type": "Point", "coordinates": [10.39, 63.43]},
+                }
+            ],
+        }
+    ).add_to(m)
     plugins.MarkerCluster().add_to(m)
     cm.linear.viridis.scale(0, 1).add_to(m)
     assert_no_remote_refs(render_offline(m))

@@ -100,9 +100,13 @@ def _check_column(frame: pl.DataFrame, col, where: str) -> None:
     if col.allowed is not None:
         assert set(v.to_list()) <= set(col.allowed), f"{where}: {col.name} bad code"
     if col.pattern is not None:
-        assert v.str.contains(col.pattern).all(), f"{where}: {col.name} breaks {col.pattern}"
+        assert v.str.contains(col.pattern).all(), (
+            f"{where}: {col.name} breaks {col.pattern}"
+        )
     if col.type == "timestamp":
-        assert all(t.tzinfo is not None for t in _ts(s)), f"{where}: {col.name} without offset"
+        assert all(t.tzinfo is not None for t in _ts(s)), (
+            f"{where}: {col.name} without offset"
+        )
     if col.type == "bool":
         assert set(v.to_list()) <= {"true", "false"}, f"{where}: {col.name}"
     if col.type in ("int", "decimal", "double"):
@@ -110,9 +114,9 @@ def _check_column(frame: pl.DataFrame, col, where: str) -> None:
         if col.type == "int":
             assert (x == x.round(0)).all()
         if col.min_value is not None:
-            assert ((x > col.min_value) if col.min_exclusive else (x >= col.min_value)).all(), (
-                f"{where}: {col.name} below minimum"
-            )
+            assert (
+                (x > col.min_value) if col.min_exclusive else (x >= col.min_value)
+            ).all(), f"{where}: {col.name} below minimum"
         if col.max_value is not None:
             assert (x <= col.max_value).all(), f"{where}: {col.name} above maximum"
 
@@ -138,17 +142,23 @@ def test_coordinates_are_both_null_or_both_in_norway_with_at_most_six_decimals(o
 
 def test_time_windows_are_ordered_and_reported_before_the_export(out):
     for folder in _batches(out):
-        exported = datetime.fromisoformat(json.loads((folder / "manifest.json").read_text())["exported_at"])
+        exported = datetime.fromisoformat(
+            json.loads((folder / "manifest.json").read_text())["exported_at"]
+        )
         f = _read(folder / "incidents.csv")
         for row in f.iter_rows(named=True):
-            a, b, r, u = (datetime.fromisoformat(row[k]) for k in
-                          ("occurred_from", "occurred_to", "reported_at", "updated_at"))  # fmt: skip
+            a, b, r, u = (
+                datetime.fromisoformat(row[k])
+                for k in ("occurred_from", "occurred_to", "reported_at", "updated_at")
+            )
             assert a <= b <= r <= u <= exported, row["incident_id"]
 
 
 def test_custody_ends_after_it_starts_and_versions_are_not_after_the_export(out):
     for folder in _batches(out):
-        exported = datetime.fromisoformat(json.loads((folder / "manifest.json").read_text())["exported_at"])
+        exported = datetime.fromisoformat(
+            json.loads((folder / "manifest.json").read_text())["exported_at"]
+        )
         for row in _read(folder / "custody.csv").iter_rows(named=True):
             start = datetime.fromisoformat(row["start_at"])
             if row["end_at"] is not None:
@@ -186,9 +196,10 @@ def test_municipality_is_the_polygon_holding_the_point(out):
     located = inc.filter(pl.col("lat").is_not_null())
     assert located["municipality_no"].null_count() == 0
     assert set(located["municipality_no"]) <= set(geo.municipality_codes)
-    assert inc.filter(pl.col("lat").is_null())["municipality_no"].null_count() == inc.filter(
-        pl.col("lat").is_null()
-    ).height
+    assert (
+        inc.filter(pl.col("lat").is_null())["municipality_no"].null_count()
+        == inc.filter(pl.col("lat").is_null()).height
+    )
     lat = located["lat"].cast(pl.Float64).to_numpy()
     lon = located["lon"].cast(pl.Float64).to_numpy()
     for code, poly in zip(geo.municipality_codes, geo.municipalities, strict=True):
@@ -211,7 +222,9 @@ def test_a_later_batch_repeats_a_case_as_solved_with_a_newer_version(out):
     )
     later = by_case.filter(pl.col("n") > 1)
     assert later.height > 20
-    assert all(s[0] == "open" and s[-1] in ("solved", "dropped") for s in later["statuses"])
+    assert all(
+        s[0] == "open" and s[-1] in ("solved", "dropped") for s in later["statuses"]
+    )
     first = versions.sort("updated_at").group_by("incident_id").first()
     assert ((first["status"] == "solved") == (first["arrest_at_scene"] == "true")).all()
 
@@ -221,20 +234,36 @@ def test_truth_files_have_the_documented_columns(out):
     expected = {
         "offenders.csv": ["incident_id", "person_id"],
         "phases.csv": ["person_id", "date", "phase"],
-        "episodes.csv": ["incident_id", "card_ref", "person_id", "start_at", "end_at",
-                         "n_transactions", "total_nok", "max_36h_nok", "scripted"],
-    }  # fmt: skip
+        "episodes.csv": [
+            "incident_id",
+            "card_ref",
+            "person_id",
+            "start_at",
+            "end_at",
+            "n_transactions",
+            "total_nok",
+            "max_36h_nok",
+            "scripted",
+        ],
+    }
     for name, cols in expected.items():
         assert _read(truth / name).columns == cols
     persons = _read(truth / "persons.csv")
     assert {"person_id", "group", "home_lat", "home_lon"} <= set(persons.columns)
     assert set(persons["group"]) == {"plus", "mixed", "minus", "mas", "background"}
-    assert set(_read(truth / "phases.csv")["phase"]) <= {"rest", "phase1", "phase2", "phase3",
-                                                         "inactive"}  # fmt: skip
+    assert set(_read(truth / "phases.csv")["phase"]) <= {
+        "rest",
+        "phase1",
+        "phase2",
+        "phase3",
+        "inactive",
+    }
 
 
 def test_truth_names_an_offender_for_every_exported_case(out):
-    ids = set(pl.concat([_read(f / "incidents.csv") for f in _batches(out)])["incident_id"])
+    ids = set(
+        pl.concat([_read(f / "incidents.csv") for f in _batches(out)])["incident_id"]
+    )
     offenders = _read(out / "truth" / "offenders.csv")
     assert set(offenders["incident_id"]) == ids
     persons = set(_read(out / "truth" / "persons.csv")["person_id"])
@@ -253,4 +282,3 @@ def test_the_ingest_loads_every_row_and_quarantines_none(out, tmp_path):
     assert [r.status for r in results] == ["loaded"] * DAYS
     quarantined = sum(c.quarantined for r in results for c in r.files.values())
     assert quarantined == 0
-

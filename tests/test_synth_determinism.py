@@ -39,7 +39,9 @@ def test_same_seed_writes_byte_identical_files(first_run, tmp_path):
 def test_different_seed_writes_different_incidents(first_run, tmp_path):
     other = _run(tmp_path, seed=8)
     assert other.keys() == first_run.keys()
-    differing = [k for k in first_run if k.endswith("incidents.csv") and other[k] != first_run[k]]
+    differing = [
+        k for k in first_run if k.endswith("incidents.csv") and other[k] != first_run[k]
+    ]
     assert len(differing) >= 15
 
 
@@ -55,5 +57,7 @@ def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path):
     generate(cfg, tmp_path)
     generate(SynthConfig(seed=1, start=date(2025, 6, 1), days=3, scale=0.1), tmp_path)
     assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == [
-        "2025-06-01", "2025-06-02", "2025-06-03",
-    ]  # fmt: skip
+        "2025-06-01",
+        "2025-06-02",
+        "2025-06-03",
+    ]

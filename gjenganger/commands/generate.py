@@ -23,22 +23,51 @@ def register(sub) -> None:
         "case, use-period phases, persons, card episodes). Same seed and options give "
         "byte-identical files. See docs/synthetic-data.md.",
     )
-    p.add_argument("--out", type=Path, required=True, help="output folder (inbox/ and truth/ go here)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output folder (inbox/ and truth/ go here)",
+    )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1),
-                   help="first day, YYYY-MM-DD (default 2024-01-01)")  # fmt: skip
+    p.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2024, 1, 1),
+        help="first day, YYYY-MM-DD (default 2024-01-01)",
+    )
     p.add_argument("--days", type=int, default=730, help="number of days (default 730)")
-    p.add_argument("--scale", type=float, default=1.0,
-                   help="population multiplier; 1 = Trondheim region, ~34,000 incidents a "
-                   "year (default 1)")  # fmt: skip
-    p.add_argument("--catch-rate-factor", type=float, default=1.0,
-                   help="multiply every catch (solve) probability (default 1)")  # fmt: skip
-    p.add_argument("--batch-days", type=int, default=1,
-                   help="days per batch (default 1: one batch per day)")  # fmt: skip
-    p.add_argument("--format", choices=FORMATS, default="csv", dest="fmt",
-                   help="file format of the batch tables (default csv)")  # fmt: skip
-    p.add_argument("--force", action="store_true",
-                   help="replace existing inbox/ and truth/ folders in --out")  # fmt: skip
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="population multiplier; 1 = Trondheim region, ~34,000 incidents a "
+        "year (default 1)",
+    )
+    p.add_argument(
+        "--catch-rate-factor",
+        type=float,
+        default=1.0,
+        help="multiply every catch (solve) probability (default 1)",
+    )
+    p.add_argument(
+        "--batch-days",
+        type=int,
+        default=1,
+        help="days per batch (default 1: one batch per day)",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="csv",
+        dest="fmt",
+        help="file format of the batch tables (default csv)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing inbox/ and truth/ folders in --out",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -84,9 +113,13 @@ def run(args) -> int:
         print(json.dumps(summary, indent=2, default=str))
     else:
         ep = summary["episode_44k"]
-        print(f"{summary['incidents']:,} incidents in {summary['batches']:,} batches -> "
-              f"{summary['inbox']}; truth -> {summary['truth']}")  # fmt: skip
+        print(
+            f"{summary['incidents']:,} incidents in {summary['batches']:,} batches -> "
+            f"{summary['inbox']}; truth -> {summary['truth']}"
+        )
         if ep:
-            print(f"44,000-kr card: {ep['incident_id']} {ep['start_at']} .. {ep['end_at']}, "
-                  f"NOK {ep['total_nok']:,.0f}")  # fmt: skip
+            print(
+                f"44,000-kr card: {ep['incident_id']} {ep['start_at']} .. "
+                f"{ep['end_at']}, NOK {ep['total_nok']:,.0f}"
+            )
     return 0

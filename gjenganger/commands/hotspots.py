@@ -30,20 +30,41 @@ def register(sub) -> None:
         "never people; cells with fewer than 5 incidents show no count.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--as-of", dest="as_of", metavar="DATE", default=None,
-                   help="as known at the end of DATE (default: newest report)")
-    p.add_argument("--window-days", type=int, default=28,
-                   help="recent window for counts, Gi* and emerging (default 28)")
-    p.add_argument("--target-type", default=ALL, metavar="T",
-                   help=f"{ALL} (default), a target group ({', '.join(TARGET_GROUPS)}) "
-                   "or a contract target type")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        default=None,
+        help="as known at the end of DATE (default: newest report)",
+    )
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=28,
+        help="recent window for counts, Gi* and emerging (default 28)",
+    )
+    p.add_argument(
+        "--target-type",
+        default=ALL,
+        metavar="T",
+        help=f"{ALL} (default), a target group ({', '.join(TARGET_GROUPS)}) "
+        "or a contract target type",
+    )
     p.add_argument("--cell-m", type=float, default=250.0, help="grid cell size, metres")
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="label language")
-    p.add_argument("--tiles-url", default=None,
-                   help="optional online tile URL template (default: offline outlines)")
-    p.add_argument("--out", type=Path, required=True, metavar="FILE.html", help="output map")
-    p.add_argument("--json", action="store_true",
-                   help="print cell_size_m and every cell with non-zero risk as JSON")
+    p.add_argument(
+        "--tiles-url",
+        default=None,
+        help="optional online tile URL template (default: offline outlines)",
+    )
+    p.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.html", help="output map"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print cell_size_m and every cell with non-zero risk as JSON",
+    )
     p.set_defaults(func=run)
 
 
@@ -79,7 +100,9 @@ def run(args) -> int:
     else:
         hot = int(result.cells["is_hot"].sum())
         print(f"map:        {args.out.resolve()} ({size / 1e6:.2f} MB)")
-        print(f"as of:      {result.as_of}  window {result.window[0]}..{result.window[1]}")
+        print(
+            f"as of:      {result.as_of}  window {result.window[0]}..{result.window[1]}"
+        )
         print(f"incidents:  {result.n_incidents} placed, target {result.target_group}")
         print(f"hot cells:  {hot} (Gi*, FDR 95 %)")
         from maps.hotspots import near_repeat_text
@@ -95,12 +118,26 @@ def cells_json(result) -> dict:
 
     c = result.cells.filter(pl.col("risk") > 0).sort("cell")
     cells = [
-        {"cell_id": cid, "lat": round(lat, 6), "lon": round(lon, 6), "count": round(n, 3),
-         "gi_z": round(z, 4), "is_hot": bool(h), "risk": float(f"{r:.6g}")}
+        {
+            "cell_id": cid,
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "count": round(n, 3),
+            "gi_z": round(z, 4),
+            "is_hot": bool(h),
+            "risk": float(f"{r:.6g}"),
+        }
         for cid, lat, lon, n, z, h, r in zip(
-            c["cell_id"], c["lat"], c["lon"], c["count"], c["gi_z"], c["is_hot"], c["risk"],
-            strict=True)
-    ]  # fmt: skip
+            c["cell_id"],
+            c["lat"],
+            c["lon"],
+            c["count"],
+            c["gi_z"],
+            c["is_hot"],
+            c["risk"],
+            strict=True,
+        )
+    ]
     return {
         "as_of": result.as_of.isoformat(),
         "target_type": result.target_group,
@@ -109,9 +146,11 @@ def cells_json(result) -> dict:
         "crs": "EPSG:25833",
         "risk_method": result.params.method,
         "horizon_days": result.params.horizon_days,
-        "near_repeat": {"found": result.near_repeat.found,
-                        "distance_m": result.near_repeat.distance_m,
-                        "days": result.near_repeat.days,
-                        "ratio": round(result.near_repeat.ratio, 3)},
+        "near_repeat": {
+            "found": result.near_repeat.found,
+            "distance_m": result.near_repeat.distance_m,
+            "days": result.near_repeat.days,
+            "ratio": round(result.near_repeat.ratio, 3),
+        },
         "cells": cells,
     }

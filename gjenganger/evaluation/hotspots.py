@@ -39,21 +39,40 @@ def register(kinds) -> None:
         "incidents: prediction accuracy index (PAI) and predictive efficiency (PEI).",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--as-of", dest="as_of", metavar="DATE", required=True,
-                   help="the last forecast origin (end of DATE)")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        required=True,
+        help="the last forecast origin (end of DATE)",
+    )
     p.add_argument("--horizon-days", type=int, default=28, help="forecast horizon")
-    p.add_argument("--dates", type=int, default=12, help="number of rolling as-of dates")
-    p.add_argument("--step-days", type=int, default=None,
-                   help="days between as-of dates (default: the horizon)")
+    p.add_argument(
+        "--dates", type=int, default=12, help="number of rolling as-of dates"
+    )
+    p.add_argument(
+        "--step-days",
+        type=int,
+        default=None,
+        help="days between as-of dates (default: the horizon)",
+    )
     p.add_argument("--target-type", default=hs.ALL, metavar="T", help="target group")
     p.add_argument("--cell-m", type=float, default=250.0, help="grid cell size, metres")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
 
-def evaluate(con, last_as_of: dt.date, *, horizon_days: int = 28, n_dates: int = 12,
-             step_days: int | None = None, target_group: str = hs.ALL,
-             params: hs.Params | None = None, methods=hs.METHODS) -> dict[str, Any]:
+def evaluate(
+    con,
+    last_as_of: dt.date,
+    *,
+    horizon_days: int = 28,
+    n_dates: int = 12,
+    step_days: int | None = None,
+    target_group: str = hs.ALL,
+    params: hs.Params | None = None,
+    methods=hs.METHODS,
+) -> dict[str, Any]:
     """The rolling evaluation; returns per-date rows and per-method means."""
     from gjenganger import store
     from gjenganger.pipeline.hotspots import study_area
@@ -69,32 +88,64 @@ def evaluate(con, last_as_of: dt.date, *, horizon_days: int = 28, n_dates: int =
     rows = []
     started = time.perf_counter()
     for day in dates:
-        known = hs._group_filter(hs.prepare(store.load_incidents(con, as_of=day)), target_group)
+        known = hs._group_filter(
+            hs.prepare(store.load_incidents(con, as_of=day)), target_group
+        )
         end = hs._end_day(day)
-        actual = cell_counts(
-            grid, truth["x"].to_numpy(), truth["y"].to_numpy(),
-            period_weight(truth["t0"].to_numpy(), truth["t1"].to_numpy(), end, end + horizon_days),
-        ) * mask  # fmt: skip
+        actual = (
+            cell_counts(
+                grid,
+                truth["x"].to_numpy(),
+                truth["y"].to_numpy(),
+                period_weight(
+                    truth["t0"].to_numpy(),
+                    truth["t1"].to_numpy(),
+                    end,
+                    end + horizon_days,
+                ),
+            )
+            * mask
+        )
         if actual.sum() <= 0 or known.height == 0:
             continue
-        bands = hs.knox_bands(known, day, params)[1] if "prospective" in methods else None
+        bands = (
+            hs.knox_bands(known, day, params)[1] if "prospective" in methods else None
+        )
         for method in methods:
             f = hs.forecast(method, grid, mask, known, day, params, bands)
             scores = pai_pei(f, actual, mask, SHARES)
-            rows.append({"as_of": day.isoformat(), "method": method,
-                         "n_future": round(float(actual.sum()), 2), **scores})
+            rows.append(
+                {
+                    "as_of": day.isoformat(),
+                    "method": method,
+                    "n_future": round(float(actual.sum()), 2),
+                    **scores,
+                }
+            )
     if not rows:
-        raise UserError("no incidents in any evaluation horizon; choose an earlier --as-of")
+        raise UserError(
+            "no incidents in any evaluation horizon; choose an earlier --as-of"
+        )
     table = pl.DataFrame(rows)
-    means = (table.group_by("method").agg(pl.exclude("as_of", "method").mean(),
-                                          pl.len().alias("n_dates"))
-             .sort("method"))  # fmt: skip
-    summary = {r["method"]: {k: (round(v, 4) if isinstance(v, float) else v)
-                             for k, v in r.items() if k != "method"}
-               for r in means.to_dicts()}  # fmt: skip
+    means = (
+        table.group_by("method")
+        .agg(pl.exclude("as_of", "method").mean(), pl.len().alias("n_dates"))
+        .sort("method")
+    )
+    summary = {
+        r["method"]: {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in r.items()
+            if k != "method"
+        }
+        for r in means.to_dicts()
+    }
     base = summary.get("baseline", {}).get("pai_5")
-    best = max((m for m in summary if m != "baseline"), key=lambda m: summary[m]["pai_5"],
-               default=None)  # fmt: skip
+    best = max(
+        (m for m in summary if m != "baseline"),
+        key=lambda m: summary[m]["pai_5"],
+        default=None,
+    )
     return {
         "as_of_dates": [d.isoformat() for d in dates],
         "horizon_days": horizon_days,
@@ -103,8 +154,9 @@ def evaluate(con, last_as_of: dt.date, *, horizon_days: int = 28, n_dates: int =
         "target_type": target_group,
         "methods": summary,
         "best_method": best,
-        "best_vs_baseline_pai_5": (round(summary[best]["pai_5"] / base, 3)
-                                   if best and base else None),
+        "best_vs_baseline_pai_5": (
+            round(summary[best]["pai_5"] / base, 3) if best and base else None
+        ),
         "rows": table.to_dicts(),
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -116,31 +168,46 @@ def run(args) -> int:
     try:
         last = dt.date.fromisoformat(args.as_of)
     except ValueError as exc:
-        raise UserError(f"--as-of must be a date YYYY-MM-DD, got {args.as_of!r}") from exc
+        raise UserError(
+            f"--as-of must be a date YYYY-MM-DD, got {args.as_of!r}"
+        ) from exc
     try:
         hs.target_types(args.target_type)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     con = db.connect(args.db, read_only=True)
     try:
-        report = evaluate(con, last, horizon_days=args.horizon_days, n_dates=args.dates,
-                          step_days=args.step_days, target_group=args.target_type,
-                          params=hs.Params(cell_m=args.cell_m))  # fmt: skip
+        report = evaluate(
+            con,
+            last,
+            horizon_days=args.horizon_days,
+            n_dates=args.dates,
+            step_days=args.step_days,
+            target_group=args.target_type,
+            params=hs.Params(cell_m=args.cell_m),
+        )
     finally:
         con.close()
     if args.json:
         print(json.dumps(report, indent=1, default=float))
         return 0
-    print(f"hotspot forecasts, horizon {report['horizon_days']} days, "
-          f"{len(report['as_of_dates'])} as-of dates "
-          f"{report['as_of_dates'][0]}..{report['as_of_dates'][-1]}, "
-          f"{report['study_cells']} cells of {report['cell_size_m']:g} m")
+    print(
+        f"hotspot forecasts, horizon {report['horizon_days']} days, "
+        f"{len(report['as_of_dates'])} as-of dates "
+        f"{report['as_of_dates'][0]}..{report['as_of_dates'][-1]}, "
+        f"{report['study_cells']} cells of {report['cell_size_m']:g} m"
+    )
     print(f"{'method':<12} {'PAI 1%':>7} {'PEI 1%':>7} {'PAI 5%':>7} {'PEI 5%':>7}")
     for m, s in report["methods"].items():
-        print(f"{m:<12} {s['pai_1']:7.2f} {s['pei_1']:7.2f} {s['pai_5']:7.2f} {s['pei_5']:7.2f}")
+        print(
+            f"{m:<12} {s['pai_1']:7.2f} {s['pei_1']:7.2f} "
+            f"{s['pai_5']:7.2f} {s['pei_5']:7.2f}"
+        )
     if report["best_vs_baseline_pai_5"]:
-        print(f"best: {report['best_method']} = {report['best_vs_baseline_pai_5']:.2f} x "
-              "baseline PAI at 5 %")
+        print(
+            f"best: {report['best_method']} = {report['best_vs_baseline_pai_5']:.2f} x "
+            "baseline PAI at 5 %"
+        )
     return 0
 
 

@@ -20,7 +20,13 @@ from typing import Any
 from analytics import hotspots as hs
 from gjenganger import store
 from gjenganger.errors import UserError
-from maps.hotspots import build_map, fmt_date, group_title, near_repeat_text, period_text
+from maps.hotspots import (
+    build_map,
+    fmt_date,
+    group_title,
+    near_repeat_text,
+    period_text,
+)
 from maps.i18n import t
 from maps.offline import assert_no_remote_refs, render_offline
 
@@ -41,13 +47,17 @@ def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
     if as_of is None:
         day = store.latest_data_date(con)
         if day is None:
-            raise UserError("the database has no incidents yet; run `gjenganger ingest` first")
+            raise UserError(
+                "the database has no incidents yet; run `gjenganger ingest` first"
+            )
         return day
     if isinstance(as_of, str):
         try:
             return dt.date.fromisoformat(as_of)
         except ValueError as exc:
-            raise UserError(f"--as-of must be a date YYYY-MM-DD, got {as_of!r}") from exc
+            raise UserError(
+                f"--as-of must be a date YYYY-MM-DD, got {as_of!r}"
+            ) from exc
     return as_of
 
 
@@ -56,8 +66,14 @@ def load(con, as_of: dt.date):
     return store.load_incidents(con, as_of=as_of)
 
 
-def analyse(con, as_of: dt.date | str | None = None, target_group: str = hs.ALL,
-            params: hs.Params | None = None, incidents=None, grid=None) -> hs.Result:
+def analyse(
+    con,
+    as_of: dt.date | str | None = None,
+    target_group: str = hs.ALL,
+    params: hs.Params | None = None,
+    incidents=None,
+    grid=None,
+) -> hs.Result:
     """Run the analysis for one target group (reads the store unless given
     `incidents`)."""
     day = resolve_as_of(con, as_of)
@@ -65,14 +81,21 @@ def analyse(con, as_of: dt.date | str | None = None, target_group: str = hs.ALL,
     try:
         hs.target_types(target_group)
         frame = load(con, day) if incidents is None else incidents
-        return hs.analyse(frame, day, target_group=target_group, params=params,
-                          study_area=None if grid else study_area(), grid=grid)  # fmt: skip
+        return hs.analyse(
+            frame,
+            day,
+            target_group=target_group,
+            params=params,
+            study_area=None if grid else study_area(),
+            grid=grid,
+        )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
 
 
-def write_map(result: hs.Result, path: Path, lang: str = "nb",
-              tiles_url: str | None = None) -> int:
+def write_map(
+    result: hs.Result, path: Path, lang: str = "nb", tiles_url: str | None = None
+) -> int:
     """Render one offline map to `path`; returns its size in bytes."""
     m = build_map(result, lang, tiles_url=tiles_url)
     page = render_offline(m, allow_online_tiles=bool(tiles_url))
@@ -81,10 +104,16 @@ def write_map(result: hs.Result, path: Path, lang: str = "nb",
     return len(page.encode("utf-8"))
 
 
-def publish_hotspots(con, out_dir: str | Path, as_of: dt.date | str | None = None,
-                     lang: str = "nb", *, params: hs.Params | None = None,
-                     groups: tuple[str, ...] = GROUPS, tiles_url: str | None = None
-                     ) -> dict[str, Any]:
+def publish_hotspots(
+    con,
+    out_dir: str | Path,
+    as_of: dt.date | str | None = None,
+    lang: str = "nb",
+    *,
+    params: hs.Params | None = None,
+    groups: tuple[str, ...] = GROUPS,
+    tiles_url: str | None = None,
+) -> dict[str, Any]:
     """Write one map per target group and an index page under
     `out_dir/hotspots/`; return a summary (files, sizes, hot cells, near-repeat
     sentences, seconds)."""
@@ -98,7 +127,11 @@ def publish_hotspots(con, out_dir: str | Path, as_of: dt.date | str | None = Non
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     prepared_grid = None
-    summary: dict[str, Any] = {"as_of": day.isoformat(), "folder": str(folder), "maps": {}}
+    summary: dict[str, Any] = {
+        "as_of": day.isoformat(),
+        "folder": str(folder),
+        "maps": {},
+    }
     rows = []
     for group in groups:
         res = analyse(con, day, group, params, incidents=incidents, grid=prepared_grid)
@@ -108,8 +141,13 @@ def publish_hotspots(con, out_dir: str | Path, as_of: dt.date | str | None = Non
         hot = int(res.cells["is_hot"].sum())
         sentence = near_repeat_text(res, lang)
         window_total = float(res.cells["count"].sum())
-        summary["maps"][group] = {"file": f"hotspots/{name}", "bytes": size, "hot_cells": hot,
-                                  "near_repeat": sentence, "bands": res.bands}
+        summary["maps"][group] = {
+            "file": f"hotspots/{name}",
+            "bytes": size,
+            "hot_cells": hot,
+            "near_repeat": sentence,
+            "bands": res.bands,
+        }
         rows.append((group, name, hot, window_total, sentence, period_text(res, lang)))
     index = _index_page(rows, day, lang, params.k_min)
     assert_no_remote_refs(index)
@@ -129,23 +167,25 @@ def _index_page(rows, day: dt.date, lang: str, k: int) -> str:
             f"<td>{e(period)}</td><td class=n>{e(n)}</td><td class=n>{hot}</td>"
             f"<td>{e(sentence)}</td></tr>"
         )
-    head = (f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"
-            f"<th>{e(t('incidents', lang))}</th><th>{e(t('hot_cells', lang))}</th>"
-            f"<th>{e(t('near_repeat', lang))}</th>")  # fmt: skip
+    head = (
+        f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"
+        f"<th>{e(t('incidents', lang))}</th><th>{e(t('hot_cells', lang))}</th>"
+        f"<th>{e(t('near_repeat', lang))}</th>"
+    )
     return f"""<!DOCTYPE html>
-<html lang="{'nb' if lang == 'nb' else 'en'}"><head><meta charset="utf-8">
+<html lang="{"nb" if lang == "nb" else "en"}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(t('title_index', lang))}</title>
+<title>{e(t("title_index", lang))}</title>
 <style>body{{font:15px/1.45 sans-serif;margin:2em;color:#222;max-width:70em}}
 table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em .7em;
 text-align:left;vertical-align:top}}td.n{{text-align:right}}.note{{color:#555;font-size:13px}}</style>
 </head><body>
-<h1>{e(t('title_index', lang))}</h1>
-<p>{e(t('as_of', lang))} {e(fmt_date(day, lang))}. {e(t('index_intro', lang))}</p>
+<h1>{e(t("title_index", lang))}</h1>
+<p>{e(t("as_of", lang))} {e(fmt_date(day, lang))}. {e(t("index_intro", lang))}</p>
 <table><thead><tr>{head}</tr></thead><tbody>
-{''.join(items)}
+{"".join(items)}
 </tbody></table>
-<p class="note">{e(t('places_not_people', lang).format(k=k))}
-{e(t('attribution_boundaries', lang))}.</p>
+<p class="note">{e(t("places_not_people", lang).format(k=k))}
+{e(t("attribution_boundaries", lang))}.</p>
 </body></html>
 """

@@ -38,7 +38,9 @@ def _nan_null(v: np.ndarray) -> pl.Series:
 def _nullable_bool(v: np.ndarray) -> pl.Series:
     """-1/0/1 as a Boolean series with nulls."""
     s = pl.Series(v == 1)
-    return pl.select(pl.when(pl.lit(pl.Series(v < 0))).then(None).otherwise(s)).to_series()
+    return pl.select(
+        pl.when(pl.lit(pl.Series(v < 0))).then(None).otherwise(s)
+    ).to_series()
 
 
 def incident_seq(rows: Columns) -> np.ndarray:
@@ -53,7 +55,9 @@ def incident_ids(seq: np.ndarray) -> pl.Series:
     return keys("INC-", seq, 8, "incident_id")
 
 
-def incidents(rng, geo: Geography, clock: Clock, rows: Columns, batch_days: int) -> pl.DataFrame:
+def incidents(
+    rng, geo: Geography, clock: Clock, rows: Columns, batch_days: int
+) -> pl.DataFrame:
     """All versions of all exported incidents, with `batch` and `_updated` (epoch)."""
     end = clock.end
     participants = rows["participants"].astype(np.float64)
@@ -85,19 +89,30 @@ def incidents(rng, geo: Geography, clock: Clock, rows: Columns, batch_days: int)
     )
     first = base.with_columns(
         pl.col("reported_at").alias("_updated"),
-        pl.when(pl.col("arrest_at_scene")).then(pl.lit("solved")).otherwise(pl.lit("open"))
+        pl.when(pl.col("arrest_at_scene"))
+        .then(pl.lit("solved"))
+        .otherwise(pl.lit("open"))
         .alias("status"),
-    )  # fmt: skip
-    solved = base.filter(~pl.col("arrest_at_scene") & (pl.col("_solved") >= 0)
-                         & (pl.col("_solved") < end)).with_columns(
-        pl.col("_solved").alias("_updated"), pl.lit("solved").alias("status"))  # fmt: skip
-    dropped = base.filter((pl.col("_dropped") >= 0) & (pl.col("_dropped") < end)).with_columns(
-        pl.col("_dropped").alias("_updated"), pl.lit("dropped").alias("status"))  # fmt: skip
+    )
+    solved = base.filter(
+        ~pl.col("arrest_at_scene")
+        & (pl.col("_solved") >= 0)
+        & (pl.col("_solved") < end)
+    ).with_columns(
+        pl.col("_solved").alias("_updated"), pl.lit("solved").alias("status")
+    )
+    dropped = base.filter(
+        (pl.col("_dropped") >= 0) & (pl.col("_dropped") < end)
+    ).with_columns(
+        pl.col("_dropped").alias("_updated"), pl.lit("dropped").alias("status")
+    )
     out = pl.concat([first, solved, dropped]).drop("_solved", "_dropped")
     return _finish(out, clock, batch_days)
 
 
-def links(clock: Clock, link: Columns, person_ids: pl.Series, batch_days: int) -> pl.DataFrame:
+def links(
+    clock: Clock, link: Columns, person_ids: pl.Series, batch_days: int
+) -> pl.DataFrame:
     """All versions of case-person links (`link` carries the case number `seq`)."""
     out = pl.DataFrame(
         [
@@ -113,7 +128,9 @@ def links(clock: Clock, link: Columns, person_ids: pl.Series, batch_days: int) -
     return _finish(out, clock, batch_days)
 
 
-def transactions(clock: Clock, tx: Columns, card_refs, merchants, batch_days: int) -> pl.DataFrame:
+def transactions(
+    clock: Clock, tx: Columns, card_refs, merchants, batch_days: int
+) -> pl.DataFrame:
     """Card uses, in the batch of their fraud case's report (`tx` carries the ids)."""
     m = tx["merchant"]
     out = pl.DataFrame(
@@ -136,11 +153,18 @@ def transactions(clock: Clock, tx: Columns, card_refs, merchants, batch_days: in
     return _finish(out, clock, batch_days)
 
 
-def custody(clock: Clock, iv: Intervals, person_ids: pl.Series, batch_days: int) -> pl.DataFrame:
+def custody(
+    clock: Clock, iv: Intervals, person_ids: pl.Series, batch_days: int
+) -> pl.DataFrame:
     """Custody versions: at the start (end null) and at the end; arrests once."""
     end = clock.end
     keep = (iv.end >= clock.midnight(0)) & (iv.start < end)
-    person, kind, start, stop = iv.person[keep], iv.kind[keep], iv.start[keep], iv.end[keep]
+    person, kind, start, stop = (
+        iv.person[keep],
+        iv.kind[keep],
+        iv.start[keep],
+        iv.end[keep],
+    )
     order = np.lexsort((kind, person, start))
     person, kind, start, stop = person[order], kind[order], start[order], stop[order]
     seq = np.arange(1, len(person) + 1)
@@ -157,9 +181,11 @@ def custody(clock: Clock, iv: Intervals, person_ids: pl.Series, batch_days: int)
     arrest = pl.col("kind") == "arrest"
     ended = pl.col("_end") < end
     opening = base.filter(~arrest | ~ended).with_columns(
-        pl.col("start_at").alias("_updated"), pl.lit(None, pl.Int64).alias("end_at"))
+        pl.col("start_at").alias("_updated"), pl.lit(None, pl.Int64).alias("end_at")
+    )
     closing = base.filter(ended).with_columns(
-        pl.col("_end").alias("_updated"), pl.col("_end").alias("end_at"))
+        pl.col("_end").alias("_updated"), pl.col("_end").alias("end_at")
+    )
     return _finish(pl.concat([opening, closing]).drop("_end"), clock, batch_days)
 
 
@@ -177,5 +203,9 @@ def _finish(frame: pl.DataFrame, clock: Clock, batch_days: int) -> pl.DataFrame:
     for x in kk:
         same_next &= x[1:] == x[:-1]
     newest = order[np.r_[~same_next, True]]  # the last version of each (batch, key)
-    final = newest[np.lexsort((*(x[newest] for x in reversed(k)), updated[newest], batch[newest]))]
-    return frame.with_columns(pl.Series("batch", batch, dtype=pl.Int64))[final].drop(key)
+    final = newest[
+        np.lexsort((*(x[newest] for x in reversed(k)), updated[newest], batch[newest]))
+    ]
+    return frame.with_columns(pl.Series("batch", batch, dtype=pl.Int64))[final].drop(
+        key
+    )

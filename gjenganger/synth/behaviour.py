@@ -21,43 +21,83 @@ from data_schema.contract import ENTRY_METHODS, TARGET_TYPES
 from gjenganger.synth import modus
 from gjenganger.synth.clock import HOUR, Clock
 from gjenganger.synth.columns import Columns
-from gjenganger.synth.cycles import PHASE1, PHASE2, PHASE3, STEADY, States
+from gjenganger.synth.cycles import PHASE1, PHASE2, STEADY, States
 from gjenganger.synth.geography import Geography
 from gjenganger.synth.population import BACKGROUND, MAS, MINUS, MIXED, PLUS, Population
 
-#: Offences per day by state (rest, phase1, phase2, phase3, inactive) for cycling groups:
+#: Offences a day by state (rest, phase1, phase2, phase3, inactive), cycling groups:
 #: a floor (phases 2 and 3: crime every day) plus a Poisson count with this mean.
 PHASE_FLOOR = (0, 0, 1, 1, 0)
 PHASE_RATES = {PLUS: (0.0, 1.4, 2.0, 2.4, 0.0), MIXED: (0.0, 1.3, 1.7, 2.5, 0.0)}
 #: Background offenders commit 1, 2 or 3 offences with these probabilities.
 BACKGROUND_COUNTS = (0.55, 0.30, 0.15)
 #: Templates of the phase-3 offence that ends in an arrest and a prison spell.
-FORCED_TEMPLATES = {"shoplifting": 0.5, "theft_from_vehicle": 0.2, "other_theft": 0.15,
-                    "biz_burglary": 0.15}  # fmt: skip
+FORCED_TEMPLATES = {
+    "shoplifting": 0.5,
+    "theft_from_vehicle": 0.2,
+    "other_theft": 0.15,
+    "biz_burglary": 0.15,
+}
 ANNIVERSARY_SHARE = 0.08
 _ENTRY_INDEX = {m: i for i, m in enumerate(ENTRY_METHODS)}
 _TARGET_INDEX = {t: i for i, t in enumerate(TARGET_TYPES)}
-TEMPLATE_TARGET = np.array([_TARGET_INDEX[t.target] for t in modus.TEMPLATES], dtype=np.int16)
+TEMPLATE_TARGET = np.array(
+    [_TARGET_INDEX[t.target] for t in modus.TEMPLATES], dtype=np.int16
+)
 
 COLUMNS = (
-    "person", "day", "regime", "template", "t", "forced", "scripted", "level", "planned",
-    "participants", "entry", "target", "value", "lat", "lon", "t_from", "t_to", "t_report",
-    "repeat_of", "card", "source", "gen",
-)  # fmt: skip
+    "person",
+    "day",
+    "regime",
+    "template",
+    "t",
+    "forced",
+    "scripted",
+    "level",
+    "planned",
+    "participants",
+    "entry",
+    "target",
+    "value",
+    "lat",
+    "lon",
+    "t_from",
+    "t_to",
+    "t_report",
+    "repeat_of",
+    "card",
+    "source",
+    "gen",
+)
 
 
 def empty(n: int) -> Columns:
     """`n` incident rows with neutral values (filled in by the steps below)."""
     i64 = lambda v: np.full(n, v, dtype=np.int64)  # noqa: E731
     return Columns(
-        person=i64(0), day=i64(0), regime=np.zeros(n, np.int8), template=np.zeros(n, np.int16),
-        t=i64(0), forced=np.zeros(n, bool), scripted=np.zeros(n, bool),
-        level=np.ones(n, np.int8), planned=np.full(n, -1, np.int8),
-        participants=np.ones(n, np.int16), entry=np.full(n, -1, np.int16),
-        target=np.zeros(n, np.int16), value=np.full(n, np.nan), lat=np.full(n, np.nan),
-        lon=np.full(n, np.nan), t_from=i64(0), t_to=i64(0), t_report=i64(0),
-        repeat_of=i64(-1), card=i64(-1), source=i64(-1), gen=i64(0),
-    )  # fmt: skip
+        person=i64(0),
+        day=i64(0),
+        regime=np.zeros(n, np.int8),
+        template=np.zeros(n, np.int16),
+        t=i64(0),
+        forced=np.zeros(n, bool),
+        scripted=np.zeros(n, bool),
+        level=np.ones(n, np.int8),
+        planned=np.full(n, -1, np.int8),
+        participants=np.ones(n, np.int16),
+        entry=np.full(n, -1, np.int16),
+        target=np.zeros(n, np.int16),
+        value=np.full(n, np.nan),
+        lat=np.full(n, np.nan),
+        lon=np.full(n, np.nan),
+        t_from=i64(0),
+        t_to=i64(0),
+        t_report=i64(0),
+        repeat_of=i64(-1),
+        card=i64(-1),
+        source=i64(-1),
+        gen=i64(0),
+    )
 
 
 def season(pop: Population, persons: np.ndarray, clock: Clock) -> np.ndarray:
@@ -74,7 +114,12 @@ def regime_of(pop: Population, person: np.ndarray, state: np.ndarray) -> np.ndar
     phase = np.clip(state.astype(np.int64) - PHASE1, 0, 2)
     out = np.select(
         [g == PLUS, g == MIXED, g == MINUS, g == MAS],
-        [phase, 3 + phase, np.full_like(phase, modus.R_MINUS), np.full_like(phase, modus.R_MAS)],
+        [
+            phase,
+            3 + phase,
+            np.full_like(phase, modus.R_MINUS),
+            np.full_like(phase, modus.R_MAS),
+        ],
         modus.R_BACKGROUND,
     )
     return out.astype(np.int8)
@@ -82,7 +127,7 @@ def regime_of(pop: Population, person: np.ndarray, state: np.ndarray) -> np.ndar
 
 # ---------------------------------------------------------------- daily counts
 def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Columns:
-    """One row per offence of every person (person, day, regime), forced arrests included."""
+    """One row per offence (person, day, regime), the forced arrests included."""
     days = clock.days
     n_steady = pop.n_steady
     persons_s = np.arange(n_steady)
@@ -94,6 +139,8 @@ def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Column
     steady = (pop.group[:n_steady] == MINUS) | (pop.group[:n_steady] == MAS)
     rate[steady] = (st[steady] == STEADY) * pop.rate[:n_steady][steady, None]
     rate *= season(pop, persons_s, clock)
+    weekday = np.array([clock.date_of(d).weekday() for d in range(days)])
+    rate *= pop.weekday[:n_steady][:, weekday]
     counts = rng.poisson(np.clip(rate, 0, None))
     cyc = pop.cycling[:n_steady]
     counts[cyc] += np.asarray(PHASE_FLOOR)[st[cyc]]
@@ -112,7 +159,7 @@ def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Column
     day = np.concatenate([day, bg_day, f_day]).astype(np.int64)
     rows = empty(len(person))
     rows["person"], rows["day"] = person, day
-    rows["forced"][len(person) - len(f_person):] = True
+    rows["forced"][len(person) - len(f_person) :] = True
     state = np.full(len(person), STEADY, dtype=np.int8)
     s_mask = person < n_steady
     state[s_mask] = st[person[s_mask], day[s_mask]]
@@ -121,14 +168,16 @@ def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Column
 
 
 # ---------------------------------------------------------------- modus
-def _categorical(rng, cum_rows: np.ndarray, which: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+def _categorical(
+    rng, cum_rows: np.ndarray, which: np.ndarray, chunk: int = 200_000
+) -> np.ndarray:
     """Draw one category per row from cumulative distributions `cum_rows[which]`."""
     out = np.empty(len(which), dtype=np.int64)
     u = rng.random(len(which))
     k = cum_rows.shape[1]
     for s in range(0, len(which), chunk):
-        c = cum_rows[which[s:s + chunk]]
-        out[s:s + chunk] = np.minimum((c < u[s:s + chunk, None]).sum(axis=1), k - 1)
+        c = cum_rows[which[s : s + chunk]]
+        out[s : s + chunk] = np.minimum((c < u[s : s + chunk, None]).sum(axis=1), k - 1)
     return out
 
 
@@ -179,14 +228,29 @@ def choose_modus(rng, pop: Population, rows: Columns) -> None:
     person, regime = rows["person"], rows["regime"].astype(np.int64)
     tmpl = rows["template"].astype(np.int64)
     level = modus.REGIME_LEVEL[regime].astype(np.int8)
-    lift = np.isin(regime, (1, 4)) & modus.LEVEL3_ABLE[tmpl] & (rng.random(n) < pop.p_level3[person])
+    lift = (
+        np.isin(regime, (1, 4))
+        & modus.LEVEL3_ABLE[tmpl]
+        & (rng.random(n) < pop.p_level3[person])
+    )
     level[lift] = 3
     level[tmpl == modus.TEMPLATE_INDEX["drug_import"]] = 3
     bg2 = (regime == modus.R_BACKGROUND) & np.isin(
-        tmpl, [modus.TEMPLATE_INDEX[x] for x in ("biz_burglary", "home_burglary", "storage",
-                                                 "vehicle_theft", "other_fraud", "identity_fraud",
-                                                 "cabin", "construction")]
-    )  # fmt: skip
+        tmpl,
+        [
+            modus.TEMPLATE_INDEX[x]
+            for x in (
+                "biz_burglary",
+                "home_burglary",
+                "storage",
+                "vehicle_theft",
+                "other_fraud",
+                "identity_fraud",
+                "cabin",
+                "construction",
+            )
+        ],
+    )
     level[bg2 & (rng.random(n) < 0.5)] = 2
     rows["level"] = level
 
@@ -218,7 +282,9 @@ def choose_modus(rng, pop: Population, rows: Columns) -> None:
         chosen[skilled] = np.where(cyl[skilled], "cylinder_snap", "window_frame")
         crude = chosen == "CRUDE"
         p_smash = pop.smash_share[person[idx]]
-        p_smash = np.where(style[idx] == 2, 0.6 + 0.4 * p_smash, p_smash)  # phase 3: smash
+        p_smash = np.where(
+            style[idx] == 2, 0.6 + 0.4 * p_smash, p_smash
+        )  # phase 3: smash
         smash = rng.random(len(idx)) < p_smash
         chosen[crude] = np.where(smash[crude], "smash_window", "forced_door")
         entry[idx] = [(-1 if c is None else _ENTRY_INDEX[c]) for c in chosen]
@@ -227,12 +293,15 @@ def choose_modus(rng, pop: Population, rows: Columns) -> None:
     rows["entry"] = entry
     rows["target"] = TEMPLATE_TARGET[tmpl]
 
-    median = np.array([np.nan if t.value_nok is None else t.value_nok for t in modus.TEMPLATES])
+    median = np.array(
+        [np.nan if t.value_nok is None else t.value_nok for t in modus.TEMPLATES]
+    )
     m = median[tmpl] * modus.VALUE_MULT[regime]
     value = np.where(
-        level == 1, np.clip(m * 0.25 * np.exp(rng.normal(0, 0.8, n)), 20, 15_000),
+        level == 1,
+        np.clip(m * 0.25 * np.exp(rng.normal(0, 0.8, n)), 20, 15_000),
         np.clip(m * np.exp(rng.normal(0, 0.9, n)), 300, 200_000),
-    )  # fmt: skip
+    )
     big = np.exp(rng.uniform(np.log(200_000), np.log(1_200_000), n))
     value = np.where(level == 3, big, value)
     value[tmpl == modus.TEMPLATE_INDEX["drug_import"]] = np.nan
@@ -254,9 +323,16 @@ def choose_places(rng, geo: Geography, pop: Population, rows: Columns) -> None:
     poi_slot = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])
     poi = pop.pois[person, poi_slot]
     is_poi = place == "poi"
-    lat0[is_poi], lon0[is_poi], sd[is_poi] = geo.poi_lat[poi[is_poi]], geo.poi_lon[poi[is_poi]], 0.35
+    lat0[is_poi], lon0[is_poi], sd[is_poi] = (
+        geo.poi_lat[poi[is_poi]],
+        geo.poi_lon[poi[is_poi]],
+        0.35,
+    )
     rural = (place == "rural") | ((place == "mixed_rural") & (rng.random(n) < 0.5))
-    lat0[rural], lon0[rural] = pop.rural_lat[person[rural]], pop.rural_lon[person[rural]]
+    lat0[rural], lon0[rural] = (
+        pop.rural_lat[person[rural]],
+        pop.rural_lon[person[rural]],
+    )
     sd[rural] = np.where(place[rural] == "rural", 4.0, 3.0)
     has = place != "none"
     lat, lon = geo.scatter(rng, lat0[has], lon0[has], sd[has])
@@ -276,7 +352,9 @@ def repeat_targets(rng, pop: Population, rows: Columns) -> None:
     rank = np.arange(n) - start
     again = (rank > 0) & (rng.random(n) < pop.p_repeat[person]) & has_place[key]
     target = np.arange(n)
-    target[again] = start[again] + (rng.random(again.sum()) * rank[again]).astype(np.int64)
+    target[again] = start[again] + (rng.random(again.sum()) * rank[again]).astype(
+        np.int64
+    )
     while True:  # follow chains back to the first hit
         nxt = target[target]
         if np.array_equal(nxt, target):
@@ -290,15 +368,29 @@ def repeat_targets(rng, pop: Population, rows: Columns) -> None:
     rows["repeat_of"][dst[moved]] = rows["gen"][src[moved]]
 
 
-def anniversaries(rng, pop: Population, states: States, rows: Columns, clock: Clock) -> Columns:
+def anniversaries(
+    rng, pop: Population, states: States, rows: Columns, clock: Clock
+) -> Columns:
     """Business/construction targets hit again on the same date a year later."""
-    able = np.isin(rows["template"], [modus.TEMPLATE_INDEX[x] for x in
-                                      ("biz_burglary", "shop_burglary", "construction",
-                                       "public_burglary")])  # fmt: skip
-    cand = np.flatnonzero(able & np.isin(rows["regime"], (1, 4)) & (rows["day"] + 366 < clock.days))
+    able = np.isin(
+        rows["template"],
+        [
+            modus.TEMPLATE_INDEX[x]
+            for x in (
+                "biz_burglary",
+                "shop_burglary",
+                "construction",
+                "public_burglary",
+            )
+        ],
+    )
+    cand = np.flatnonzero(
+        able & np.isin(rows["regime"], (1, 4)) & (rows["day"] + 366 < clock.days)
+    )
     cand = cand[rng.random(len(cand)) < ANNIVERSARY_SHARE]
     new_day = np.array(
-        [(_next_year(clock.date_of(d)) - clock.start).days for d in rows["day"][cand]], dtype=np.int64
+        [(_next_year(clock.date_of(d)) - clock.start).days for d in rows["day"][cand]],
+        dtype=np.int64,
     )
     ok = new_day < clock.days
     cand, new_day = cand[ok], new_day[ok]
@@ -344,10 +436,13 @@ DISCOVERED = ("overnight", "weekend", "cabin", "days", "hours")
 
 
 def time_windows(rng, rows: Columns, clock: Clock, only=None) -> None:
-    """`t_from <= t <= t_to <= t_report`, whole minutes, by the template's window family.
+    """`t_from <= t <= t_to <= t_report` in whole minutes, by window family.
+
     Offences found afterwards are reported between 07:00 and 22:00."""
     idx = np.arange(rows.n) if only is None else np.flatnonzero(only)
-    fam = np.array([t.window for t in modus.TEMPLATES], dtype=object)[rows["template"][idx]]
+    fam = np.array([t.window for t in modus.TEMPLATES], dtype=object)[
+        rows["template"][idx]
+    ]
     t = rows["t"][idx]
     t_from, t_to, t_rep = t.copy(), t.copy(), t.copy()
     for name, (before, after, delay) in WINDOWS.items():
@@ -393,4 +488,3 @@ def generate(rng, geo, pop, states, clock) -> Columns:
     rows = Columns.concat(rows, extra)
     time_windows(rng, rows, clock)
     return rows
-

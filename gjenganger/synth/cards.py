@@ -32,13 +32,29 @@ from gjenganger.synth.population import HEROINE, Population
 CAT = {c: i for i, c in enumerate(MERCHANT_CATEGORIES)}
 STORE_CATEGORIES = tuple(c for c in MERCHANT_CATEGORIES if c != "online")
 #: Category weights of a card's uses without / with a known PIN.
-WEIGHTS_NO_PIN = dict(grocery=.22, kiosk=.22, electronics=.10, clothing=.14, fuel=.10,
-                      pharmacy=.05, online=.12, other=.05)  # fmt: skip
-WEIGHTS_PIN = dict(WEIGHTS_NO_PIN, atm=.12)
+WEIGHTS_NO_PIN = {
+    "grocery": 0.22,
+    "kiosk": 0.22,
+    "electronics": 0.10,
+    "clothing": 0.14,
+    "fuel": 0.10,
+    "pharmacy": 0.05,
+    "online": 0.12,
+    "other": 0.05,
+}
+WEIGHTS_PIN = dict(WEIGHTS_NO_PIN, atm=0.12)
 #: Amount range (NOK) per merchant category, drawn log-uniformly.
-AMOUNTS = dict(grocery=(40, 900), kiosk=(25, 350), electronics=(300, 7000),
-               clothing=(150, 2500), fuel=(150, 900), pharmacy=(40, 500), online=(150, 5000),
-               atm=(500, 5000), other=(50, 1500))  # fmt: skip
+AMOUNTS = {
+    "grocery": (40, 900),
+    "kiosk": (25, 350),
+    "electronics": (300, 7000),
+    "clothing": (150, 2500),
+    "fuel": (150, 900),
+    "pharmacy": (40, 500),
+    "online": (150, 5000),
+    "atm": (500, 5000),
+    "other": (50, 1500),
+}
 NO_PIN_LIMIT = 500.0
 SOURCE_SHARE = {"mail": 1.0, "storage": 0.5, "other_theft": 0.3}
 ONLINE_MERCHANTS = 24
@@ -97,7 +113,9 @@ def merchants(rng, geo: Geography) -> Merchants:
     n_poi, n_cat = len(geo.pois), len(STORE_CATEGORIES)
     n_store = n_poi * n_cat * MERCHANTS_PER_SLOT
     poi = np.repeat(np.arange(n_poi), n_cat * MERCHANTS_PER_SLOT)
-    cat = np.tile(np.repeat([CAT[c] for c in STORE_CATEGORIES], MERCHANTS_PER_SLOT), n_poi)
+    cat = np.tile(
+        np.repeat([CAT[c] for c in STORE_CATEGORIES], MERCHANTS_PER_SLOT), n_poi
+    )
     lat, lon = geo.scatter(rng, geo.poi_lat[poi], geo.poi_lon[poi], 0.25)
     n = n_store + ONLINE_MERCHANTS
     return Merchants(
@@ -117,7 +135,7 @@ def _pick_merchants(rng, m: Merchants, pop: Population, person, category) -> np.
     slot = rng.choice(3, size=n, p=[0.6, 0.25, 0.15])
     poi = pop.pois[person, slot]
     store_cat = {CAT[c]: i for i, c in enumerate(STORE_CATEGORIES)}
-    cat_idx = np.array([store_cat.get(c, 0) for c in category])
+    cat_idx = np.array([store_cat.get(c, 0) for c in category], dtype=np.int64)
     which = rng.integers(0, MERCHANTS_PER_SLOT, n)
     out[store] = m.store_slot[poi[store], cat_idx[store], which[store]]
     return out
@@ -138,29 +156,54 @@ def _transactions(rng, pop, m: Merchants, ep_person, ep_start, pin_known):
     off = rng.random(len(ep))
     order = np.lexsort((off, ep))
     ep, off = ep[order], off[order]
-    first = np.r_[True, ep[1:] != ep[:-1]]
+    first = np.ones(len(ep), dtype=bool)
+    first[1:] = ep[1:] != ep[:-1]
     off[first] = 0.0
     at = ep_start[ep] + (off * dur[ep] * HOUR).astype(np.int64)
     at -= at % 60
     pin = pin_known[ep]
-    cum = np.where(pin[:, None], _weights(WEIGHTS_PIN)[None, :], _weights(WEIGHTS_NO_PIN)[None, :])
-    category = np.minimum((cum < rng.random(len(ep))[:, None]).sum(axis=1), len(CAT) - 1)
+    cum = np.where(
+        pin[:, None], _weights(WEIGHTS_PIN)[None, :], _weights(WEIGHTS_NO_PIN)[None, :]
+    )
+    category = np.minimum(
+        (cum < rng.random(len(ep))[:, None]).sum(axis=1), len(CAT) - 1
+    )
     lo = np.array([AMOUNTS[c][0] for c in MERCHANT_CATEGORIES])[category]
     hi = np.array([AMOUNTS[c][1] for c in MERCHANT_CATEGORIES])[category]
     amount = np.exp(rng.uniform(np.log(lo), np.log(hi)))
     amount = np.where(category == CAT["atm"], np.round(amount, -2), np.round(amount, 2))
     in_store = (category != CAT["online"]) & (category != CAT["atm"])
     pin_used = pin & ((category == CAT["atm"]) | (in_store & (amount > NO_PIN_LIMIT)))
-    approved = ~(~pin & in_store & (amount > NO_PIN_LIMIT)) & (rng.random(len(ep)) > 0.04)
+    approved = ~(~pin & in_store & (amount > NO_PIN_LIMIT)) & (
+        rng.random(len(ep)) > 0.04
+    )
     merchant = _pick_merchants(rng, m, pop, ep_person[ep], category)
-    return Columns(episode=ep, at=at, amount=amount, category=category, merchant=merchant,
-                   approved=approved, pin_used=pin_used)  # fmt: skip
+    return Columns(
+        episode=ep,
+        at=at,
+        amount=amount,
+        category=category,
+        merchant=merchant,
+        approved=approved,
+        pin_used=pin_used,
+    )
 
 
-def _fraud_cases(rng, pop, states, clock, m: Merchants, tx: Columns, ep_person, ep_source,
-                 ep_scripted) -> Columns:  # fmt: skip
+def _fraud_cases(
+    rng,
+    pop,
+    states,
+    clock,
+    m: Merchants,
+    tx: Columns,
+    ep_person,
+    ep_source,
+    ep_scripted,
+) -> Columns:
     """One card_fraud case per episode, from its transactions."""
     n_ep = len(ep_person)
+    if not n_ep:
+        return empty(0)
     ep = tx["episode"]
     bounds = np.r_[0, np.flatnonzero(ep[1:] != ep[:-1]) + 1]
     t_first = tx["at"][bounds]
@@ -184,10 +227,13 @@ def _fraud_cases(rng, pop, states, clock, m: Merchants, tx: Columns, ep_person, 
     rows["scripted"] = ep_scripted
     rows["level"][:] = 2
     rows["planned"][:] = -1  # not applicable to card use
-    entry = np.where(all_online, "online", np.where(any_pin, "card_with_pin", "card_no_pin"))
+    entry = np.where(
+        all_online, "online", np.where(any_pin, "card_with_pin", "card_no_pin")
+    )
     rows["entry"] = np.array([ENTRY_METHODS.index(e) for e in entry], dtype=np.int16)
-    rows["target"] = np.where(all_online, TARGET_TYPES.index("online"),
-                              TARGET_TYPES.index("person")).astype(np.int16)  # fmt: skip
+    rows["target"] = np.where(
+        all_online, TARGET_TYPES.index("online"), TARGET_TYPES.index("person")
+    ).astype(np.int16)
     rows["value"] = np.round(total, 2)
     has = first_store >= 0
     rows["lat"][has] = m.lat[first_store[has]]
@@ -215,13 +261,15 @@ def _hm(text: str) -> float:
 
 
 def scripted_episode(rng, geo, pop: Population, clock: Clock, m: Merchants, e_day: int):
-    """The 44,000-kr card: the mail theft at dawn and the card's uses (scaled amounts)."""
+    """The 44,000-kr card: the mail theft at dawn and the card's uses (scaled)."""
     mail = empty(1)
     mail["person"][:] = HEROINE
     mail["day"][:] = e_day
     mail["regime"][:] = 1  # plus phase 2
     mail["template"][:] = modus.TEMPLATE_INDEX["mail"]
-    mail["t"] = clock.at(np.array([e_day]), _hm(SCRIPT_MAIL_THEFT) + rng.uniform(-0.15, 0.15))
+    mail["t"] = clock.at(
+        np.array([e_day]), _hm(SCRIPT_MAIL_THEFT) + rng.uniform(-0.15, 0.15)
+    )
     mail["scripted"][:] = True
     mail["level"][:], mail["planned"][:], mail["participants"][:] = 2, 1, 1
     mail["entry"][:] = ENTRY_METHODS.index("key")
@@ -234,7 +282,9 @@ def scripted_episode(rng, geo, pop: Population, clock: Clock, m: Merchants, e_da
     hours = np.array([_hm(s[1]) for s in SCRIPT]) + rng.uniform(-8, 8, len(SCRIPT)) / 60
     at = clock.at(day, hours)
     category = np.array([CAT[s[2]] for s in SCRIPT])
-    base = np.array([s[3] for s in SCRIPT], dtype=float) * rng.uniform(0.9, 1.1, len(SCRIPT))
+    base = np.array([s[3] for s in SCRIPT], dtype=float) * rng.uniform(
+        0.9, 1.1, len(SCRIPT)
+    )
     approved = np.array([s[5] for s in SCRIPT])
     atm = category == CAT["atm"]
     base[atm] = np.array([s[3] for s in SCRIPT], dtype=float)[atm]
@@ -245,16 +295,27 @@ def scripted_episode(rng, geo, pop: Population, clock: Clock, m: Merchants, e_da
     big = np.flatnonzero(scalable)[np.argmax(amount[scalable])]
     amount[big] += target - amount[approved].sum()
     tx = Columns(
-        episode=np.zeros(len(SCRIPT), dtype=np.int64), at=at, amount=amount, category=category,
+        episode=np.zeros(len(SCRIPT), dtype=np.int64),
+        at=at,
+        amount=amount,
+        category=category,
         merchant=_pick_merchants(rng, m, pop, np.full(len(SCRIPT), HEROINE), category),
-        approved=approved, pin_used=np.array([s[4] for s in SCRIPT]),
-    )  # fmt: skip
+        approved=approved,
+        pin_used=np.array([s[4] for s in SCRIPT]),
+    )
     report = clock.at(np.array([e_day + SCRIPT_REPORT[0]]), _hm(SCRIPT_REPORT[1]))
     return mail, tx, report
 
 
-def generate(rng, geo, pop: Population, states: States, clock: Clock, rows: Columns,
-             e_day: int | None):  # fmt: skip
+def generate(
+    rng,
+    geo,
+    pop: Population,
+    states: States,
+    clock: Clock,
+    rows: Columns,
+    e_day: int | None,
+):
     """Card-fraud cases and transactions from the thefts in `rows` (plus the scripted
     44,000-kr card). Returns (new incident rows, transactions, card refs, merchants);
     the scripted mail theft is among the new rows."""
@@ -265,7 +326,9 @@ def generate(rng, geo, pop: Population, states: States, clock: Clock, rows: Colu
         share[modus.TEMPLATE_INDEX[name]] = v
     p = share[tmpl] * pop.p_card[rows["person"]]
     src = np.flatnonzero((rng.random(rows.n) < p) & ~rows["forced"])
-    start = rows["t"][src] + ((10 / 60 + rng.exponential(3.0, len(src))) * HOUR).astype(np.int64)
+    start = rows["t"][src] + ((10 / 60 + rng.exponential(3.0, len(src))) * HOUR).astype(
+        np.int64
+    )
     start -= start % 60
     person = rows["person"][src]
     s_day = clock.day_of(start)

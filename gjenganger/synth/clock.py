@@ -33,7 +33,9 @@ class Clock:
         self.first = -PAD_DAYS
         self._mid = np.array(
             [
-                int(datetime.combine(start + timedelta(days=d), time(0), TZ).timestamp())
+                int(
+                    datetime.combine(start + timedelta(days=d), time(0), TZ).timestamp()
+                )
                 for d in range(self.first, days + PAD_DAYS + 1)
             ],
             dtype=np.int64,
@@ -45,8 +47,8 @@ class Clock:
         return self._mid[idx]
 
     def at(self, day, hours):
-        """Epoch seconds of `hours` (float, may exceed 24) after local midnight of `day`,
-        floored to the whole minute."""
+        """Epoch seconds `hours` (float, may exceed 24) after local midnight of `day`,
+        floored to the minute."""
         t = self.midnight(day) + np.round(np.asarray(hours) * HOUR).astype(np.int64)
         return t - t % 60
 
@@ -61,7 +63,7 @@ class Clock:
 
     @property
     def end(self) -> int:
-        """First instant after the generated period (local midnight after the last day)."""
+        """First instant after the period (local midnight after the last day)."""
         return int(self.midnight(self.days))
 
     def exported_at(self, last_day):

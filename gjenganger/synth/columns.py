@@ -1,4 +1,4 @@
-"""A tiny column store: a dict of equally long NumPy arrays, filtered and joined whole."""
+"""A tiny column store: a dict of equally long NumPy arrays, filtered as one."""
 
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ def strings(values: np.ndarray, name: str = "") -> pl.Series:
 
 
 def lookup(names, index: np.ndarray, name: str = "") -> pl.Series:
-    """`names[index]` as a String series; index -1 gives null. Fast for large `index`."""
-    table = names if isinstance(names, pl.Series) else pl.Series(list(names), dtype=pl.String)
+    """`names[index]` as a String series; index -1 gives null. Fast on big arrays."""
+    table = (
+        names
+        if isinstance(names, pl.Series)
+        else pl.Series(list(names), dtype=pl.String)
+    )
     idx = pl.Series(np.asarray(index, dtype=np.int64))
     idx = pl.select(pl.when(idx >= 0).then(idx)).to_series()
     return table.gather(idx).alias(name)

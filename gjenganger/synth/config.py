@@ -35,9 +35,8 @@ class SynthConfig:
         if not 0.01 <= self.scale <= 100:
             out.append(f"--scale must be between 0.01 and 100 (got {self.scale})")
         if not 0 <= self.catch_rate_factor <= 10:
-            out.append(
-                f"--catch-rate-factor must be between 0 and 10 (got {self.catch_rate_factor})"
-            )
+            got = self.catch_rate_factor
+            out.append(f"--catch-rate-factor must be between 0 and 10 (got {got})")
         if self.batch_days < 1:
             out.append(f"--batch-days must be at least 1 (got {self.batch_days})")
         if self.fmt not in FORMATS:

@@ -42,8 +42,13 @@ def assign(rng, pop: Population, states: States, rows: Columns) -> Columns:
         full[idx] = chosen
         taken.append(full)
         keep = chosen >= 0
-        parts.append(Columns(gen=gen[idx][keep], person=chosen[keep],
-                             principal=np.zeros(keep.sum(), dtype=bool)))  # fmt: skip
+        parts.append(
+            Columns(
+                gen=gen[idx][keep],
+                person=chosen[keep],
+                principal=np.zeros(keep.sum(), dtype=bool),
+            )
+        )
     crew = Columns.concat(*parts)
     order = np.lexsort((~crew["principal"], crew["gen"]))
     crew = crew.take(order)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gjenganger.synth.population import HEROINE, MAS, MINUS, Population
+from gjenganger.synth.population import HEROINE, MINUS, Population
 
 REST, PHASE1, PHASE2, PHASE3, INACTIVE, STEADY = range(6)
 #: Names of the truth phases, by state code (STEADY is not a truth phase).
@@ -83,7 +83,13 @@ def _cycle_person(rng, days, p_prison, p_sober, anchor, forced_block=None):
 
     def add_block(start: int, block) -> None:
         p1, p2, p3 = block
-        segs.extend([(PHASE1, start, p1), (PHASE2, start + p1, p2), (PHASE3, start + p1 + p2, p3)])
+        segs.extend(
+            [
+                (PHASE1, start, p1),
+                (PHASE2, start + p1, p2),
+                (PHASE3, start + p1 + p2, p3),
+            ]
+        )
 
     d = anchor
     block = forced_block or _block(rng)
@@ -108,7 +114,7 @@ def _cycle_person(rng, days, p_prison, p_sober, anchor, forced_block=None):
 
 
 def _steady_spells(rng, days, group):
-    """(kind, first_day, length) prison/treatment spells of a minus user or MAS person."""
+    """(kind, first_day, length) prison/treatment spells of a minus or MAS person."""
     if group == MINUS:
         rates = (("prison", 0.4, 20, 120), ("treatment", 0.2, 21, 90))
     else:
@@ -117,7 +123,9 @@ def _steady_spells(rng, days, group):
     out = []
     for kind, per_year, lo, hi in rates:
         for _ in range(rng.poisson(per_year * span / 365)):
-            out.append((kind, int(rng.integers(-200, days)), int(rng.integers(lo, hi + 1))))
+            out.append(
+                (kind, int(rng.integers(-200, days)), int(rng.integers(lo, hi + 1)))
+            )
     out.sort(key=lambda x: (x[1], x[0]))
     kept, end = [], -(10**9)
     for kind, start, length in out:
@@ -127,7 +135,9 @@ def _steady_spells(rng, days, group):
     return kept
 
 
-def simulate(rng: np.random.Generator, pop: Population, days: int, episode_day: int | None) -> States:
+def simulate(
+    rng: np.random.Generator, pop: Population, days: int, episode_day: int | None
+) -> States:
     """The state of every non-background person on every day of the period."""
     n_steady = pop.n_steady
     state = np.full((n_steady, days), STEADY, dtype=np.int8)
@@ -136,8 +146,9 @@ def simulate(rng: np.random.Generator, pop: Population, days: int, episode_day: 
         if pop.cycling[i]:
             if i == HEROINE and episode_day is not None:
                 anchor = episode_day - HEROINE_BLOCK[0]
-                segs = _cycle_person(rng, days, pop.p_prison[i], pop.p_sober[i], anchor,
-                                     HEROINE_BLOCK[1])  # fmt: skip
+                segs = _cycle_person(
+                    rng, days, pop.p_prison[i], pop.p_sober[i], anchor, HEROINE_BLOCK[1]
+                )
             else:
                 anchor = int(rng.integers(-40, days))
                 segs = _cycle_person(rng, days, pop.p_prison[i], pop.p_sober[i], anchor)
@@ -163,8 +174,12 @@ def simulate(rng: np.random.Generator, pop: Population, days: int, episode_day: 
         last_day=np.asarray(sp_last, dtype=np.int64),
     )
     order = np.lexsort((spells.first_day, spells.person))
-    spells = Spells(spells.person[order], spells.kind[order], spells.first_day[order],
-                    spells.last_day[order])  # fmt: skip
+    spells = Spells(
+        spells.person[order],
+        spells.kind[order],
+        spells.first_day[order],
+        spells.last_day[order],
+    )
     arrest = spells.arrest_day
     inside = (arrest >= 0) & (arrest < days)
     return States(state, spells, (spells.person[inside], arrest[inside]))

@@ -33,7 +33,16 @@ from gjenganger.synth.clock import Clock
 from gjenganger.synth.columns import Columns
 from gjenganger.synth.config import SynthConfig
 
-STEPS = ("population", "cycles", "behaviour", "cards", "crews", "justice", "export", "ids")
+STEPS = (
+    "population",
+    "cycles",
+    "behaviour",
+    "cards",
+    "crews",
+    "justice",
+    "export",
+    "ids",
+)
 
 
 def _seq_lookup(gens: np.ndarray, seq: np.ndarray):
@@ -48,7 +57,9 @@ def _seq_lookup(gens: np.ndarray, seq: np.ndarray):
 def _rngs(seed: int) -> dict[str, np.random.Generator]:
     """One independent generator per step, all children of the run's seed."""
     children = np.random.SeedSequence(seed).spawn(len(STEPS))
-    return {step: np.random.default_rng(c) for step, c in zip(STEPS, children, strict=True)}
+    return {
+        step: np.random.default_rng(c) for step, c in zip(STEPS, children, strict=True)
+    }
 
 
 def _current_links(link: Columns, end: int) -> Columns:
@@ -56,7 +67,11 @@ def _current_links(link: Columns, end: int) -> Columns:
     lk = link.take(link["updated"] < end)
     lk = lk.take(np.lexsort((lk["updated"], lk["person"], lk["gen"])))
     g, p = lk["gen"], lk["person"]
-    last = np.r_[(g[1:] != g[:-1]) | (p[1:] != p[:-1]), True] if lk.n else np.zeros(0, bool)
+    last = (
+        np.r_[(g[1:] != g[:-1]) | (p[1:] != p[:-1]), True]
+        if lk.n
+        else np.zeros(0, bool)
+    )
     return lk.take(last)
 
 
@@ -68,13 +83,20 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     clock = Clock(cfg.start, cfg.days)
     e_day = cards.episode_day(cfg.days)
     pop = population.build(rng["population"], geo, cfg.scale, cfg.days)
-    say(f"population: {pop.n:,} persons ("
-        + ", ".join(f"{g} {int((pop.group == i).sum()):,}" for i, g in enumerate(population.GROUPS))
-        + ")")  # fmt: skip
+    say(
+        f"population: {pop.n:,} persons ("
+        + ", ".join(
+            f"{g} {int((pop.group == i).sum()):,}"
+            for i, g in enumerate(population.GROUPS)
+        )
+        + ")"
+    )
     states = cycles.simulate(rng["cycles"], pop, cfg.days, e_day)
     rows = behaviour.generate(rng["behaviour"], geo, pop, states, clock)
     say(f"offences: {rows.n:,} drawn")
-    new, tx, card_refs, merchants = cards.generate(rng["cards"], geo, pop, states, clock, rows, e_day)
+    new, tx, card_refs, merchants = cards.generate(
+        rng["cards"], geo, pop, states, clock, rows, e_day
+    )
     rows = Columns.concat(rows, new)
     mail = rows["scripted"] & (rows["template"] != modus.CARD_FRAUD)
     behaviour.time_windows(rng["cards"], rows, clock, only=mail)
@@ -85,16 +107,19 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     spell_iv = justice.spell_custody(states, clock, rows, r)
     rows, crew = justice.drop_in_custody(rows, crew, spell_iv, pop, r)
     rows["caught"] = justice.catch(r, pop, rows, cfg.catch_rate_factor)
-    rows["arrest"], arrest_iv = justice.arrests(r, pop, rows, rows["caught"], clock, e_day)
+    rows["arrest"], arrest_iv = justice.arrests(r, rows, rows["caught"], e_day)
     rows, crew = justice.drop_in_custody(rows, crew, arrest_iv, pop, r)
     crews.recount(rows, crew)
-    rows["solved_at"], rows["dropped_at"] = justice.outcomes(r, pop, rows, rows["caught"],
-                                                             rows["arrest"], clock)  # fmt: skip
+    rows["solved_at"], rows["dropped_at"] = justice.outcomes(
+        r, rows, rows["caught"], rows["arrest"], clock
+    )
     link = justice.links(r, pop, rows, crew, rows["solved_at"], rows["arrest"])
     custody = justice.Intervals.build(
-        np.r_[spell_iv.person, arrest_iv.person], np.r_[spell_iv.kind, arrest_iv.kind],
-        np.r_[spell_iv.start, arrest_iv.start], np.r_[spell_iv.end, arrest_iv.end],
-    )  # fmt: skip
+        np.r_[spell_iv.person, arrest_iv.person],
+        np.r_[spell_iv.kind, arrest_iv.kind],
+        np.r_[spell_iv.start, arrest_iv.start],
+        np.r_[spell_iv.end, arrest_iv.end],
+    )
 
     # what is exported: cases reported within the period
     rows = rows.take(rows["t_report"] < clock.end)
@@ -102,19 +127,36 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     link = link.take(np.isin(link["gen"], rows["gen"]))
     frauds = rows.take(rows["template"] == modus.CARD_FRAUD)
     tx = tx.take(np.isin(tx["episode"], frauds["card"]))
-    return dict(cfg=cfg, geo=geo, clock=clock, pop=pop, states=states, rows=rows, crew=crew,
-                link=link, custody=custody, tx=tx, card_refs=card_refs, merchants=merchants,
-                frauds=frauds, e_day=e_day)  # fmt: skip
+    return {
+        "cfg": cfg,
+        "geo": geo,
+        "clock": clock,
+        "pop": pop,
+        "states": states,
+        "rows": rows,
+        "crew": crew,
+        "link": link,
+        "custody": custody,
+        "tx": tx,
+        "card_refs": card_refs,
+        "merchants": merchants,
+        "frauds": frauds,
+        "e_day": e_day,
+    }
 
 
-def generate(cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = None) -> dict:
+def generate(
+    cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = None
+) -> dict:
     """Write `out/inbox/<batch_id>/` and `out/truth/`; return a summary."""
     t0 = time.monotonic()
     say = log or (lambda _msg: None)
     sim = simulate(cfg, log)
     clock, pop, rows, tx = sim["clock"], sim["pop"], sim["rows"], sim["tx"]
     rng = _rngs(cfg.seed)
-    person_ids = pl.Series("person_id", ids.pseudonyms(rng["ids"], pop.n, "P", 15), dtype=pl.String)
+    person_ids = pl.Series(
+        "person_id", ids.pseudonyms(rng["ids"], pop.n, "P", 15), dtype=pl.String
+    )
 
     rows["seq"] = batches.incident_seq(rows)
     seq_of = _seq_lookup(rows["gen"], rows["seq"])
@@ -130,14 +172,19 @@ def generate(cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = No
     tx["seq"] = frauds["seq"][fpos]
     tx["updated"] = frauds["t_report"][fpos]
     tx["tx_seq"] = np.empty(tx.n, dtype=np.int64)
-    tx["tx_seq"][np.lexsort((tx["amount"], tx["episode"], tx["at"]))] = np.arange(1, tx.n + 1)
+    tx["tx_seq"][np.lexsort((tx["amount"], tx["episode"], tx["at"]))] = np.arange(
+        1, tx.n + 1
+    )
     tx_frame_refs = sim["card_refs"]
 
     frames = {
-        "incidents": batches.incidents(rng["export"], sim["geo"], clock, rows, cfg.batch_days),
+        "incidents": batches.incidents(
+            rng["export"], sim["geo"], clock, rows, cfg.batch_days
+        ),
         "incident_persons": batches.links(clock, link, person_ids, cfg.batch_days),
-        "card_transactions": batches.transactions(clock, tx, tx_frame_refs, sim["merchants"],
-                                                  cfg.batch_days),
+        "card_transactions": batches.transactions(
+            clock, tx, tx_frame_refs, sim["merchants"], cfg.batch_days
+        ),
         "custody": batches.custody(clock, sim["custody"], person_ids, cfg.batch_days),
     }
     say("export: " + ", ".join(f"{k} {v.height:,} versions" for k, v in frames.items()))
@@ -146,7 +193,9 @@ def generate(cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = No
     for sub in ("inbox", "truth"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
-    written = writer.write_batches(out / "inbox", clock, cfg.batch_days, cfg.fmt, frames, say)
+    written = writer.write_batches(
+        out / "inbox", clock, cfg.batch_days, cfg.fmt, frames, say
+    )
 
     tx_sorted = tx.take(np.lexsort((tx["at"], tx["episode"])))
     current = _current_links(link, clock.end)
@@ -156,7 +205,9 @@ def generate(cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = No
         "phases": truth.phases(sim["states"], pop, person_ids, clock),
         "persons": truth.persons(pop, person_ids, sim["crew"], linked_persons),
         "episodes": truth.episodes(frauds, tx_sorted, sim["card_refs"], person_ids),
-        "incidents": truth.incidents(rows, pop, sim["states"], person_ids, seq_of, clock),
+        "incidents": truth.incidents(
+            rows, pop, sim["states"], person_ids, seq_of, clock
+        ),
     }
     truth_rows = writer.write_truth(out / "truth", truth_frames)
     seconds = round(time.monotonic() - t0, 1)
@@ -176,7 +227,9 @@ def generate(cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = No
         "batches": len(written),
         "incidents": rows.n,
         "rows": {name: int(f.height) for name, f in frames.items()},
-        "persons": {g: int((pop.group == i).sum()) for i, g in enumerate(population.GROUPS)},
+        "persons": {
+            g: int((pop.group == i).sum()) for i, g in enumerate(population.GROUPS)
+        },
         "truth_rows": truth_rows,
         "episode_44k": scripted.row(0, named=True) if scripted.height else None,
         "seconds": seconds,

@@ -97,7 +97,9 @@ class Geography:
             k = sd[todo] / KM_PER_DEG_LAT
             la = np.round(lat0[todo] + rng.normal(0, 1, len(todo)) * k, COORD_DECIMALS)
             coslat = np.cos(np.radians(lat0[todo]))
-            lo = np.round(lon0[todo] + rng.normal(0, 1, len(todo)) * k / coslat, COORD_DECIMALS)
+            lo = np.round(
+                lon0[todo] + rng.normal(0, 1, len(todo)) * k / coslat, COORD_DECIMALS
+            )
             ok = self.municipality_index(la, lo) >= 0
             lat[todo[ok]] = la[ok]
             lon[todo[ok]] = lo[ok]
@@ -127,7 +129,9 @@ class Geography:
 
 
 def _read(name: str) -> str:
-    return (resources.files("gjenganger") / "geodata" / name).read_text(encoding="utf-8")
+    return (resources.files("gjenganger") / "geodata" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,9 @@ _ALPHABET = np.frombuffer(
 )
 
 
-def pseudonyms(rng: np.random.Generator, n: int, prefix: str, length: int = 15) -> np.ndarray:
+def pseudonyms(
+    rng: np.random.Generator, n: int, prefix: str, length: int = 15
+) -> np.ndarray:
     """`n` distinct strings `prefix` + `length` random letters (object array)."""
     out = np.empty(n, dtype=object)
     todo = np.arange(n)

@@ -51,8 +51,12 @@ class Intervals:
     @staticmethod
     def build(person, kind, start, end) -> Intervals:
         order = np.lexsort((start, person))
-        return Intervals(np.asarray(person)[order], np.asarray(kind, dtype=object)[order],
-                         np.asarray(start)[order], np.asarray(end)[order])  # fmt: skip
+        return Intervals(
+            np.asarray(person)[order],
+            np.asarray(kind, dtype=object)[order],
+            np.asarray(start)[order],
+            np.asarray(end)[order],
+        )
 
     def overlaps(self, person: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """True where [a, b] meets a custody period of `person` that began before b."""
@@ -73,7 +77,12 @@ def spell_custody(states: States, clock: Clock, rows: Columns, rng) -> Intervals
     f_t = rows["t"][forced]
     person, kind, start, end = [], [], [], []
     for i in range(len(sp.person)):
-        p, k, s, e = int(sp.person[i]), sp.kind[i], int(sp.first_day[i]), int(sp.last_day[i])
+        p, k, s, e = (
+            int(sp.person[i]),
+            sp.kind[i],
+            int(sp.first_day[i]),
+            int(sp.last_day[i]),
+        )
         release = int(clock.at(e + 1, 9.0))
         if k == "treatment":
             person.append(p), kind.append("treatment")
@@ -84,16 +93,40 @@ def spell_custody(states: States, clock: Clock, rows: Columns, rng) -> Intervals
         hit = np.flatnonzero(f_key == p * 100_000 + (s - 1))
         t_arrest = int(f_t[hit[0]]) if len(hit) else int(clock.at(s - 1, 21.0))
         court = int(clock.at(s, 10.0))
-        person.append(p), kind.append("arrest"), start.append(t_arrest), end.append(court)
+        (
+            person.append(p),
+            kind.append("arrest"),
+            start.append(t_arrest),
+            end.append(court),
+        )
         r = int(rng.integers(14, 61))
         if s + r >= e + 1:
-            person.append(p), kind.append("remand"), start.append(court), end.append(release)
+            (
+                person.append(p),
+                kind.append("remand"),
+                start.append(court),
+                end.append(release),
+            )
         else:
             mid = int(clock.at(s + r, 13.0))
-            person.append(p), kind.append("remand"), start.append(court), end.append(mid)
-            person.append(p), kind.append("prison"), start.append(mid), end.append(release)
-    return Intervals.build(np.asarray(person, dtype=np.int64), kind,
-                           np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64))  # fmt: skip
+            (
+                person.append(p),
+                kind.append("remand"),
+                start.append(court),
+                end.append(mid),
+            )
+            (
+                person.append(p),
+                kind.append("prison"),
+                start.append(mid),
+                end.append(release),
+            )
+    return Intervals.build(
+        np.asarray(person, dtype=np.int64),
+        kind,
+        np.asarray(start, dtype=np.int64),
+        np.asarray(end, dtype=np.int64),
+    )
 
 
 def drop_in_custody(rows: Columns, crew: Columns, iv: Intervals, pop: Population, rng):
@@ -120,18 +153,31 @@ def drop_in_custody(rows: Columns, crew: Columns, iv: Intervals, pop: Population
 
 def catch(rng, pop: Population, rows: Columns, factor: float) -> np.ndarray:
     """Which offences the police will solve (sooner or later)."""
-    p = (pop.catch[rows["person"]] * modus.CATCH_MULT[rows["regime"]]
-         * modus.TEMPLATE_CATCH[rows["template"]] * factor)  # fmt: skip
+    p = (
+        pop.catch[rows["person"]]
+        * modus.CATCH_MULT[rows["regime"]]
+        * modus.TEMPLATE_CATCH[rows["template"]]
+        * factor
+    )
     caught = rng.random(rows.n) < np.minimum(p, MAX_CATCH)
-    return caught | rows["forced"] | rows["scripted"] & (rows["template"] == modus.CARD_FRAUD)
+    return (
+        caught
+        | rows["forced"]
+        | rows["scripted"] & (rows["template"] == modus.CARD_FRAUD)
+    )
 
 
-def arrests(rng, pop: Population, rows: Columns, caught: np.ndarray, clock: Clock, e_day):
+def arrests(rng, rows: Columns, caught: np.ndarray, e_day):
     """Arrests at the scene and their custody periods (random ones 3-12 hours)."""
     regime = rows["regime"]
-    arrest = (caught & modus.ARRESTABLE[rows["template"]] & (rows["participants"] == 1)
-              & (rng.random(rows.n) < modus.ARREST_SHARE[regime]) & ~rows["scripted"])  # fmt: skip
-    # no random arrest on a day that ends in a forced arrest, nor around the card episode
+    arrest = (
+        caught
+        & modus.ARRESTABLE[rows["template"]]
+        & (rows["participants"] == 1)
+        & (rng.random(rows.n) < modus.ARREST_SHARE[regime])
+        & ~rows["scripted"]
+    )
+    # no random arrest on a day ending in a forced arrest, nor around the 44k card
     f = rows["forced"]
     f_days = set(zip(rows["person"][f].tolist(), rows["day"][f].tolist(), strict=True))
     if e_day is not None:
@@ -155,17 +201,22 @@ def arrests(rng, pop: Population, rows: Columns, caught: np.ndarray, clock: Cloc
         person.append(p), start.append(t), end.append(e)
     arrest |= rows["forced"]
     arrest_windows(rng, rows, arrest)
-    return arrest, Intervals.build(np.asarray(person, dtype=np.int64),
-                                   np.full(len(person), "arrest", dtype=object),
-                                   np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64))  # fmt: skip
+    return arrest, Intervals.build(
+        np.asarray(person, dtype=np.int64),
+        np.full(len(person), "arrest", dtype=object),
+        np.asarray(start, dtype=np.int64),
+        np.asarray(end, dtype=np.int64),
+    )
 
 
-def _working_hour(clock: Clock, t: np.ndarray, delay_days: np.ndarray, rng) -> np.ndarray:
+def _working_hour(
+    clock: Clock, t: np.ndarray, delay_days: np.ndarray, rng
+) -> np.ndarray:
     day = clock.day_of(t) + np.ceil(delay_days).astype(np.int64)
     return clock.at(day, rng.uniform(8, 16, len(t)))
 
 
-def outcomes(rng, pop: Population, rows: Columns, caught, arrest, clock: Clock):
+def outcomes(rng, rows: Columns, caught, arrest, clock: Clock):
     """solved_at and dropped_at (-1: never) of every case."""
     n = rows.n
     delay = np.clip(rng.lognormal(np.log(SOLVE_MEDIAN_DAYS), 1.0, n), 1, SOLVE_MAX_DAYS)
@@ -173,11 +224,15 @@ def outcomes(rng, pop: Population, rows: Columns, caught, arrest, clock: Clock):
     solved_at = np.where(caught, _working_hour(clock, rows["t_report"], delay, rng), -1)
     solved_at = np.where(arrest, rows["t_report"], solved_at)
     drop = ~caught & (rng.random(n) < DROP_SHARE)
-    dropped_at = np.where(drop, _working_hour(clock, rows["t_report"], rng.uniform(30, 180, n), rng), -1)
+    dropped_at = np.where(
+        drop, _working_hour(clock, rows["t_report"], rng.uniform(30, 180, n), rng), -1
+    )
     return solved_at.astype(np.int64), dropped_at.astype(np.int64)
 
 
-def links(rng, pop: Population, rows: Columns, crew: Columns, solved_at, arrest) -> Columns:
+def links(
+    rng, pop: Population, rows: Columns, crew: Columns, solved_at, arrest
+) -> Columns:
     """Versions of case-person links: (gen, person, role, updated, retracted)."""
     pos = np.searchsorted(rows["gen"], crew["gen"])
     solved = solved_at[pos] >= 0
@@ -186,14 +241,23 @@ def links(rng, pop: Population, rows: Columns, crew: Columns, solved_at, arrest)
     p = pos[linked]
     m = c.n
     at = solved_at[p]
-    role = np.where(rng.random(m) < np.where(arrest[p], 0.5, 0.3), ROLE_CHARGED, ROLE_SUSPECT)
+    role = np.where(
+        rng.random(m) < np.where(arrest[p], 0.5, 0.3), ROLE_CHARGED, ROLE_SUSPECT
+    )
     mas = pop.group[c["person"]] == MAS
-    first = Columns(gen=c["gen"], person=c["person"], role=role.astype(np.int8), updated=at,
-                    retracted=np.zeros(m, dtype=bool))  # fmt: skip
+    first = Columns(
+        gen=c["gen"],
+        person=c["person"],
+        role=role.astype(np.int8),
+        updated=at,
+        retracted=np.zeros(m, dtype=bool),
+    )
     upd = (rng.random(m) < ROLE_UPDATE_SHARE) & ~(mas & (role == ROLE_CHARGED))
     later = first.take(upd)
     later["role"] = np.minimum(later["role"] + 1, ROLE_CONVICTED).astype(np.int8)
-    later["updated"] = at[upd] + (rng.uniform(20, 150, upd.sum()) * DAY).astype(np.int64)
+    later["updated"] = at[upd] + (rng.uniform(20, 150, upd.sum()) * DAY).astype(
+        np.int64
+    )
     later["updated"] -= later["updated"] % 60
 
     # wrong suspects, cleared later
@@ -203,12 +267,21 @@ def links(rng, pop: Population, rows: Columns, crew: Columns, solved_at, arrest)
     same = [np.flatnonzero(pop.group == k) for k in range(5)]
     pick = np.array([same[k][rng.integers(0, len(same[k]))] for k in g], dtype=np.int64)
     in_crew = set(zip(crew["gen"].tolist(), crew["person"].tolist(), strict=True))
-    ok = np.array([(int(a), int(b)) not in in_crew for a, b in zip(rows["gen"][wrong], pick,
-                                                                   strict=True)], dtype=bool)  # fmt: skip
+    ok = np.array(
+        [
+            (int(a), int(b)) not in in_crew
+            for a, b in zip(rows["gen"][wrong], pick, strict=True)
+        ],
+        dtype=bool,
+    )
     wrong, pick = wrong[ok], pick[ok]
-    w1 = Columns(gen=rows["gen"][wrong], person=pick,
-                 role=np.full(len(wrong), ROLE_SUSPECT, dtype=np.int8), updated=solved_at[wrong],
-                 retracted=np.zeros(len(wrong), dtype=bool))  # fmt: skip
+    w1 = Columns(
+        gen=rows["gen"][wrong],
+        person=pick,
+        role=np.full(len(wrong), ROLE_SUSPECT, dtype=np.int8),
+        updated=solved_at[wrong],
+        retracted=np.zeros(len(wrong), dtype=bool),
+    )
     w2 = w1.take(np.arange(w1.n))
     w2["updated"] = w1["updated"] + (rng.uniform(3, 60, w1.n) * DAY).astype(np.int64)
     w2["updated"] -= w2["updated"] % 60

@@ -32,31 +32,77 @@ class Template:
     hours: str  # allowed-hours mask, see HOUR_MASKS
 
 
-TEMPLATES: tuple[Template, ...] = (
-    Template("biz_burglary", "burglary_business", "business", "break", "overnight", "home", 30000, "night"),
-    Template("shop_burglary", "burglary_business", "shop", "break", "overnight", "poi", 25000, "night"),
-    Template("public_burglary", "burglary_public", "public_building", "break", "overnight", "home", 20000, "night"),
-    Template("construction", "burglary_construction", "construction_site", "break", "weekend", "mixed_rural", 40000, "evening_night"),
-    Template("cabin", "burglary_cabin", "cabin", "break", "cabin", "rural", 15000, "all"),
-    Template("storage", "burglary_storage", "storage_room", "break", "days", "home", 8000, "all"),
-    Template("home_burglary", "burglary_home", "private_home", "break", "hours", "home", 30000, "day"),
-    Template("vehicle_theft", "vehicle_theft", "vehicle", "vehicle", "overnight", "home", 60000, "night"),
-    Template("theft_from_vehicle", "theft_from_vehicle", "vehicle", "vehicle", "overnight", "home", 6000, "all"),
-    Template("bicycle", "bicycle_theft", "bicycle", "bike", "hours", "home", 5000, "all"),
-    Template("shoplifting", "shoplifting", "shop", "none", "witnessed", "poi", 2500, "shop"),
-    Template("mail", "mail_theft", "mailbox", "mailbox", "hours", "home", 400, "all"),
-    Template("other_theft", "other_theft", "other", "none", "hours", "home", 4000, "all"),
-    Template("other_fraud", "other_fraud", "business", "none", "fraud", "home", 10000, "day"),
-    Template("identity_fraud", "identity_fraud", "online", "online", "fraud", "none", 12000, "all"),
-    Template("card_fraud", "card_fraud", "person", "card", "fraud", "poi", None, "all"),
-    Template("drug_use", "drug_use", "other", "null", "witnessed", "home", None, "all"),
-    Template("drug_sale", "drug_sale", "other", "null", "witnessed", "home", None, "all"),
-    Template("drug_import", "drug_import", "vehicle", "null", "witnessed", "rural", None, "all"),
-    Template("vandalism", "vandalism", "public_building", "vandal", "hours", "home", 5000, "all"),
-    Template("violence", "violence", "person", "null", "witnessed", "home", None, "evening_night"),
-    Template("robbery", "robbery", "person", "none", "witnessed", "home", 3000, "all"),
-    Template("other", "other", "other", "null", "witnessed", "home", None, "all"),
-)  # fmt: skip
+def _rows(table: str) -> list[list[str]]:
+    return [line.split() for line in table.strip().splitlines()[1:]]
+
+
+# What each template is: offence code and target type.
+_WHAT = """
+name                code                   target
+biz_burglary        burglary_business      business
+shop_burglary       burglary_business      shop
+public_burglary     burglary_public        public_building
+construction        burglary_construction  construction_site
+cabin               burglary_cabin         cabin
+storage             burglary_storage       storage_room
+home_burglary       burglary_home          private_home
+vehicle_theft       vehicle_theft          vehicle
+theft_from_vehicle  theft_from_vehicle     vehicle
+bicycle             bicycle_theft          bicycle
+shoplifting         shoplifting            shop
+mail                mail_theft             mailbox
+other_theft         other_theft            other
+other_fraud         other_fraud            business
+identity_fraud      identity_fraud         online
+card_fraud          card_fraud             person
+drug_use            drug_use               other
+drug_sale           drug_sale              other
+drug_import         drug_import            vehicle
+vandalism           vandalism              public_building
+violence            violence               person
+robbery             robbery                person
+other               other                  other
+"""
+# How it happens: entry family, window family, place family, median NOK, hours.
+_HOW = """
+name                entry    window     place        value  hours
+biz_burglary        break    overnight  home         30000  night
+shop_burglary       break    overnight  poi          25000  night
+public_burglary     break    overnight  home         20000  night
+construction        break    weekend    mixed_rural  40000  evening_night
+cabin               break    cabin      rural        15000  all
+storage             break    days       home         8000   all
+home_burglary       break    hours      home         30000  day
+vehicle_theft       vehicle  overnight  home         60000  night
+theft_from_vehicle  vehicle  overnight  home         6000   all
+bicycle             bike     hours      home         5000   all
+shoplifting         none     witnessed  poi          2500   shop
+mail                mailbox  hours      home         400    all
+other_theft         none     hours      home         4000   all
+other_fraud         none     fraud      home         10000  day
+identity_fraud      online   fraud      none         12000  all
+card_fraud          card     fraud      poi          -      all
+drug_use            null     witnessed  home         -      all
+drug_sale           null     witnessed  home         -      all
+drug_import         null     witnessed  rural        -      all
+vandalism           vandal   hours      home         5000   all
+violence            null     witnessed  home         -      evening_night
+robbery             none     witnessed  home         3000   all
+other               null     witnessed  home         -      all
+"""
+
+
+def _templates() -> tuple[Template, ...]:
+    what, how = _rows(_WHAT), _rows(_HOW)
+    if [w[0] for w in what] != [h[0] for h in how]:
+        raise ValueError("_WHAT and _HOW must list the templates in the same order")
+    return tuple(
+        Template(*w, h[1], h[2], h[3], None if h[4] == "-" else float(h[4]), h[5])
+        for w, h in zip(what, how, strict=True)
+    )
+
+
+TEMPLATES = _templates()
 T = len(TEMPLATES)
 TEMPLATE_INDEX = {t.name: i for i, t in enumerate(TEMPLATES)}
 CARD_FRAUD = TEMPLATE_INDEX["card_fraud"]
@@ -71,48 +117,44 @@ REGIMES = (
 )  # fmt: skip
 R_MINUS, R_MAS, R_BACKGROUND = 6, 7, 8
 
-_W: dict[str, dict[str, float]] = {
-    "plus_p1": dict(biz_burglary=.16, shop_burglary=.04, public_burglary=.03, construction=.14,
-                    cabin=.10, storage=.12, home_burglary=.005, vehicle_theft=.12,
-                    theft_from_vehicle=.04, mail=.13, other_fraud=.03, identity_fraud=.02,
-                    drug_sale=.06, other_theft=.02),
-    "plus_p2": dict(biz_burglary=.22, shop_burglary=.05, public_burglary=.05, construction=.18,
-                    cabin=.16, storage=.10, home_burglary=.005, vehicle_theft=.07, mail=.08,
-                    drug_sale=.03, drug_import=.006, other_fraud=.01),
-    "plus_p3": dict(shoplifting=.24, theft_from_vehicle=.15, bicycle=.10, other_theft=.10,
-                    storage=.10, biz_burglary=.06, mail=.06, vandalism=.06, drug_use=.08,
-                    vehicle_theft=.02, violence=.015, robbery=.01, home_burglary=.003),
-    "mixed_p1": dict(biz_burglary=.14, shop_burglary=.05, public_burglary=.02, construction=.08,
-                     cabin=.05, storage=.16, home_burglary=.005, vehicle_theft=.10,
-                     theft_from_vehicle=.06, mail=.16, other_fraud=.02, shoplifting=.06,
-                     drug_sale=.06, other_theft=.03),
-    "mixed_p2": dict(biz_burglary=.24, shop_burglary=.07, public_burglary=.05, construction=.12,
-                     cabin=.08, storage=.16, home_burglary=.005, vehicle_theft=.08, mail=.10,
-                     drug_sale=.04, shoplifting=.03),
-    "mixed_p3": dict(shoplifting=.30, theft_from_vehicle=.14, bicycle=.10, other_theft=.10,
-                     storage=.08, biz_burglary=.05, mail=.05, vandalism=.06, drug_use=.08,
-                     violence=.02, robbery=.01, home_burglary=.003),
-    "minus": dict(shoplifting=.40, other_theft=.12, bicycle=.10, theft_from_vehicle=.08,
-                  storage=.06, drug_use=.10, drug_sale=.03, vandalism=.04, violence=.02,
-                  robbery=.01, biz_burglary=.03, home_burglary=.01),
-    "mas": dict(shoplifting=.36, biz_burglary=.25, shop_burglary=.14, other_theft=.12,
-                vandalism=.05, theft_from_vehicle=.03, drug_use=.03, violence=.02),
-    "background": dict(shoplifting=.16, bicycle=.10, theft_from_vehicle=.08, vehicle_theft=.05,
-                       other_theft=.10, vandalism=.10, violence=.10, drug_use=.09,
-                       drug_sale=.02, home_burglary=.04, storage=.04, biz_burglary=.03,
-                       other_fraud=.03, identity_fraud=.02, robbery=.01, other=.03, cabin=.01,
-                       construction=.01),
-}  # fmt: skip
+# Base weight (per cent) of each template in each regime; rows need not sum to 100.
+# Phase 1: level-2 work at a low rate; phase 2: skilled break-ins (businesses,
+# construction sites, cabins); phase 3 and minus users: petty, impulsive offences;
+# MAS: shoplifting and business thefts; background: a bit of everything.
+_WEIGHTS = """
+template            plus_p1 plus_p2 plus_p3 mixed_p1 mixed_p2 mixed_p3 minus  mas   bg
+biz_burglary        16      22      6       14       24       5        3      25    3
+shop_burglary       4       5       0       5        7        0        0      14    0
+public_burglary     3       5       0       2        5        0        0      0     0
+construction        14      18      0       8        12       0        0      0     1
+cabin               10      16      0       5        8        0        0      0     1
+storage             12      10      10      16       16       8        6      0     4
+home_burglary       0.5     0.5     0.3     0.5      0.5      0.3      1      0     4
+vehicle_theft       12      7       2       10       8        0        0      0     5
+theft_from_vehicle  4       0       15      6        0        14       8      3     8
+bicycle             0       0       10      0        0        10       10     0     10
+shoplifting         0       0       24      6        3        30       40     36    16
+mail                13      8       6       16       10       5        0      0     0
+other_theft         2       0       10      3        0        10       12     12    10
+other_fraud         3       1       0       2        0        0        0      0     3
+identity_fraud      2       0       0       0        0        0        0      0     2
+card_fraud          0       0       0       0        0        0        0      0     0
+drug_use            0       0       8       0        0        8        10     3     9
+drug_sale           6       3       0       6        4        0        3      0     2
+drug_import         0       0.6     0       0        0        0        0      0     0
+vandalism           0       0       6       0        0        6        4      5     10
+violence            0       0       1.5     0        0        2        2      2     10
+robbery             0       0       1       0        0        1        1      0     1
+other               0       0       0       0        0        0        0      0     3
+"""
 
 
 def regime_weights() -> np.ndarray:
     """Base template weights, shape (len(REGIMES), T), rows summing to 1."""
-    w = np.zeros((len(REGIMES), T))
-    for r, name in enumerate(REGIMES):
-        for tname, v in _W[name].items():
-            w[r, TEMPLATE_INDEX[tname]] = v
-        w[r] /= w[r].sum()
-    return w
+    rows = _rows(_WEIGHTS)
+    assert [r[0] for r in rows] == [t.name for t in TEMPLATES]
+    w = np.array([[float(x) for x in r[1:]] for r in rows]).T
+    return w / w.sum(axis=1, keepdims=True)
 
 
 #: Probability that an offence was planned (reconnaissance, tools), per regime.
@@ -130,20 +172,28 @@ ARREST_SHARE = np.array([0.25, 0.15, 0.6, 0.25, 0.15, 0.6, 0.6, 0.7, 0.5])
 #: Regimes whose entries are skilled (0), mixed (1) or crude (2).
 ENTRY_STYLE = np.array([1, 0, 2, 1, 0, 2, 2, 2, 3])
 
-_CATCH_BY_TEMPLATE = dict(shoplifting=1.4, cabin=0.4, mail=0.6, identity_fraud=0.6,
-                          drug_use=2.0, drug_sale=1.5, violence=2.0, robbery=1.5,
-                          card_fraud=1.2, construction=0.7)  # fmt: skip
+_CATCH_BY_TEMPLATE = {
+    "shoplifting": 1.4, "cabin": 0.4, "mail": 0.6, "identity_fraud": 0.6,
+    "drug_use": 2.0, "drug_sale": 1.5, "violence": 2.0, "robbery": 1.5,
+    "card_fraud": 1.2, "construction": 0.7,
+}  # fmt: skip
 TEMPLATE_CATCH = np.array([_CATCH_BY_TEMPLATE.get(t.name, 1.0) for t in TEMPLATES])
-_ARRESTABLE = ("shoplifting", "other_theft", "theft_from_vehicle", "bicycle", "vandalism",
-               "drug_use", "drug_sale", "violence", "robbery", "biz_burglary", "storage")  # fmt: skip
+_ARRESTABLE = (
+    "shoplifting", "other_theft", "theft_from_vehicle", "bicycle", "vandalism",
+    "drug_use", "drug_sale", "violence", "robbery", "biz_burglary", "storage",
+)  # fmt: skip
 ARRESTABLE = np.array([t.name in _ARRESTABLE for t in TEMPLATES])
 #: Templates a phase-2 crew may lift to level 3 (air drills, rental-car import).
 LEVEL3_ABLE = np.array(
-    [t.name in ("biz_burglary", "construction", "public_burglary", "drug_import") for t in TEMPLATES]
+    [
+        t.name in ("biz_burglary", "construction", "public_burglary", "drug_import")
+        for t in TEMPLATES
+    ]
 )
 #: Templates whose `planned` is not applicable (written as null).
-PLANNED_NULL = np.array([t.name in ("drug_use", "violence", "other", "card_fraud")
-                         for t in TEMPLATES])
+PLANNED_NULL = np.array(
+    [t.name in ("drug_use", "violence", "other", "card_fraud") for t in TEMPLATES]
+)
 
 # ---------------------------------------------------------------- entry methods
 #: Entry methods of each family and their weights by style
@@ -166,7 +216,10 @@ ENTRY_TABLES: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
     ),
     "mailbox": (
         ("key", "forced_door", "unlocked"),
-        np.array([[0.50, 0.30, 0.20], [0.35, 0.40, 0.25], [0.02, 0.60, 0.38], [0.1, 0.5, 0.4]]),
+        np.array([[0.50, 0.30, 0.20],
+                  [0.35, 0.40, 0.25],
+                  [0.02, 0.60, 0.38],
+                  [0.10, 0.50, 0.40]]),
     ),
     "bike": (("other", "unlocked"), np.array([[0.8, 0.2]] * 4)),
     "vandal": (("smash_window", "other", "none"), np.array([[0.5, 0.3, 0.2]] * 4)),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gjenganger.synth import modus
-from gjenganger.synth.geography import SURROUNDING, TRONDHEIM, Geography
+from gjenganger.synth.geography import SURROUNDING, Geography
 
 GROUPS = ("plus", "mixed", "minus", "mas", "background")
 PLUS, MIXED, MINUS, MAS, BACKGROUND = range(5)
@@ -55,6 +55,7 @@ class Population:
     rate: np.ndarray  # activity multiplier (cycling, MAS) or daily rate (minus)
     catch: np.ndarray  # base catch probability
     season_amp: np.ndarray
+    weekday: np.ndarray  # (n, 7) activity by weekday (Monday first), mean 1
     pref: np.ndarray  # (n, T) template preference multipliers
     cylinder_share: np.ndarray  # of skilled entries: cylinder_snap vs window_frame
     smash_share: np.ndarray  # of crude entries: smash_window vs forced_door
@@ -93,7 +94,9 @@ def group_counts(scale: float, days: int) -> dict[str, int]:
     return counts
 
 
-def _near(geo: Geography, rng, poi_idx: np.ndarray, sd_km) -> tuple[np.ndarray, np.ndarray]:
+def _near(
+    geo: Geography, rng, poi_idx: np.ndarray, sd_km
+) -> tuple[np.ndarray, np.ndarray]:
     return geo.scatter(rng, geo.poi_lat[poi_idx], geo.poi_lon[poi_idx], sd_km)
 
 
@@ -113,14 +116,16 @@ def _home_bases(geo: Geography, rng, group: np.ndarray):
     sd = np.zeros(n)
     alt = np.zeros(n, dtype=np.int64)
     for g, (p_out, inner, sd_in, sd_out) in {
-        PLUS: (0.5, trd_outer, 2.5, 4.0),
-        MIXED: (0.3, trd, 2.0, 3.0),
+        PLUS: (0.5, trd_outer, 3.5, 5.0),
+        MIXED: (0.3, trd, 3.0, 4.0),
         MINUS: (0.0, centre, 0.6, 0.6),
         BACKGROUND: (0.35, trd, 2.0, 3.0),
     }.items():
         idx = np.flatnonzero(group == g)
         out = rng.random(len(idx)) < p_out
-        poi[idx] = np.where(out, _pick(rng, local, len(idx)), _pick(rng, inner, len(idx)))
+        poi[idx] = np.where(
+            out, _pick(rng, local, len(idx)), _pick(rng, inner, len(idx))
+        )
         sd[idx] = np.where(out, sd_out, sd_in)
     minus = np.flatnonzero(group == MINUS)
     rest = minus[rng.random(len(minus)) < 0.2]
@@ -152,7 +157,7 @@ def _rural_grounds(geo: Geography, rng, group, home_lat, home_lon):
     stay = np.array([c in SURROUNDING for c in home_code]) & (rng.random(n) < 0.6)
     codes[stay] = home_code[stay]
     poi = np.array([local_by_code[c] for c in codes])
-    lat, lon = _near(geo, rng, poi, 8.0)
+    lat, lon = _near(geo, rng, poi, 12.0)
     cyc = (group == PLUS) | (group == MIXED)
     return np.where(cyc, lat, home_lat), np.where(cyc, lon, home_lon)
 
@@ -179,9 +184,10 @@ def _hours(rng, group, pref):
     peak[:, 0] = base % 24
     peak[:, 1] = (base + rng.uniform(-7, 7, n)) % 24
     sd = np.select(
-        [cyc, group == BACKGROUND], [rng.uniform(1.2, 2.5, n), np.full(n, 6.0)],
+        [cyc, group == BACKGROUND],
+        [rng.uniform(1.0, 2.0, n), np.full(n, 6.0)],
         rng.uniform(2.5, 3.5, n),
-    )  # fmt: skip
+    )
     return peak, weight, sd
 
 
@@ -194,11 +200,17 @@ def _preferences(rng, group):
         usable = np.flatnonzero(weights[regimes].max(axis=0) > 0.03)
         for i in idx:
             fav = rng.choice(usable, size=2, replace=False)
-            pref[i, fav] *= 5.0
+            pref[i, fav] *= 6.0
     cyc = (group == PLUS) | (group == MIXED)
     pref[cyc, modus.HOME_BURGLARY] = np.minimum(pref[cyc, modus.HOME_BURGLARY], 1.0)
     pref[group == BACKGROUND] = 1.0
     return pref
+
+
+def _weekdays(rng, n: int) -> np.ndarray:
+    """Personal weekday rhythm: some work weekends, some avoid them."""
+    w = np.exp(rng.normal(0, 0.35, (n, 7)))
+    return w / w.mean(axis=1, keepdims=True)
 
 
 def _associates(rng, group, lat, lon):
@@ -234,15 +246,24 @@ def _nearest_pois(geo: Geography, lat, lon, k=3):
     return np.argsort(d, axis=1, kind="stable")[:, :k]
 
 
-def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> Population:
+def build(
+    rng: np.random.Generator, geo: Geography, scale: float, days: int
+) -> Population:
     """The population of a run: cycling persons first (person 0 = the heroine), then
     MAS, minus and background persons."""
     counts = group_counts(scale, days)
     group = np.concatenate(
-        [np.full(counts[g], code, dtype=np.int8)
-         for g, code in (("plus", PLUS), ("mixed", MIXED), ("mas", MAS), ("minus", MINUS),
-                         ("background", BACKGROUND))]
-    )  # fmt: skip
+        [
+            np.full(counts[g], code, dtype=np.int8)
+            for g, code in (
+                ("plus", PLUS),
+                ("mixed", MIXED),
+                ("mas", MAS),
+                ("minus", MINUS),
+                ("background", BACKGROUND),
+            )
+        ]
+    )
     n = len(group)
     cyc = (group == PLUS) | (group == MIXED)
     n_cyc = int(cyc.sum())
@@ -257,9 +278,17 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
     pref[HEROINE, modus.TEMPLATE_INDEX["mail"]] = 8.0
     pref[HEROINE, modus.TEMPLATE_INDEX["storage"]] = 5.0
     home_lat, home_lon, alt_lat, alt_lon = _home_bases(geo, rng, group)
+    # the heroine lives in Trondheim and uses stolen cards at its shopping centres
+    malls = [i for i, p in enumerate(geo.pois) if p.category == "shopping_centre"
+             and p.kommune == "Trondheim" and p.name not in CENTRE_POIS]  # fmt: skip
+    h_lat, h_lon = _near(geo, rng, np.array([malls[rng.integers(len(malls))]]), 1.0)
+    home_lat[HEROINE], home_lon[HEROINE] = h_lat[0], h_lon[0]
+    alt_lat[HEROINE], alt_lon[HEROINE] = h_lat[0], h_lon[0]
     rural_lat, rural_lon = _rural_grounds(geo, rng, group, home_lat, home_lon)
     spread = np.exp(rng.normal(0, 0.35, n)) * np.select(
-        [group == PLUS, group == MIXED, group == MINUS, group == MAS], [1.6, 1.2, 0.6, 0.5], 2.0
+        [group == PLUS, group == MIXED, group == MINUS, group == MAS],
+        [1.6, 1.2, 0.6, 0.5],
+        2.0,
     )
     peak, peak_w, hour_sd = _hours(rng, group, pref)
     peak[HEROINE] = (7.0, 12.0)
@@ -267,22 +296,32 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
 
     rate = np.select(
         [cyc, group == MAS, group == MINUS],
-        [np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
-         2.5 * rng.uniform(0.8, 1.2, n),
-         np.clip(rng.gamma(0.8, 0.1, n), 0.005, 0.7)],
+        [
+            np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
+            2.5 * rng.uniform(0.8, 1.2, n),
+            np.clip(rng.gamma(0.8, 0.1, n), 0.005, 0.7),
+        ],
         0.0,
-    )  # fmt: skip
+    )
     catch = np.select(
         [group == PLUS, group == MIXED, group == MINUS, group == MAS],
-        [0.065 * np.exp(rng.normal(0, 0.25, n)), 0.11 * np.exp(rng.normal(0, 0.25, n)),
-         rng.uniform(0.18, 0.45, n), rng.uniform(0.40, 0.55, n)],
+        [
+            0.065 * np.exp(rng.normal(0, 0.25, n)),
+            0.11 * np.exp(rng.normal(0, 0.25, n)),
+            rng.uniform(0.18, 0.45, n),
+            rng.uniform(0.40, 0.55, n),
+        ],
         0.22,
-    )  # fmt: skip
+    )
     p_level3 = np.select(
         [(group == PLUS) & core, group == PLUS, group == MIXED],
-        [rng.uniform(0.08, 0.2, n), rng.uniform(0.02, 0.08, n), rng.uniform(0.01, 0.04, n)],
+        [
+            rng.uniform(0.08, 0.2, n),
+            rng.uniform(0.02, 0.08, n),
+            rng.uniform(0.01, 0.04, n),
+        ],
         0.0,
-    )  # fmt: skip
+    )
     p_prison = np.where(core, rng.uniform(0.03, 0.07, n), rng.uniform(0.07, 0.14, n))
     p_prison = np.where(group == MIXED, p_prison * 1.3, p_prison)
     p_sober = np.where(core, rng.uniform(0.005, 0.03, n), rng.uniform(0.15, 0.35, n))
@@ -310,12 +349,14 @@ def build(rng: np.random.Generator, geo: Geography, scale: float, days: int) -> 
         rate=rate,
         catch=catch,
         season_amp=rng.uniform(-0.25, 0.25, n),
+        weekday=_weekdays(rng, n),
         pref=pref,
-        cylinder_share=rng.beta(1.2, 1.2, n),
-        smash_share=rng.beta(2, 1.5, n),
+        cylinder_share=rng.beta(0.6, 0.6, n),
+        smash_share=rng.beta(0.9, 0.7, n),
         p_repeat=np.select(
             [cyc, group == MAS, group == MINUS],
-            [rng.uniform(0.12, 0.35, n), np.full(n, 0.3), np.full(n, 0.15)], 0.0
+            [rng.uniform(0.12, 0.35, n), np.full(n, 0.3), np.full(n, 0.15)],
+            0.0,
         ),
         p_card=p_card,
         pin_known=np.full(n, 0.25),

@@ -18,8 +18,8 @@ import numpy as np
 import polars as pl
 
 from gjenganger.synth import modus
-from gjenganger.synth.clock import HOUR, Clock, iso
 from gjenganger.synth.batches import incident_ids
+from gjenganger.synth.clock import HOUR, Clock, iso
 from gjenganger.synth.columns import Columns, lookup
 from gjenganger.synth.cycles import STATE_NAMES, States
 from gjenganger.synth.population import GROUPS, Population
@@ -30,14 +30,20 @@ WINDOW_HOURS = 36
 def offenders(crew: Columns, seq_of_gen, person_ids: pl.Series) -> pl.DataFrame:
     seq = seq_of_gen(crew["gen"])
     order = np.lexsort((crew["person"], seq))
-    frame = pl.DataFrame([incident_ids(seq[order]),
-                          lookup(person_ids, crew["person"][order], "person_id")])  # fmt: skip
+    frame = pl.DataFrame(
+        [
+            incident_ids(seq[order]),
+            lookup(person_ids, crew["person"][order], "person_id"),
+        ]
+    )
     return frame.sort("incident_id", "person_id")
 
 
 def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.DataFrame:
     n_cyc = pop.n_cycling
-    dates = pl.date_range(clock.date_of(0), clock.date_of(clock.days - 1), "1d", eager=True)
+    dates = pl.date_range(
+        clock.date_of(0), clock.date_of(clock.days - 1), "1d", eager=True
+    )
     names = np.array(STATE_NAMES, dtype=object)
     return pl.DataFrame(
         {
@@ -48,11 +54,15 @@ def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.Data
     ).sort("person_id", "date")
 
 
-def persons(pop: Population, person_ids: pl.Series, crew: Columns, linked_persons) -> pl.DataFrame:
+def persons(
+    pop: Population, person_ids: pl.Series, crew: Columns, linked_persons
+) -> pl.DataFrame:
     n_off = np.bincount(crew["person"], minlength=pop.n)
     n_linked = np.bincount(linked_persons, minlength=pop.n)
     rank = np.empty(pop.n, dtype=np.int64)
-    rank[np.lexsort((person_ids.to_numpy().astype(str), -n_off))] = np.arange(1, pop.n + 1)
+    rank[np.lexsort((person_ids.to_numpy().astype(str), -n_off))] = np.arange(
+        1, pop.n + 1
+    )
     return pl.DataFrame(
         {
             "person_id": person_ids,
@@ -73,8 +83,10 @@ def persons(pop: Population, person_ids: pl.Series, crew: Columns, linked_person
     ).sort("person_id")
 
 
-def max_window_total(episode: np.ndarray, at: np.ndarray, amount: np.ndarray, n_ep: int) -> np.ndarray:
-    """Largest sum of `amount` within any WINDOW_HOURS window, per episode (sorted input)."""
+def max_window_total(
+    episode: np.ndarray, at: np.ndarray, amount: np.ndarray, n_ep: int
+) -> np.ndarray:
+    """Largest `amount` sum in any WINDOW_HOURS window, per episode (sorted input)."""
     out = np.zeros(n_ep)
     if not len(episode):
         return out
@@ -86,7 +98,9 @@ def max_window_total(episode: np.ndarray, at: np.ndarray, amount: np.ndarray, n_
     return out
 
 
-def episodes(frauds: Columns, tx: Columns, card_refs, person_ids: pl.Series) -> pl.DataFrame:
+def episodes(
+    frauds: Columns, tx: Columns, card_refs, person_ids: pl.Series
+) -> pl.DataFrame:
     """One row per exported card-fraud case (`tx` sorted by episode, time)."""
     n_ep = int(frauds["card"].max(initial=-1)) + 1
     approved = np.where(tx["approved"], tx["amount"], 0.0)
@@ -98,19 +112,23 @@ def episodes(frauds: Columns, tx: Columns, card_refs, person_ids: pl.Series) -> 
     np.maximum.at(last, tx["episode"], tx["at"])
     best = max_window_total(tx["episode"], tx["at"], approved, n_ep)
     c = frauds["card"]
-    return pl.DataFrame(
-        {
-            "incident_id": incident_ids(frauds["seq"]),
-            "card_ref": lookup(card_refs, c),
-            "person_id": lookup(person_ids, frauds["person"]),
-            "start_at": first[c],
-            "end_at": last[c],
-            "n_transactions": counts[c],
-            "total_nok": np.round(total[c], 2),
-            "max_36h_nok": np.round(best[c], 2),
-            "scripted": frauds["scripted"],
-        }
-    ).with_columns(iso(pl.col("start_at")), iso(pl.col("end_at"))).sort("incident_id")
+    return (
+        pl.DataFrame(
+            {
+                "incident_id": incident_ids(frauds["seq"]),
+                "card_ref": lookup(card_refs, c),
+                "person_id": lookup(person_ids, frauds["person"]),
+                "start_at": first[c],
+                "end_at": last[c],
+                "n_transactions": counts[c],
+                "total_nok": np.round(total[c], 2),
+                "max_36h_nok": np.round(best[c], 2),
+                "scripted": frauds["scripted"],
+            }
+        )
+        .with_columns(iso(pl.col("start_at")), iso(pl.col("end_at")))
+        .sort("incident_id")
+    )
 
 
 def _ids_or_null(seq: np.ndarray) -> pl.Series:
@@ -118,35 +136,57 @@ def _ids_or_null(seq: np.ndarray) -> pl.Series:
     return pl.select(pl.when(pl.lit(pl.Series(seq >= 0))).then(ids)).to_series()
 
 
-def incidents(rows: Columns, pop: Population, states: States, person_ids: pl.Series, seq_of_gen,
-              clock: Clock) -> pl.DataFrame:  # fmt: skip
+def incidents(
+    rows: Columns,
+    pop: Population,
+    states: States,
+    person_ids: pl.Series,
+    seq_of_gen,
+    clock: Clock,
+) -> pl.DataFrame:
     day = np.clip(rows["day"], 0, clock.days - 1)
     state = np.full(rows.n, -1)
     s = rows["person"] < pop.n_steady
     state[s] = states.state[rows["person"][s], day[s]]
     rep, src = rows["repeat_of"], rows["source"]
-    rep_seq = np.where(np.isin(rep, rows["gen"]), seq_of_gen(np.where(rep >= 0, rep, rows["gen"])), -1)
-    src_seq = np.where(np.isin(src, rows["gen"]), seq_of_gen(np.where(src >= 0, src, rows["gen"])), -1)
-    return pl.DataFrame(
-        {
-            "incident_id": incident_ids(rows["seq"]),
-            "person_id": lookup(person_ids, rows["person"]),
-            "group": lookup(GROUPS, pop.group[rows["person"]]),
-            "occurred_at": rows["t"],
-            "state": lookup((*STATE_NAMES, "background"), np.where(state < 0, len(STATE_NAMES), state)),
-            "regime": lookup(modus.REGIMES, rows["regime"]),
-            "template": lookup([t.name for t in modus.TEMPLATES], rows["template"]),
-            "level": rows["level"].astype(np.int64),
-            "participants": rows["participants"].astype(np.int64),
-            "caught": rows["caught"],
-            "arrest_at_scene": rows["arrest"],
-            "solved_at": pl.Series(np.where(rows["solved_at"] >= 0, rows["solved_at"], 0)),
-            "_has_solved": rows["solved_at"] >= 0,
-            "repeat_of": _ids_or_null(rep_seq),
-            "card_source": _ids_or_null(src_seq),
-            "scripted": rows["scripted"],
-        }
-    ).with_columns(
-        iso(pl.col("occurred_at")),
-        pl.when(pl.col("_has_solved")).then(iso(pl.col("solved_at"))).alias("solved_at"),
-    ).drop("_has_solved").sort("incident_id")
+    rep_seq = np.where(
+        np.isin(rep, rows["gen"]), seq_of_gen(np.where(rep >= 0, rep, rows["gen"])), -1
+    )
+    src_seq = np.where(
+        np.isin(src, rows["gen"]), seq_of_gen(np.where(src >= 0, src, rows["gen"])), -1
+    )
+    return (
+        pl.DataFrame(
+            {
+                "incident_id": incident_ids(rows["seq"]),
+                "person_id": lookup(person_ids, rows["person"]),
+                "group": lookup(GROUPS, pop.group[rows["person"]]),
+                "occurred_at": rows["t"],
+                "state": lookup(
+                    (*STATE_NAMES, "background"),
+                    np.where(state < 0, len(STATE_NAMES), state),
+                ),
+                "regime": lookup(modus.REGIMES, rows["regime"]),
+                "template": lookup([t.name for t in modus.TEMPLATES], rows["template"]),
+                "level": rows["level"].astype(np.int64),
+                "participants": rows["participants"].astype(np.int64),
+                "caught": rows["caught"],
+                "arrest_at_scene": rows["arrest"],
+                "solved_at": pl.Series(
+                    np.where(rows["solved_at"] >= 0, rows["solved_at"], 0)
+                ),
+                "_has_solved": rows["solved_at"] >= 0,
+                "repeat_of": _ids_or_null(rep_seq),
+                "card_source": _ids_or_null(src_seq),
+                "scripted": rows["scripted"],
+            }
+        )
+        .with_columns(
+            iso(pl.col("occurred_at")),
+            pl.when(pl.col("_has_solved"))
+            .then(iso(pl.col("solved_at")))
+            .alias("solved_at"),
+        )
+        .drop("_has_solved")
+        .sort("incident_id")
+    )

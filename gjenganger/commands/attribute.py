@@ -1,0 +1,71 @@
+"""`gjenganger attribute`: rank candidate persons for every open case (hypotheses)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from analytics.attribution import HYPOTHESIS, top_candidates
+from gjenganger import db
+from gjenganger.errors import UserError
+from gjenganger.pipeline import attribution as step
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "attribute",
+        help="rank top-list persons for every open case (hypotheses, with evidence)",
+        description="For every open case (no current link) that occurred in the "
+        "WINDOW-DAYS days up to AS-OF: the top-list persons and anyone with at least 5 "
+        "linked cases, ranked by the calibrated probability that they did it, plus the "
+        "probability that none of them did. Each candidate carries its evidence (why). "
+        "Results are HYPOTHESES for an analyst: they are stored in "
+        "attribution_candidates / attribution_cases / series / series_members with "
+        "model_version and as_of, never as links. Method: docs/linkage.md.",
+    )
+    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
+    p.add_argument("--as-of", metavar="DATE",
+                   help="as known at the end of DATE (YYYY-MM-DD); default: newest data")  # fmt: skip
+    p.add_argument("--window-days", type=int, default=365,
+                   help="attribute open cases that occurred in this many days (default 365)")  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="print only the N cases with the most probable candidate")  # fmt: skip
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON array: one object per open case (incident_id, p_none, "
+                   "candidates: person_id, p, rank, why), best first, at most 5")  # fmt: skip
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.window_days < 1:
+        raise UserError("--window-days must be at least 1")
+    con = db.connect(args.db)
+    try:
+        result = step.compute_attribution(con, args.as_of, window_days=args.window_days,
+                                          seed=args.seed)  # fmt: skip
+        summary = step.write_attribution(con, result)
+    finally:
+        con.close()
+    records = top_candidates(result.model, k=step.MAX_CANDIDATES)
+    records.sort(key=lambda r: -(r["candidates"][0]["p"] if r["candidates"] else 0.0))
+    if args.limit is not None:
+        records = records[: args.limit]
+    if args.json:
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+        return 0
+    print(f"Attribution as known on {summary['as_of']} ({summary['model_version']}): "
+          f"{summary['open_cases']} open cases, {summary['attributed_p_ge_0_5']} with a "
+          f"candidate at p >= 0.5; series: {summary['series_person']} per person, "
+          f"{summary['series_linked']} linked without a person.")  # fmt: skip
+    print(f"NB: {HYPOTHESIS}.")
+    for r in records:
+        print(f"\n{r['incident_id']}  p(none of them) = {r['p_none']:.2f}")
+        for c in r["candidates"]:
+            w = c.get("why", {})
+            mod = ",".join(w.get("matching_modus") or []) or "-"
+            print(f"  {c['rank']}. {c['person_id']:<18} p={c['p']:.2f}  nearest known case "
+                  f"{w.get('nearest_case_km')} km / {w.get('nearest_case_days')} days; "
+                  f"modus match: {mod}; repeat target: {'yes' if w.get('repeat_target') else 'no'}; "
+                  f"known cases {w.get('known_cases')}")  # fmt: skip
+    return 0

@@ -1,0 +1,123 @@
+"""Attribution step: open cases -> candidate persons and series, as hypotheses.
+
+Reads incidents, links and custody as known on `as_of` (store), runs
+`analytics.attribution.attribute` and `analytics.series.build_series`, and
+replaces that as-of date's rows in `attribution_candidates` (top 5 per case),
+`attribution_cases` (p_none per case), `series` and `series_members`. Nothing is
+ever written to the link tables: every row carries `is_hypothesis = true` and the
+hypothesis label. The summary holds counts only (no pseudonyms).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import polars as pl
+
+from analytics import attribution as at
+from analytics import series as sr
+from gjenganger import store
+from gjenganger.pipeline.toplist import resolve_as_of
+
+MAX_CANDIDATES = 5
+
+
+def compute_attribution(
+    con,
+    as_of: dt.date | str | None = None,
+    *,
+    window_days: int = 365,
+    baselines: bool = False,
+    seed: int = 0,
+) -> at.AttributionRun:
+    """Run attribution on the frames as known on `as_of` (no writes)."""
+    day = resolve_as_of(con, as_of)
+    return at.attribute(
+        store.load_incidents(con, day),
+        store.load_links(con, day),
+        store.load_custody(con, day),
+        day,
+        window_days=window_days,
+        baselines=baselines,
+        seed=seed,
+    )
+
+
+def _candidate_rows(run: at.AttributionRun) -> pl.DataFrame:
+    model = run.model
+    cand = model.candidates.filter(pl.col("rank") <= MAX_CANDIDATES)
+    cand = cand.join(model.cases.select("incident_id", "p_none"), on="incident_id")
+    if "matching_modus" in cand.columns:
+        cand = cand.with_columns(pl.col("matching_modus").list.join(","))
+    return cand.with_columns(
+        pl.lit(run.ctx.as_of, pl.Date).alias("as_of"),
+        pl.lit(at.MODEL_VERSION).alias("model_version"),
+        pl.col("rank").cast(pl.Int32),
+        pl.lit(True).alias("is_hypothesis"),
+        pl.lit(at.HYPOTHESIS).alias("label"),
+    )
+
+
+def _replace(con, table: str, day: dt.date, frame: pl.DataFrame) -> None:
+    con.execute(f"delete from {table} where as_of = ?", [day])
+    if frame.height:
+        con.register("_rows", frame.to_arrow())
+        try:
+            con.execute(f"insert into {table} by name select * from _rows")
+        finally:
+            con.unregister("_rows")
+
+
+def write_attribution(con, run: at.AttributionRun) -> dict:
+    """Write the run's candidates, cases and series (replacing that as-of date)."""
+    day = run.ctx.as_of
+    model = run.model
+    cand = _candidate_rows(run)
+    cases = model.cases.with_columns(
+        pl.lit(day, pl.Date).alias("as_of"),
+        pl.lit(at.MODEL_VERSION).alias("model_version"),
+        pl.col("n_candidates").cast(pl.Int32),
+        pl.lit(True).alias("is_hypothesis"),
+        pl.lit(at.HYPOTHESIS).alias("label"),
+    )
+    t0 = time.perf_counter()
+    summary, members = sr.build_series(
+        model.candidates, run.ctx.open_idx, run.ctx.cases, run.ctx.incidents, run.pair_logit
+    )
+    series_s = time.perf_counter() - t0
+    tag = [pl.lit(day, pl.Date).alias("as_of"), pl.lit(at.MODEL_VERSION).alias("model_version")]
+    summary = summary.with_columns(
+        *tag, pl.col("n_cases").cast(pl.Int32),
+        pl.lit(True).alias("is_hypothesis"), pl.lit(at.HYPOTHESIS).alias("label"),
+    )  # fmt: skip
+    members_rows = members.select("series_id", "incident_id", "p").with_columns(*tag)
+    con.execute("begin transaction")
+    try:
+        _replace(con, "attribution_candidates", day, cand)
+        _replace(con, "attribution_cases", day, cases)
+        _replace(con, "series", day, summary)
+        _replace(con, "series_members", day, members_rows)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return {
+        "as_of": day.isoformat(),
+        "model_version": at.MODEL_VERSION,
+        "open_cases": cases.height,
+        "candidate_rows": cand.height,
+        "attributed_p_ge_0_5": int((model.candidates["p"] >= 0.5).sum()),
+        "series_person": int((summary["kind"] == "person").sum()),
+        "series_linked": int((summary["kind"] == "linked").sum()),
+        "seconds": {k: round(v, 2) for k, v in run.timings.items()}
+        | {"series_s": round(series_s, 2)},
+    }
+
+
+def build_attribution(
+    con, as_of: dt.date | str | None = None, *, window_days: int = 365, seed: int = 0
+) -> dict:
+    """The nightly step: attribute open cases and write the hypothesis tables."""
+    run = compute_attribution(con, as_of, window_days=window_days, seed=seed)
+    return write_attribution(con, run)

@@ -1,0 +1,88 @@
+"""Top-list step: incidents + links as known on `as_of` -> tables `toplist`, `toplist_concentration`.
+
+Reads the store frames (retracted links are already gone there), ranks persons
+(`analytics.toplist`) and replaces the rows of that as-of date, so re-running a
+night gives the same tables. The summary (counts only, no pseudonyms) goes to the
+flow's run report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+
+from analytics import toplist as tl
+from gjenganger import store
+from gjenganger.db import table_exists
+from gjenganger.errors import UserError
+
+
+def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
+    """`as_of` as a date; default the newest report date in the database."""
+    if not table_exists(con, "mart_incidents"):
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+    if as_of is None:
+        latest = store.latest_data_date(con)
+        if latest is None:
+            raise UserError("the database has no incidents; run `gjenganger ingest` first")
+        return latest
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, dt.date):
+        return as_of
+    try:
+        return dt.date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise UserError(f"--as-of must be YYYY-MM-DD, got {as_of!r}") from exc
+
+
+def compute_toplist(
+    con, as_of: dt.date | str | None = None, *, n: int = 20, window_days: int = 365
+) -> tuple[dt.date, pl.DataFrame, dict]:
+    """(as_of, top-n frame, concentration figures) as known on `as_of`."""
+    if n < 1 or window_days < 1:
+        raise UserError("--n and --window-days must be at least 1")
+    day = resolve_as_of(con, as_of)
+    incidents = store.load_incidents(con, day)
+    links = store.load_links(con, day)
+    top, conc = tl.build(incidents, links, day, n=n, window_days=window_days)
+    return day, top, conc
+
+
+def build_toplist(
+    con, as_of: dt.date | str | None = None, *, n: int = 20, window_days: int = 365
+) -> dict:
+    """The nightly step: write `toplist` and `toplist_concentration` for `as_of`."""
+    day, top, conc = compute_toplist(con, as_of, n=n, window_days=window_days)
+    rows = top.with_columns(
+        pl.lit(day, pl.Date).alias("as_of"), pl.lit(window_days, pl.Int32).alias("window_days")
+    ).select(
+        "as_of", "window_days", pl.col("rank").cast(pl.Int32), "person_id",
+        pl.col("cases").cast(pl.Int32), "score", "est_value_nok", "group_mix", "level_mix",
+        "first_case_at", "last_case_at", pl.col("prev_cases").cast(pl.Int32), "trend",
+    )  # fmt: skip
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from toplist where as_of = ?", [day])
+        con.register("_toplist_rows", rows.to_arrow())
+        con.execute("insert into toplist by name select * from _toplist_rows")
+        con.unregister("_toplist_rows")
+        con.execute("delete from toplist_concentration where as_of = ?", [day])
+        con.execute(
+            "insert into toplist_concentration values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [day, window_days, conc["persons"], conc["cases"], conc.get("top_persons", 0),
+             conc["top_share_of_cases"], conc["gini"], json.dumps(conc["lorenz"])],
+        )  # fmt: skip
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return {
+        "as_of": day.isoformat(),
+        "persons_ranked": conc["persons"],
+        "rows": top.height,
+        "top_share_of_cases": conc["top_share_of_cases"],
+        "gini": conc["gini"],
+    }
