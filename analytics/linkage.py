@@ -44,11 +44,15 @@ PERSON_FEATURES: tuple[str, ...] = (
     "min_distance_km",
     "log_kde_0_5km",
     "log_kde_2km",
+    "log_kde_group_2km",
     "min_gap_days",
     "st_distance",
     "n_near_2km_30d",
+    "n_within_2d",
     "n_within_7d",
     "n_within_30d",
+    "prev_gap_days",
+    "next_gap_days",
     "log_n_known",
     "max_logit",
     "top3_logit",
@@ -58,7 +62,10 @@ PERSON_FEATURES: tuple[str, ...] = (
     "share_target",
     "share_entry",
     "share_group_offending",
+    "hour_profile_llr",
+    "dow_profile_llr",
     "repeat_target",
+    "n_same_spot",
     "custody_overlap",
     "q_has_xy",
     "q_group",
@@ -239,32 +246,126 @@ def _hgb(seed: int, max_iter: int = 250):
     )
 
 
+_CATEGORICAL_PAIR = {"same_offence", "same_group", "same_target", "same_entry",
+                     "same_planned", "same_place"}  # fmt: skip
+_INTERACTION = ("distance_km", "gap_days")
+
+
+@dataclass
+class BinnedLogit:
+    """Logistic regression on binned evidence: a discriminative Porter model.
+
+    Each continuous feature is cut at its training quantiles (plus a bin for
+    unknown), each match feature has levels 0 / 1 / unknown, and distance x time
+    gap get a joint grid (the space-time interaction of near-repeat analysis).
+    The log-odds is a sum of one coefficient per feature, like Porter's summed
+    log Bayes factors, but fitted jointly so correlated evidence (offence code and
+    target type) is not counted twice. Scoring is table look-ups: millions of
+    pairs a second.
+    """
+
+    breaks: list[np.ndarray | None]
+    offsets: np.ndarray
+    grid: tuple[np.ndarray, np.ndarray]
+    coef: np.ndarray
+    intercept: float
+
+    @staticmethod
+    def _bin(x: np.ndarray, br: np.ndarray | None) -> np.ndarray:
+        miss = np.isnan(x)
+        if br is None:
+            return np.where(miss, 2, np.clip(x, 0, 1)).astype(np.int64)
+        k = len(br) + 1
+        return np.where(miss, k, np.searchsorted(br, x, side="right")).astype(np.int64)
+
+    def _indices(self, X: np.ndarray) -> np.ndarray:
+        cols = [self.offsets[j] + self._bin(X[:, j].astype(float), br)
+                for j, br in enumerate(self.breaks)]  # fmt: skip
+        i, g = PAIR_FEATURES.index(_INTERACTION[0]), PAIR_FEATURES.index(_INTERACTION[1])
+        bd = self._bin(X[:, i].astype(float), self.grid[0])
+        bg = self._bin(X[:, g].astype(float), self.grid[1])
+        cols.append(self.offsets[-1] + bd * (len(self.grid[1]) + 2) + bg)
+        return np.stack(cols, axis=1)
+
+    @classmethod
+    def fit(cls, X: np.ndarray, y: np.ndarray, nbins: int = 12, C: float = 1.0) -> BinnedLogit:
+        from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
+
+        breaks: list[np.ndarray | None] = []
+        sizes = []
+        for j, name in enumerate(PAIR_FEATURES):
+            if name in _CATEGORICAL_PAIR:
+                breaks.append(None)
+                sizes.append(3)
+                continue
+            x = X[:, j].astype(float)
+            x = x[~np.isnan(x)]
+            q = np.unique(np.quantile(x, np.linspace(0, 1, nbins + 1)[1:-1])) if len(x) else np.array([])
+            breaks.append(q)
+            sizes.append(len(q) + 2)
+        coarse = []
+        for name in _INTERACTION:
+            x = X[:, PAIR_FEATURES.index(name)].astype(float)
+            x = x[~np.isnan(x)]
+            coarse.append(np.unique(np.quantile(x, np.linspace(0, 1, 7)[1:-1])) if len(x) else np.array([]))
+        sizes.append((len(coarse[0]) + 2) * (len(coarse[1]) + 2))
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        # block starts: one per feature, the last one is the distance x gap grid
+        model = cls(breaks, offsets[:-1].copy(), (coarse[0], coarse[1]), np.zeros(0), 0.0)
+        idx = model._indices(X)
+        n, k = idx.shape
+        A = csr_matrix((np.ones(n * k), idx.ravel(), np.arange(0, n * k + 1, k)),
+                       shape=(n, int(offsets[-1])))  # fmt: skip
+        lr = LogisticRegression(C=C, max_iter=500).fit(A, y)
+        model.coef = lr.coef_[0].copy()
+        model.intercept = float(lr.intercept_[0])
+        return model
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        return self.coef[self._indices(X)].sum(axis=1) + self.intercept
+
+
 @dataclass
 class PairModel:
-    """Calibrated probability that two cases were done by the same person."""
+    """Calibrated probability that two cases were done by the same person.
+
+    `kind="binned"` (default): `BinnedLogit`, calibrated by construction
+    (logistic likelihood). `kind="hgb"`: gradient boosting with Platt
+    calibration on a held-out 20 %. Either way the log-odds are shifted by the
+    sampling fractions (`log_offset`) to the population of solved pairs.
+    """
 
     clf: object = None
     log_offset: float = 0.0
     n_linked: int = 0
     n_unlinked: int = 0
+    kind: str = "binned"
 
     @classmethod
     @one_openmp_thread
-    def fit(cls, X: np.ndarray, y: np.ndarray, log_offset: float, seed: int = 0) -> PairModel:
-        """Gradient boosting on 80 %, Platt (sigmoid) calibration on the other 20 %."""
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.frozen import FrozenEstimator
+    def fit(cls, X: np.ndarray, y: np.ndarray, log_offset: float, seed: int = 0,
+            kind: str = "binned") -> PairModel:  # fmt: skip
+        if kind == "binned":
+            clf = BinnedLogit.fit(X, y)
+        elif kind == "hgb":
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.frozen import FrozenEstimator
 
-        rng = np.random.default_rng(seed)
-        cal = rng.random(len(y)) < 0.2
-        base = _hgb(seed).fit(X[~cal], y[~cal])
-        clf = CalibratedClassifierCV(FrozenEstimator(base), method="sigmoid")
-        clf.fit(X[cal], y[cal])
-        return cls(clf, log_offset, int(y.sum()), int(len(y) - y.sum()))
+            rng = np.random.default_rng(seed)
+            cal = rng.random(len(y)) < 0.2
+            base = _hgb(seed).fit(X[~cal], y[~cal])
+            clf = CalibratedClassifierCV(FrozenEstimator(base), method="sigmoid")
+            clf.fit(X[cal], y[cal])
+        else:
+            raise ValueError(f"pair model kind {kind!r}: use 'binned' or 'hgb'")
+        return cls(clf, log_offset, int(y.sum()), int(len(y) - y.sum()), kind)
 
     @one_openmp_thread
     def sample_logit(self, X: np.ndarray) -> np.ndarray:
         """Log-odds under the training sample's class balance."""
+        if self.kind == "binned":
+            return self.clf.decision_function(X)
         p = self.clf.predict_proba(X)[:, 1]
         p = np.clip(p, 1e-7, 1 - 1e-7)
         return np.log(p / (1 - p))
@@ -279,12 +380,16 @@ class PairModel:
 
 
 def fit_pair_model(
-    cases: CaseArrays, links: Links, case_mask: np.ndarray | None = None, seed: int = 0
+    cases: CaseArrays,
+    links: Links,
+    case_mask: np.ndarray | None = None,
+    seed: int = 0,
+    kind: str = "binned",
 ) -> PairModel:
     """Sample pairs among the linked cases in `case_mask` and fit a `PairModel`."""
     s = sample_pairs(cases, links, case_mask, seed=seed)
     X = pair_matrix(cases, s.ia, cases, s.ib)
-    return PairModel.fit(X, s.y, s.log_offset, seed=seed)
+    return PairModel.fit(X, s.y, s.log_offset, seed=seed, kind=kind)
 
 
 @dataclass
@@ -441,6 +546,7 @@ def case_person_features(
     `pair_logit(X, q_case_indices) -> log-odds` scores case-case evidence (a
     `PairModel.logit` or `CrossFitPairModels.logit`). `exclude[r]` is a case index
     left out of the person's known cases for row r (leave-one-out in training).
+    Only known cases within MAX_GAP_DAYS of the query count.
     """
     n = len(q_cases)
     F = np.full((n, len(PERSON_FEATURES)), np.nan, dtype=np.float64)
@@ -450,48 +556,57 @@ def case_person_features(
     exclude = np.full(n, -1) if exclude is None else np.asarray(exclude)
     col = {name: k for k, name in enumerate(PERSON_FEATURES)}
     pair_rows_q, pair_rows_k, pair_row = [], [], []
+    x32, y32 = cases.x_km.astype(np.float32), cases.y_km.astype(np.float32)
+    t0, t1 = cases.t0, cases.t1
     order = np.argsort(persons, kind="stable")
     bounds = np.searchsorted(persons[order], np.unique(persons))
     bounds = np.append(bounds, n)
+    two_pi = np.float32(2 * np.pi)
     for b in range(len(bounds) - 1):
         rows = order[bounds[b] : bounds[b + 1]]
         p = persons[rows[0]]
         K = person_cases[p]
         if len(K) == 0:
             continue
-        for s in range(0, len(rows), 2000):
-            r = rows[s : s + 2000]
+        tod_k, dow_k = cases.tod_hist[K], cases.dow_hist[K]
+        for s in range(0, len(rows), 1500):
+            r = rows[s : s + 1500]
             qi = q_cases[r]
-            keep = K[None, :] != exclude[r][:, None]  # (R, K)
+            dt_signed = (t0[K][None, :] - t0[qi][:, None]).astype(np.float32)
+            keep = (K[None, :] != exclude[r][:, None]) & (np.abs(dt_signed) <= MAX_GAP_DAYS)
             nk = keep.sum(axis=1)
-            d = np.hypot(
-                cases.x_km[qi][:, None] - cases.x_km[K][None, :],
-                cases.y_km[qi][:, None] - cases.y_km[K][None, :],
-            )
-            g = np.maximum(
-                0.0,
-                np.maximum(cases.t0[qi][:, None], cases.t0[K][None, :])
-                - np.minimum(cases.t1[qi][:, None], cases.t1[K][None, :]),
-            )
-            dk = np.where(keep, d, np.nan)
-            gk = np.where(keep, g, np.inf)
+            d = np.hypot(x32[qi][:, None] - x32[K][None, :], y32[qi][:, None] - y32[K][None, :])
+            before = (t0[qi][:, None] - t1[K][None, :]).astype(np.float32)
+            after = (t0[K][None, :] - t1[qi][:, None]).astype(np.float32)
+            g = np.maximum(np.maximum(before, after), 0.0)
+            g[~keep] = np.inf
+            d[~keep] = np.nan
+            valid = ~np.isnan(d)
+            nxy = valid.sum(axis=1)
+            d0 = np.where(valid, d, np.float32(1e3))
+            same_grp = cases.group[qi][:, None] == cases.group[K][None, :]
+            same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
             with np.errstate(all="ignore"):
-                F[r, col["min_distance_km"]] = np.nanmin(np.where(np.isnan(dk), np.inf, dk), axis=1)
+                F[r, col["min_distance_km"]] = np.where(nxy > 0, d0.min(axis=1), np.nan)
                 for h, name in zip(KDE_BANDWIDTHS_KM, ("log_kde_0_5km", "log_kde_2km"), strict=True):
-                    kern = np.exp(-0.5 * (dk / h) ** 2) / (2 * np.pi * h * h)
-                    nxy = np.sum(~np.isnan(dk), axis=1)
-                    F[r, col[name]] = np.log(np.nansum(kern, axis=1) / np.maximum(nxy, 1) + 1e-9)
-                F[r, col["min_gap_days"]] = gk.min(axis=1)
-                dd = np.where(np.isnan(dk), NO_XY_PENALTY, dk)
-                stdist = dd + gk / TAU_DAYS_PER_KM
+                    kern = np.exp(np.float32(-0.5 / (h * h)) * d0 * d0)
+                    dens = kern.sum(axis=1) / (two_pi * h * h) / np.maximum(nxy, 1)
+                    F[r, col[name]] = np.log(dens + 1e-9)
+                    if h == 2.0:
+                        ng = (valid & same_grp).sum(axis=1)
+                        dg = (kern * same_grp).sum(axis=1) / (two_pi * h * h) / np.maximum(ng, 1)
+                        F[r, col["log_kde_group_2km"]] = np.where(ng > 0, np.log(dg + 1e-9), np.nan)
+                F[r, col["min_gap_days"]] = g.min(axis=1)
+                stdist = np.where(valid, d0, np.float32(NO_XY_PENALTY)) + g / np.float32(TAU_DAYS_PER_KM)
                 F[r, col["st_distance"]] = stdist.min(axis=1)
-                F[r, col["n_near_2km_30d"]] = np.sum((dk <= 2.0) & (gk <= 30), axis=1)
-                F[r, col["n_within_7d"]] = np.sum(gk <= 7, axis=1)
-                F[r, col["n_within_30d"]] = np.sum(gk <= 30, axis=1)
+                F[r, col["n_near_2km_30d"]] = np.sum((d0 <= 2.0) & (g <= 30), axis=1)
+                F[r, col["n_within_2d"]] = np.sum(g <= 2, axis=1)
+                F[r, col["n_within_7d"]] = np.sum(g <= 7, axis=1)
+                F[r, col["n_within_30d"]] = np.sum(g <= 30, axis=1)
+                F[r, col["prev_gap_days"]] = np.where(keep & (before >= 0), before, np.inf).min(axis=1)
+                F[r, col["next_gap_days"]] = np.where(keep & (after >= 0), after, np.inf).min(axis=1)
                 F[r, col["log_n_known"]] = np.log1p(nk)
                 same_off = cases.offence[qi][:, None] == cases.offence[K][None, :]
-                same_grp = cases.group[qi][:, None] == cases.group[K][None, :]
-                same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
                 ent_q = cases.entry[qi][:, None]
                 same_ent = (ent_q == cases.entry[K][None, :]) & (ent_q >= 0)
                 grp_k = cases.participants[K] > 1
@@ -505,13 +620,23 @@ def case_person_features(
                 )
                 share_grp = np.sum(grp_k[None, :] & keep, axis=1) / denom
                 F[r, col["share_group_offending"]] = np.where(grp_q, share_grp, 1 - share_grp)
-                F[r, col["repeat_target"]] = np.any((dk <= SAME_PLACE_KM) & same_tgt, axis=1)
+                spot = d0 <= SAME_PLACE_KM
+                F[r, col["repeat_target"]] = np.any(spot & same_tgt, axis=1)
+                F[r, col["n_same_spot"]] = np.sum(spot, axis=1)
+                # the person's hour-of-day and weekday profiles (aoristic, smoothed)
+                # against the case's: log likelihood ratio vs. a uniform profile
+                kf = keep.astype(np.float32)
+                for hist_k, qh, nb, name in (
+                    (tod_k, cases.tod_hist[qi], 24, "hour_profile_llr"),
+                    (dow_k, cases.dow_hist[qi], 7, "dow_profile_llr"),
+                ):
+                    prof = (kf @ hist_k + 0.5) / (nk[:, None] + 0.5 * nb)
+                    F[r, col[name]] = np.log(np.sum(qh * prof, axis=1) * nb)
             F[r, col["q_has_xy"]] = cases.has_xy[qi]
             F[r, col["q_group"]] = cases.group[qi]
             nknown[r] = nk
-            dn = np.where(np.isnan(dk), np.inf, dk)
-            has = np.isfinite(dn).any(axis=1)
-            nearest[r[has]] = K[np.argmin(dn[has], axis=1)]
+            has = nxy > 0
+            nearest[r[has]] = K[np.argmin(d0[has], axis=1)]
             # the k most similar known cases by space-time distance go to the pair model
             stdist = np.where(keep, stdist, np.inf)
             kk = min(k_similar, len(K))

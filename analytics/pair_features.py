@@ -13,7 +13,7 @@ R package `crimelinkage`) compares two cases on *behavioural evidence*:
   masses, Ratcliffe 2002);
 - modus operandi: offence code and group, target type, entry method, planning,
   value band, number of participants;
-- the same target hit again (repeat victimisation): same target type within 50 m.
+- the same target hit again (repeat victimisation): same target type within 10 m.
 
 Everything is vectorised over arbitrary index pairs `(ia, ib)` into two prepared
 `CaseArrays`, chunked so millions of pairs stay within a few hundred MB.
@@ -44,7 +44,7 @@ PAIR_FEATURES: tuple[str, ...] = (
     "participants_diff",
     "same_place",
 )
-SAME_PLACE_KM = 0.05  # repeat victimisation: same target type within 50 m
+SAME_PLACE_KM = 0.01  # repeat victimisation: same target type within 10 m (same address)
 TOD_BINS = 24
 DOW_BINS = 7
 _GROUPS = ("acquisitive", "fraud", "drugs", "vandalism", "violence", "other")

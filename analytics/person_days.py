@@ -30,11 +30,21 @@ from analytics import sophistication
 
 #: Count columns of the person-day frame, all Float64 (aoristic weights).
 COUNT_COLUMNS = (
-    "n_cases", "n_level1", "n_level2", "n_level3", "n_planned", "n_unplanned",
+    "n_cases", "n_sharp", "n_level1", "n_level2", "n_level3", "n_planned", "n_unplanned",
     "n_arrests", "value_nok", "n_linked", "n_attributed",
 )  # fmt: skip
+#: A case whose occurrence window is at most this long is *sharp*: its day is known
+#: (give or take midnight). Longer windows (a cabin burglary found after weeks) are
+#: *diffuse*: their aoristic weight smears over days the person may have been
+#: resting, so the phase model reads them with their own, flatter rates.
+SHARP_HOURS = 24.0
 #: Custody hours on a day from which the day counts as a known inactive day.
 CUSTODY_MIN_HOURS = 12.0
+#: Custody kinds that make a person inactive (prison, remand, treatment). A police
+#: `arrest` lasts hours: the person is back in the use period the same or next day,
+#: so an arrest marks a day only if it covers the whole day.
+CLAMP_KINDS = ("remand", "prison", "treatment")
+ARREST_MIN_HOURS = 24.0
 _EVIDENCE_SCHEMA = {
     "incident_id": pl.String,
     "person_id": pl.String,
@@ -153,17 +163,21 @@ def custody_days(
     *,
     min_hours: float = CUSTODY_MIN_HOURS,
 ) -> pl.DataFrame:
-    """Person-days spent in custody (prison, remand, treatment, arrest).
+    """Person-days spent in custody: prison, remand, treatment (and whole-day arrests).
 
-    A day counts when the person was in custody at least `min_hours` of it; an
-    ongoing period (`end_at` null) runs to the end of `end`. Returns
-    `person_id, date, custody_hours` for days inside [start, end].
+    A day counts when the person was in custody (kinds `CLAMP_KINDS`) at least
+    `min_hours` of it, or under `arrest` at least `ARREST_MIN_HOURS`; an ongoing
+    period (`end_at` null) runs to the end of `end`. Without a `kind` column every
+    row counts. Returns `person_id, date, custody_hours` for days inside [start, end].
     """
     schema = {"person_id": pl.String, "date": pl.Date, "custody_hours": pl.Float64}
     if custody is None or custody.is_empty():
         return pl.DataFrame(schema=schema)
+    if "kind" not in custody.columns:
+        custody = custody.with_columns(pl.lit("prison").alias("kind"))
     horizon = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    frame = custody.select(
+    frame = custody.filter(pl.col("kind").is_in([*CLAMP_KINDS, "arrest"])).select(
+        (pl.col("kind") == "arrest").alias("is_arrest"),
         "person_id",
         pl.col("start_at").alias("_from"),
         pl.col("end_at").fill_null(horizon).clip(upper_bound=horizon).alias("_to"),
@@ -177,10 +191,13 @@ def custody_days(
     frame = frame.with_columns(_day_overlap(pl.col("_from"), pl.col("_to"), "date"))
     frame = frame.explode("date").with_columns(_hours_on_day("_from", "_to", "date")
                                                .alias("custody_hours"))  # fmt: skip
+    hours = pl.col("custody_hours")
     out = (
         frame.group_by("person_id", "date")
-        .agg(pl.col("custody_hours").sum().clip(upper_bound=24.0))
-        .filter((pl.col("custody_hours") >= min_hours)
+        .agg(hours.filter(~pl.col("is_arrest")).sum().clip(upper_bound=24.0).alias("clamp"),
+             hours.filter(pl.col("is_arrest")).sum().clip(upper_bound=24.0).alias("arrest"),
+             hours.sum().clip(upper_bound=24.0).alias("custody_hours"))  # fmt: skip
+        .filter(((pl.col("clamp") >= min_hours) | (pl.col("arrest") >= ARREST_MIN_HOURS))
                 & pl.col("date").is_between(start, end))  # fmt: skip
     )
     return out.select(list(schema)).sort("person_id", "date")
@@ -202,8 +219,10 @@ def build_person_days(
     occurred_to, planned, arrest_at_scene, value_nok` and the sophistication
     columns); `evidence` has `incident_id, person_id, weight, source`.
     One row per person and day in [start, end], zeros where nothing happened:
-    `person_id, date, n_cases, n_level1, n_level2, n_level3, n_planned, n_unplanned,
-    n_arrests, value_nok, n_linked, n_attributed, planned_share, custody`.
+    `person_id, date, n_cases, n_sharp, n_level1, n_level2, n_level3, n_planned,
+    n_unplanned, n_arrests, value_nok, n_linked, n_attributed, planned_share, custody`
+    (`n_sharp`: the part of `n_cases` from cases with a window of at most
+    `SHARP_HOURS`).
     """
     if end < start:
         raise ValueError("window end before start")
@@ -216,6 +235,8 @@ def build_person_days(
     )
     cases = sophistication.with_levels(incidents).select(
         "incident_id", "occurred_from", "occurred_to", "level",
+        ((pl.col("occurred_to") - pl.col("occurred_from")).dt.total_minutes()
+         .fill_null(0) <= SHARP_HOURS * 60).alias("sharp"),
         pl.col("planned"), pl.col("arrest_at_scene").fill_null(False),
         pl.col("value_nok").cast(pl.Float64).fill_null(0.0),
     )  # fmt: skip
@@ -226,6 +247,7 @@ def build_person_days(
     w = pl.col("weight") * pl.col("day_share")
     agg = daily.group_by("person_id", "date").agg(
         w.sum().alias("n_cases"),
+        w.filter(pl.col("sharp")).sum().alias("n_sharp"),
         *[w.filter(pl.col("level") == lv).sum().alias(f"n_level{lv}") for lv in (1, 2, 3)],
         w.filter(pl.col("planned").fill_null(False)).sum().alias("n_planned"),
         w.filter(~pl.col("planned").fill_null(True)).sum().alias("n_unplanned"),

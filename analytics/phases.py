@@ -19,7 +19,9 @@ with a geometric tail for `inactive`), and phases follow each other along the
 report's cycle rest -> phase1 -> phase2 -> phase3 -> rest, with exits to and from
 `inactive` (arrest, prison, sober spell). Each day's observation is the person-day
 row (`analytics.person_days`): the (aoristic, probability-weighted) number of cases
-is Poisson with rate `scale_person * rate_phase`; given the cases, their levels are
+is Poisson with rate `scale_person * rate_phase`, counted separately for *sharp*
+cases (time window up to a day) and *diffuse* ones (long windows, whose aoristic
+weight also lands on rest days; `rate_diffuse_phase`); given the cases, their levels are
 categorical (`level_mix_phase`), planned/unplanned and arrested/not are Bernoulli
 (`planned_phase`, `arrest_phase`). A custody day allows only `inactive`.
 
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from analytics.semi_markov import Chain, forward_backward, viterbi
 from data_schema.contract import PHASES
@@ -65,21 +68,37 @@ def _range_pmf(lo: int, hi: int, size: int, inside: float = 0.9) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+def _duration_prior(config: PhaseConfig, phase: int) -> np.ndarray:
+    """Prior duration pmf of a phase over 1..max_days (the last day = tail for inactive)."""
+    d = config.max_days[phase]
+    if phase == INACTIVE:
+        pmf = np.full(d, config.inactive_short_share / (d - 1))
+        pmf[-1] = 1.0 - config.inactive_short_share
+        return pmf
+    lo, hi = config.duration_ranges[phase]
+    return _range_pmf(lo, hi, d)
+
+
 @dataclass(frozen=True)
 class PhaseConfig:
     """Model structure and priors. Defaults follow the report (see module docstring).
 
     Durations (days): rest 2-7 (report), phase1 3-8 (before "7-10 days awake"),
     phase2 5-15, phase3 2-6 (ends in collapse); a use period of 7-30 days.
-    `inactive` lasts from a day (an arrest) to months (prison, sober): flat prior on
-    1..`max_days[4]` and a geometric tail.
+    `max_days` caps each phase (rest 10, phase1 12, phase2 20, phase3 10: above the
+    report's ranges, so the data can stretch them). `inactive` lasts from a day (an
+    arrest) to months (prison, sober): a pmf over 1..9 days and, from day 10, a
+    geometric tail (daily stay probability learned, prior `inactive_tail_stay`).
     """
 
-    max_days: tuple[int, int, int, int, int] = (12, 16, 22, 12, 40)
+    max_days: tuple[int, int, int, int, int] = (10, 12, 20, 10, 10)
     duration_ranges: tuple[tuple[int, int], ...] = ((2, 7), (3, 10), (5, 15), (2, 7),
-                                                    (1, 40))  # fmt: skip
+                                                    (1, 10))  # fmt: skip
     duration_prior_strength: float = 3.0
     inactive_tail_stay: float = 0.97
+    #: prior share of inactive spells shorter than `max_days[4]` days: the report's
+    #: inactive spells are prison terms and sober spells of months
+    inactive_short_share: float = 0.1
     #: allowed phase transitions with prior pseudo-counts (rows: from, cols: to)
     transition_prior: tuple[tuple[float, ...], ...] = (
         (0.0, 18.0, 0.0, 0.0, 2.0),  # rest -> phase1 (or a sober/prison spell)
@@ -90,6 +109,9 @@ class PhaseConfig:
     )
     #: prior daily case rate per phase, relative to the mean rate on active days
     rate_prior: tuple[float, ...] = (0.03, 0.4, 1.6, 1.3, 0.01)
+    #: the same for diffuse cases (times the data's diffuse share): spread over their
+    #: windows, so flatter over the phases and present on rest days
+    diffuse_prior: tuple[float, ...] = (0.2, 0.5, 1.2, 0.8, 0.01)
     rate_prior_days: float = 50.0
     #: prior level mix (1, 2, 3) per phase: fig. 6 of the report
     level_prior: tuple[tuple[float, float, float], ...] = (
@@ -117,7 +139,8 @@ class PhaseParams:
     """Fitted population parameters of the phase model."""
 
     chain: Chain
-    rate: np.ndarray  # (5,) daily case rate per phase (scale 1)
+    rate: np.ndarray  # (5,) daily rate of sharp cases per phase (scale 1)
+    rate_diffuse: np.ndarray  # (5,) daily rate of diffuse cases per phase
     level_mix: np.ndarray  # (5, 3)
     planned: np.ndarray  # (5,)
     arrest: np.ndarray  # (5,)
@@ -136,6 +159,7 @@ class PhaseParams:
             {
                 "phase": list(PHASES),
                 "rate": self.rate.tolist(),
+                "rate_diffuse": self.rate_diffuse.tolist(),
                 "level1": self.level_mix[:, 0].tolist(),
                 "level2": self.level_mix[:, 1].tolist(),
                 "level3": self.level_mix[:, 2].tolist(),
@@ -153,6 +177,7 @@ class SeriesArrays:
     persons: list[str]
     dates: list[dt.date]
     n: np.ndarray
+    sharp: np.ndarray
     levels: np.ndarray  # (N, T, 3)
     planned: np.ndarray
     unplanned: np.ndarray
@@ -177,6 +202,8 @@ def to_arrays(person_days: pl.DataFrame) -> SeriesArrays:
         persons=persons,
         dates=dates,
         n=arr("n_cases"),
+        sharp=np.minimum(arr("n_sharp"), arr("n_cases")) if "n_sharp" in frame.columns
+        else arr("n_cases"),
         levels=levels,
         planned=arr("n_planned"),
         unplanned=arr("n_unplanned"),
@@ -190,8 +217,10 @@ def _log_emissions(
 ) -> np.ndarray:
     """(n, T, 5) log-likelihood of each day under each phase (constants dropped)."""
     n = x.n[sl][:, :, None]
+    sharp = x.sharp[sl][:, :, None]
     lam = scale[sl][:, None, None] * params.rate[None, None, :]
-    out = n * np.log(lam) - lam
+    mu = scale[sl][:, None, None] * params.rate_diffuse[None, None, :]
+    out = sharp * np.log(lam) - lam + (n - sharp) * np.log(mu) - mu
     out += np.einsum("ntl,pl->ntp", x.levels[sl], np.log(params.level_mix))
     out += x.planned[sl][:, :, None] * np.log(params.planned)[None, None, :]
     out += x.unplanned[sl][:, :, None] * np.log1p(-params.planned)[None, None, :]
@@ -203,16 +232,22 @@ def _log_emissions(
     return out
 
 
+def _bases(x: SeriesArrays, mean_rate: float) -> tuple[float, float]:
+    """Scales of the sharp and diffuse rate priors: the mean rate split by the data's
+    share of diffuse (long-window) case weight."""
+    total = x.n.sum()
+    f = float((x.n - x.sharp).sum() / total) if total > 0 else 0.0
+    return (1.0 - f) * mean_rate, f * mean_rate
+
+
 def initial_params(x: SeriesArrays, config: PhaseConfig) -> tuple[PhaseParams, np.ndarray]:
     """Starting parameters from the report's priors, scaled to the data's mean rate."""
     free = ~x.custody
     per_person_total = x.n.sum(axis=1)
     active_share = 0.6
     mean_rate = max(x.n[free].sum() / max(free.sum() * active_share, 1.0), 1e-3)
-    pmfs = tuple(
-        _range_pmf(lo, hi, d)
-        for (lo, hi), d in zip(config.duration_ranges, config.max_days, strict=True)
-    )
+    sharp_base, diffuse_base = _bases(x, mean_rate)
+    pmfs = tuple(_duration_prior(config, p) for p in range(5))
     tails = (False, False, False, False, True)
     trans = np.array(config.transition_prior, float)
     trans = trans / trans.sum(axis=1, keepdims=True)
@@ -220,7 +255,8 @@ def initial_params(x: SeriesArrays, config: PhaseConfig) -> tuple[PhaseParams, n
                   trans)  # fmt: skip
     params = PhaseParams(
         chain=chain,
-        rate=np.array(config.rate_prior) * mean_rate,
+        rate=np.array(config.rate_prior) * sharp_base,
+        rate_diffuse=np.maximum(np.array(config.diffuse_prior) * diffuse_base, 1e-6),
         level_mix=np.array(config.level_prior, float),
         planned=np.array(config.planned_prior, float),
         arrest=np.array(config.arrest_prior, float),
@@ -237,6 +273,7 @@ class _Stats:
 
     occ: np.ndarray  # (5,) expected person-days per phase, weighted by scale
     cases: np.ndarray  # (5,)
+    sharp: np.ndarray  # (5,)
     levels: np.ndarray  # (5, 3)
     planned: np.ndarray
     unplanned: np.ndarray
@@ -250,14 +287,16 @@ def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.nd
             chunk: int) -> _Stats:  # fmt: skip
     n_p = len(x.persons)
     s_n = params.chain.n_states
-    st = _Stats(np.zeros(5), np.zeros(5), np.zeros((5, 3)), np.zeros(5), np.zeros(5),
-                np.zeros(5), np.zeros((s_n, s_n)), np.zeros((n_p, 5)), 0.0)  # fmt: skip
+    z = np.zeros
+    st = _Stats(z(5), z(5), z(5), z((5, 3)), z(5), z(5), z(5), z((s_n, s_n)), z((n_p, 5)),
+                0.0)  # fmt: skip
     for lo in range(0, n_p, chunk):
         sl = slice(lo, min(lo + chunk, n_p))
         post = forward_backward(_log_emissions(x, sl, params, scale), params.chain, init)
         g = post.phase_post
         st.occ += np.einsum("ntp,n->p", g, scale[sl])
         st.cases += np.einsum("ntp,nt->p", g, x.n[sl])
+        st.sharp += np.einsum("ntp,nt->p", g, x.sharp[sl])
         st.levels += np.einsum("ntp,ntl->pl", g, x.levels[sl])
         st.planned += np.einsum("ntp,nt->p", g, x.planned[sl])
         st.unplanned += np.einsum("ntp,nt->p", g, x.unplanned[sl])
@@ -269,11 +308,13 @@ def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.nd
 
 
 def _m_step(st: _Stats, params: PhaseParams, x: SeriesArrays, config: PhaseConfig,
-            base_rate: float) -> tuple[PhaseParams, np.ndarray]:  # fmt: skip
+            bases: tuple[float, float]) -> tuple[PhaseParams, np.ndarray]:  # fmt: skip
     """MAP updates of the shared parameters, then each person's activity scale."""
     prior_days = config.rate_prior_days
-    prior_rate = np.array(config.rate_prior) * base_rate
-    rate = (st.cases + prior_days * prior_rate) / (st.occ + prior_days)
+    prior_rate = np.array(config.rate_prior) * bases[0]
+    rate = (st.sharp + prior_days * prior_rate) / (st.occ + prior_days)
+    prior_diffuse = np.array(config.diffuse_prior) * bases[1]
+    diffuse = (st.cases - st.sharp + prior_days * prior_diffuse) / (st.occ + prior_days)
     m = config.mark_prior_cases
     level_mix = st.levels + m * np.array(config.level_prior)
     level_mix /= level_mix.sum(axis=1, keepdims=True)
@@ -284,13 +325,13 @@ def _m_step(st: _Stats, params: PhaseParams, x: SeriesArrays, config: PhaseConfi
     chain = params.chain
     if config.learn_durations or config.learn_transitions:
         chain = _update_chain(chain, st.xi, config)
-    new = PhaseParams(chain, np.maximum(rate, 1e-6), level_mix,
+    new = PhaseParams(chain, np.maximum(rate, 1e-6), np.maximum(diffuse, 1e-6), level_mix,
                       np.clip(planned, 1e-4, 1 - 1e-4), np.clip(arrest, 1e-4, 1 - 1e-4),
                       params.loglik)  # fmt: skip
     k = config.scale_shape
     # person scale: posterior mean under a Gamma(k, k) prior (empirical Bayes shrinkage
     # towards the population: a person with few cases keeps a scale near 1)
-    scale = (k + x.n.sum(axis=1)) / (k + st.occ_person @ new.rate)
+    scale = (k + x.n.sum(axis=1)) / (k + st.occ_person @ (new.rate + new.rate_diffuse))
     return new, scale
 
 
@@ -315,8 +356,7 @@ def _update_chain(chain: Chain, xi: np.ndarray, config: PhaseConfig) -> Chain:
                 ex_last = ex[-1]
                 loop = xi[idx[-1], idx[-1]]
                 stays[p] = (loop + 50 * config.inactive_tail_stay) / (loop + ex_last + 50)
-            lo, hi = config.duration_ranges[p]
-            prior = _range_pmf(lo, hi, d)
+            prior = _duration_prior(config, p)
             total = ex.sum()
             pmf = ex + config.duration_prior_strength * max(1.0, total / 200.0) * prior
             pmfs[p] = pmf / pmf.sum()
@@ -377,11 +417,20 @@ def fit(person_days: pl.DataFrame, config: PhaseConfig | None = None, *, seed: i
     """
     del seed
     config = config or PhaseConfig()
+    # The forward-backward does 2 x T small matrix products per chunk: BLAS threads
+    # only add synchronisation (and stall badly on a busy machine), so use one.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(person_days, config, params)
+
+
+def _fit(person_days: pl.DataFrame, config: PhaseConfig,
+         params: PhaseParams | None) -> PhaseFit:  # fmt: skip
     x = to_arrays(person_days)
     if not x.persons:
         raise ValueError("no persons to fit")
     p0, scale = initial_params(x, config)
-    base_rate = p0.rate[PHASE2] / config.rate_prior[PHASE2]
+    free = ~x.custody
+    bases = _bases(x, max(x.n[free].sum() / max(free.sum() * 0.6, 1.0), 1e-3))
     if params is None:
         params = p0
         prev = -np.inf
@@ -389,10 +438,16 @@ def fit(person_days: pl.DataFrame, config: PhaseConfig | None = None, *, seed: i
             init = params.chain.stationary()
             st = _e_step(x, params, scale, init, config.chunk)
             params.loglik.append(st.loglik)
-            params, scale = _m_step(st, params, x, config, base_rate)
+            params, scale = _m_step(st, params, x, config, bases)
             if np.isfinite(prev) and abs(st.loglik - prev) <= config.tol * abs(prev):
                 break
             prev = st.loglik
+    else:
+        # given population parameters: only the persons' activity scales are fitted
+        k, total = config.scale_shape, x.n.sum(axis=1)
+        for _ in range(3):
+            st = _e_step(x, params, scale, params.chain.stationary(), config.chunk)
+            scale = (k + total) / (k + st.occ_person @ (params.rate + params.rate_diffuse))
     return decode(x, params, scale, config)
 
 

@@ -145,6 +145,53 @@ class Posterior:
     loglik: np.ndarray  # (N,) log-likelihood of each series
 
 
+class _Sparse:
+    """The expanded transition matrix in its sparse form: shifts, tails and entries.
+
+    `alpha @ A` = move day j to day j+1 with (1 - h), loop on tails with (1 - h),
+    and send the exit mass h of every phase to day 1 of the next via `trans`. Each
+    is O(N * S) instead of the O(N * S^2) dense product.
+    """
+
+    def __init__(self, chain: Chain) -> None:
+        self.h = chain.hazards()
+        self.stay = 1.0 - self.h
+        off, sizes = chain.offsets, chain.sizes
+        src = [i for p in range(chain.n_phases) for i in range(off[p], off[p] + sizes[p] - 1)]
+        self.src = np.array(src, dtype=np.int64)
+        self.dst = self.src + 1
+        self.tails = np.array([off[p] + sizes[p] - 1 for p in range(chain.n_phases)
+                               if chain.tails[p]], dtype=np.int64)  # fmt: skip
+        self.entries = off.astype(np.int64)
+        self.trans = chain.trans
+        onehot = np.zeros((chain.n_states, chain.n_phases))
+        onehot[np.arange(chain.n_states), chain.phase_of] = 1.0
+        self.h_onehot = onehot * self.h[:, None]  # (S, P): exit mass by phase
+        self.phase = chain.phase_of
+        self.stay_src = self.stay[self.src]
+        self.stay_tail = self.stay[self.tails]
+        self.h_s = self.h
+
+    def forward(self, alpha: np.ndarray) -> np.ndarray:
+        """alpha @ A for a batch (N, S)."""
+        out = np.zeros_like(alpha)
+        out[:, self.dst] = alpha[:, self.src] * self.stay_src
+        if self.tails.size:
+            out[:, self.tails] += alpha[:, self.tails] * self.stay_tail
+        out[:, self.entries] += (alpha @ self.h_onehot) @ self.trans
+        return out
+
+    def backward(self, v: np.ndarray) -> np.ndarray:
+        """A @ v for a batch (N, S) (v as rows)."""
+        out = np.zeros_like(v)
+        out[:, self.src] = v[:, self.dst] * self.stay_src
+        if self.tails.size:
+            out[:, self.tails] += v[:, self.tails] * self.stay_tail
+        w = v[:, self.entries] @ self.trans.T  # (N, P): value of leaving phase q
+        out += w[:, self.phase] * self.h_s
+        return out
+
+
 def forward_backward(
     log_emis: np.ndarray, chain: Chain, init: np.ndarray, *, want_xi: bool = True
 ) -> Posterior:
@@ -152,49 +199,66 @@ def forward_backward(
 
     `log_emis` is (N, T, P): log-density of each day's observation under each phase
     (use a very negative number to forbid a phase on a day). `init` (S,) is the
-    distribution over sub-states on the first day.
+    distribution over sub-states on the first day. `xi` holds the expected number of
+    each sub-state transition, summed over series and days (dense S x S).
+    Only the two recursions loop over days; posteriors and expected counts are then
+    computed for all days at once (arrays are day-major, (T, N, S)).
     """
     n, t_n, p_n = log_emis.shape
-    a = chain.matrix()
+    sp = _Sparse(chain)
     phase = chain.phase_of
-    s_n = a.shape[0]
+    s_n = chain.n_states
     m = log_emis.max(axis=2, keepdims=True)
     b_phase = np.exp(log_emis - m)  # (N, T, P), max 1 per day
     b_phase[b_phase < _FLUSH] = 0.0
-    alpha = np.empty((n, t_n, s_n))
-    c = np.empty((n, t_n))
-    cur = init[None, :] * b_phase[:, 0][:, phase]
-    c[:, 0] = cur.sum(axis=1) + _TINY
-    alpha[:, 0] = cur / c[:, 0, None]
+    b = np.ascontiguousarray(b_phase.transpose(1, 0, 2))[:, :, phase]  # (T, N, S)
+    alpha = np.empty((t_n, n, s_n))
+    c = np.empty((t_n, n))
+    cur = init[None, :] * b[0]
+    c[0] = cur.sum(axis=1) + _TINY
+    alpha[0] = cur / c[0][:, None]
     for t in range(1, t_n):
-        cur = (alpha[:, t - 1] @ a) * b_phase[:, t][:, phase]
-        c[:, t] = cur.sum(axis=1) + _TINY
-        cur /= c[:, t, None]
+        cur = sp.forward(alpha[t - 1])
+        cur *= b[t]
+        c[t] = cur.sum(axis=1) + _TINY
+        cur /= c[t][:, None]
         cur[cur < _FLUSH] = 0.0
-        alpha[:, t] = cur
-    phase_post = np.empty((n, t_n, p_n))
+        alpha[t] = cur
+    # backward: v[t] = b[t] * beta[t] / c[t] is the message entering day t; it
+    # overwrites b in place; beta[t] = A v[t+1] is kept for the posteriors.
+    beta = np.empty((t_n, n, s_n))
+    beta[-1] = 1.0
+    v = b
+    for t in range(t_n - 1, 0, -1):
+        vt = v[t]
+        vt *= beta[t]
+        vt /= c[t][:, None]
+        bt = sp.backward(vt)
+        bt[bt < _FLUSH] = 0.0
+        beta[t - 1] = bt
+    xi = np.zeros((s_n, s_n)) if want_xi else np.zeros((0, 0))
+    if want_xi and t_n > 1:
+        a_prev, v_next = alpha[:-1], v[1:]
+        # pairs (s, s+1) through views (no copies); keep those inside a phase
+        shift = np.einsum("tns,tns->s", a_prev[:, :, :-1], v_next[:, :, 1:])
+        xi[sp.src, sp.dst] = shift[sp.src] * sp.stay_src
+        for k in sp.tails:
+            loop = np.einsum("tn,tn->", a_prev[:, :, k], v_next[:, :, k])
+            xi[k, k] = loop * sp.stay[k]
+        exit_to = a_prev.reshape(-1, s_n).T @ v_next[:, :, sp.entries].reshape(-1, p_n)
+        xi[:, sp.entries] += exit_to * sp.h[:, None] * chain.trans[phase]
+    gamma = alpha
+    gamma *= beta
     onehot = np.zeros((s_n, p_n))
     onehot[np.arange(s_n), phase] = 1.0
-    last = alpha[:, -1].copy()
-    phase_post[:, -1] = last @ onehot
-    xi = np.zeros((s_n, s_n)) if want_xi else np.zeros((0, 0))
-    beta = np.ones((n, s_n))
-    first = last
-    for t in range(t_n - 2, -1, -1):
-        v = b_phase[:, t + 1][:, phase] * beta / c[:, t + 1, None]
-        if want_xi:
-            xi += alpha[:, t].T @ v
-        beta = v @ a.T
-        beta[beta < _FLUSH] = 0.0
-        g = alpha[:, t] * beta
-        g /= g.sum(axis=1, keepdims=True) + _TINY
-        phase_post[:, t] = g @ onehot
-        if t == 0:
-            first = g
-    if want_xi:
-        xi *= a
-    loglik = np.log(c).sum(axis=1) + m[:, :, 0].sum(axis=1)
-    return Posterior(phase_post, last, first, xi, loglik)
+    phase_post = gamma @ onehot  # (T, N, P), unnormalised
+    phase_post /= phase_post.sum(axis=2, keepdims=True) + _TINY
+    phase_post = phase_post.transpose(1, 0, 2)  # (N, T, P)
+    first, last = gamma[0], gamma[-1]
+    first = first / (first.sum(axis=1, keepdims=True) + _TINY)
+    last = last / (last.sum(axis=1, keepdims=True) + _TINY)
+    loglik = np.log(c).sum(axis=0) + m[:, :, 0].sum(axis=1)
+    return Posterior(np.ascontiguousarray(phase_post), last, first, xi, loglik)
 
 
 def viterbi(log_emis: np.ndarray, chain: Chain, init: np.ndarray) -> np.ndarray:

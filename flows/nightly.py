@@ -96,13 +96,59 @@ def toplist_task(db_path: str, as_of: date) -> dict:
     return _run_step(db_path, "toplist", build_toplist, as_of, {}, resumable=True)
 
 
+@task(name="attribution", **TASK)
+def attribution_task(db_path: str, as_of: date) -> dict:
+    from gjenganger.pipeline.attribution import build_attribution
+
+    return _run_step(db_path, "attribution", build_attribution, as_of, {}, resumable=True)
+
+
+@task(name="phases", **TASK)
+def phases_task(db_path: str, as_of: date) -> dict:
+    from gjenganger.pipeline.phases import build_phases
+
+    return _run_step(db_path, "phases", build_phases, as_of, {}, resumable=True)
+
+
+@task(name="episodes", **TASK)
+def episodes_task(db_path: str, as_of: date) -> dict:
+    from gjenganger.pipeline.episodes import build_episodes
+
+    return _run_step(db_path, "episodes", build_episodes, as_of, {}, resumable=True)
+
+
+def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
+    con = db.connect(db_path, read_only=True)
+    try:
+        return fn(con, *args, **kwargs)
+    finally:
+        con.close()
+
+
 @task(name="publish-prevention", **TASK, **IO_TASK)
 def hotspots_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
     from gjenganger.pipeline.hotspots import publish_hotspots
 
-    con = db.connect(db_path, read_only=True)
+    return _read_only_step(db_path, publish_hotspots, Path(out_dir), as_of=as_of, lang=lang)
+
+
+@task(name="publish-analyst", **TASK, **IO_TASK)
+def analyst_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
+    from gjenganger.pipeline.exports import export_hypotheses
+    from gjenganger.pipeline.timelines import publish_analyst_bundle
+
+    summary = _read_only_step(db_path, publish_analyst_bundle, Path(out_dir), as_of, lang=lang)
+    summary["hypotheses"] = _read_only_step(db_path, export_hypotheses, Path(out_dir), as_of)
+    return summary
+
+
+@task(name="publish-research", **TASK, **IO_TASK)
+def research_task(db_path: str, out_dir: str) -> dict:
+    from gjenganger.research import build_snapshot, load_key
+
+    con = db.connect(db_path)
     try:
-        return publish_hotspots(con, Path(out_dir), as_of=as_of, lang=lang)
+        return build_snapshot(con, out_dir, load_key())
     finally:
         con.close()
 
@@ -157,7 +203,12 @@ def nightly(
         day = as_of or _default_as_of(db_path)
         report["as_of"] = day.isoformat()
         step("toplist", toplist_task, db_path, day)
+        step("attribution", attribution_task, db_path, day)
+        step("phases", phases_task, db_path, day)
+        step("episodes", episodes_task, db_path, day)
         step("hotspots", hotspots_task, db_path, str(night.bundle("prevention")), day, lang)
+        step("analyst", analyst_task, db_path, str(night.bundle("analyst")), day, lang)
+        step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
         report["finished_at"] = datetime.now(UTC).isoformat()
         _write_report(night.building / "run-report.json", report)

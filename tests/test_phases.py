@@ -125,6 +125,7 @@ def test_forward_backward_and_viterbi_match_brute_force_enumeration():
     s_n = a.shape[0]
     for n in range(2):
         marg = np.zeros((t_n, 3))
+        pairs = np.zeros((s_n, s_n))
         total, best, best_p = 0.0, None, -1.0
         for path in itertools.product(range(s_n), repeat=t_n):
             pr = init[path[0]] * np.exp(log_e[n, 0, phase[path[0]]])
@@ -135,11 +136,15 @@ def test_forward_backward_and_viterbi_match_brute_force_enumeration():
             total += pr
             for t in range(t_n):
                 marg[t, phase[path[t]]] += pr
+            for t in range(1, t_n):
+                pairs[path[t - 1], path[t]] += pr
             if pr > best_p:
                 best, best_p = path, pr
         assert post.phase_post[n] == pytest.approx(marg / total, abs=1e-9)
         assert post.loglik[n] == pytest.approx(np.log(total))
         assert best_paths[n].tolist() == [int(phase[s]) for s in best]
+        xi_n = forward_backward(log_e[n : n + 1], chain, init).xi
+        assert xi_n == pytest.approx(pairs / total, abs=1e-9)
 
 
 def test_expected_days_until_rest_follows_the_durations():

@@ -98,8 +98,8 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
         rng["cards"], geo, pop, states, clock, rows, e_day
     )
     rows = Columns.concat(rows, new)
-    mail = rows["scripted"] & (rows["template"] != modus.CARD_FRAUD)
-    behaviour.time_windows(rng["cards"], rows, clock, only=mail)
+    scripted_theft = rows["scripted"] & (rows["template"] != modus.CARD_FRAUD)
+    behaviour.time_windows(rng["cards"], rows, clock, only=scripted_theft)
 
     crew = crews.assign(rng["crews"], pop, states, rows)
     crews.recount(rows, crew)
@@ -175,7 +175,6 @@ def generate(
     tx["tx_seq"][np.lexsort((tx["amount"], tx["episode"], tx["at"]))] = np.arange(
         1, tx.n + 1
     )
-    tx_frame_refs = sim["card_refs"]
 
     frames = {
         "incidents": batches.incidents(
@@ -183,7 +182,7 @@ def generate(
         ),
         "incident_persons": batches.links(clock, link, person_ids, cfg.batch_days),
         "card_transactions": batches.transactions(
-            clock, tx, tx_frame_refs, sim["merchants"], cfg.batch_days
+            clock, tx, sim["card_refs"], sim["merchants"], cfg.batch_days
         ),
         "custody": batches.custody(clock, sim["custody"], person_ids, cfg.batch_days),
     }

@@ -1,0 +1,30 @@
+"""Plain-file exports for the analyst bundle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from gjenganger.db import table_exists
+
+HYPOTHESIS_NOTE = (
+    "HYPOTESE / HYPOTHESIS: modelled links between open cases and persons, never "
+    "established facts; see the `why` columns for the evidence."
+)
+
+
+def export_hypotheses(con, out_dir: Path, as_of: dt.date) -> dict:
+    """Write `attribution-hypotheses.csv` (every candidate of `as_of`, labelled)."""
+    if not table_exists(con, "attribution_candidates"):
+        return {"rows": 0}
+    path = Path(out_dir) / "attribution-hypotheses.csv"
+    cols = [r[0] for r in con.execute("describe attribution_candidates").fetchall()]
+    where = "where as_of = ?" if "as_of" in cols else "where ? is not null"
+    con.execute(
+        f"copy (select 'hypotese' as label, * from attribution_candidates {where}"
+        f" order by all) to '{path}' (header, delimiter ',')",
+        [as_of],
+    )
+    (Path(out_dir) / "attribution-hypotheses.README.txt").write_text(HYPOTHESIS_NOTE + "\n")
+    n = con.execute(f"select count(*) from read_csv('{path}')").fetchone()[0]
+    return {"rows": n}

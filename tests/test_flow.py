@@ -1,0 +1,143 @@
+"""The nightly Prefect flow end to end on a small generated data set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gjenganger import publish
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A small generated inbox split in two: the first nights, then one more batch."""
+    from gjenganger.synth.config import SynthConfig
+    from gjenganger.synth.generator import generate
+
+    root = tmp_path_factory.mktemp("flow")
+    cfg = SynthConfig(seed=5, start=dt.date(2025, 9, 1), days=60, scale=0.1, batch_days=20)
+    generate(cfg, root / "data")
+    batches = sorted((root / "data" / "inbox").iterdir())
+    first = root / "inbox"
+    first.mkdir()
+    for b in batches[:-1]:
+        shutil.copytree(b, first / b.name)
+    return {"root": root, "inbox": first, "last_batch": batches[-1]}
+
+
+@pytest.fixture(scope="module")
+def first_night(data, prefect_harness):
+    from flows.nightly import nightly
+
+    root = data["root"]
+    report = nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
+    return report
+
+
+def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data):
+    assert first_night["status"] == "completed"
+    steps = [s["step"] for s in first_night["steps"]]
+    assert steps == ["ingest", "toplist", "attribution", "phases", "episodes", "hotspots",
+                     "analyst", "research", "publish"]  # fmt: skip
+    latest = publish.latest(data["root"] / "publish")
+    assert (latest / "analyst" / "index.html").is_file()
+    assert (latest / "prevention" / "hotspots" / "index.html").is_file()
+    assert (latest / "research" / "gjenganger.duckdb").is_file()
+    report = json.loads((latest / "run-report.json").read_text())
+    assert report["steps"][0]["summary"]["rows_read"] == (
+        report["steps"][0]["summary"]["rows_loaded"]
+        + report["steps"][0]["summary"]["rows_quarantined"]
+    )
+
+
+def test_the_research_bundle_holds_no_operational_pseudonym(first_night, data):
+    con = duckdb.connect(str(data["root"] / "db.duckdb"), read_only=True)
+    persons = {r[0] for r in con.execute("select person_id from incident_persons").fetchall()}
+    cases = {r[0] for r in con.execute("select incident_id from incidents").fetchall()}
+    con.close()
+    latest = publish.latest(data["root"] / "publish")
+    blob = b"".join(p.read_bytes() for p in (latest / "research").rglob("*") if p.is_file())
+    assert persons and cases
+    leaked = [x for x in sorted(persons | cases) if x.encode() in blob]
+    assert leaked == []
+
+
+def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    url = PREFECT_API_DATABASE_CONNECTION_URL.value()
+    path = url.split("///", 1)[1]
+    con = duckdb.connect(str(data["root"] / "db.duckdb"), read_only=True)
+    persons = [r[0] for r in con.execute(
+        "select distinct person_id from incident_persons").fetchall()]  # fmt: skip
+    con.close()
+    lite = sqlite3.connect(path)
+    text = "\n".join(
+        str(row)
+        for (table,) in lite.execute("select name from sqlite_master where type='table'")
+        for row in lite.execute(f'select * from "{table}"')
+    )
+    lite.close()
+    assert "gjenganger-nightly" in text  # the flow ran against this database
+    assert [p for p in persons if p in text] == []
+
+
+def test_a_failed_step_leaves_the_previous_publication_whole_and_the_next_run_completes(
+    first_night, data, monkeypatch
+):
+    from flows.nightly import nightly
+    from gjenganger.pipeline import phases
+
+    root = data["root"]
+    before_target = (root / "publish" / "latest").resolve()
+    before = publish.file_digests(before_target)
+    shutil.copytree(data["last_batch"], data["inbox"] / data["last_batch"].name)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("phase model exploded on purpose")
+
+    monkeypatch.setattr(phases, "build_phases", broken)
+    with pytest.raises(RuntimeError):
+        nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
+    assert (root / "publish" / "latest").resolve() == before_target
+    assert publish.file_digests(before_target) == before
+    reports = sorted((root / "publish" / "runs").glob("*.json"))
+    failed = json.loads(reports[-1].read_text())
+    assert failed["status"] == "failed" and failed["failed_step"] == "phases"
+    assert not list((root / "publish").glob(".building-*"))
+
+    monkeypatch.undo()
+    # a reader holds last night's research snapshot open while tonight's is published
+    old_snapshot = before_target / "research" / "gjenganger.duckdb"
+    reader = duckdb.connect(str(old_snapshot), read_only=True)
+    n_before = reader.execute("select count(*) from cases").fetchone()[0]
+    report = nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
+    assert report["status"] == "completed"
+    assert reader.execute("select count(*) from cases").fetchone()[0] == n_before
+    reader.close()
+    new_snapshot = publish.latest(root / "publish") / "research" / "gjenganger.duckdb"
+    assert new_snapshot != old_snapshot
+    fresh = duckdb.connect(str(new_snapshot), read_only=True)
+    assert fresh.execute("select count(*) from cases").fetchone()[0] > n_before
+    fresh.close()
+    # the failed run had already ingested the new batch and finished the steps
+    # before phases: the rerun resumes them by input hash instead of recomputing
+    steps = {s["step"]: s.get("summary", {}) for s in report["steps"]}
+    assert steps["ingest"]["batches"].get("loaded", 0) == 0
+    assert steps["toplist"].get("resumed") and steps["attribution"].get("resumed")
+    assert not steps["phases"].get("resumed")
+
+
+def test_only_the_last_nights_are_kept(tmp_path):
+    for i in range(4):
+        night = publish.start(tmp_path, f"run{i}")
+        (night.bundle("analyst") / "x.txt").write_text(str(i))
+        publish.commit(night, keep=2)
+    assert sorted(p.name for p in (tmp_path / "nights").iterdir()) == ["run2", "run3"]
+    assert Path(publish.latest(tmp_path)).name == "run3"
