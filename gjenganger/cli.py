@@ -17,8 +17,19 @@ from gjenganger import audit, settings
 from gjenganger.errors import UserError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every discovered subcommand registered."""
+def command_names() -> list[str]:
+    """Every subcommand, one per module of `gjenganger/commands/`."""
+    import gjenganger.commands as pkg
+
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; with `only`, just that subcommand's module is imported.
+
+    Importing one command module instead of all keeps start-up fast: the analytics
+    behind other commands (scipy, scikit-learn, folium) are not loaded.
+    """
     parser = argparse.ArgumentParser(
         prog="gjenganger",
         description="Police incident analytics on repeat offenders (synthetic-safe, "
@@ -26,22 +37,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--user", help="who runs this (default: the OS user) for the audit log")
     parser.add_argument("--role", choices=audit.ROLES,
-                        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)")
+                        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    import gjenganger.commands as pkg
-
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"gjenganger.commands.{info.name}")
+    names = command_names()
+    for name in [only] if only in names else names:
+        module = importlib.import_module(f"gjenganger.commands.{name}")
         if hasattr(module, "register"):
             module.register(sub)
     return parser
 
 
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in argv, skipping the global options and their values."""
+    skip_value = False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+        elif arg in ("--user", "--role"):
+            skip_value = True
+        elif arg.startswith("--user=") or arg.startswith("--role="):
+            continue
+        elif arg.startswith("-"):
+            return None
+        else:
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: parse, run, map errors to exit codes."""
     settings.configure_environment()
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=_command_in(argv))
     args = parser.parse_args(argv)
     command = " ".join(x for x in (args.command, getattr(args, "kind", None)) if x)
     params = {k: v for k, v in vars(args).items() if k not in ("func", "user", "role")}

@@ -570,7 +570,7 @@ def ingest_small_db(tmp_path):
         results = ingest(con, inbox)
         assert all(r.status != "rejected" for r in results), results
         con.execute(
-            "create table attribution_candidates as select * from (values "
+            "create or replace table attribution_candidates as select * from (values "
             f"('INC-bod', '{OTHER}', 0.62, 1, date '2025-03-10', 'test')) "
             "t(incident_id, person_id, p, rank, as_of, model_version)"
         )

@@ -28,7 +28,7 @@ def _old_and_new(con, tmp_path):
     write_batch(inbox, "2026-11-20", {"incidents": [incident("new")],
                                       "incident_persons": [link("INC-new")]})  # fmt: skip
     ingest(con, inbox)
-    con.execute("create table attribution_candidates as select 'INC-old' as incident_id,"
+    con.execute("create or replace table attribution_candidates as select 'INC-old' as incident_id,"
                 " 'Pabcdefghij' as person_id, 0.7 as p")  # fmt: skip
 
 

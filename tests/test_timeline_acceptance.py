@@ -50,7 +50,7 @@ def demo(tmp_path_factory):
             "order by incident_id limit 1"
         ).fetchone()[0]
         con.execute(
-            "create table attribution_candidates as select * from (values "
+            "create or replace table attribution_candidates as select * from (values "
             f"('{open_case}', '{HYPOTHESIS_ONLY}', 0.62, 1, date '2025-01-10', 't')) "
             "t(incident_id, person_id, p, rank, as_of, model_version)"
         )

@@ -126,6 +126,25 @@ def regime_of(pop: Population, person: np.ndarray, state: np.ndarray) -> np.ndar
 
 
 # ---------------------------------------------------------------- daily counts
+#: Minus users' heavy and quiet spells: (mean days, rate multiplier).
+BURST_ON, BURST_OFF = (20, 1.9), (25, 0.1)
+
+
+def bursts(rng, n: int, days: int) -> np.ndarray:
+    """(n, days) rate multipliers: alternating heavy and quiet spells (mean ~1)."""
+    out = np.empty((n, days))
+    for i in range(n):
+        d = -int(rng.integers(0, BURST_ON[0] + BURST_OFF[0]))
+        on = bool(rng.random() < 0.5)
+        while d < days:
+            mean, mult = BURST_ON if on else BURST_OFF
+            length = 1 + int(rng.geometric(1 / mean))
+            out[i, max(d, 0) : max(d + length, 0)] = mult
+            d += length
+            on = not on
+    return out
+
+
 def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Columns:
     """One row per offence (person, day, regime), the forced arrests included."""
     days = clock.days
@@ -138,6 +157,8 @@ def daily_offences(rng, pop: Population, states: States, clock: Clock) -> Column
         rate[rows] = np.asarray(rates + (0.0,))[st[rows]] * pop.rate[rows, None]
     steady = (pop.group[:n_steady] == MINUS) | (pop.group[:n_steady] == MAS)
     rate[steady] = (st[steady] == STEADY) * pop.rate[:n_steady][steady, None]
+    minus = np.flatnonzero(pop.group[:n_steady] == MINUS)
+    rate[minus] *= bursts(rng, len(minus), days)
     rate *= season(pop, persons_s, clock)
     weekday = np.array([clock.date_of(d).weekday() for d in range(days)])
     rate *= pop.weekday[:n_steady][:, weekday]
@@ -212,10 +233,12 @@ def choose_times(rng, pop: Population, rows: Columns, clock: Clock) -> None:
         ok = modus.TEMPLATE_HOURS[tmpl[todo], h.astype(np.int64) % 24]
         hours[todo[ok]] = h[ok]
         todo = todo[~ok]
-    if len(todo):  # uniform over the allowed hours
+    if len(todo):  # the allowed hour nearest the person's first peak, +-1 hour
         masks = modus.TEMPLATE_HOURS[tmpl[todo]]
-        cum = np.cumsum(masks / masks.sum(axis=1, keepdims=True), axis=1)
-        hrs = np.minimum((cum < rng.random(len(todo))[:, None]).sum(axis=1), 23)
+        peak = pop.peak_hour[person[todo], 0]
+        gap = np.abs(np.arange(24)[None, :] + 0.5 - peak[:, None])
+        gap = np.minimum(gap, 24 - gap) + rng.uniform(0, 1.5, (len(todo), 24))
+        hrs = np.argmin(np.where(masks, gap, np.inf), axis=1)
         hours[todo] = hrs + rng.random(len(todo))
     forced = rows["forced"]
     hours[forced] = rng.uniform(20.0, 23.5, forced.sum())

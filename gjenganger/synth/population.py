@@ -118,7 +118,7 @@ def _home_bases(geo: Geography, rng, group: np.ndarray):
     for g, (p_out, inner, sd_in, sd_out) in {
         PLUS: (0.5, trd_outer, 3.5, 5.0),
         MIXED: (0.3, trd, 3.0, 4.0),
-        MINUS: (0.0, centre, 0.6, 0.6),
+        MINUS: (0.0, centre, 1.0, 1.0),
         BACKGROUND: (0.35, trd, 2.0, 3.0),
     }.items():
         idx = np.flatnonzero(group == g)
@@ -185,8 +185,8 @@ def _hours(rng, group, pref):
     peak[:, 1] = (base + rng.uniform(-7, 7, n)) % 24
     sd = np.select(
         [cyc, group == BACKGROUND],
-        [rng.uniform(1.0, 2.0, n), np.full(n, 6.0)],
-        rng.uniform(2.5, 3.5, n),
+        [rng.uniform(0.8, 1.6, n), np.full(n, 6.0)],
+        rng.uniform(1.5, 2.5, n),
     )
     return peak, weight, sd
 
@@ -287,7 +287,7 @@ def build(
     rural_lat, rural_lon = _rural_grounds(geo, rng, group, home_lat, home_lon)
     spread = np.exp(rng.normal(0, 0.35, n)) * np.select(
         [group == PLUS, group == MIXED, group == MINUS, group == MAS],
-        [1.6, 1.2, 0.6, 0.5],
+        [1.0, 0.9, 0.4, 0.5],
         2.0,
     )
     peak, peak_w, hour_sd = _hours(rng, group, pref)
@@ -355,7 +355,7 @@ def build(
         smash_share=rng.beta(0.9, 0.7, n),
         p_repeat=np.select(
             [cyc, group == MAS, group == MINUS],
-            [rng.uniform(0.12, 0.35, n), np.full(n, 0.3), np.full(n, 0.15)],
+            [rng.uniform(0.2, 0.45, n), np.full(n, 0.35), rng.uniform(0.25, 0.5, n)],
             0.0,
         ),
         p_card=p_card,
