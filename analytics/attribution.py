@@ -26,6 +26,8 @@ The baselines (`analytics.baselines`) run on the same candidate rows and get the
 same stage-2 calibration, so they differ only in their evidence.
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -65,12 +67,14 @@ def eligible_persons(
     top_n: int = 20,
     min_cases: int = 5,
 ) -> list[str]:
-    """The persons attribution ranks: the top list plus anyone with >= `min_cases` links."""
+    """Persons attribution ranks: the top list and anyone with >= `min_cases` links."""
     from analytics.toplist import rank_persons
 
     top = rank_persons(incidents, links, as_of, window_days=window_days)
     chosen = set(top.head(top_n)["person_id"].to_list())
-    counts = links.group_by("person_id").agg(pl.col("incident_id").n_unique().alias("n"))
+    counts = links.group_by("person_id").agg(
+        pl.col("incident_id").n_unique().alias("n")
+    )
     chosen |= set(counts.filter(pl.col("n") >= min_cases)["person_id"].to_list())
     return sorted(chosen)
 
@@ -115,12 +119,18 @@ class ChoiceCalibrator:
 
         def nll(theta: np.ndarray) -> float:
             pr, pn = cls._softmax(theta[0] * z + theta[1], row_case, n_cases)
-            p_true = np.bincount(row_case, weights=np.where(y, pr, 0.0), minlength=n_cases)
+            p_true = np.bincount(
+                row_case, weights=np.where(y, pr, 0.0), minlength=n_cases
+            )
             p = np.where(has_true, p_true, pn)
             return float(-np.sum(wc * np.log(np.clip(p, 1e-12, None))))
 
-        res = minimize(nll, x0=np.array([1.0, 0.0]), method="Nelder-Mead",
-                       options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 400})  # fmt: skip
+        res = minimize(
+            nll,
+            x0=np.array([1.0, 0.0]),
+            method="Nelder-Mead",
+            options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 400},
+        )
         a, c = (float(v) for v in res.x)
         _, pn = cls._softmax(a * z + c, row_case, n_cases)
         return cls(a, c, float(np.average(pn, weights=wc)))
@@ -132,7 +142,7 @@ class ChoiceCalibrator:
         n_cases: int,
         none_prior: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(P per candidate row, P(none) per case), optionally with a new "none" prior."""
+        """(P per candidate row, P(none) per case), optionally with a new none prior."""
         z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
         pr, pn = self._softmax(self.a * z + self.c, row_case, n_cases)
         if none_prior is None:
@@ -145,7 +155,7 @@ class ChoiceCalibrator:
     def em_none_prior(
         self, z: np.ndarray, row_case: np.ndarray, n_cases: int, iters: int = 100
     ) -> float:
-        """Saerens et al. EM: the "none" share that the open cases' own posteriors imply."""
+        """Saerens et al. EM: the none share the open cases' own posteriors imply."""
         prior = self.train_none
         for _ in range(iters):
             _, pn = self.probs(z, row_case, n_cases, none_prior=prior)
@@ -191,7 +201,9 @@ def person_prior_em(
         denom = w_none * p_none + np.bincount(row_case, weights=num, minlength=n_cases)
         pr = num / denom[row_case]
         pn = w_none * p_none / denom
-        prior = np.bincount(row_person, weights=pr, minlength=n_persons) / max(n_cases, 1)
+        prior = np.bincount(row_person, weights=pr, minlength=n_persons) / max(
+            n_cases, 1
+        )
         prior_none = float(pn.mean()) if n_cases else train_none
         new_w = np.clip(prior / train_prior, lo, hi)
         new_none = float(np.clip(prior_none / train_none, lo, hi))
@@ -227,13 +239,15 @@ def build_context(
     *,
     eligible_ids: list[str] | None = None,
     window_days: int = 365,
-    max_train_cases: int = 4000,
+    max_train_cases: int = 3000,
     seed: int = 0,
 ) -> Context:
     """Index the frames (store.load_* as of `as_of`) for attribution."""
     as_of = _as_date(as_of)
     cutoff = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
-    start = datetime.combine(as_of - timedelta(days=window_days - 1), datetime.min.time())
+    start = datetime.combine(
+        as_of - timedelta(days=window_days - 1), datetime.min.time()
+    )
     inc = incidents.filter(pl.col("reported_at") < cutoff)
     cases = case_arrays(inc)
     links = links.filter(pl.col("incident_id").is_in(inc["incident_id"].implode()))
@@ -242,7 +256,9 @@ def build_context(
     if eligible_ids is None:
         eligible_ids = eligible_persons(inc, links, as_of, window_days=window_days)
     pos = {p: k for k, p in enumerate(L.persons.tolist())}
-    eligible = np.array(sorted(pos[p] for p in eligible_ids if p in pos), dtype=np.int64)
+    eligible = np.array(
+        sorted(pos[p] for p in eligible_ids if p in pos), dtype=np.int64
+    )
     linked = np.zeros(len(cases), bool)
     linked[L.case_idx] = True
     in_window = (inc["occurred_from"] >= start).to_numpy()
@@ -251,10 +267,14 @@ def build_context(
     rng = np.random.default_rng(seed)
     train_pool = np.flatnonzero(linked & in_window)
     if len(train_pool) < max_train_cases:  # reach back a further window if short
-        older = datetime.combine(as_of - timedelta(days=2 * window_days), datetime.min.time())
+        older = datetime.combine(
+            as_of - timedelta(days=2 * window_days), datetime.min.time()
+        )
         train_pool = np.flatnonzero(linked & (inc["occurred_from"] >= older).to_numpy())
     if len(train_pool) > max_train_cases:
-        train_pool = np.sort(rng.choice(train_pool, size=max_train_cases, replace=False))
+        train_pool = np.sort(
+            rng.choice(train_pool, size=max_train_cases, replace=False)
+        )
     until = _day_number(as_of) + 1
     return Context(
         incidents=inc,
@@ -279,7 +299,9 @@ class Rows:
     row_person: np.ndarray  # row -> person index
     ev: lk.PersonEvidence
     y: np.ndarray | None = None  # training only: is the candidate a linked person
-    eligible_truth: np.ndarray | None = None  # training only: per case, an eligible person did it
+    eligible_truth: np.ndarray | None = (
+        None  # training only: per case, an eligible person did it
+    )
 
 
 def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
@@ -287,9 +309,14 @@ def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
     exclude = q if training else None
     rc, rp = lk.select_candidates(ctx.cases, q, ctx.person_cases, ctx.eligible, exclude)
     ev = lk.case_person_features(
-        ctx.cases, q[rc], rp, ctx.person_cases, pair_logit, ctx.custody,
+        ctx.cases,
+        q[rc],
+        rp,
+        ctx.person_cases,
+        pair_logit,
+        ctx.custody,
         exclude=q[rc] if training else None,
-    )  # fmt: skip
+    )
     y = None
     if training:
         sets = ctx.links.person_sets(len(ctx.cases))
@@ -305,17 +332,27 @@ def case_covariates(cases: CaseArrays, idx: np.ndarray) -> np.ndarray:
     t0 = cases.t0[idx]
     hour = (t0 * 24.0) % 24.0
     return np.c_[
-        cases.offence[idx], cases.target[idx], cases.entry[idx], cases.planned[idx],
-        cases.participants[idx], cases.log_value[idx],
-        np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24),
-        np.log1p((cases.t1[idx] - t0) * 24.0), cases.x_km[idx], cases.y_km[idx],
-    ]  # fmt: skip
+        cases.offence[idx],
+        cases.target[idx],
+        cases.entry[idx],
+        cases.planned[idx],
+        cases.participants[idx],
+        cases.log_value[idx],
+        np.sin(2 * np.pi * hour / 24),
+        np.cos(2 * np.pi * hour / 24),
+        np.log1p((cases.t1[idx] - t0) * 24.0),
+        cases.x_km[idx],
+        cases.y_km[idx],
+    ]
 
 
 def shift_weights(
-    cases: CaseArrays, train_idx: np.ndarray, open_idx: np.ndarray, seed: int = 0,
+    cases: CaseArrays,
+    train_idx: np.ndarray,
+    open_idx: np.ndarray,
+    seed: int = 0,
     clip: tuple[float, float] = (0.1, 10.0),
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Importance weights making solved training cases resemble the open ones.
 
     Solved cases are a biased sample: shop thefts on CCTV and sloppy phase-3
@@ -329,16 +366,22 @@ def shift_weights(
     if len(open_idx) < 50 or len(train_idx) < 50:
         return np.ones(len(train_idx))
     rng = np.random.default_rng(seed)
-    o = open_idx if len(open_idx) <= 4 * len(train_idx) else rng.choice(
-        open_idx, 4 * len(train_idx), replace=False)  # fmt: skip
+    o = (
+        open_idx
+        if len(open_idx) <= 4 * len(train_idx)
+        else rng.choice(open_idx, 4 * len(train_idx), replace=False)
+    )
     X = case_covariates(cases, np.r_[train_idx, o])
     y = np.r_[np.zeros(len(train_idx)), np.ones(len(o))]
     fold = rng.integers(0, 2, len(y))
     p = np.empty(len(train_idx))
     for k in (0, 1):
-        clf = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1,
-                                             categorical_features=[0, 1, 2],
-                                             random_state=seed)  # fmt: skip
+        clf = HistGradientBoostingClassifier(
+            max_iter=100,
+            learning_rate=0.1,
+            categorical_features=[0, 1, 2],
+            random_state=seed,
+        )
         X_cat = X.copy()
         X_cat[:, :3] = np.where(X_cat[:, :3] < 0, np.nan, X_cat[:, :3])
         clf.fit(X_cat[fold != k], y[fold != k])
@@ -398,27 +441,33 @@ class AttributionModel:
 
     clf: object
     calibrator: ChoiceCalibrator
-    candidate_recall: float  # share of training cases whose person survived pre-selection
+    candidate_recall: (
+        float  # share of training cases whose person survived pre-selection
+    )
     n_train_cases: int
 
 
-def fit_model(rows: Rows, seed: int = 0, case_weight: np.ndarray | None = None) -> AttributionModel:
-    """Stage 1 with 3-fold (by case) out-of-fold scores, then stage 2 on them.
+def fit_model(
+    rows: Rows, seed: int = 0, case_weight: np.ndarray | None = None
+) -> AttributionModel:
+    """Stage 1 on two thirds of the training cases, stage 2 on the held-out third.
 
-    `case_weight` (per training case, e.g. `shift_weights`) weights both stages.
+    One boosting fit instead of k-fold refits keeps the nightly step fast; the
+    calibrator sees only scores of cases the classifier never saw, as the open
+    cases will be. `case_weight` (per training case, e.g. `shift_weights`)
+    weights both stages.
     """
     X = _with_margin(rows)
     y = rows.y.astype(np.int8)
     n = len(rows.q)
     wc = np.ones(n) if case_weight is None else case_weight
-    w = wc[rows.row_case]
-    fold = np.random.default_rng(seed).integers(0, 3, size=n)[rows.row_case]
-    z = np.empty(len(y))
-    for k in range(3):
-        tr = fold != k
-        z[~tr] = _logit(_stage1(seed).fit(X[tr], y[tr], sample_weight=w[tr]), X[~tr])
-    cal = ChoiceCalibrator.fit(z, rows.row_case, n, rows.y, wc)
-    clf = _stage1(seed).fit(X, y, sample_weight=w)
+    held = np.random.default_rng(seed).random(n) < 1 / 3
+    tr = ~held[rows.row_case]
+    clf = _stage1(seed).fit(X[tr], y[tr], sample_weight=wc[rows.row_case][tr])
+    z = _logit(clf, X[~tr])
+    pos = np.cumsum(held) - 1  # held-out case -> position among held-out cases
+    rc = pos[rows.row_case[~tr]]
+    cal = ChoiceCalibrator.fit(z, rc, int(held.sum()), rows.y[~tr], wc[held])
     sets_hit = np.bincount(rows.row_case, weights=rows.y, minlength=n) > 0
     return AttributionModel(clf, cal, float(sets_hit[rows.eligible_truth].mean()), n)
 
@@ -471,7 +520,13 @@ def _why(ctx: Context, rows: Rows) -> dict[str, list]:
 
 
 def _result(
-    ctx: Context, rows: Rows, p: np.ndarray, pn: np.ndarray, method: str, prior, why: bool
+    ctx: Context,
+    rows: Rows,
+    p: np.ndarray,
+    pn: np.ndarray,
+    method: str,
+    prior,
+    why: bool,
 ) -> Attribution:
     ids = ctx.cases.incident_id
     n = len(rows.q)
@@ -488,7 +543,9 @@ def _result(
         .with_columns(pl.int_range(1, pl.len() + 1).over("incident_id").alias("rank"))
     )
     ncand = np.bincount(rows.row_case, minlength=n)
-    cases = pl.DataFrame({"incident_id": ids[rows.q], "p_none": pn, "n_candidates": ncand})
+    cases = pl.DataFrame(
+        {"incident_id": ids[rows.q], "p_none": pn, "n_candidates": ncand}
+    )
     return Attribution(method, cand, cases.sort("incident_id"), prior)
 
 
@@ -555,7 +612,7 @@ def attribute(
     covariate_shift: bool = True,
     prior_shift: bool = False,
     porter_linkage: str = "average",
-    max_train_cases: int = 4000,
+    max_train_cases: int = 3000,
     seed: int = 0,
     why: bool = True,
 ) -> AttributionRun:
@@ -569,19 +626,31 @@ def attribute(
 
     t0 = time.perf_counter()
     ctx = build_context(
-        incidents, links, custody, as_of, eligible_ids=eligible_ids,
-        window_days=window_days, max_train_cases=max_train_cases, seed=seed,
-    )  # fmt: skip
+        incidents,
+        links,
+        custody,
+        as_of,
+        eligible_ids=eligible_ids,
+        window_days=window_days,
+        max_train_cases=max_train_cases,
+        seed=seed,
+    )
     out: dict[str, Attribution] = {}
     methods = METHODS if baselines else METHODS[:1]
     if len(ctx.eligible) == 0 or len(ctx.train_idx) < 20:
         cand, cases = _empty(ctx)
-        return AttributionRun({m: Attribution(m, cand, cases) for m in methods}, ctx, None)
+        return AttributionRun(
+            {m: Attribution(m, cand, cases) for m in methods}, ctx, None
+        )
     timings: dict[str, float] = {}
     pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
     timings["pair_model_s"] = time.perf_counter() - t0
     train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
-    wc = shift_weights(ctx.cases, train.q, ctx.open_idx, seed) if covariate_shift else None
+    wc = (
+        shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
+        if covariate_shift
+        else None
+    )
     model = fit_model(train, seed=seed, case_weight=wc)
     timings["train_s"] = time.perf_counter() - t0
     test = build_rows(ctx, ctx.open_idx, pairs.logit, training=False)
@@ -601,7 +670,9 @@ def attribute(
 
         def nearest(rows: Rows, _exclude) -> np.ndarray:
             F = rows.ev.X
-            return nearest_case_scores(F[:, col["min_distance_km"]], F[:, col["min_gap_days"]])
+            return nearest_case_scores(
+                F[:, col["min_distance_km"]], F[:, col["min_gap_days"]]
+            )
 
         def porter(rows: Rows, exclude) -> np.ndarray:
             return porter_scores(ctx, rows, nb, exclude, porter_linkage)
@@ -610,7 +681,9 @@ def attribute(
             z_tr = fn(train, train.q[train.row_case])
             z_te = fn(test, None)
             bc = ChoiceCalibrator.fit(z_tr, train.row_case, len(train.q), train.y, wc)
-            bprior = bc.em_none_prior(z_te, test.row_case, n) if prior_shift and n else None
+            bprior = (
+                bc.em_none_prior(z_te, test.row_case, n) if prior_shift and n else None
+            )
             bp, bpn = bc.probs(z_te, test.row_case, n, none_prior=bprior)
             out[name] = _result(ctx, test, bp, bpn, name, bprior, why=False)
         timings["baselines_s"] = time.perf_counter() - t0
@@ -620,21 +693,36 @@ def attribute(
 def _empty(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
     ids = ctx.cases.incident_id[ctx.open_idx]
     cand = pl.DataFrame(
-        schema={"incident_id": pl.String, "person_id": pl.String, "p": pl.Float64,
-                "rank": pl.Int64}  # fmt: skip
+        schema={
+            "incident_id": pl.String,
+            "person_id": pl.String,
+            "p": pl.Float64,
+            "rank": pl.Int64,
+        }
     )
-    cases = pl.DataFrame({"incident_id": ids, "p_none": np.ones(len(ids)),
-                          "n_candidates": np.zeros(len(ids), np.int64)})  # fmt: skip
+    cases = pl.DataFrame(
+        {
+            "incident_id": ids,
+            "p_none": np.ones(len(ids)),
+            "n_candidates": np.zeros(len(ids), np.int64),
+        }
+    )
     return cand, cases
 
 
 def top_candidates(att: Attribution, k: int = 5) -> list[dict]:
     """One object per open case: incident_id, p_none, candidates (best first, <= k)."""
     cand = att.candidates.filter(pl.col("rank") <= k)
-    why_cols = [c for c in cand.columns if c not in ("incident_id", "person_id", "p", "rank")]
+    why_cols = [
+        c for c in cand.columns if c not in ("incident_id", "person_id", "p", "rank")
+    ]
     grouped: dict[str, list[dict]] = {}
     for r in cand.sort(["incident_id", "rank"]).iter_rows(named=True):
-        entry = {"person_id": r["person_id"], "p": round(float(r["p"]), 4), "rank": r["rank"]}
+        entry = {
+            "person_id": r["person_id"],
+            "p": round(float(r["p"]), 4),
+            "rank": r["rank"],
+        }
         if why_cols:
             entry["why"] = {c: r[c] for c in why_cols}
         grouped.setdefault(r["incident_id"], []).append(entry)
@@ -665,12 +753,18 @@ def evaluate(att: Attribution, truth: pl.DataFrame, eligible_ids: list[str]) -> 
     by_cand_truth = t.filter(pl.col("person_id").is_in(list(elig)))
     cases = att.cases.join(
         by_cand_truth.group_by("incident_id").agg(pl.len().alias("n_true")),
-        on="incident_id", how="left",
-    ).with_columns(pl.col("n_true").fill_null(0))  # fmt: skip
-    cand = att.candidates.select("incident_id", "person_id", "p", "rank").join(
-        by_cand_truth.with_columns(pl.lit(True).alias("y")), on=["incident_id", "person_id"],
+        on="incident_id",
         how="left",
-    ).with_columns(pl.col("y").fill_null(False))  # fmt: skip
+    ).with_columns(pl.col("n_true").fill_null(0))
+    cand = (
+        att.candidates.select("incident_id", "person_id", "p", "rank")
+        .join(
+            by_cand_truth.with_columns(pl.lit(True).alias("y")),
+            on=["incident_id", "person_id"],
+            how="left",
+        )
+        .with_columns(pl.col("y").fill_null(False))
+    )
     n_by = int((cases["n_true"] > 0).sum())
     hit1 = cand.filter((pl.col("rank") == 1) & pl.col("y")).height
     hit5 = cand.filter((pl.col("rank") <= 5) & pl.col("y"))["incident_id"].n_unique()
@@ -686,7 +780,9 @@ def evaluate(att: Attribution, truth: pl.DataFrame, eligible_ids: list[str]) -> 
     missed = (cases["n_true"] > cases["found"]).cast(pl.Float64).to_numpy()
     # a co-offended case has several true persons: spread the outcome evenly
     share = cand.join(cases.select("incident_id", "n_true"), on="incident_id")
-    yv = np.where(share["y"].to_numpy(), 1.0 / np.maximum(share["n_true"].to_numpy(), 1), 0.0)
+    yv = np.where(
+        share["y"].to_numpy(), 1.0 / np.maximum(share["n_true"].to_numpy(), 1), 0.0
+    )
     sq = (share["p"].to_numpy() - yv) ** 2
     per_case_rows = (
         pl.DataFrame({"incident_id": share["incident_id"], "sq": sq})
@@ -706,7 +802,9 @@ def evaluate(att: Attribution, truth: pl.DataFrame, eligible_ids: list[str]) -> 
         "hit_at_1": hit1 / n_by if n_by else float("nan"),
         "hit_at_5": hit5 / n_by if n_by else float("nan"),
         "attributions_p_ge_0_5": attributed.height,
-        "precision_p_ge_0_5": correct / attributed.height if attributed.height else float("nan"),
+        "precision_p_ge_0_5": correct / attributed.height
+        if attributed.height
+        else float("nan"),
         "recall_p_ge_0_5": correct / n_by if n_by else float("nan"),
         "brier": brier,
         "none_prior": att.none_prior,
@@ -722,8 +820,14 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
     for k in range(bins):
         m = b == k
         if m.any():
-            out.append({"bin": f"{edges[k]:.1f}-{edges[k + 1]:.1f}", "n": int(m.sum()),
-                        "mean_p": float(p[m].mean()), "observed": float(y[m].mean())})  # fmt: skip
+            out.append(
+                {
+                    "bin": f"{edges[k]:.1f}-{edges[k + 1]:.1f}",
+                    "n": int(m.sum()),
+                    "mean_p": float(p[m].mean()),
+                    "observed": float(y[m].mean()),
+                }
+            )
     return out
 
 
@@ -771,10 +875,16 @@ def pairwise_holdout(
     d = Xt[:, 0].astype(float)
     scores = {
         "model": model.logit(Xt),
-        "nearest_case": -np.where(np.isnan(d), np.nanmax(d) + 1 if np.isfinite(d).any() else 1, d),
+        "nearest_case": -np.where(
+            np.isnan(d), np.nanmax(d) + 1 if np.isfinite(d).any() else 1, d
+        ),
         "porter_nb": nb.logit(Xt),
     }
-    res: dict = {"test_cases": len(test), "test_pairs": int(len(y)), "linked_pairs": int(y.sum())}
+    res: dict = {
+        "test_cases": len(test),
+        "test_pairs": int(len(y)),
+        "linked_pairs": int(y.sum()),
+    }
     if y.sum() == 0 or y.sum() == len(y):
         return res | {m: {"auc": float("nan")} for m in scores}
     for m, sc in scores.items():

@@ -21,6 +21,8 @@
    vectorised, with the same binning and shrinkage formulas (`getBF`).
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,9 +34,21 @@ from analytics.pair_features import PAIR_FEATURES
 
 # Porter's evidence variables mapped onto ours: continuous (binned at quantiles)
 # and categorical (match / no match / unknown).
-NB_CONTINUOUS = ("distance_km", "gap_days", "tod_diff_h", "dow_diff_d", "value_log_diff",
-                 "participants_diff")  # fmt: skip
-NB_CATEGORICAL = ("same_offence", "same_target", "same_entry", "same_planned", "same_place")
+NB_CONTINUOUS = (
+    "distance_km",
+    "gap_days",
+    "tod_diff_h",
+    "dow_diff_d",
+    "value_log_diff",
+    "participants_diff",
+)
+NB_CATEGORICAL = (
+    "same_offence",
+    "same_target",
+    "same_entry",
+    "same_planned",
+    "same_place",
+)
 
 
 def _df2a(df: float, k: int, n: float) -> float:
@@ -85,7 +99,11 @@ class NaiveBayesLinkage:
             x = X[:, j].astype(float)
             if name in NB_CONTINUOUS:
                 ok = x[~np.isnan(x)]
-                q = np.unique(np.quantile(ok, np.linspace(0, 1, nbins + 1))) if len(ok) else []
+                q = (
+                    np.unique(np.quantile(ok, np.linspace(0, 1, nbins + 1)))
+                    if len(ok)
+                    else []
+                )
                 breaks = np.asarray(q, float)
                 if len(breaks) < 2:
                     breaks = np.array([-np.inf, np.inf])
@@ -120,7 +138,9 @@ class NaiveBayesLinkage:
         return self.log_bf(X) + self.log_prior_odds
 
 
-def series_linkage(values: np.ndarray, groups: np.ndarray, n_groups: int, method: str) -> np.ndarray:
+def series_linkage(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, method: str
+) -> np.ndarray:
     """Porter's linkage function over each group's values: 'average' or 'single'."""
     if method == "average":
         s = np.bincount(groups, weights=values, minlength=n_groups)
@@ -134,7 +154,9 @@ def series_linkage(values: np.ndarray, groups: np.ndarray, n_groups: int, method
     raise ValueError(f"linkage method {method!r}: use 'average' or 'single'")
 
 
-def nearest_case_scores(min_distance_km: np.ndarray, min_gap_days: np.ndarray) -> np.ndarray:
+def nearest_case_scores(
+    min_distance_km: np.ndarray, min_gap_days: np.ndarray
+) -> np.ndarray:
     """Score = minus the distance to the person's nearest known case (km).
 
     Where the case has no coordinates, minus the time gap expressed in km

@@ -24,6 +24,8 @@ Two layers, following the linkage literature:
 All randomness takes an explicit `seed`.
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,7 +34,12 @@ import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
 
-from analytics.pair_features import PAIR_FEATURES, SAME_PLACE_KM, CaseArrays, pair_matrix
+from analytics.pair_features import (
+    PAIR_FEATURES,
+    SAME_PLACE_KM,
+    CaseArrays,
+    pair_matrix,
+)
 
 MAX_GAP_DAYS = 365.0  # pairs further apart in time are not modelled (Porter's `thres`)
 TAU_DAYS_PER_KM = 14.0  # space-time metric: 14 days of gap weigh like 1 km
@@ -103,7 +110,11 @@ class Links:
 def make_links(incident_ids: np.ndarray, links: pl.DataFrame) -> Links:
     """Index `links` (incident_id, person_id) against the case order `incident_ids`."""
     pos = {iid: k for k, iid in enumerate(incident_ids.tolist())}
-    lk = links.select("incident_id", "person_id").unique().sort("person_id", "incident_id")
+    lk = (
+        links.select("incident_id", "person_id")
+        .unique()
+        .sort("person_id", "incident_id")
+    )
     ci = np.array([pos.get(i, -1) for i in lk["incident_id"].to_list()], dtype=np.int64)
     persons, pi = np.unique(lk["person_id"].to_numpy().astype(str), return_inverse=True)
     ok = ci >= 0
@@ -167,7 +178,9 @@ def sample_pairs(
             continue
         total_linked += tot
         take = min(tot, max_linked_per_person)
-        flat = rng.choice(tot, size=take, replace=False) if take < tot else np.arange(tot)
+        flat = (
+            rng.choice(tot, size=take, replace=False) if take < tot else np.arange(tot)
+        )
         starts = np.concatenate([[0], np.cumsum(counts)])
         i = np.searchsorted(starts, flat, side="right") - 1
         j = i + 1 + (flat - starts[i])
@@ -246,8 +259,14 @@ def _hgb(seed: int, max_iter: int = 250):
     )
 
 
-_CATEGORICAL_PAIR = {"same_offence", "same_group", "same_target", "same_entry",
-                     "same_planned", "same_place"}  # fmt: skip
+_CATEGORICAL_PAIR = {
+    "same_offence",
+    "same_group",
+    "same_target",
+    "same_entry",
+    "same_planned",
+    "same_place",
+}
 _INTERACTION = ("distance_km", "gap_days")
 
 
@@ -279,16 +298,23 @@ class BinnedLogit:
         return np.where(miss, k, np.searchsorted(br, x, side="right")).astype(np.int64)
 
     def _indices(self, X: np.ndarray) -> np.ndarray:
-        cols = [self.offsets[j] + self._bin(X[:, j].astype(float), br)
-                for j, br in enumerate(self.breaks)]  # fmt: skip
-        i, g = PAIR_FEATURES.index(_INTERACTION[0]), PAIR_FEATURES.index(_INTERACTION[1])
+        cols = [
+            self.offsets[j] + self._bin(X[:, j].astype(float), br)
+            for j, br in enumerate(self.breaks)
+        ]
+        i, g = (
+            PAIR_FEATURES.index(_INTERACTION[0]),
+            PAIR_FEATURES.index(_INTERACTION[1]),
+        )
         bd = self._bin(X[:, i].astype(float), self.grid[0])
         bg = self._bin(X[:, g].astype(float), self.grid[1])
         cols.append(self.offsets[-1] + bd * (len(self.grid[1]) + 2) + bg)
         return np.stack(cols, axis=1)
 
     @classmethod
-    def fit(cls, X: np.ndarray, y: np.ndarray, nbins: int = 12, C: float = 1.0) -> BinnedLogit:
+    def fit(
+        cls, X: np.ndarray, y: np.ndarray, nbins: int = 12, C: float = 1.0
+    ) -> BinnedLogit:
         from scipy.sparse import csr_matrix
         from sklearn.linear_model import LogisticRegression
 
@@ -301,22 +327,34 @@ class BinnedLogit:
                 continue
             x = X[:, j].astype(float)
             x = x[~np.isnan(x)]
-            q = np.unique(np.quantile(x, np.linspace(0, 1, nbins + 1)[1:-1])) if len(x) else np.array([])
+            q = (
+                np.unique(np.quantile(x, np.linspace(0, 1, nbins + 1)[1:-1]))
+                if len(x)
+                else np.array([])
+            )
             breaks.append(q)
             sizes.append(len(q) + 2)
         coarse = []
         for name in _INTERACTION:
             x = X[:, PAIR_FEATURES.index(name)].astype(float)
             x = x[~np.isnan(x)]
-            coarse.append(np.unique(np.quantile(x, np.linspace(0, 1, 7)[1:-1])) if len(x) else np.array([]))
+            coarse.append(
+                np.unique(np.quantile(x, np.linspace(0, 1, 7)[1:-1]))
+                if len(x)
+                else np.array([])
+            )
         sizes.append((len(coarse[0]) + 2) * (len(coarse[1]) + 2))
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         # block starts: one per feature, the last one is the distance x gap grid
-        model = cls(breaks, offsets[:-1].copy(), (coarse[0], coarse[1]), np.zeros(0), 0.0)
+        model = cls(
+            breaks, offsets[:-1].copy(), (coarse[0], coarse[1]), np.zeros(0), 0.0
+        )
         idx = model._indices(X)
         n, k = idx.shape
-        A = csr_matrix((np.ones(n * k), idx.ravel(), np.arange(0, n * k + 1, k)),
-                       shape=(n, int(offsets[-1])))  # fmt: skip
+        A = csr_matrix(
+            (np.ones(n * k), idx.ravel(), np.arange(0, n * k + 1, k)),
+            shape=(n, int(offsets[-1])),
+        )
         lr = LogisticRegression(C=C, max_iter=500).fit(A, y)
         model.coef = lr.coef_[0].copy()
         model.intercept = float(lr.intercept_[0])
@@ -344,8 +382,14 @@ class PairModel:
 
     @classmethod
     @one_openmp_thread
-    def fit(cls, X: np.ndarray, y: np.ndarray, log_offset: float, seed: int = 0,
-            kind: str = "binned") -> PairModel:  # fmt: skip
+    def fit(
+        cls,
+        X: np.ndarray,
+        y: np.ndarray,
+        log_offset: float,
+        seed: int = 0,
+        kind: str = "binned",
+    ) -> PairModel:
         if kind == "binned":
             clf = BinnedLogit.fit(X, y)
         elif kind == "hgb":
@@ -436,14 +480,19 @@ class Custody:
     end: list[np.ndarray] = field(default_factory=list)
 
 
-def make_custody(custody: pl.DataFrame | None, persons: np.ndarray, until_days: float) -> Custody:
+def make_custody(
+    custody: pl.DataFrame | None, persons: np.ndarray, until_days: float
+) -> Custody:
     """Index custody periods (arrest, remand, prison, treatment) by person."""
     n = len(persons)
     starts: list[list[float]] = [[] for _ in range(n)]
     ends: list[list[float]] = [[] for _ in range(n)]
     if custody is not None and custody.height:
         pos = {p: k for k, p in enumerate(persons.tolist())}
-        s = custody["start_at"].cast(pl.Datetime("us")).dt.epoch("us").to_numpy() / 86_400e6
+        s = (
+            custody["start_at"].cast(pl.Datetime("us")).dt.epoch("us").to_numpy()
+            / 86_400e6
+        )
         e_raw = custody["end_at"].cast(pl.Datetime("us")).dt.epoch("us")
         e = e_raw.fill_null(int(until_days * 86_400e6)).to_numpy() / 86_400e6
         for pid, a, b in zip(custody["person_id"].to_list(), s, e, strict=True):
@@ -462,7 +511,7 @@ def select_candidates(
     exclude: np.ndarray | None = None,
     *,
     n_space_time: int = 20,
-    n_space: int = 8,
+    n_space: int = 10,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
 
@@ -489,7 +538,9 @@ def select_candidates(
         kx = K[cases.has_xy[K]]
         if len(kx) and xy.any():
             kk = min(2, len(kx))
-            pts = np.c_[cases.x_km[kx], cases.y_km[kx], cases.t_mid[kx] / TAU_DAYS_PER_KM]
+            pts = np.c_[
+                cases.x_km[kx], cases.y_km[kx], cases.t_mid[kx] / TAU_DAYS_PER_KM
+            ]
             for tree, dims, out in (
                 (cKDTree(pts), 3, st),
                 (cKDTree(pts[:, :2]), 2, sp),
@@ -565,17 +616,31 @@ def case_person_features(
     for b in range(len(bounds) - 1):
         rows = order[bounds[b] : bounds[b + 1]]
         p = persons[rows[0]]
-        K = person_cases[p]
-        if len(K) == 0:
+        K_all = person_cases[p]
+        if len(K_all) == 0:
             continue
-        tod_k, dow_k = cases.tod_hist[K], cases.dow_hist[K]
+        rows = rows[
+            np.argsort(t0[q_cases[rows]], kind="stable")
+        ]  # chunks span little time
         for s in range(0, len(rows), 1500):
             r = rows[s : s + 1500]
             qi = q_cases[r]
+            tq = t0[qi]
+            near = (t0[K_all] >= tq.min() - MAX_GAP_DAYS) & (
+                t0[K_all] <= tq.max() + MAX_GAP_DAYS
+            )
+            K = K_all[near]
+            if len(K) == 0:
+                continue
+            tod_k, dow_k = cases.tod_hist[K], cases.dow_hist[K]
             dt_signed = (t0[K][None, :] - t0[qi][:, None]).astype(np.float32)
-            keep = (K[None, :] != exclude[r][:, None]) & (np.abs(dt_signed) <= MAX_GAP_DAYS)
+            keep = (K[None, :] != exclude[r][:, None]) & (
+                np.abs(dt_signed) <= MAX_GAP_DAYS
+            )
             nk = keep.sum(axis=1)
-            d = np.hypot(x32[qi][:, None] - x32[K][None, :], y32[qi][:, None] - y32[K][None, :])
+            d = np.hypot(
+                x32[qi][:, None] - x32[K][None, :], y32[qi][:, None] - y32[K][None, :]
+            )
             before = (t0[qi][:, None] - t1[K][None, :]).astype(np.float32)
             after = (t0[K][None, :] - t1[qi][:, None]).astype(np.float32)
             g = np.maximum(np.maximum(before, after), 0.0)
@@ -588,23 +653,37 @@ def case_person_features(
             same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
             with np.errstate(all="ignore"):
                 F[r, col["min_distance_km"]] = np.where(nxy > 0, d0.min(axis=1), np.nan)
-                for h, name in zip(KDE_BANDWIDTHS_KM, ("log_kde_0_5km", "log_kde_2km"), strict=True):
+                for h, name in zip(
+                    KDE_BANDWIDTHS_KM, ("log_kde_0_5km", "log_kde_2km"), strict=True
+                ):
                     kern = np.exp(np.float32(-0.5 / (h * h)) * d0 * d0)
                     dens = kern.sum(axis=1) / (two_pi * h * h) / np.maximum(nxy, 1)
                     F[r, col[name]] = np.log(dens + 1e-9)
                     if h == 2.0:
                         ng = (valid & same_grp).sum(axis=1)
-                        dg = (kern * same_grp).sum(axis=1) / (two_pi * h * h) / np.maximum(ng, 1)
-                        F[r, col["log_kde_group_2km"]] = np.where(ng > 0, np.log(dg + 1e-9), np.nan)
+                        dg = (
+                            (kern * same_grp).sum(axis=1)
+                            / (two_pi * h * h)
+                            / np.maximum(ng, 1)
+                        )
+                        F[r, col["log_kde_group_2km"]] = np.where(
+                            ng > 0, np.log(dg + 1e-9), np.nan
+                        )
                 F[r, col["min_gap_days"]] = g.min(axis=1)
-                stdist = np.where(valid, d0, np.float32(NO_XY_PENALTY)) + g / np.float32(TAU_DAYS_PER_KM)
+                stdist = np.where(
+                    valid, d0, np.float32(NO_XY_PENALTY)
+                ) + g / np.float32(TAU_DAYS_PER_KM)
                 F[r, col["st_distance"]] = stdist.min(axis=1)
                 F[r, col["n_near_2km_30d"]] = np.sum((d0 <= 2.0) & (g <= 30), axis=1)
                 F[r, col["n_within_2d"]] = np.sum(g <= 2, axis=1)
                 F[r, col["n_within_7d"]] = np.sum(g <= 7, axis=1)
                 F[r, col["n_within_30d"]] = np.sum(g <= 30, axis=1)
-                F[r, col["prev_gap_days"]] = np.where(keep & (before >= 0), before, np.inf).min(axis=1)
-                F[r, col["next_gap_days"]] = np.where(keep & (after >= 0), after, np.inf).min(axis=1)
+                F[r, col["prev_gap_days"]] = np.where(
+                    keep & (before >= 0), before, np.inf
+                ).min(axis=1)
+                F[r, col["next_gap_days"]] = np.where(
+                    keep & (after >= 0), after, np.inf
+                ).min(axis=1)
                 F[r, col["log_n_known"]] = np.log1p(nk)
                 same_off = cases.offence[qi][:, None] == cases.offence[K][None, :]
                 ent_q = cases.entry[qi][:, None]
@@ -616,10 +695,14 @@ def case_person_features(
                 F[r, col["share_group"]] = np.sum(same_grp & keep, axis=1) / denom
                 F[r, col["share_target"]] = np.sum(same_tgt & keep, axis=1) / denom
                 F[r, col["share_entry"]] = np.where(
-                    cases.entry[qi] >= 0, np.sum(same_ent & keep, axis=1) / denom, np.nan
+                    cases.entry[qi] >= 0,
+                    np.sum(same_ent & keep, axis=1) / denom,
+                    np.nan,
                 )
                 share_grp = np.sum(grp_k[None, :] & keep, axis=1) / denom
-                F[r, col["share_group_offending"]] = np.where(grp_q, share_grp, 1 - share_grp)
+                F[r, col["share_group_offending"]] = np.where(
+                    grp_q, share_grp, 1 - share_grp
+                )
                 spot = d0 <= SAME_PLACE_KM
                 F[r, col["repeat_target"]] = np.any(spot & same_tgt, axis=1)
                 F[r, col["n_same_spot"]] = np.sum(spot, axis=1)
@@ -640,7 +723,11 @@ def case_person_features(
             # the k most similar known cases by space-time distance go to the pair model
             stdist = np.where(keep, stdist, np.inf)
             kk = min(k_similar, len(K))
-            top = np.argpartition(stdist, kk - 1, axis=1)[:, :kk]
+            top = (
+                np.argpartition(stdist, kk - 1, axis=1)[:, :kk]
+                if kk < len(K)
+                else np.broadcast_to(np.arange(len(K)), (len(r), len(K)))
+            )
             ok = np.isfinite(np.take_along_axis(stdist, top, axis=1))
             rr = np.repeat(r, kk).reshape(len(r), kk)
             pair_rows_q.append(q_cases[rr[ok]])
@@ -674,7 +761,9 @@ def case_person_features(
         sums = np.bincount(pr[top3], weights=lg[top3], minlength=n)
         cnts = np.bincount(pr[top3], minlength=n)
         with np.errstate(invalid="ignore"):
-            F[:, col["top3_logit"]] = np.where(cnts > 0, sums / np.maximum(cnts, 1), np.nan)
+            F[:, col["top3_logit"]] = np.where(
+                cnts > 0, sums / np.maximum(cnts, 1), np.nan
+            )
         soft = np.bincount(pr, weights=1.0 / (1.0 + np.exp(-lg)), minlength=n)
         F[:, col["soft_count"]] = np.log(soft + 1e-6)
     F[~np.isfinite(F)] = np.nan

@@ -19,6 +19,8 @@ Everything is vectorised over arbitrary index pairs `(ia, ib)` into two prepared
 `CaseArrays`, chunked so millions of pairs stay within a few hundred MB.
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from data_schema.contract import ENTRY_METHODS, OFFENCE_CODES, OFFENCE_GROUPS, TARGET_TYPES
+from data_schema.contract import (
+    ENTRY_METHODS,
+    OFFENCE_CODES,
+    OFFENCE_GROUPS,
+    TARGET_TYPES,
+)
 
 # Names of the case-case evidence columns, in a fixed order (tests import them).
 PAIR_FEATURES: tuple[str, ...] = (
@@ -44,7 +51,9 @@ PAIR_FEATURES: tuple[str, ...] = (
     "participants_diff",
     "same_place",
 )
-SAME_PLACE_KM = 0.01  # repeat victimisation: same target type within 10 m (same address)
+SAME_PLACE_KM = (
+    0.01  # repeat victimisation: same target type within 10 m (same address)
+)
 TOD_BINS = 24
 DOW_BINS = 7
 _GROUPS = ("acquisitive", "fraud", "drugs", "vandalism", "violence", "other")
@@ -91,12 +100,16 @@ def expected_abs_gap(
     return out
 
 
-def min_gap(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
+def min_gap(
+    a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray
+) -> np.ndarray:
     """Smallest possible time between two windows: 0 where they overlap."""
     return np.maximum(0.0, np.maximum(a0, b0) - np.minimum(a1, b1))
 
 
-def aoristic(start: np.ndarray, length: np.ndarray, period: float, nbins: int) -> np.ndarray:
+def aoristic(
+    start: np.ndarray, length: np.ndarray, period: float, nbins: int
+) -> np.ndarray:
     """Share of each window falling in each of `nbins` bins of a circular `period`.
 
     `start` is the window start's position on the circle (e.g. hour of day),
@@ -150,14 +163,18 @@ def _project_km(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def _days(col: pl.Series) -> np.ndarray:
     """Naive local datetimes -> float days since 1970-01-01 local."""
-    return col.cast(pl.Datetime("us")).dt.epoch("us").to_numpy().astype(float) / 86_400e6
+    return (
+        col.cast(pl.Datetime("us")).dt.epoch("us").to_numpy().astype(float) / 86_400e6
+    )
 
 
 def _codes(values: pl.Series, vocab: tuple[str, ...]) -> np.ndarray:
     """Vocabulary index per value, -1 for null or unknown."""
     lut = {v: i for i, v in enumerate(vocab)}
-    return np.array([lut.get(v, -1) if v is not None else -1 for v in values.to_list()],
-                    dtype=np.int16)  # fmt: skip
+    return np.array(
+        [lut.get(v, -1) if v is not None else -1 for v in values.to_list()],
+        dtype=np.int16,
+    )
 
 
 @dataclass(frozen=True)
@@ -209,7 +226,9 @@ def case_arrays(incidents: pl.DataFrame) -> CaseArrays:
     tod = aoristic((t0 * 24.0) % 24.0, length * 24.0, 24.0, TOD_BINS)
     # 1970-01-01 was a Thursday: Monday-based position in the week is days + 3.
     dow = aoristic((t0 + 3.0) % 7.0, length, 7.0, DOW_BINS)
-    planned = incidents["planned"].cast(pl.Int8).fill_null(-1).to_numpy().astype(np.int8)
+    planned = (
+        incidents["planned"].cast(pl.Int8).fill_null(-1).to_numpy().astype(np.int8)
+    )
     value = incidents["value_nok"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     part = incidents["participants"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     groups = incidents["offence_code"].replace_strict(OFFENCE_GROUPS, default=None)
@@ -241,7 +260,9 @@ def _match(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair_chunk(A: CaseArrays, ia: np.ndarray, B: CaseArrays, ib: np.ndarray) -> np.ndarray:
+def _pair_chunk(
+    A: CaseArrays, ia: np.ndarray, B: CaseArrays, ib: np.ndarray
+) -> np.ndarray:
     out = np.empty((len(ia), len(PAIR_FEATURES)), dtype=np.float32)
     dist = np.hypot(A.x_km[ia] - B.x_km[ib], A.y_km[ia] - B.y_km[ib])
     out[:, 0] = dist
@@ -261,7 +282,9 @@ def _pair_chunk(A: CaseArrays, ia: np.ndarray, B: CaseArrays, ib: np.ndarray) ->
     return out
 
 
-def pair_matrix(A: CaseArrays, ia: np.ndarray, B: CaseArrays, ib: np.ndarray) -> np.ndarray:
+def pair_matrix(
+    A: CaseArrays, ia: np.ndarray, B: CaseArrays, ib: np.ndarray
+) -> np.ndarray:
     """Evidence matrix (n_pairs x len(PAIR_FEATURES)), float32, NaN = unknown."""
     ia = np.asarray(ia, dtype=np.int64)
     ib = np.asarray(ib, dtype=np.int64)

@@ -121,6 +121,11 @@ class PhaseConfig:
     planned_prior: tuple[float, ...] = (0.3, 0.5, 0.75, 0.1, 0.3)
     arrest_prior: tuple[float, ...] = (0.05, 0.05, 0.05, 0.2, 0.05)
     mark_prior_cases: float = 20.0
+    #: weigh each person's data by P(cycling) against a steady, rhythm-less model
+    #: (the report's MAS persons and minus users offend daily without use periods)
+    model_steady: bool = True
+    prior_cycling: float = 0.5
+    steady_prior_days: float = 30.0
     #: Gamma(k, k) prior on a person's activity scale; small k = little shrinkage
     scale_shape: float = 2.0
     n_iter: int = 40
@@ -281,19 +286,33 @@ class _Stats:
     xi: np.ndarray
     occ_person: np.ndarray  # (N, 5) expected days per phase per person
     loglik: float
+    p_cycling: np.ndarray  # (N,) posterior probability the person follows the cycle
+    cycle_ll: np.ndarray  # (N,) log-likelihood of each series under the cycle model
 
 
 def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.ndarray,
-            chunk: int) -> _Stats:  # fmt: skip
+            chunk: int, steady_ll: np.ndarray | None = None,
+            prior_cycling: float = 0.5) -> _Stats:  # fmt: skip
+    """Expected statistics; each person's weighted by P(cycling) when `steady_ll` given."""
     n_p = len(x.persons)
     s_n = params.chain.n_states
     z = np.zeros
     st = _Stats(z(5), z(5), z(5), z((5, 3)), z(5), z(5), z(5), z((s_n, s_n)), z((n_p, 5)),
-                0.0)  # fmt: skip
+                0.0, np.ones(n_p), z(n_p))  # fmt: skip
     for lo in range(0, n_p, chunk):
         sl = slice(lo, min(lo + chunk, n_p))
-        post = forward_backward(_log_emissions(x, sl, params, scale), params.chain, init)
-        g = post.phase_post
+        le = _log_emissions(x, sl, params, scale)
+
+        def weigh(loglik: np.ndarray, sl: slice = sl) -> np.ndarray:
+            if steady_ll is None:
+                return np.ones_like(loglik)
+            return p_cycling(loglik, steady_ll[sl], prior_cycling)
+
+        post = forward_backward(le, params.chain, init, weights=weigh)
+        st.cycle_ll[sl] = post.loglik
+        st.p_cycling[sl] = w = post.weights
+        g = post.phase_post * w[:, None, None]
+        st.occ_person[sl] = post.phase_post.sum(axis=1)
         st.occ += np.einsum("ntp,n->p", g, scale[sl])
         st.cases += np.einsum("ntp,nt->p", g, x.n[sl])
         st.sharp += np.einsum("ntp,nt->p", g, x.sharp[sl])
@@ -302,9 +321,58 @@ def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.nd
         st.unplanned += np.einsum("ntp,nt->p", g, x.unplanned[sl])
         st.arrests += np.einsum("ntp,nt->p", g, x.arrests[sl])
         st.xi += post.xi
-        st.occ_person[sl] = g.sum(axis=1)
         st.loglik += float(post.loglik.sum())
     return st
+
+
+def p_cycling(cycle_ll: np.ndarray, steady_ll: np.ndarray, prior: float) -> np.ndarray:
+    """Posterior probability that a person follows the use-period cycle rather than
+    a steady, rhythm-less activity, from the two models' log-likelihoods."""
+    odds = cycle_ll - steady_ll + np.log(prior / (1.0 - prior))
+    return 1.0 / (1.0 + np.exp(-np.clip(odds, -50.0, 50.0)))
+
+
+def steady_loglik(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
+                  config: PhaseConfig) -> np.ndarray:  # fmt: skip
+    """Log-likelihood of each series under the *steady* alternative.
+
+    The report's MAS persons and minus users offend every day without use periods.
+    The steady model gives each person one daily rate (sharp and diffuse) and one
+    personal mark mix (levels, planned, arrests) outside custody, with weak priors
+    at the population values, and the inactive emission on custody days; a BIC
+    penalty pays for its per-person parameters. Same dropped constants as
+    `_log_emissions`, so the two log-likelihoods compare.
+    """
+    free = ~x.custody
+    n_free = free.sum(axis=1)
+    pri = config.steady_prior_days
+    n, sharp = x.n * free, x.sharp * free
+    diffuse = n - sharp
+    ref_s = params.rate[PHASE2] * 0.5 + params.rate[PHASE1] * 0.5
+    ref_d = params.rate_diffuse[PHASE2] * 0.5 + params.rate_diffuse[PHASE1] * 0.5
+    r_s = (sharp.sum(1) + pri * ref_s) / (n_free + pri)
+    r_d = (diffuse.sum(1) + pri * ref_d) / (n_free + pri)
+    ll = (sharp.sum(1) * np.log(r_s) - n_free * r_s + diffuse.sum(1) * np.log(r_d)
+          - n_free * r_d)  # fmt: skip
+    m = config.mark_prior_cases
+    lv = (x.levels * free[:, :, None]).sum(1)  # (N, 3)
+    mix_pop = params.level_mix[[PHASE1, PHASE2, PHASE3]].mean(0)
+    mix = (lv + m * mix_pop) / (lv.sum(1, keepdims=True) + m)
+    ll += (lv * np.log(mix)).sum(1)
+    pl_, up = (x.planned * free).sum(1), (x.unplanned * free).sum(1)
+    rho = (pl_ + m * 0.5) / (pl_ + up + m)
+    ll += pl_ * np.log(rho) + up * np.log1p(-rho)
+    ar = (x.arrests * free).sum(1)
+    eta = (ar + m * params.arrest[PHASE3]) / (n.sum(1) + m)
+    ll += ar * np.log(eta) + (n.sum(1) - ar) * np.log1p(-eta)
+    # custody days: the cycle model's inactive emission
+    cust = ~free
+    lam = scale * params.rate[INACTIVE]
+    mu = scale * params.rate_diffuse[INACTIVE]
+    cs, cn = (x.sharp * cust).sum(1), (x.n * cust).sum(1)
+    ll += cs * np.log(lam) - cust.sum(1) * lam + (cn - cs) * np.log(mu) - cust.sum(1) * mu
+    n_params = 6.0
+    return ll - 0.5 * n_params * np.log(max(x.n.shape[1], 2))
 
 
 def _m_step(st: _Stats, params: PhaseParams, x: SeriesArrays, config: PhaseConfig,
@@ -380,6 +448,7 @@ class PhaseFit:
     path: np.ndarray  # (N, T) Viterbi phase indices
     last_state: np.ndarray  # (N, S)
     init: np.ndarray
+    p_cycling: np.ndarray  # (N,) P(the person's data follow the use-period cycle)
 
     def daily(self) -> pl.DataFrame:
         """Per person-day: most likely phase, its probability, all five, Viterbi phase."""
@@ -436,7 +505,8 @@ def _fit(person_days: pl.DataFrame, config: PhaseConfig,
         prev = -np.inf
         for _ in range(config.n_iter):
             init = params.chain.stationary()
-            st = _e_step(x, params, scale, init, config.chunk)
+            steady = steady_loglik(x, params, scale, config) if config.model_steady else None
+            st = _e_step(x, params, scale, init, config.chunk, steady, config.prior_cycling)
             params.loglik.append(st.loglik)
             params, scale = _m_step(st, params, x, config, bases)
             if np.isfinite(prev) and abs(st.loglik - prev) <= config.tol * abs(prev):
@@ -459,14 +529,21 @@ def decode(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
     post = np.empty((n_p, n_t, 5))
     path = np.empty((n_p, n_t), dtype=np.int8)
     last = np.empty((n_p, params.chain.n_states))
+    cycle_ll = np.empty(n_p)
     for lo in range(0, n_p, config.chunk):
         sl = slice(lo, min(lo + config.chunk, n_p))
         le = _log_emissions(x, sl, params, scale)
         fb = forward_backward(le, params.chain, init, want_xi=False)
         post[sl] = fb.phase_post
         last[sl] = fb.last_state
+        cycle_ll[sl] = fb.loglik
         path[sl] = viterbi(le, params.chain, init)
-    return PhaseFit(params, scale, x.persons, x.dates, post, path, last, init)
+    if config.model_steady:
+        steady = steady_loglik(x, params, scale, config)
+        p_cyc = p_cycling(cycle_ll, steady, config.prior_cycling)
+    else:
+        p_cyc = np.ones(n_p)
+    return PhaseFit(params, scale, x.persons, x.dates, post, path, last, init, p_cyc)
 
 
 def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
@@ -558,35 +635,46 @@ def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
     """Each person's state on the last day of the window.
 
     `phase`, `p`: most likely phase today and its posterior probability.
-    `days_in_use_period`: days since the current use period began on the Viterbi
-    path (0 when resting or inactive). `expected_days_to_rest`: expected days until
-    the next rest (the collapse that ends the use period), from the posterior over
-    (phase, day-in-phase) today and the fitted durations and transitions, assuming
-    no arrest or prison interrupts the cycle (0 when resting; a person inactive
-    today first finishes the inactive spell). `p_interrupted`: probability that the
-    current use period ends in `inactive` (arrest, prison) rather than rest.
+    `days_in_use_period`: days since the current use period began, counting back
+    the run of days whose most likely phase is phase1-3 (0 when resting or
+    inactive). `expected_days_to_rest`: expected days until the next rest (the
+    collapse that ends the use period) *given* today's most likely phase, from the
+    posterior over its day-in-phase (how long the person has been in it) and the
+    fitted durations and transitions, assuming no arrest or prison interrupts the
+    cycle (0 when resting; a person inactive today first finishes the inactive
+    spell). `p_interrupted`: probability, given the phase, that the current use
+    period ends in `inactive` (arrest, prison) rather than rest.
+    `p_cycling`: probability that the person's data follow the use-period cycle at
+    all (against steady, rhythm-less offending, like the report's MAS persons).
     `low_confidence`: p below `low_confidence_p`, or fewer than
-    `low_confidence_cases_90d` (weighted) cases in the last 90 days outside custody.
+    `low_confidence_cases_90d` (weighted) cases in the last 90 days outside custody,
+    or `p_cycling` below 0.5 (the phases of a steady offender mean little).
     """
     config = config or PhaseConfig()
     n_p, n_t, _ = fit_.phase_post.shape
     today = fit_.phase_post[:, -1]
     best = today.argmax(axis=1)
     chain = fit_.params.chain
-    exp_rest = fit_.last_state @ chain.expected_days_until(REST, barring=INACTIVE)
-    p_int = fit_.last_state @ _absorb_inactive(chain)
+    # condition today's sub-state posterior on the most likely phase
+    given = fit_.last_state * (chain.phase_of[None, :] == best[:, None])
+    given /= np.maximum(given.sum(axis=1, keepdims=True), 1e-300)
+    exp_rest = given @ chain.expected_days_until(REST, barring=INACTIVE)
+    p_int = given @ _absorb_inactive(chain)
     arr = person_days.sort("person_id", "date")
     n = arr["n_cases"].to_numpy().astype(float).reshape(n_p, n_t)
     cust = arr["custody"].to_numpy().astype(bool).reshape(n_p, n_t)
     recent = n[:, -90:].sum(axis=1)
     days_in = np.zeros(n_p, dtype=np.int32)
+    marginal = fit_.phase_post.argmax(axis=2)
     for i in range(n_p):
-        periods = segment_use_periods(fit_.path[i])
-        if periods and periods[-1][1] == n_t - 1 and best[i] in ACTIVE:
+        periods = segment_use_periods(marginal[i])
+        if periods and periods[-1][1] == n_t - 1:
             days_in[i] = periods[-1][1] - periods[-1][0] + 1
     p_today = today[np.arange(n_p), best]
-    low = (p_today < config.low_confidence_p) | (
-        (recent < config.low_confidence_cases_90d) & ~cust[:, -1]
+    low = (
+        (p_today < config.low_confidence_p)
+        | ((recent < config.low_confidence_cases_90d) & ~cust[:, -1])
+        | (fit_.p_cycling < 0.5)
     )
     return pl.DataFrame(
         {
@@ -600,6 +688,7 @@ def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
             "p_interrupted": np.where(np.isin(best, ACTIVE), p_int, 0.0),
             "cases_90d": recent,
             "in_custody": cust[:, -1],
+            "p_cycling": fit_.p_cycling,
             "low_confidence": low,
         },
         schema_overrides={"as_of": pl.Date},

@@ -18,6 +18,7 @@ Emissions are given per phase (all sub-states of a phase share them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +144,7 @@ class Posterior:
     first_state: np.ndarray  # (N, S) posterior over sub-states on the first day
     xi: np.ndarray  # (S, S) expected transition counts, summed over N and t
     loglik: np.ndarray  # (N,) log-likelihood of each series
+    weights: np.ndarray  # (N,) the weights used for `xi`
 
 
 class _Sparse:
@@ -193,15 +195,17 @@ class _Sparse:
 
 
 def forward_backward(
-    log_emis: np.ndarray, chain: Chain, init: np.ndarray, *, want_xi: bool = True
+    log_emis: np.ndarray, chain: Chain, init: np.ndarray, *, want_xi: bool = True,
+    weights: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Posterior:
     """Scaled forward-backward for N series at once.
 
     `log_emis` is (N, T, P): log-density of each day's observation under each phase
     (use a very negative number to forbid a phase on a day). `init` (S,) is the
     distribution over sub-states on the first day. `xi` holds the expected number of
-    each sub-state transition, summed over series and days (dense S x S).
-    Only the two recursions loop over days; posteriors and expected counts are then
+    each sub-state transition, summed over series (weighted by `weights`, default 1)
+    and days (dense S x S); `weights` may be a function of the series'
+    log-likelihoods, evaluated after the forward pass. Only the two recursions loop over days; posteriors and expected counts are then
     computed for all days at once (arrays are day-major, (T, N, S)).
     """
     n, t_n, p_n = log_emis.shape
@@ -224,6 +228,9 @@ def forward_backward(
         cur /= c[t][:, None]
         cur[cur < _FLUSH] = 0.0
         alpha[t] = cur
+    loglik = np.log(c).sum(axis=0) + m[:, :, 0].sum(axis=1)
+    if callable(weights):
+        weights = weights(loglik)
     # backward: v[t] = b[t] * beta[t] / c[t] is the message entering day t; it
     # overwrites b in place; beta[t] = A v[t+1] is kept for the posteriors.
     beta = np.empty((t_n, n, s_n))
@@ -239,6 +246,8 @@ def forward_backward(
     xi = np.zeros((s_n, s_n)) if want_xi else np.zeros((0, 0))
     if want_xi and t_n > 1:
         a_prev, v_next = alpha[:-1], v[1:]
+        if weights is not None:
+            a_prev = a_prev * np.asarray(weights, float)[None, :, None]
         # pairs (s, s+1) through views (no copies); keep those inside a phase
         shift = np.einsum("tns,tns->s", a_prev[:, :, :-1], v_next[:, :, 1:])
         xi[sp.src, sp.dst] = shift[sp.src] * sp.stay_src
@@ -257,8 +266,8 @@ def forward_backward(
     first, last = gamma[0], gamma[-1]
     first = first / (first.sum(axis=1, keepdims=True) + _TINY)
     last = last / (last.sum(axis=1, keepdims=True) + _TINY)
-    loglik = np.log(c).sum(axis=0) + m[:, :, 0].sum(axis=1)
-    return Posterior(np.ascontiguousarray(phase_post), last, first, xi, loglik)
+    w = np.ones(n) if weights is None else np.asarray(weights, float)
+    return Posterior(np.ascontiguousarray(phase_post), last, first, xi, loglik, w)
 
 
 def viterbi(log_emis: np.ndarray, chain: Chain, init: np.ndarray) -> np.ndarray:

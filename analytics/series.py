@@ -19,6 +19,8 @@ target type and entry method with the share of cases having all three, and the
 mean probability.
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,10 +34,23 @@ from analytics.linkage import TAU_DAYS_PER_KM
 from analytics.pair_features import CaseArrays, pair_matrix
 
 SERIES_COLUMNS = (
-    "series_id", "kind", "person_id", "n_cases", "first_at", "last_at", "span_days",
-    "area_km2", "radius_km", "centroid_lat", "centroid_lon", "main_offence_code",
-    "main_target_type", "main_entry_method", "modus_share", "mean_p",
-)  # fmt: skip
+    "series_id",
+    "kind",
+    "person_id",
+    "n_cases",
+    "first_at",
+    "last_at",
+    "span_days",
+    "area_km2",
+    "radius_km",
+    "centroid_lat",
+    "centroid_lon",
+    "main_offence_code",
+    "main_target_type",
+    "main_entry_method",
+    "modus_share",
+    "mean_p",
+)
 
 
 def person_series(candidates: pl.DataFrame, min_p: float = 0.5) -> pl.DataFrame:
@@ -79,7 +94,9 @@ def cluster_cases(
     if len(pairs) == 0:
         return labels, mean_p
     a, b = pairs[:, 0], pairs[:, 1]
-    p = 1.0 / (1.0 + np.exp(-pair_logit(pair_matrix(cases, sub[a], cases, sub[b]), sub[a])))
+    p = 1.0 / (
+        1.0 + np.exp(-pair_logit(pair_matrix(cases, sub[a], cases, sub[b]), sub[a]))
+    )
     keep = p >= link_p
     a, b, p = a[keep], b[keep], p[keep]
     n = len(sub)
@@ -110,8 +127,11 @@ def cluster_cases(
             if len(mem) < 2:
                 continue
             sub_labels[mem] = next_label
-            ps = [edge_p.get((int(min(i, j)), int(max(i, j))), 0.0)
-                  for k, i in enumerate(mem) for j in mem[k + 1:]]  # fmt: skip
+            ps = [
+                edge_p.get((int(min(i, j)), int(max(i, j))), 0.0)
+                for k, i in enumerate(mem)
+                for j in mem[k + 1 :]
+            ]
             sub_meanp[mem] = float(np.mean(ps))
             next_label += 1
     labels[xy] = sub_labels
@@ -122,7 +142,7 @@ def cluster_cases(
 def linked_series(
     cases: CaseArrays, idx: np.ndarray, pair_logit, **kwargs
 ) -> pl.DataFrame:
-    """Members of series among cases `idx` (series_id L-0001...), like `person_series`."""
+    """Members of series among cases `idx` (series_id L-0001, ...)."""
     labels, mean_p = cluster_cases(cases, idx, pair_logit, **kwargs)
     ok = labels >= 0
     return pl.DataFrame(
@@ -133,8 +153,13 @@ def linked_series(
             "incident_id": cases.incident_id[idx[ok]],
             "p": mean_p[ok],
         },
-        schema={"series_id": pl.String, "kind": pl.String, "person_id": pl.String,
-                "incident_id": pl.String, "p": pl.Float64},  # fmt: skip
+        schema={
+            "series_id": pl.String,
+            "kind": pl.String,
+            "person_id": pl.String,
+            "incident_id": pl.String,
+            "p": pl.Float64,
+        },
     ).sort("series_id", "incident_id")
 
 
@@ -178,16 +203,26 @@ def summarise(members: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
             & (g["entry_method"].fill_null("") == (main[2] or ""))
         )
         first, last = g["occurred_from"].min(), g["occurred_to"].max()
-        rows.append({
-            "series_id": sid, "kind": g["kind"][0], "person_id": g["person_id"][0],
-            "n_cases": g.height, "first_at": first, "last_at": last,
-            "span_days": round((last - first).total_seconds() / 86400.0, 2),
-            "area_km2": round(area, 3), "radius_km": round(radius, 3),
-            "centroid_lat": clat, "centroid_lon": clon,
-            "main_offence_code": main[0], "main_target_type": main[1],
-            "main_entry_method": main[2], "modus_share": round(float(same.mean()), 3),
-            "mean_p": round(float(g["p"].mean()), 4),
-        })  # fmt: skip
+        rows.append(
+            {
+                "series_id": sid,
+                "kind": g["kind"][0],
+                "person_id": g["person_id"][0],
+                "n_cases": g.height,
+                "first_at": first,
+                "last_at": last,
+                "span_days": round((last - first).total_seconds() / 86400.0, 2),
+                "area_km2": round(area, 3),
+                "radius_km": round(radius, 3),
+                "centroid_lat": clat,
+                "centroid_lon": clon,
+                "main_offence_code": main[0],
+                "main_target_type": main[1],
+                "main_entry_method": main[2],
+                "modus_share": round(float(same.mean()), 3),
+                "mean_p": round(float(g["p"].mean()), 4),
+            }
+        )
     return pl.DataFrame(rows, schema=_summary_schema()).sort(
         ["n_cases", "series_id"], descending=[True, False]
     )
@@ -195,13 +230,23 @@ def summarise(members: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
 
 def _summary_schema() -> dict:
     return {
-        "series_id": pl.String, "kind": pl.String, "person_id": pl.String,
-        "n_cases": pl.Int64, "first_at": pl.Datetime("us"), "last_at": pl.Datetime("us"),
-        "span_days": pl.Float64, "area_km2": pl.Float64, "radius_km": pl.Float64,
-        "centroid_lat": pl.Float64, "centroid_lon": pl.Float64,
-        "main_offence_code": pl.String, "main_target_type": pl.String,
-        "main_entry_method": pl.String, "modus_share": pl.Float64, "mean_p": pl.Float64,
-    }  # fmt: skip
+        "series_id": pl.String,
+        "kind": pl.String,
+        "person_id": pl.String,
+        "n_cases": pl.Int64,
+        "first_at": pl.Datetime("us"),
+        "last_at": pl.Datetime("us"),
+        "span_days": pl.Float64,
+        "area_km2": pl.Float64,
+        "radius_km": pl.Float64,
+        "centroid_lat": pl.Float64,
+        "centroid_lon": pl.Float64,
+        "main_offence_code": pl.String,
+        "main_target_type": pl.String,
+        "main_entry_method": pl.String,
+        "modus_share": pl.Float64,
+        "mean_p": pl.Float64,
+    }
 
 
 def build_series(
@@ -221,9 +266,13 @@ def build_series(
     """
     people = person_series(candidates, min_p)
     done = set(people["incident_id"].to_list())
-    rest = np.array([i for i in open_cases.tolist() if cases.incident_id[i] not in done],
-                    dtype=np.int64)  # fmt: skip
+    rest = np.array(
+        [i for i in open_cases.tolist() if cases.incident_id[i] not in done],
+        dtype=np.int64,
+    )
     members = people
     if pair_logit is not None and len(rest) >= 2:
-        members = pl.concat([people, linked_series(cases, rest, pair_logit, link_p=link_p)])
+        members = pl.concat(
+            [people, linked_series(cases, rest, pair_logit, link_p=link_p)]
+        )
     return summarise(members, incidents), members

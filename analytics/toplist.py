@@ -36,21 +36,44 @@ import polars as pl
 from data_schema.contract import OFFENCE_GROUPS
 
 SEVERITY: dict[str, float] = {
-    "violence": 3.0, "robbery": 3.0, "drug_import": 3.0,
+    "violence": 3.0,
+    "robbery": 3.0,
+    "drug_import": 3.0,
     "burglary_home": 2.5,
-    "burglary_business": 2.0, "burglary_public": 2.0, "burglary_construction": 2.0,
-    "burglary_cabin": 2.0, "burglary_storage": 2.0, "vehicle_theft": 2.0,
-    "card_fraud": 1.5, "identity_fraud": 1.5, "drug_sale": 1.5,
-    "theft_from_vehicle": 1.0, "bicycle_theft": 1.0, "shoplifting": 1.0,
-    "mail_theft": 1.0, "other_theft": 1.0, "other_fraud": 1.0, "vandalism": 1.0,
-    "drug_use": 0.5, "other": 0.5,
-}  # fmt: skip
+    "burglary_business": 2.0,
+    "burglary_public": 2.0,
+    "burglary_construction": 2.0,
+    "burglary_cabin": 2.0,
+    "burglary_storage": 2.0,
+    "vehicle_theft": 2.0,
+    "card_fraud": 1.5,
+    "identity_fraud": 1.5,
+    "drug_sale": 1.5,
+    "theft_from_vehicle": 1.0,
+    "bicycle_theft": 1.0,
+    "shoplifting": 1.0,
+    "mail_theft": 1.0,
+    "other_theft": 1.0,
+    "other_fraud": 1.0,
+    "vandalism": 1.0,
+    "drug_use": 0.5,
+    "other": 0.5,
+}
 VALUE_SCALE_NOK = 1000.0
 VALUE_WEIGHT = 0.5
 TOPLIST_COLUMNS = (
-    "rank", "person_id", "cases", "score", "est_value_nok", "group_mix", "level_mix",
-    "first_case_at", "last_case_at", "prev_cases", "trend",
-)  # fmt: skip
+    "rank",
+    "person_id",
+    "cases",
+    "score",
+    "est_value_nok",
+    "group_mix",
+    "level_mix",
+    "first_case_at",
+    "last_case_at",
+    "prev_cases",
+    "trend",
+)
 
 
 def _bounds(as_of: date | str, window_days: int) -> tuple[datetime, datetime, datetime]:
@@ -62,16 +85,25 @@ def _bounds(as_of: date | str, window_days: int) -> tuple[datetime, datetime, da
 
 def case_weight() -> pl.Expr:
     """Severity x value factor per case (see module docstring)."""
-    sev = pl.col("offence_code").replace_strict(SEVERITY, default=1.0, return_dtype=pl.Float64)
-    val = 1.0 + VALUE_WEIGHT * (1.0 + pl.col("value_nok").cast(pl.Float64) / VALUE_SCALE_NOK).log10()
+    sev = pl.col("offence_code").replace_strict(
+        SEVERITY, default=1.0, return_dtype=pl.Float64
+    )
+    val = (
+        1.0
+        + VALUE_WEIGHT
+        * (1.0 + pl.col("value_nok").cast(pl.Float64) / VALUE_SCALE_NOK).log10()
+    )
     return sev * val.fill_null(1.0)
 
 
-def _linked_cases(incidents: pl.DataFrame, links: pl.DataFrame, start, end) -> pl.DataFrame:
+def _linked_cases(
+    incidents: pl.DataFrame, links: pl.DataFrame, start, end
+) -> pl.DataFrame:
     inc = incidents.filter(
-        (pl.col("occurred_from") >= start) & (pl.col("occurred_from") < end)
+        (pl.col("occurred_from") >= start)
+        & (pl.col("occurred_from") < end)
         & (pl.col("reported_at") < end)
-    )  # fmt: skip
+    )
     return links.select("incident_id", "person_id").unique().join(inc, on="incident_id")
 
 
@@ -103,7 +135,9 @@ def rank_persons(
     lv = _levels(cur)
     cur = cur.with_columns(
         case_weight().alias("w"),
-        pl.col("offence_code").replace_strict(OFFENCE_GROUPS, default="other").alias("grp"),
+        pl.col("offence_code")
+        .replace_strict(OFFENCE_GROUPS, default="other")
+        .alias("grp"),
         (lv if lv is not None else pl.lit(None, pl.Int8)).alias("level"),
     )
     agg = cur.group_by("person_id").agg(
@@ -130,11 +164,15 @@ def rank_persons(
     agg = agg.with_columns(
         pl.col("grps").map_elements(mix, return_dtype=pl.String).alias("group_mix"),
         pl.col("lvls").map_elements(mix, return_dtype=pl.String).alias("level_mix"),
-        pl.when(pl.col("prev_cases") == 0).then(pl.lit("new"))
-        .when(pl.col("cases") >= 1.25 * pl.col("prev_cases")).then(pl.lit("up"))
-        .when(pl.col("cases") <= 0.8 * pl.col("prev_cases")).then(pl.lit("down"))
-        .otherwise(pl.lit("stable")).alias("trend"),
-    )  # fmt: skip
+        pl.when(pl.col("prev_cases") == 0)
+        .then(pl.lit("new"))
+        .when(pl.col("cases") >= 1.25 * pl.col("prev_cases"))
+        .then(pl.lit("up"))
+        .when(pl.col("cases") <= 0.8 * pl.col("prev_cases"))
+        .then(pl.lit("down"))
+        .otherwise(pl.lit("stable"))
+        .alias("trend"),
+    )
     out = agg.sort(["score", "cases", "person_id"], descending=[True, True, False])
     out = out.with_columns(
         pl.int_range(1, pl.len() + 1).cast(pl.Int64).alias("rank"),
@@ -147,11 +185,18 @@ def rank_persons(
 
 def _schema() -> dict:
     return {
-        "rank": pl.Int64, "person_id": pl.String, "cases": pl.Int64, "score": pl.Float64,
-        "est_value_nok": pl.Float64, "group_mix": pl.String, "level_mix": pl.String,
-        "first_case_at": pl.Datetime("us"), "last_case_at": pl.Datetime("us"),
-        "prev_cases": pl.Int64, "trend": pl.String,
-    }  # fmt: skip
+        "rank": pl.Int64,
+        "person_id": pl.String,
+        "cases": pl.Int64,
+        "score": pl.Float64,
+        "est_value_nok": pl.Float64,
+        "group_mix": pl.String,
+        "level_mix": pl.String,
+        "first_case_at": pl.Datetime("us"),
+        "last_case_at": pl.Datetime("us"),
+        "prev_cases": pl.Int64,
+        "trend": pl.String,
+    }
 
 
 def concentration(
@@ -163,7 +208,7 @@ def concentration(
     top_share: float = 0.05,
     points: int = 20,
 ) -> dict:
-    """Share of the window's linked cases by the top `top_share` of persons, Gini, Lorenz.
+    """Share of the window's linked cases by the top `top_share` of persons; Lorenz.
 
     A case co-offended by several persons counts once towards the total and once
     for the top group if any of them is in it. The Lorenz table orders persons from
@@ -176,18 +221,33 @@ def concentration(
     n_persons = per.height
     total_cases = cur["incident_id"].n_unique()
     if n_persons == 0:
-        return {"persons": 0, "cases": 0, "top_persons": 0, "top_share_of_cases": None,
-                "gini": None, "lorenz": []}  # fmt: skip
+        return {
+            "persons": 0,
+            "cases": 0,
+            "top_persons": 0,
+            "top_share_of_cases": None,
+            "gini": None,
+            "lorenz": [],
+        }
     k = max(1, math.ceil(top_share * n_persons))
-    top_ids = per.sort(["n", "person_id"], descending=[True, False]).head(k)["person_id"]
-    top_cases = cur.filter(pl.col("person_id").is_in(top_ids.implode()))["incident_id"].n_unique()
+    top_ids = per.sort(["n", "person_id"], descending=[True, False]).head(k)[
+        "person_id"
+    ]
+    top_cases = cur.filter(pl.col("person_id").is_in(top_ids.implode()))[
+        "incident_id"
+    ].n_unique()
     n = per["n"].to_numpy().astype(float)
     cum = np.concatenate([[0.0], np.cumsum(n) / n.sum()])
     xs = np.arange(n_persons + 1) / n_persons
     gini = float(1 - np.sum((cum[1:] + cum[:-1]) * np.diff(xs)))
     grid = np.linspace(0, 1, points + 1)
-    lorenz = [{"share_persons": round(float(g), 4),
-               "share_cases": round(float(np.interp(g, xs, cum)), 4)} for g in grid]  # fmt: skip
+    lorenz = [
+        {
+            "share_persons": round(float(g), 4),
+            "share_cases": round(float(np.interp(g, xs, cum)), 4),
+        }
+        for g in grid
+    ]
     return {
         "persons": n_persons,
         "cases": int(total_cases),

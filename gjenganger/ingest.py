@@ -135,9 +135,10 @@ def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]])
         )
         # line of a good row: its ordinal among good rows + 1 (header) + the number
         # of rejected rows before it (found with an ASOF join on good-rows-before)
+        # rows of one file are contiguous in scan order: ordinal = rowid - first + 1
         con.execute(
-            "create or replace temp table _ord as select rowid as rid, filename,"
-            " row_number() over (partition by filename order by rowid) as ord from _grp"
+            "create or replace temp table _first as select filename, min(rowid) as first"
+            " from _grp group by filename"
         )
         con.execute(
             f"create or replace temp table _rj as select _path, _line,"
@@ -147,10 +148,11 @@ def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]])
         )
         con.execute(
             f"insert into {raw} select {select_cols.replace('cast(', 'cast(g.')},"
-            " p.batch_id, p.file, o.ord + 1 + coalesce(r.n_rej, 0), g.filename"
-            " from _grp g join _ord o on o.rid = g.rowid"
+            " p.batch_id, p.file, g.rowid - o.first + 2 + coalesce(r.n_rej, 0), g.filename"
+            " from _grp g join _first o on o.filename = g.filename"
             " join _paths p on p.path = g.filename"
-            " asof left join _rj r on r._path = g.filename and r.good_before < o.ord"
+            " asof left join _rj r on r._path = g.filename"
+            " and r.good_before < g.rowid - o.first + 1"
         )
     return extras
 
@@ -206,27 +208,26 @@ def _write(con, table: Table, extras: list[str], now: datetime) -> None:
     )
     typed = ", ".join(f"{typed_expr(c)} as {ident(c.name)}" for c in table.columns)
     cols = ", ".join(ident(c) for c in table.column_names)
+    # cast once; staging takes every valid row, core the newest version of each key
     con.execute(
-        f"insert into stg_{name} select {typed}, _batch_id, _file, _line"
-        f" from chk_{name} where _reason is null"
+        f"create or replace temp table typed_{name} as select {typed}, _batch_id, _file,"
+        f" _line from chk_{name} where _reason is null"
     )
+    con.execute(f"insert into stg_{name} select {cols}, _batch_id, _file, _line from typed_{name}")
     key = ", ".join(table.key)
     on = " and ".join(f"n.{k} = c.{k}" for k in table.key)
-    # the newest version of each key in this load, if newer than core's
     con.execute(
-        f"create or replace temp table new_{name} as"
-        f" select {typed}, _batch_id as batch_id, _file, _line, _batch_id from chk_{name}"
-        f" where _reason is null qualify row_number() over (partition by {key}"
-        f" order by {typed_expr(table.column('updated_at'))} desc, _batch_id desc,"
-        f" _line desc) = 1"
-    )
-    con.execute(
-        f"create or replace temp table apply_{name} as select n.* from new_{name} n"
+        f"create or replace temp table apply_{name} as"
+        f" with newest as (select * from typed_{name} qualify row_number() over"
+        f" (partition by {key} order by updated_at desc, _batch_id desc, _line desc) = 1)"
+        f" select n.*, c.{table.key[0]} is not null as _exists from newest n"
         f" left join {name} c on {on} where c.{table.key[0]} is null"
         f" or n.updated_at > c.updated_at"
     )
+    # new keys: a plain insert; known keys with a newer version: replace
+    con.execute(f"insert into {name} select {cols}, _batch_id from apply_{name} where not _exists")
     con.execute(
-        f"insert or replace into {name} select {cols}, batch_id from apply_{name}"
+        f"insert or replace into {name} select {cols}, _batch_id from apply_{name} where _exists"
     )
 
 

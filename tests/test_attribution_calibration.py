@@ -1,4 +1,4 @@
-"""Calibration of the candidate + "none" distribution on cases where the answer is known."""
+"""Calibration of the candidates + none distribution where the answer is known."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from analytics.attribution import ChoiceCalibrator, person_prior_em, reliability
 
 
-def choice_world(seed: int, n_cases: int = 4000, k: int = 6, a: float = 1.5, c: float = -1.0):
+def choice_world(
+    seed: int, n_cases: int = 4000, k: int = 6, a: float = 1.5, c: float = -1.0
+):
     """Cases with k candidates each; scores z; the truth drawn from the known
     conditional logit P(j) = exp(a z_j + c) / (1 + sum exp(a z + c))."""
     rng = np.random.default_rng(seed)
@@ -67,7 +69,9 @@ def test_person_prior_em_finds_how_much_more_often_a_rarely_caught_person_offend
     p_none = np.full(n, 0.001)
     rc = np.repeat(np.arange(n), 2)
     rp = np.tile([0, 1], n)
-    pr, pn, prior, _ = person_prior_em(p_rows, p_none, rc, rp, np.array([0.4995, 0.4995]), 0.001)
+    pr, pn, prior, _ = person_prior_em(
+        p_rows, p_none, rc, rp, np.array([0.4995, 0.4995]), 0.001
+    )
     assert prior[0] / prior[1] == pytest.approx(3.0, rel=0.15)
     acc_before = np.mean(post.argmax(axis=1) == truth)
     acc_after = np.mean(pr.reshape(n, 2).argmax(axis=1) == truth)

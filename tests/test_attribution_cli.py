@@ -1,4 +1,4 @@
-"""End to end through contract batches: CLI JSON shapes, stored hypotheses, retraction."""
+"""End to end through contract batches: CLI JSON, stored hypotheses, retraction."""
 
 from __future__ import annotations
 
@@ -24,24 +24,39 @@ def _iso(t) -> str:
 
 def world_batches(inbox, seed: int = 11):
     """A small synthetic world as one contract batch; returns (incidents, links)."""
-    inc, links, _ = synthetic_world(seed=seed, n_persons=8, cases_per_person=45,
-                                    catch_rate=0.35, n_occasional=80)  # fmt: skip
+    inc, links, _ = synthetic_world(
+        seed=seed, n_persons=8, cases_per_person=45, catch_rate=0.35, n_occasional=80
+    )
     rows = [
         incident(
-            r["incident_id"], incident_id=r["incident_id"], updated_at=_iso(r["updated_at"]),
-            reported_at=_iso(r["reported_at"]), occurred_from=_iso(r["occurred_from"]),
-            occurred_to=_iso(r["occurred_to"]), offence_code=r["offence_code"],
-            target_type=r["target_type"], entry_method=r["entry_method"],
-            planned=str(r["planned"]).lower(), participants=r["participants"],
-            value_nok=f"{r['value_nok']:.2f}", lat=f"{r['lat']:.6f}", lon=f"{r['lon']:.6f}",
+            r["incident_id"],
+            incident_id=r["incident_id"],
+            updated_at=_iso(r["updated_at"]),
+            reported_at=_iso(r["reported_at"]),
+            occurred_from=_iso(r["occurred_from"]),
+            occurred_to=_iso(r["occurred_to"]),
+            offence_code=r["offence_code"],
+            target_type=r["target_type"],
+            entry_method=r["entry_method"],
+            planned=str(r["planned"]).lower(),
+            participants=r["participants"],
+            value_nok=f"{r['value_nok']:.2f}",
+            lat=f"{r['lat']:.6f}",
+            lon=f"{r['lon']:.6f}",
             status=r["status"],
         )
         for r in inc.iter_rows(named=True)
-    ]  # fmt: skip
-    lrows = [link(r["incident_id"], r["person_id"], updated_at=_iso(r["updated_at"]))
-             for r in links.iter_rows(named=True)]  # fmt: skip
-    write_batch(inbox, "2026-01-01", {"incidents": rows, "incident_persons": lrows},
-                exported_at="2026-01-02T01:30:00+01:00")  # fmt: skip
+    ]
+    lrows = [
+        link(r["incident_id"], r["person_id"], updated_at=_iso(r["updated_at"]))
+        for r in links.iter_rows(named=True)
+    ]
+    write_batch(
+        inbox,
+        "2026-01-01",
+        {"incidents": rows, "incident_persons": lrows},
+        exported_at="2026-01-02T01:30:00+01:00",
+    )
     return inc, links
 
 
@@ -58,19 +73,36 @@ def world_db(tmp_path_factory):
 
 def test_toplist_json_prints_rank_person_cases_and_score(world_db, capsys):
     path, _, links = world_db
-    assert cli.main(["toplist", "--db", str(path), "--as-of", AS_OF, "--n", "5", "--json"]) == 0
+    assert (
+        cli.main(["toplist", "--db", str(path), "--as-of", AS_OF, "--n", "5", "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert 1 <= len(out) <= 5
     assert [o["rank"] for o in out] == list(range(1, len(out) + 1))
     for o in out:
-        assert {"rank", "person_id", "cases", "score", "group_mix", "level_mix",
-                "first_case_at", "last_case_at", "trend"} <= set(o)  # fmt: skip
+        assert {
+            "rank",
+            "person_id",
+            "cases",
+            "score",
+            "group_mix",
+            "level_mix",
+            "first_case_at",
+            "last_case_at",
+            "trend",
+        } <= set(o)
     scores = [o["score"] for o in out]
     assert scores == sorted(scores, reverse=True)
-    assert out[0]["cases"] == links.filter(pl.col("person_id") == out[0]["person_id"]).height
+    assert (
+        out[0]["cases"]
+        == links.filter(pl.col("person_id") == out[0]["person_id"]).height
+    )
 
 
-def test_attribute_json_gives_one_object_per_open_case_with_ranked_candidates(world_db, capsys):
+def test_attribute_json_gives_one_object_per_open_case_with_ranked_candidates(
+    world_db, capsys
+):
     path, inc, _ = world_db
     con = db.connect(path)
     n_links_before = con.execute("select count(*) from mart_links").fetchone()[0]
@@ -90,17 +122,24 @@ def test_attribute_json_gives_one_object_per_open_case_with_ranked_candidates(wo
         assert sum(ps) + o["p_none"] <= 1.0 + 1e-3
         for c in cands:
             assert set(c) == {"person_id", "p", "rank", "why"}
-            assert {"nearest_case_km", "nearest_case_days", "matching_modus",
-                    "repeat_target"} <= set(c["why"])  # fmt: skip
+            assert {
+                "nearest_case_km",
+                "nearest_case_days",
+                "matching_modus",
+                "repeat_target",
+            } <= set(c["why"])
     con = db.connect(path, read_only=True)
     stored = con.execute(
-        "select count(*), count(distinct as_of), min(model_version), bool_and(is_hypothesis) "
+        "select count(*), count(distinct as_of), min(model_version), "
+        "bool_and(is_hypothesis) "
         "from attribution_candidates"
     ).fetchone()
     assert stored[0] == sum(len(o["candidates"]) for o in out)
     assert stored[1] == 1 and stored[2].startswith("attribution") and stored[3]
     # hypotheses never become links
-    assert con.execute("select count(*) from mart_links").fetchone()[0] == n_links_before
+    assert (
+        con.execute("select count(*) from mart_links").fetchone()[0] == n_links_before
+    )
     assert con.execute("select count(*) from series").fetchone()[0] >= 1
     con.close()
 
@@ -121,10 +160,19 @@ def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_pat
     top1 = top_step.compute_toplist(con, AS_OF)[1]
     run1 = attr_step.compute_attribution(con, AS_OF)
     person = top1["person_id"][0]
-    gone = links.filter(pl.col("person_id") == person).sort("incident_id")["incident_id"][0]
-    write_batch(inbox, "2026-01-02", {"incident_persons": [
-        link(gone, person, updated_at="2026-01-02T09:00:00", retracted="true")]},
-        exported_at="2026-01-03T01:30:00+01:00")  # fmt: skip
+    gone = links.filter(pl.col("person_id") == person).sort("incident_id")[
+        "incident_id"
+    ][0]
+    write_batch(
+        inbox,
+        "2026-01-02",
+        {
+            "incident_persons": [
+                link(gone, person, updated_at="2026-01-02T09:00:00", retracted="true")
+            ]
+        },
+        exported_at="2026-01-03T01:30:00+01:00",
+    )
     ingest(con, inbox)
     later = date(2026, 1, 2)
     top2 = top_step.compute_toplist(con, later)[1]
@@ -139,6 +187,7 @@ def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_pat
     k2 = set(run2.ctx.cases.incident_id[run2.ctx.links.case_idx])
     assert gone in k1 and gone not in k2
     assert gone not in set(run2.ctx.cases.incident_id[run2.ctx.train_idx])
+
     # evidence: the person's known-case count in `why` drops by one
     def known(run):
         c = run.model.candidates.filter(pl.col("person_id") == person)

@@ -3,6 +3,8 @@
 `synthetic_world` is also imported by the attribution and series tests.
 """
 
+# ruff: noqa: N803, N806 - X, K, F, A, B, L: the usual maths notation
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -49,19 +51,36 @@ def synthetic_world(
         hours = float(rng.choice([0.0, 0.5, 8.0, 60.0], p=[0.4, 0.2, 0.3, 0.1]))
         iid = f"C{k:06d}"
         k += 1
-        rows.append({
-            "incident_id": iid, "offence_code": off, "target_type": tgt,
-            "entry_method": ent, "planned": bool(rng.random() < 0.5),
-            "participants": 1, "value_nok": float(rng.lognormal(8, 1)),
-            "lat": lat, "lon": lon, "municipality_no": "5001",
-            "status": "solved" if solved else "open", "arrest_at_scene": False,
-            "reported_at": t + timedelta(hours=hours + 2), "occurred_from": t,
-            "occurred_to": t + timedelta(hours=hours), "updated_at": t + timedelta(days=1),
-        })  # fmt: skip
+        rows.append(
+            {
+                "incident_id": iid,
+                "offence_code": off,
+                "target_type": tgt,
+                "entry_method": ent,
+                "planned": bool(rng.random() < 0.5),
+                "participants": 1,
+                "value_nok": float(rng.lognormal(8, 1)),
+                "lat": lat,
+                "lon": lon,
+                "municipality_no": "5001",
+                "status": "solved" if solved else "open",
+                "arrest_at_scene": False,
+                "reported_at": t + timedelta(hours=hours + 2),
+                "occurred_from": t,
+                "occurred_to": t + timedelta(hours=hours),
+                "updated_at": t + timedelta(days=1),
+            }
+        )
         truth.append({"incident_id": iid, "person_id": person})
         if solved:
-            links.append({"incident_id": iid, "person_id": person, "role": "suspect",
-                          "updated_at": t + timedelta(days=1)})  # fmt: skip
+            links.append(
+                {
+                    "incident_id": iid,
+                    "person_id": person,
+                    "role": "suspect",
+                    "updated_at": t + timedelta(days=1),
+                }
+            )
 
     for p in range(n_persons):
         pid = f"P{p:07d}"
@@ -72,7 +91,9 @@ def synthetic_world(
             day += rng.exponential(days / cases_per_person)
             if day > days - 1:
                 break
-            t = START + timedelta(days=int(day), hours=float((hour + rng.normal(0, 2)) % 24))
+            t = START + timedelta(
+                days=int(day), hours=float((hour + rng.normal(0, 2)) % 24)
+            )
             lat = homes[p, 0] + rng.normal(0, 0.011)
             lon = homes[p, 1] + rng.normal(0, 0.022)
             code = int(fav[0] if rng.random() < 0.7 else fav[1])
@@ -80,11 +101,20 @@ def synthetic_world(
     for o in range(n_occasional):
         t = START + timedelta(days=float(rng.uniform(0, days - 1)))
         lat, lon = rng.uniform([63.36, 10.25], [63.45, 10.55])
-        add(f"O{o:07d}", lat, lon, t, int(rng.integers(len(CODES))), bool(rng.random() < 0.5))
+        add(
+            f"O{o:07d}",
+            lat,
+            lon,
+            t,
+            int(rng.integers(len(CODES))),
+            bool(rng.random() < 0.5),
+        )
     inc = pl.DataFrame(rows).with_columns(
         pl.col("participants").cast(pl.Int32),
-        *[pl.col(c).cast(pl.Datetime("us"))
-          for c in ("reported_at", "occurred_from", "occurred_to", "updated_at")],
+        *[
+            pl.col(c).cast(pl.Datetime("us"))
+            for c in ("reported_at", "occurred_from", "occurred_to", "updated_at")
+        ],
     )
     lnk = pl.DataFrame(links).with_columns(pl.col("updated_at").cast(pl.Datetime("us")))
     return inc, lnk, pl.DataFrame(truth)

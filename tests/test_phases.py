@@ -241,7 +241,8 @@ def test_use_periods_give_start_end_and_phase_boundaries():
 
 
 def test_current_state_counts_days_in_the_use_period_and_expects_rest_soon_in_phase3():
-    series = hand_made_series(days=19)  # ends on the 4th impulsive day
+    # two use periods; the window ends on the 4th impulsive day of the second
+    series = hand_made_series(days=24 + 19, repeat=2)
     fit = ph.fit(series, ph.PhaseConfig(n_iter=0))
     cur = ph.current_state(fit, series).row(0, named=True)
     assert cur["phase"] == "phase3"
@@ -274,3 +275,25 @@ def test_the_baseline_cuts_at_two_empty_days_and_splits_active_runs_in_thirds():
     cust = np.zeros_like(n, bool)
     cust[0, 12:] = True
     assert phase_baseline.gap_labels(n, cust)[0].tolist()[12:] == [4, 4]
+
+
+def test_a_steady_daily_offender_is_recognised_and_does_not_bend_the_cycle():
+    pop, truth = simulate_population(40, 240, seed=4)
+    rng = np.random.default_rng(9)
+    steady = []
+    for i in range(6):  # MAS-like: level-1 cases every day, no rests
+        cnt = rng.poisson(3.0, 240).astype(float)
+        steady.append(pl.DataFrame({
+            "person_id": f"Psteady{i:04d}", "date": pop["date"][:240], "n_cases": cnt,
+            "n_level1": cnt, "n_level2": 0.0, "n_level3": 0.0, "n_planned": 0.0,
+            "n_unplanned": cnt, "n_arrests": np.floor(cnt / 3), "custody": False,
+        }))  # fmt: skip
+    fit = ph.fit(pl.concat([pop, *steady]))
+    p_cyc = dict(zip(fit.persons, fit.p_cycling, strict=True))
+    assert all(p_cyc[f"Psteady{i:04d}"] < 0.01 for i in range(6))
+    assert np.mean([p_cyc[f"Psim{i:05d}"] for i in range(40)]) > 0.95
+    sim = [fit.persons.index(f"Psim{i:05d}") for i in range(40)]
+    assert (fit.phase_post.argmax(axis=2)[sim] == truth).mean() > 0.85
+    series = pl.concat([pop, *steady])
+    cur = ph.current_state(fit, series)
+    assert cur.filter(pl.col("person_id").str.starts_with("Psteady"))["low_confidence"].all()

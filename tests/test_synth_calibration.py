@@ -301,3 +301,16 @@ def test_a_higher_catch_rate_factor_solves_more_cases(tmp_path):
 
 def test_the_out_folder_holds_inbox_and_truth_only(data):
     assert sorted(p.name for p in Path(data["out"]).iterdir()) == ["inbox", "truth"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 99])
+def test_the_44000_kr_card_is_drained_within_36_hours_for_any_seed(tmp_path, seed):
+    generate(
+        SynthConfig(seed=seed, start=START, days=30, scale=0.05, batch_days=30),
+        tmp_path,
+    )
+    ep = pl.read_csv(tmp_path / "truth" / "episodes.csv").filter(pl.col("scripted"))
+    row = ep.row(0, named=True)
+    start, end = (datetime.fromisoformat(row[k]) for k in ("start_at", "end_at"))
+    assert end - start <= timedelta(hours=36)
+    assert 45_500 <= row["max_36h_nok"] == row["total_nok"] <= 47_500

@@ -18,28 +18,47 @@ def frames(spec: list[tuple[str, str, int, str, float | None]]):
     inc, links = [], []
     for k, (person, code, days_ago, status, value) in enumerate(spec):
         t = datetime(2025, 12, 31, 12) - timedelta(days=days_ago)
-        inc.append({"incident_id": f"I{k}", "offence_code": code, "target_type": "business",
-                    "entry_method": None, "planned": None, "participants": 1,
-                    "value_nok": value, "lat": 63.43, "lon": 10.39, "status": status,
-                    "occurred_from": t, "occurred_to": t, "reported_at": t + timedelta(hours=1)})  # fmt: skip
+        inc.append(
+            {
+                "incident_id": f"I{k}",
+                "offence_code": code,
+                "target_type": "business",
+                "entry_method": None,
+                "planned": None,
+                "participants": 1,
+                "value_nok": value,
+                "lat": 63.43,
+                "lon": 10.39,
+                "status": status,
+                "occurred_from": t,
+                "occurred_to": t,
+                "reported_at": t + timedelta(hours=1),
+            }
+        )
         if person:
             for p in person.split("+"):
-                links.append({"incident_id": f"I{k}", "person_id": p, "role": "suspect"})
+                links.append(
+                    {"incident_id": f"I{k}", "person_id": p, "role": "suspect"}
+                )
     typed = pl.DataFrame(inc).with_columns(
-        pl.col("entry_method").cast(pl.String), pl.col("planned").cast(pl.Boolean),
-        pl.col("value_nok").cast(pl.Float64), pl.col("participants").cast(pl.Int32),
-    )  # fmt: skip
+        pl.col("entry_method").cast(pl.String),
+        pl.col("planned").cast(pl.Boolean),
+        pl.col("value_nok").cast(pl.Float64),
+        pl.col("participants").cast(pl.Int32),
+    )
     return typed, pl.DataFrame(links)
 
 
 def test_persons_are_ranked_by_severity_and_value_weighted_cases():
-    inc, links = frames([
-        ("PPPPPPPPa", "shoplifting", 10, "solved", 500.0),
-        ("PPPPPPPPa", "shoplifting", 20, "solved", 500.0),
-        ("PPPPPPPPa", "shoplifting", 30, "solved", 500.0),
-        ("PPPPPPPPb", "burglary_business", 5, "solved", 100_000.0),
-        ("PPPPPPPPb", "burglary_business", 6, "solved", 100_000.0),
-    ])  # fmt: skip
+    inc, links = frames(
+        [
+            ("PPPPPPPPa", "shoplifting", 10, "solved", 500.0),
+            ("PPPPPPPPa", "shoplifting", 20, "solved", 500.0),
+            ("PPPPPPPPa", "shoplifting", 30, "solved", 500.0),
+            ("PPPPPPPPb", "burglary_business", 5, "solved", 100_000.0),
+            ("PPPPPPPPb", "burglary_business", 6, "solved", 100_000.0),
+        ]
+    )
     top = tl.rank_persons(inc, links, AS_OF)
     assert top["person_id"].to_list() == ["PPPPPPPPb", "PPPPPPPPa"]
     b = top.row(0, named=True)
@@ -54,13 +73,15 @@ def test_persons_are_ranked_by_severity_and_value_weighted_cases():
 
 
 def test_only_cases_in_the_window_count_and_the_previous_window_gives_the_trend():
-    inc, links = frames([
-        ("PPPPPPPPa", "vandalism", 10, "solved", None),
-        ("PPPPPPPPa", "vandalism", 400, "solved", None),
-        ("PPPPPPPPa", "vandalism", 500, "solved", None),
-        ("PPPPPPPPa", "vandalism", 800, "solved", None),  # before both windows
-        ("PPPPPPPPb", "vandalism", 3, "solved", None),
-    ])  # fmt: skip
+    inc, links = frames(
+        [
+            ("PPPPPPPPa", "vandalism", 10, "solved", None),
+            ("PPPPPPPPa", "vandalism", 400, "solved", None),
+            ("PPPPPPPPa", "vandalism", 500, "solved", None),
+            ("PPPPPPPPa", "vandalism", 800, "solved", None),  # before both windows
+            ("PPPPPPPPb", "vandalism", 3, "solved", None),
+        ]
+    )
     top = tl.rank_persons(inc, links, AS_OF, window_days=365).sort("person_id")
     a, b = top.row(0, named=True), top.row(1, named=True)
     assert (a["cases"], a["prev_cases"], a["trend"]) == (1, 2, "down")
@@ -75,12 +96,16 @@ def test_cases_reported_after_the_as_of_date_do_not_count():
 
 
 def test_a_retracted_link_is_absent_from_the_links_frame_and_so_from_the_top_list():
-    inc, links = frames([
-        ("PPPPPPPPa", "robbery", 10, "solved", None),
-        ("PPPPPPPPb", "shoplifting", 10, "solved", None),
-    ])  # fmt: skip
+    inc, links = frames(
+        [
+            ("PPPPPPPPa", "robbery", 10, "solved", None),
+            ("PPPPPPPPb", "shoplifting", 10, "solved", None),
+        ]
+    )
     assert tl.rank_persons(inc, links, AS_OF)["person_id"][0] == "PPPPPPPPa"
-    cleared = links.filter(pl.col("person_id") != "PPPPPPPPa")  # store drops retracted links
+    cleared = links.filter(
+        pl.col("person_id") != "PPPPPPPPa"
+    )  # store drops retracted links
     assert tl.rank_persons(inc, cleared, AS_OF)["person_id"].to_list() == ["PPPPPPPPb"]
 
 

@@ -24,16 +24,30 @@ def register(sub) -> None:
         "model_version and as_of, never as links. Method: docs/linkage.md.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--as-of", metavar="DATE",
-                   help="as known at the end of DATE (YYYY-MM-DD); default: newest data")  # fmt: skip
-    p.add_argument("--window-days", type=int, default=365,
-                   help="attribute open cases that occurred in this many days (default 365)")  # fmt: skip
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
+    )
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=365,
+        help="attribute open cases that occurred in this many days (default 365)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--limit", type=int, metavar="N",
-                   help="print only the N cases with the most probable candidate")  # fmt: skip
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON array: one object per open case (incident_id, p_none, "
-                   "candidates: person_id, p, rank, why), best first, at most 5")  # fmt: skip
+    p.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="print only the N cases with the most probable candidate",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array: one object per open case (incident_id, p_none, "
+        "candidates: person_id, p, rank, why), best first, at most 5",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,8 +56,9 @@ def run(args) -> int:
         raise UserError("--window-days must be at least 1")
     con = db.connect(args.db)
     try:
-        result = step.compute_attribution(con, args.as_of, window_days=args.window_days,
-                                          seed=args.seed)  # fmt: skip
+        result = step.compute_attribution(
+            con, args.as_of, window_days=args.window_days, seed=args.seed
+        )
         summary = step.write_attribution(con, result)
     finally:
         con.close()
@@ -54,18 +69,24 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=1))
         return 0
-    print(f"Attribution as known on {summary['as_of']} ({summary['model_version']}): "
-          f"{summary['open_cases']} open cases, {summary['attributed_p_ge_0_5']} with a "
-          f"candidate at p >= 0.5; series: {summary['series_person']} per person, "
-          f"{summary['series_linked']} linked without a person.")  # fmt: skip
+    print(
+        f"Attribution as known on {summary['as_of']} ({summary['model_version']}): "
+        f"{summary['open_cases']} open cases, {summary['attributed_p_ge_0_5']} with a "
+        f"candidate at p >= 0.5; series: {summary['series_person']} per person, "
+        f"{summary['series_linked']} linked without a person."
+    )
     print(f"NB: {HYPOTHESIS}.")
     for r in records:
         print(f"\n{r['incident_id']}  p(none of them) = {r['p_none']:.2f}")
         for c in r["candidates"]:
             w = c.get("why", {})
             mod = ",".join(w.get("matching_modus") or []) or "-"
-            print(f"  {c['rank']}. {c['person_id']:<18} p={c['p']:.2f}  nearest known case "
-                  f"{w.get('nearest_case_km')} km / {w.get('nearest_case_days')} days; "
-                  f"modus match: {mod}; repeat target: {'yes' if w.get('repeat_target') else 'no'}; "
-                  f"known cases {w.get('known_cases')}")  # fmt: skip
+            print(
+                f"  {c['rank']}. {c['person_id']:<18} p={c['p']:.2f}  "
+                "nearest known case "
+                f"{w.get('nearest_case_km')} km / {w.get('nearest_case_days')} days; "
+                f"modus match: {mod}; "
+                f"repeat target: {'yes' if w.get('repeat_target') else 'no'}; "
+                f"known cases {w.get('known_cases')}"
+            )
     return 0

@@ -64,6 +64,8 @@ def run(args) -> int:
         note = []
         if r["in_custody"]:
             note.append("in custody")
+        if r["p_cycling"] < 0.5:
+            note.append("no use-period rhythm (steady offending)")
         if r["low_confidence"]:
             note.append("low confidence")
         days_in = f"{r['days_in_use_period']} d" if r["days_in_use_period"] else "-"

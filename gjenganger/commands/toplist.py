@@ -21,13 +21,23 @@ def register(sub) -> None:
         "by the top 5 %% of persons, Gini and a Lorenz table.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--as-of", metavar="DATE",
-                   help="as known at the end of DATE (YYYY-MM-DD); default: newest data")  # fmt: skip
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
+    )
     p.add_argument("--n", type=int, default=20, help="persons to list (default 20)")
-    p.add_argument("--window-days", type=int, default=365,
-                   help="window length in days (default 365)")  # fmt: skip
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON array of objects (rank, person_id, cases, score, ...)")  # fmt: skip
+    p.add_argument(
+        "--window-days",
+        type=int,
+        default=365,
+        help="window length in days (default 365)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of objects (rank, person_id, cases, score, ...)",
+    )
     p.set_defaults(func=run)
 
 
@@ -43,30 +53,41 @@ def _record(row: dict) -> dict:
 def run(args) -> int:
     con = db.connect(args.db, read_only=True)
     try:
-        day, top, conc = step.compute_toplist(con, args.as_of, n=args.n,
-                                              window_days=args.window_days)  # fmt: skip
+        day, top, conc = step.compute_toplist(
+            con, args.as_of, n=args.n, window_days=args.window_days
+        )
     finally:
         con.close()
     records = [_record(r) for r in top.to_dicts()]
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=1))
         return 0
-    print(f"Top list as known on {day}, cases occurring in the {args.window_days} days "
-          f"up to then (linked, not retracted; score = severity x value)")  # fmt: skip
-    head = f"{'rank':>4}  {'person_id':<18} {'cases':>5} {'score':>8} {'est NOK':>12}  " \
-           f"{'first':<10} {'last':<10} {'prev':>4} trend  groups / levels"  # fmt: skip
+    print(
+        f"Top list as known on {day}, cases occurring in the {args.window_days} days "
+        f"up to then (linked, not retracted; score = severity x value)"
+    )
+    head = (
+        f"{'rank':>4}  {'person_id':<18} {'cases':>5} {'score':>8} {'est NOK':>12}  "
+        f"{'first':<10} {'last':<10} {'prev':>4} trend  groups / levels"
+    )
     print(head)
     for r in records:
         groups = ",".join(f"{k}:{v}" for k, v in r["group_mix"].items())
         levels = ",".join(f"L{k}:{v}" for k, v in r["level_mix"].items())
-        print(f"{r['rank']:>4}  {r['person_id']:<18} {r['cases']:>5} {r['score']:>8.1f} "
-              f"{r['est_value_nok']:>12,.0f}  {(r['first_case_at'] or '')[:10]:<10} "
-              f"{(r['last_case_at'] or '')[:10]:<10} {r['prev_cases']:>4} {r['trend']:<6} "
-              f"{groups} / {levels}")  # fmt: skip
+        print(
+            f"{r['rank']:>4}  {r['person_id']:<18} {r['cases']:>5} {r['score']:>8.1f} "
+            f"{r['est_value_nok']:>12,.0f}  {(r['first_case_at'] or '')[:10]:<10} "
+            f"{(r['last_case_at'] or '')[:10]:<10} {r['prev_cases']:>4} "
+            f"{r['trend']:<6} "
+            f"{groups} / {levels}"
+        )
     if conc["persons"]:
-        print(f"\nConcentration: {conc['persons']} persons, {conc['cases']} linked cases; "
-              f"the top 5 % ({conc['top_persons']} persons) have "
-              f"{conc['top_share_of_cases']:.0%} of the cases; Gini {conc['gini']:.2f}")  # fmt: skip
+        print(
+            f"\nConcentration: {conc['persons']} persons, "
+            f"{conc['cases']} linked cases; "
+            f"the top 5 % ({conc['top_persons']} persons) have "
+            f"{conc['top_share_of_cases']:.0%} of the cases; Gini {conc['gini']:.2f}"
+        )
         print("Lorenz curve (least active first): share of persons -> share of cases")
         for pt in conc["lorenz"][::2]:
             print(f"  {pt['share_persons']:>5.0%} -> {pt['share_cases']:>5.1%}")

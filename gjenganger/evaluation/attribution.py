@@ -28,8 +28,14 @@ from gjenganger import db, store
 from gjenganger.errors import UserError
 from gjenganger.pipeline.toplist import resolve_as_of
 
-METRICS = ("pairwise_auc", "hit_at_1", "hit_at_5", "precision_p_ge_0_5",
-           "recall_p_ge_0_5", "brier")  # fmt: skip
+METRICS = (
+    "pairwise_auc",
+    "hit_at_1",
+    "hit_at_5",
+    "precision_p_ge_0_5",
+    "recall_p_ge_0_5",
+    "brier",
+)
 
 
 def register(kinds) -> None:
@@ -43,13 +49,24 @@ def register(kinds) -> None:
         "and pairwise AUC on solved cases held out by time. Reads only.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--truth", type=Path, required=True,
-                   help="the generator's truth folder (offenders.csv)")  # fmt: skip
-    p.add_argument("--as-of", metavar="DATE",
-                   help="as known at the end of DATE (YYYY-MM-DD); default: newest data")  # fmt: skip
+    p.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        help="the generator's truth folder (offenders.csv)",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
+    )
     p.add_argument("--window-days", type=int, default=365, help="window (default 365)")
-    p.add_argument("--holdout-days", type=int, default=120,
-                   help="pairwise AUC: solved cases of the last N days are held out (default 120)")  # fmt: skip
+    p.add_argument(
+        "--holdout-days",
+        type=int,
+        default=120,
+        help="pairwise AUC: solved cases of the last N days are held out (default 120)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -59,19 +76,36 @@ def read_truth(truth_dir: Path) -> pl.DataFrame:
     path = truth_dir / "offenders.csv"
     if not path.is_file():
         raise UserError(f"no offenders.csv in {truth_dir}")
-    return pl.read_csv(path, schema_overrides={"incident_id": pl.String, "person_id": pl.String})
+    return pl.read_csv(
+        path, schema_overrides={"incident_id": pl.String, "person_id": pl.String}
+    )
 
 
-def evaluate(con, truth: pl.DataFrame, as_of=None, *, window_days: int = 365,
-             holdout_days: int = 120, seed: int = 0) -> dict:  # fmt: skip
+def evaluate(
+    con,
+    truth: pl.DataFrame,
+    as_of=None,
+    *,
+    window_days: int = 365,
+    holdout_days: int = 120,
+    seed: int = 0,
+) -> dict:
     """The full report as a dict: per method metrics, pairwise AUC, timings."""
     day = resolve_as_of(con, as_of)
     inc = store.load_incidents(con, day)
     links = store.load_links(con, day)
     custody = store.load_custody(con, day)
     t0 = time.perf_counter()
-    run = at.attribute(inc, links, custody, day, window_days=window_days,
-                       baselines=True, seed=seed, why=False)  # fmt: skip
+    run = at.attribute(
+        inc,
+        links,
+        custody,
+        day,
+        window_days=window_days,
+        baselines=True,
+        seed=seed,
+        why=False,
+    )
     seconds = time.perf_counter() - t0
     eligible = run.ctx.links.persons[run.ctx.eligible].tolist()
     methods = {m: at.evaluate(a, truth, eligible) for m, a in run.results.items()}
@@ -87,7 +121,8 @@ def evaluate(con, truth: pl.DataFrame, as_of=None, *, window_days: int = 365,
         "candidate_recall_train": run.candidate_recall,
         "pairwise": pair,
         "methods": methods,
-        "seconds": {k: round(v, 2) for k, v in run.timings.items()} | {"total_s": round(seconds, 2)},
+        "seconds": {k: round(v, 2) for k, v in run.timings.items()}
+        | {"total_s": round(seconds, 2)},
     }
 
 
@@ -103,19 +138,32 @@ def format_report(rep: dict) -> str:
     m0 = rep["methods"][names[0]]
     lines = [
         f"Attribution as of {rep['as_of']} ({rep['model_version']}); "
-        f"{m0['open_cases']} open cases, {m0['open_cases_by_candidate']} truly by one of "
+        f"{m0['open_cases']} open cases, "
+        f"{m0['open_cases_by_candidate']} truly by one of "
         f"{rep['eligible_persons']} eligible persons; pairwise test: "
-        f"{rep['pairwise'].get('test_pairs')} pairs, {rep['pairwise'].get('linked_pairs')} linked.",
+        f"{rep['pairwise'].get('test_pairs')} pairs, "
+        f"{rep['pairwise'].get('linked_pairs')} linked.",
         "",
         "| metric | " + " | ".join(names) + " |",
         "| --- |" + " --- |" * len(names),
     ]
     for key in (*METRICS, "tpr_at_5pct_fpr", "attributions_p_ge_0_5"):
-        lines.append(f"| {key} | " + " | ".join(_fmt(rep["methods"][n].get(key)) for n in names) + " |")
-    lines += ["", "Reliability of the model's probabilities (candidates and none):", "",
-              "| p bin | n | mean p | observed |", "| --- | --- | --- | --- |"]  # fmt: skip
+        lines.append(
+            f"| {key} | "
+            + " | ".join(_fmt(rep["methods"][n].get(key)) for n in names)
+            + " |"
+        )
+    lines += [
+        "",
+        "Reliability of the model's probabilities (candidates and none):",
+        "",
+        "| p bin | n | mean p | observed |",
+        "| --- | --- | --- | --- |",
+    ]
     for r in rep["methods"]["model"]["reliability"]:
-        lines.append(f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |")
+        lines.append(
+            f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -123,8 +171,14 @@ def run(args) -> int:
     truth = read_truth(args.truth)
     con = db.connect(args.db, read_only=True)
     try:
-        rep = evaluate(con, truth, args.as_of, window_days=args.window_days,
-                       holdout_days=args.holdout_days, seed=args.seed)  # fmt: skip
+        rep = evaluate(
+            con,
+            truth,
+            args.as_of,
+            window_days=args.window_days,
+            holdout_days=args.holdout_days,
+            seed=args.seed,
+        )
     finally:
         con.close()
     if args.json:

@@ -83,14 +83,23 @@ def write_attribution(con, run: at.AttributionRun) -> dict:
     )
     t0 = time.perf_counter()
     summary, members = sr.build_series(
-        model.candidates, run.ctx.open_idx, run.ctx.cases, run.ctx.incidents, run.pair_logit
+        model.candidates,
+        run.ctx.open_idx,
+        run.ctx.cases,
+        run.ctx.incidents,
+        run.pair_logit,
     )
     series_s = time.perf_counter() - t0
-    tag = [pl.lit(day, pl.Date).alias("as_of"), pl.lit(at.MODEL_VERSION).alias("model_version")]
+    tag = [
+        pl.lit(day, pl.Date).alias("as_of"),
+        pl.lit(at.MODEL_VERSION).alias("model_version"),
+    ]
     summary = summary.with_columns(
-        *tag, pl.col("n_cases").cast(pl.Int32),
-        pl.lit(True).alias("is_hypothesis"), pl.lit(at.HYPOTHESIS).alias("label"),
-    )  # fmt: skip
+        *tag,
+        pl.col("n_cases").cast(pl.Int32),
+        pl.lit(True).alias("is_hypothesis"),
+        pl.lit(at.HYPOTHESIS).alias("label"),
+    )
     members_rows = members.select("series_id", "incident_id", "p").with_columns(*tag)
     con.execute("begin transaction")
     try:

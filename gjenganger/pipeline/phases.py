@@ -31,7 +31,7 @@ from gjenganger.errors import UserError
 MODEL_VERSION = "hsmm-1"
 #: persons fitted alongside the top list (most evidence first): more series give the
 #: shared parameters more data; the top list alone may be 10-20 persons.
-FIT_POOL = 200
+FIT_POOL = 60
 #: fallback top list when the toplist step has not run: this many most active persons
 FALLBACK_TOP = 20
 WINDOW_DAYS = 730

@@ -1,4 +1,4 @@
-"""Top-list step: incidents + links as known on `as_of` -> tables `toplist`, `toplist_concentration`.
+"""Top-list step: frames as known on `as_of` -> `toplist`, `toplist_concentration`.
 
 Reads the store frames (retracted links are already gone there), ranks persons
 (`analytics.toplist`) and replaces the rows of that as-of date, so re-running a
@@ -26,7 +26,9 @@ def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
     if as_of is None:
         latest = store.latest_data_date(con)
         if latest is None:
-            raise UserError("the database has no incidents; run `gjenganger ingest` first")
+            raise UserError(
+                "the database has no incidents; run `gjenganger ingest` first"
+            )
         return latest
     if isinstance(as_of, dt.datetime):
         return as_of.date()
@@ -57,12 +59,23 @@ def build_toplist(
     """The nightly step: write `toplist` and `toplist_concentration` for `as_of`."""
     day, top, conc = compute_toplist(con, as_of, n=n, window_days=window_days)
     rows = top.with_columns(
-        pl.lit(day, pl.Date).alias("as_of"), pl.lit(window_days, pl.Int32).alias("window_days")
+        pl.lit(day, pl.Date).alias("as_of"),
+        pl.lit(window_days, pl.Int32).alias("window_days"),
     ).select(
-        "as_of", "window_days", pl.col("rank").cast(pl.Int32), "person_id",
-        pl.col("cases").cast(pl.Int32), "score", "est_value_nok", "group_mix", "level_mix",
-        "first_case_at", "last_case_at", pl.col("prev_cases").cast(pl.Int32), "trend",
-    )  # fmt: skip
+        "as_of",
+        "window_days",
+        pl.col("rank").cast(pl.Int32),
+        "person_id",
+        pl.col("cases").cast(pl.Int32),
+        "score",
+        "est_value_nok",
+        "group_mix",
+        "level_mix",
+        "first_case_at",
+        "last_case_at",
+        pl.col("prev_cases").cast(pl.Int32),
+        "trend",
+    )
     con.execute("begin transaction")
     try:
         con.execute("delete from toplist where as_of = ?", [day])
@@ -72,9 +85,17 @@ def build_toplist(
         con.execute("delete from toplist_concentration where as_of = ?", [day])
         con.execute(
             "insert into toplist_concentration values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [day, window_days, conc["persons"], conc["cases"], conc.get("top_persons", 0),
-             conc["top_share_of_cases"], conc["gini"], json.dumps(conc["lorenz"])],
-        )  # fmt: skip
+            [
+                day,
+                window_days,
+                conc["persons"],
+                conc["cases"],
+                conc.get("top_persons", 0),
+                conc["top_share_of_cases"],
+                conc["gini"],
+                json.dumps(conc["lorenz"]),
+            ],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -84,8 +84,8 @@ SCRIPT = (
     (1, "12:45", "online", 1999, False, True),
     (1, "14:20", "grocery", 540, True, True),
     (1, "16:05", "electronics", 4490, True, True),
-    (1, "17:30", "atm", 5000, True, False),
-    (1, "18:40", "electronics", 3990, True, False),
+    (1, "17:15", "atm", 5000, True, False),
+    (1, "18:20", "electronics", 3990, True, False),
 )
 SCRIPT_MAIL_THEFT = "04:20"
 SCRIPT_REPORT = (1, "19:30")

@@ -142,8 +142,9 @@ def simulate(
     n_steady = pop.n_steady
     state = np.full((n_steady, days), STEADY, dtype=np.int8)
     sp_person, sp_kind, sp_first, sp_last = [], [], [], []
+    cycling = pop.cycling
     for i in range(n_steady):
-        if pop.cycling[i]:
+        if cycling[i]:
             if i == HEROINE and episode_day is not None:
                 anchor = episode_day - HEROINE_BLOCK[0]
                 segs = _cycle_person(
