@@ -483,13 +483,13 @@ class Attribution:
     none_prior: float | None = None
 
 
-def _why(ctx: Context, rows: Rows) -> dict[str, list]:
-    """Evidence an analyst can check, per row."""
+def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
+    """Evidence an analyst can check, for the rows `sel`."""
     c = ctx.cases
-    F = rows.ev.X
+    F = rows.ev.X[sel]
     col = {n: k for k, n in enumerate(lk.PERSON_FEATURES)}
-    qi = rows.q[rows.row_case]
-    best = rows.ev.best_case
+    qi = rows.q[rows.row_case[sel]]
+    best = rows.ev.best_case[sel]
     ok = best >= 0
     b = np.where(ok, best, 0)
     fields = {
@@ -505,7 +505,7 @@ def _why(ctx: Context, rows: Rows) -> dict[str, list]:
         [n for n in names if match[n][r]] + (["co_offending"] if grp[r] else [])
         for r in range(len(qi))
     ]
-    near = rows.ev.nearest_case
+    near = rows.ev.nearest_case[sel]
     ids = c.incident_id
     return {
         "nearest_case_km": np.round(F[:, col["min_distance_km"]], 3).tolist(),
@@ -514,9 +514,12 @@ def _why(ctx: Context, rows: Rows) -> dict[str, list]:
         "best_match_incident_id": [ids[k] if k >= 0 else None for k in best.tolist()],
         "matching_modus": matching,
         "repeat_target": (F[:, col["repeat_target"]] == 1).tolist(),
-        "known_cases": rows.ev.n_known.tolist(),
+        "known_cases": rows.ev.n_known[sel].tolist(),
         "in_custody_share": np.round(F[:, col["custody_overlap"]], 3).tolist(),
     }
+
+
+WHY_TOP = 5  # evidence is assembled for the candidates that are shown and stored
 
 
 def _result(
@@ -530,18 +533,29 @@ def _result(
 ) -> Attribution:
     ids = ctx.cases.incident_id
     n = len(rows.q)
+    order = np.lexsort((-p, rows.row_case))
+    rc = rows.row_case[order]
+    rank = np.empty(len(p), np.int64)
+    rank[order] = np.arange(len(p)) - np.searchsorted(rc, rc, side="left") + 1
     cols = {
         "incident_id": ids[rows.q[rows.row_case]],
         "person_id": ctx.links.persons[rows.row_person],
         "p": p,
+        "rank": rank,
     }
+    cand = pl.DataFrame(cols)
     if why:
-        cols |= _why(ctx, rows)
-    cand = (
-        pl.DataFrame(cols)
-        .sort(["incident_id", "p"], descending=[False, True])
-        .with_columns(pl.int_range(1, pl.len() + 1).over("incident_id").alias("rank"))
-    )
+        sel = np.flatnonzero(rank <= WHY_TOP)
+        extra = pl.DataFrame(_why(ctx, rows, sel)).with_columns(
+            pl.Series("_row", sel)
+        )
+        cand = (
+            cand.with_row_index("_row")
+            .with_columns(pl.col("_row").cast(pl.Int64))
+            .join(extra.with_columns(pl.col("_row").cast(pl.Int64)), on="_row", how="left")
+            .drop("_row")
+        )
+    cand = cand.sort(["incident_id", "rank"])
     ncand = np.bincount(rows.row_case, minlength=n)
     cases = pl.DataFrame(
         {"incident_id": ids[rows.q], "p_none": pn, "n_candidates": ncand}

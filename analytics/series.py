@@ -74,7 +74,7 @@ def cluster_cases(
     idx: np.ndarray,
     pair_logit,
     *,
-    radius: float = 4.0,
+    radius: float = 2.0,
     link_p: float = 0.5,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Group cases `idx` into series by link probability.
@@ -101,42 +101,51 @@ def cluster_cases(
     a, b, p = a[keep], b[keep], p[keep]
     n = len(sub)
     graph = coo_matrix((p, (a, b)), shape=(n, n)).tocsr()
-    ncomp, comp = connected_components(graph, directed=False)
-    sizes = np.bincount(comp, minlength=ncomp)
+    graph = (graph + graph.T).tocsr()
     sub_labels = np.full(n, -1, dtype=np.int64)
     sub_meanp = np.full(n, np.nan)
-    next_label = 0
-    edge_p = {(int(i), int(j)): float(v) for i, j, v in zip(a, b, p, strict=True)}
-    for c in np.flatnonzero(sizes >= 2):
-        members = np.flatnonzero(comp == c)
-        if len(members) == 2:
-            groups = np.zeros(2, dtype=np.int64)
-        else:
-            pos = {m: k for k, m in enumerate(members.tolist())}
-            m = len(members)
-            dist = np.ones((m, m))
-            np.fill_diagonal(dist, 0.0)
-            for (i, j), v in edge_p.items():
-                if i in pos and j in pos:
-                    dist[pos[i], pos[j]] = dist[pos[j], pos[i]] = 1.0 - v
-            condensed = dist[np.triu_indices(m, k=1)]
-            tree = linkage(condensed, method="average")
-            groups = fcluster(tree, t=1.0 - link_p, criterion="distance") - 1
-        for g in np.unique(groups):
-            mem = members[groups == g]
-            if len(mem) < 2:
-                continue
-            sub_labels[mem] = next_label
-            ps = [
-                edge_p.get((int(min(i, j)), int(max(i, j))), 0.0)
-                for k, i in enumerate(mem)
-                for j in mem[k + 1 :]
-            ]
-            sub_meanp[mem] = float(np.mean(ps))
-            next_label += 1
+    groups = _components(graph, np.arange(n), link_p)
+    for label, mem in enumerate(groups):
+        sub_labels[mem] = label
+        block = graph[mem][:, mem].toarray()
+        iu = np.triu_indices(len(mem), k=1)
+        sub_meanp[mem] = float(block[iu].mean())
     labels[xy] = sub_labels
     mean_p[xy] = sub_meanp
     return labels, mean_p
+
+
+MAX_DENSE = 1500  # largest component clustered with a dense distance matrix
+
+
+def _components(graph, members: np.ndarray, link_p: float) -> list[np.ndarray]:
+    """Series (index arrays, >= 2 cases) within `members` of the symmetric graph.
+
+    Connected components of the edges with p >= `link_p`, each cut by average
+    linkage on 1 - p at 1 - `link_p`. A component too big for a dense matrix is
+    first split by raising the edge threshold.
+    """
+    sub = graph[members][:, members]
+    sub = sub.multiply(sub >= link_p).tocsr()
+    ncomp, comp = connected_components(sub, directed=False)
+    out: list[np.ndarray] = []
+    for c in np.flatnonzero(np.bincount(comp, minlength=ncomp) >= 2):
+        local = np.flatnonzero(comp == c)
+        mem = members[local]
+        if len(mem) > MAX_DENSE and link_p < 0.99:
+            out += _components(graph, mem, min(0.99, link_p + 0.1))
+            continue
+        if len(mem) == 2:
+            out.append(mem)
+            continue
+        dist = 1.0 - sub[local][:, local].toarray()
+        np.fill_diagonal(dist, 0.0)
+        tree = linkage(dist[np.triu_indices(len(mem), k=1)], method="average")
+        lab = fcluster(tree, t=1.0 - link_p, criterion="distance")
+        for g in np.unique(lab):
+            if (lab == g).sum() >= 2:
+                out.append(mem[lab == g])
+    return out
 
 
 def linked_series(

@@ -165,7 +165,6 @@ def _rural_grounds(geo: Geography, rng, group, home_lat, home_lon):
 def _hours(rng, group, pref):
     n = len(group)
     peak = np.zeros((n, 2))
-    sd = np.zeros(n)
     weight = np.full(n, 0.75)
     cyc = (group == PLUS) | (group == MIXED)
     kind = rng.choice(3, size=n, p=[0.55, 0.25, 0.20])  # night, evening, morning
