@@ -624,8 +624,8 @@ def attribute(
     eligible_ids: list[str] | None = None,
     baselines: bool = False,
     covariate_shift: bool = True,
-    prior_shift: bool = False,
     porter_linkage: str = "average",
+    chunk_cases: int = 4000,
     max_train_cases: int = 3000,
     seed: int = 0,
     why: bool = True,
@@ -667,14 +667,8 @@ def attribute(
     )
     model = fit_model(train, seed=seed, case_weight=wc)
     timings["train_s"] = time.perf_counter() - t0
-    test = build_rows(ctx, ctx.open_idx, pairs.logit, training=False)
-    n = len(test.q)
-    z = _logit(model.clf, _with_margin(test)) if len(test.row_case) else np.zeros(0)
     cal = model.calibrator
-    prior = cal.em_none_prior(z, test.row_case, n) if prior_shift and n else None
-    p, pn = cal.probs(z, test.row_case, n, none_prior=prior)
-    out["model"] = _result(ctx, test, p, pn, "model", prior, why)
-    timings["attribute_s"] = time.perf_counter() - t0
+    scorers: dict[str, tuple] = {}
     if baselines:
         col = {k: i for i, k in enumerate(lk.PERSON_FEATURES)}
         s = lk.sample_pairs(ctx.cases, ctx.links, seed=seed)
@@ -693,13 +687,35 @@ def attribute(
 
         for name, fn in (("nearest_case", nearest), ("porter_nb", porter)):
             z_tr = fn(train, train.q[train.row_case])
-            z_te = fn(test, None)
             bc = ChoiceCalibrator.fit(z_tr, train.row_case, len(train.q), train.y, wc)
-            bprior = (
-                bc.em_none_prior(z_te, test.row_case, n) if prior_shift and n else None
+            scorers[name] = (fn, bc)
+    # open cases in chunks: memory stays flat at any scale; the calibrated
+    # distribution of a case depends on that case's candidates only
+    parts: dict[str, list[Attribution]] = {m: [] for m in ("model", *scorers)}
+    base_s = 0.0
+    for start in range(0, len(ctx.open_idx), chunk_cases):
+        q = ctx.open_idx[start : start + chunk_cases]
+        rows = build_rows(ctx, q, pairs.logit, training=False)
+        z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
+        p, pn = cal.probs(z, rows.row_case, len(q))
+        parts["model"].append(_result(ctx, rows, p, pn, "model", None, why))
+        tb = time.perf_counter()
+        for name, (fn, bc) in scorers.items():
+            bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
+            parts[name].append(_result(ctx, rows, bp, bpn, name, None, why=False))
+        base_s += time.perf_counter() - tb
+    for name, lst in parts.items():
+        if lst:
+            out[name] = Attribution(
+                name,
+                pl.concat([a.candidates for a in lst], how="diagonal_relaxed"),
+                pl.concat([a.cases for a in lst]),
             )
-            bp, bpn = bc.probs(z_te, test.row_case, n, none_prior=bprior)
-            out[name] = _result(ctx, test, bp, bpn, name, bprior, why=False)
+        else:
+            cand, cases = _empty(ctx)
+            out[name] = Attribution(name, cand, cases)
+    timings["attribute_s"] = time.perf_counter() - t0 - base_s
+    if baselines:
         timings["baselines_s"] = time.perf_counter() - t0
     return AttributionRun(out, ctx, pairs.logit, model.candidate_recall, timings)
 

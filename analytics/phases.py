@@ -321,7 +321,11 @@ def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.nd
         st.unplanned += np.einsum("ntp,nt->p", g, x.unplanned[sl])
         st.arrests += np.einsum("ntp,nt->p", g, x.arrests[sl])
         st.xi += post.xi
-        st.loglik += float(post.loglik.sum())
+        if steady_ll is None:
+            st.loglik += float(post.loglik.sum())
+        else:  # the mixture's log-likelihood: what EM with P(cycling) weights raises
+            st.loglik += float(np.logaddexp(np.log(prior_cycling) + post.loglik,
+                                            np.log1p(-prior_cycling) + steady_ll[sl]).sum())
     return st
 
 

@@ -203,7 +203,7 @@ def render_offline(m: Any, *, allow_online_tiles: bool = False) -> str:
             "folium.Map(tiles=None, max_zoom=18) for offline use, or pass "
             "allow_online_tiles=True when the user configured a tile URL"
         )
-    html = _render(m)
+    html = _letter_ids(_render(m))
     body_text = _SCRIPT_SRC.sub("", _LINK_HREF.sub("", html))
 
     def needed(url: str) -> bool:
@@ -254,6 +254,19 @@ def render_offline(m: Any, *, allow_online_tiles: bool = False) -> str:
         html, allowed_tile_urls=remote_tiles if allow_online_tiles else ()
     )
     return html
+
+
+# Folium/branca name elements `<kind>_<uuid4 hex>`. Random hex can hold an 11-digit
+# run that passes the national identity number's mod-11 check; a leak scanner
+# cannot tell it from a real one. Writing the hex digits as letters keeps the ids
+# unique and the page free of such runs.
+_ELEMENT_ID = re.compile(r"\b([A-Za-z][A-Za-z0-9]*_)([0-9a-f]{32})\b")
+_HEX_AS_LETTERS = str.maketrans("0123456789abcdef", "ghijklmnopabcdef")
+
+
+def _letter_ids(html: str) -> str:
+    """Rewrite every `<kind>_<32 hex>` element id with letters only."""
+    return _ELEMENT_ID.sub(lambda m: m.group(1) + m.group(2).translate(_HEX_AS_LETTERS), html)
 
 
 def _sub_outside_scripts(pattern: re.Pattern[str], fn: Any, html: str) -> str:

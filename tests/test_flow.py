@@ -28,7 +28,50 @@ def data(tmp_path_factory):
     first.mkdir()
     for b in batches[:-1]:
         shutil.copytree(b, first / b.name)
+    _batch_full_of_identity_numbers(first)
     return {"root": root, "inbox": first, "last_batch": batches[-1]}
+
+
+def valid_fnrs(n: int, seed: int = 1) -> list[str]:
+    """n identity numbers with valid mod-11 check digits (synthetic, random)."""
+    import random
+
+    from data_schema.validation import FNR_WEIGHTS_1, FNR_WEIGHTS_2
+
+    rng, out = random.Random(seed), []
+    while len(out) < n:
+        d = [rng.randrange(10) for _ in range(9)]
+        for w in (FNR_WEIGHTS_1, FNR_WEIGHTS_2):
+            k = (11 - sum(a * b for a, b in zip(w, d, strict=False)) % 11) % 11
+            d.append(k)
+        if 10 not in d[9:]:
+            out.append("".join(map(str, d)))
+    return out
+
+
+def _batch_full_of_identity_numbers(inbox: Path) -> None:
+    from batchkit import incident, link, write_batch
+
+    ids = valid_fnrs(40)
+    day = "2025-10-10"
+    base = {"reported_at": f"{day}T07:30:00+02:00", "updated_at": f"{day}T08:00:00+02:00",
+            "occurred_from": f"{day}T01:00:00+02:00", "occurred_to": f"{day}T06:00:00+02:00"}  # fmt: skip
+    rows, links = [], []
+    columns = ["entry_method", "municipality_no", "participants", "value_nok", "status",
+               "incident_id", "note"]  # fmt: skip
+    for i, fnr in enumerate(ids[:28]):
+        col = columns[i % len(columns)]
+        row = incident(f"fnr-{i}", **base)
+        row[col] = f"INC{fnr}" if col == "incident_id" else fnr
+        rows.append(row)
+    rows.append(incident("fnr-clean", **base))
+    for i, fnr in enumerate(ids[28:]):
+        links.append(link("INC-fnr-clean", person_id=f"P{fnr}" if i % 2 else fnr,
+                          updated_at=f"{day}T09:00:00+02:00"))  # fmt: skip
+    write_batch(inbox, "2025-10-10-ekstra", {"incidents": rows, "incident_persons": links},
+                exported_at="2025-10-11T01:30:00+02:00",
+                extra_columns={"incidents": ["note"]})  # fmt: skip
+
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +97,46 @@ def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data)
         report["steps"][0]["summary"]["rows_loaded"]
         + report["steps"][0]["summary"]["rows_quarantined"]
     )
+
+
+def _fnr_runs(text: str) -> list[str]:
+    import re
+
+    from data_schema.validation import fnr_is_valid
+
+    runs = re.findall(r"(?<![0-9])([0-9]{6})[ .-]?([0-9]{5})(?![0-9])", text)
+    return [a + b for a, b in runs if fnr_is_valid(a + b)]
+
+
+def test_no_identity_number_reaches_any_table_or_published_file(first_night, data):
+    from gjenganger import db
+
+    con = db.connect(data["root"] / "db.duckdb", read_only=True)
+    try:
+        q = con.execute("select sum(count_quarantined) from ingest_batches"
+                        " where batch_id = '2025-10-10-ekstra'").fetchone()[0]  # fmt: skip
+        assert q == 40  # every row holding one was held back
+        found = {}
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+            " and table_type = 'BASE TABLE'").fetchall()]  # fmt: skip
+        for t in tables:
+            text = "\n".join(str(r) for r in con.execute(f"select * from {t}").fetchall())
+            if hits := _fnr_runs(text):
+                found[t] = hits[:3]
+    finally:
+        con.close()
+    assert found == {}
+    published = data["root"] / "publish"
+    leaks = [str(p) for p in published.rglob("*") if p.is_file() and p.suffix != ".duckdb"
+             and _fnr_runs(p.read_bytes().decode("utf-8", "replace"))]  # fmt: skip
+    snap = duckdb.connect(str(publish.latest(published) / "research" / "gjenganger.duckdb"),
+                          read_only=True)  # fmt: skip
+    for (t,) in snap.execute("select table_name from information_schema.tables").fetchall():
+        if _fnr_runs("\n".join(str(r) for r in snap.execute(f"select * from {t}").fetchall())):
+            leaks.append(f"research:{t}")
+    snap.close()
+    assert leaks == []
 
 
 def test_the_research_bundle_holds_no_operational_pseudonym(first_night, data):
