@@ -108,11 +108,9 @@ def combine_evidence(*frames: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, how="vertical_relaxed")
 
 
-def _day_overlap(start: pl.Expr, end: pl.Expr, name: str) -> list[pl.Expr]:
-    """Expressions exploding [start, end] into days with the hours falling on each."""
-    return [
-        pl.date_ranges(start.dt.date(), end.dt.date(), interval="1d").alias(name),
-    ]
+def _day_overlap(start: pl.Expr, end: pl.Expr, name: str) -> pl.Expr:
+    """The calendar days [start, end] touches, as a list column (to explode)."""
+    return pl.date_ranges(start.dt.date(), end.dt.date(), interval="1d").alias(name)
 
 
 def _hours_on_day(start: str, end: str, day: str) -> pl.Expr:

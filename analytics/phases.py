@@ -41,7 +41,7 @@ sub-states, i.e. how long the person has been in the phase).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -83,17 +83,20 @@ def _duration_prior(config: PhaseConfig, phase: int) -> np.ndarray:
 class PhaseConfig:
     """Model structure and priors. Defaults follow the report (see module docstring).
 
-    Durations (days): rest 2-7 (report), phase1 3-8 (before "7-10 days awake"),
-    phase2 5-15, phase3 2-6 (ends in collapse); a use period of 7-30 days.
-    `max_days` caps each phase (rest 10, phase1 12, phase2 20, phase3 10: above the
-    report's ranges, so the data can stretch them). `inactive` lasts from a day (an
-    arrest) to months (prison, sober): a pmf over 1..9 days and, from day 10, a
-    geometric tail (daily stay probability learned, prior `inactive_tail_stay`).
+    Duration priors (days, 90 % of the prior mass): rest 2-7 (report), phase1 3-10
+    ("when you have been awake 7-10 days things start happening"), phase2 5-15,
+    phase3 2-7 (ends in collapse); a use period of 7-30 days. `max_days` caps each
+    phase (rest 10, phase1 12, phase2 20, phase3 10: above the report's ranges, so
+    the data can stretch them). `inactive` lasts from a day to months (prison,
+    sober): a pmf over 1..9 days holding `inactive_short_share` of the prior mass
+    and, from day 10, a geometric tail (daily stay learned, prior
+    `inactive_tail_stay`). The pmfs and transitions are re-estimated by EM with
+    these priors (`duration_prior_strength` pseudo-spells, more with more data).
     """
 
     max_days: tuple[int, int, int, int, int] = (10, 12, 20, 10, 10)
-    duration_ranges: tuple[tuple[int, int], ...] = ((2, 7), (3, 10), (5, 15), (2, 7),
-                                                    (1, 10))  # fmt: skip
+    #: prior duration ranges of rest, phase1, phase2, phase3 (inactive: see above)
+    duration_ranges: tuple[tuple[int, int], ...] = ((2, 7), (3, 10), (5, 15), (2, 7))
     duration_prior_strength: float = 3.0
     inactive_tail_stay: float = 0.97
     #: prior share of inactive spells shorter than `max_days[4]` days: the report's
@@ -128,8 +131,8 @@ class PhaseConfig:
     steady_prior_days: float = 30.0
     #: Gamma(k, k) prior on a person's activity scale; small k = little shrinkage
     scale_shape: float = 2.0
-    n_iter: int = 40
-    tol: float = 1e-5
+    n_iter: int = 30
+    tol: float = 3e-5
     chunk: int = 128
     learn_durations: bool = True
     learn_transitions: bool = True

@@ -11,6 +11,7 @@ see `gjenganger.pipeline.state`). Only I/O tasks retry, and only on I/O errors.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -221,17 +222,15 @@ def nightly(
         )
         report["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         report["finished_at"] = datetime.now(UTC).isoformat()
-        _finish(publish_dir, report)
+        _finish(publish_dir, report, db_path)
         if _debug():
             traceback.print_exc()
         raise
-    _finish(publish_dir, report)
+    _finish(publish_dir, report, db_path)
     return report
 
 
 def _debug() -> bool:
-    import os
-
     return bool(os.environ.get("GJENGANGER_DEBUG"))
 
 
@@ -239,11 +238,13 @@ def _write_report(path: Path, report: dict) -> None:
     path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
 
 
-def _finish(publish_dir: str, report: dict) -> None:
-    """Keep every run's report under PUBLISH_DIR/runs/ and as a Prefect artifact."""
+def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
+    """Keep every run's report under PUBLISH_DIR/runs/, as a Prefect artifact, and
+    append the run to the audit log of its database."""
     runs = Path(publish_dir) / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     _write_report(runs / f"{report['run']}.json", report)
+    _audit(db_path, publish_dir, report)
     try:
         from prefect.artifacts import create_markdown_artifact
 
@@ -251,6 +252,27 @@ def _finish(publish_dir: str, report: dict) -> None:
                                  description="gjenganger nightly run report")  # fmt: skip
     except Exception:  # noqa: BLE001 - the report file is the record; artifact is a copy
         pass
+
+
+def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
+    """One audit row for the flow run: files published (sha256), counts, outcome."""
+    from gjenganger import audit
+
+    entry = audit.begin("flow nightly", {"run": report["run"], "as_of": report.get("as_of"),
+                                         "publish_dir": publish_dir},
+                        None, os.environ.get("GJENGANGER_ROLE", "operator"))  # fmt: skip
+    if report.get("published"):
+        audit.wrote(report["published"])
+    ingest = next((s for s in report["steps"] if s["step"] == "ingest"), None)
+    if ingest and ingest["status"] == "ok":
+        audit.counted(rows_read=ingest["summary"]["rows_read"],
+                      rows_loaded=ingest["summary"]["rows_loaded"],
+                      rows_quarantined=ingest["summary"]["rows_quarantined"])  # fmt: skip
+    del entry
+    try:
+        audit.finish(db_path, report["status"])
+    except Exception as exc:  # noqa: BLE001 - never mask the run's own outcome
+        print(f"[nightly] audit log not written: {exc}", file=sys.stderr)
 
 
 def _markdown(report: dict) -> str:

@@ -57,46 +57,51 @@ class Entry:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-_current: Entry | None = None
+_stack: list[Entry] = []  # nested: a flow run inside a CLI command has its own row
+
+
+def _top() -> Entry | None:
+    return _stack[-1] if _stack else None
 
 
 def begin(command: str, params: dict, user: str | None, role: str | None) -> Entry:
     """Start recording a command; parameters naming secrets are left out."""
-    global _current
     clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()
              if k not in SECRET_PARAMS and not callable(v)}  # fmt: skip
-    _current = Entry(
+    entry = Entry(
         command=command,
         params=json.loads(json.dumps(clean, default=str)),
         user=user or os.environ.get("GJENGANGER_USER") or getpass.getuser(),
         role=role or os.environ.get("GJENGANGER_ROLE") or "analyst",
     )
-    return _current
+    _stack.append(entry)
+    return entry
 
 
 def looked_at(*person_ids: str) -> None:
     """Record that the running command showed these persons."""
-    if _current is not None:
-        _current.persons.update(p for p in person_ids if p)
+    if (entry := _top()) is not None:
+        entry.persons.update(p for p in person_ids if p)
 
 
 def wrote(*paths: str | Path) -> None:
     """Record files the running command wrote (hashed now)."""
-    if _current is None:
+    entry = _top()
+    if entry is None:
         return
     for p in paths:
         path = Path(p)
         if path.is_file():
-            _current.files[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            entry.files[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
         elif path.is_dir():
             for f in sorted(x for x in path.rglob("*") if x.is_file()):
-                _current.files[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
+                entry.files[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
 
 
 def counted(**counts: int) -> None:
     """Record row counts of the running command."""
-    if _current is not None:
-        _current.counts.update({k: int(v) for k, v in counts.items()})
+    if (entry := _top()) is not None:
+        entry.counts.update({k: int(v) for k, v in counts.items()})
 
 
 def _row_hash(values: dict) -> str:
@@ -119,10 +124,9 @@ def finish(db_path: str | Path | None, outcome: str) -> Path:
     If the command's database cannot take it (locked, unwritable), the row goes to
     the home audit log with the reason, so no command goes unrecorded.
     """
-    global _current
-    entry, _current = _current, None
-    if entry is None:
+    if not _stack:
         return default_db()
+    entry = _stack.pop()
     from gjenganger import db
 
     # the command's database if it exists (never create one just to log a failure)

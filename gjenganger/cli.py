@@ -76,8 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     audit.begin(command, params, args.user, args.role)
     outcome = "ok"
     try:
+        if getattr(args, "person", None):
+            audit.looked_at(str(args.person))  # e.g. a timeline's person
         code = int(args.func(args) or 0)
         outcome = "ok" if code == 0 else f"exit {code}"
+        out = getattr(args, "out", None)
+        if code == 0 and out is not None and args.command != "generate":
+            audit.wrote(out)
     except UserError as exc:
         print(f"gjenganger: {exc}", file=sys.stderr)
         code, outcome = 2, f"error: {exc}"
