@@ -31,6 +31,12 @@ from the report; each person only adds an activity scale with a Gamma(k, k) prio
 (mean 1), so a person with a handful of cases is read with the population's rhythm
 and mix, and a busy person's own level of activity. This is empirical Bayes.
 
+Steady offenders. The report's MAS persons and minus users offend every day without
+use periods. Each person's series is also scored under a steady alternative
+(`steady_loglik`); the posterior `p_cycling` weighs the person's share in the shared
+parameters (EM for the two-component mixture), so a few rhythm-less heavy offenders
+on the top list cannot bend the phases, and their phases are flagged.
+
 Output. Per person-day the posterior probability of each phase (forward-backward),
 the most likely phase and its probability; the most likely joint path (Viterbi) for
 use-period segments; per person the state on the last day, days into the current

@@ -41,8 +41,12 @@ SETS = {
 }
 
 
-def run_measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
-    """Like `run`, with the child's own peak RSS from os.wait4."""
+def run_measured(cmd: list[str], log: Path) -> tuple[float, float, str, float]:
+    """Run `cmd`: (wall s, peak RSS MiB, stdout, CPU s) of the child, via os.wait4.
+
+    CPU seconds (user + system) are what the run costs on an idle machine (the
+    work is single-threaded); wall time also counts waiting for other processes.
+    """
     t0 = time.perf_counter()
     with open(log, "w") as err, open(log.with_suffix(".out"), "w") as out_f:
         proc = subprocess.Popen(cmd, stdout=out_f, stderr=err)
@@ -50,7 +54,8 @@ def run_measured(cmd: list[str], log: Path) -> tuple[float, float, str]:
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}; see {log}")
-    return wall, usage.ru_maxrss / 1024.0, log.with_suffix(".out").read_text()
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss / 1024.0, log.with_suffix(".out").read_text(), cpu
 
 
 def prepare(work: Path, name: str, spec: dict) -> tuple[Path, Path]:
@@ -92,7 +97,7 @@ def prepare(work: Path, name: str, spec: dict) -> tuple[Path, Path]:
 def bench(work: Path, name: str, spec: dict, evaluate: bool = True) -> dict:
     dbp, truth = prepare(work, name, spec)
     print(f"[{name}] attribute ...", file=sys.stderr, flush=True)
-    wall, rss, out = run_measured(
+    wall, rss, out, cpu = run_measured(
         [str(BIN), "attribute", "--db", str(dbp), "--json"],
         work / f"{name}.attribute.log",
     )
@@ -100,12 +105,14 @@ def bench(work: Path, name: str, spec: dict, evaluate: bool = True) -> dict:
         "name": name,
         **spec,
         "attribute_s": round(wall, 1),
+        "attribute_cpu_s": round(cpu, 1),
+        "load_avg": round(os.getloadavg()[0], 1),
         "attribute_peak_mib": round(rss),
         "open_cases": len(json.loads(out)),
     }
     if evaluate:
         print(f"[{name}] evaluate ...", file=sys.stderr, flush=True)
-        ewall, erss, eout = run_measured(
+        ewall, erss, eout, _ = run_measured(
             [
                 str(BIN),
                 "evaluate",
@@ -125,7 +132,7 @@ def bench(work: Path, name: str, spec: dict, evaluate: bool = True) -> dict:
 
 
 def fmt(v, target=None) -> str:
-    if v is None:
+    if v is None or (isinstance(v, float) and v != v):  # None or NaN
         return "-"
     s = f"{v:.3f}" if isinstance(v, float) else str(v)
     if target is not None and isinstance(v, float):
@@ -143,6 +150,32 @@ def report(results: list[dict]) -> str:
         "target (" + ", ".join(f"{k} >= {v}" for k, v in TARGETS.items()) + ").",
         "",
     ]
+    evaluated = [r for r in results if r.get("evaluation")]
+    if evaluated:
+        lines += [
+            "## Summary: model / nearest known case / Porter naive Bayes",
+            "",
+            "| data set | " + " | ".join(TARGETS) + " | brier (lower is better) |",
+            "| --- |" + " --- |" * (len(TARGETS) + 1),
+        ]
+        for r in evaluated:
+            m = r["evaluation"]["methods"]
+            cells = []
+            for key in (*TARGETS, "brier"):
+                vals = [m[n].get(key) for n in ("model", "nearest_case", "porter_nb")]
+                cells.append(" / ".join(fmt(v) for v in vals))
+            lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+        lines += [""]
+        lines += [
+            "| data set | open cases | `attribute` wall s | CPU s | peak RSS MiB |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['name']} | {r['open_cases']} | {r['attribute_s']} | "
+                f"{r.get('attribute_cpu_s', '-')} | {r['attribute_peak_mib']} |"
+            )
+        lines += [""]
     for r in results:
         ev = r.get("evaluation")
         lines += [
@@ -150,8 +183,10 @@ def report(results: list[dict]) -> str:
             f"scale {r['scale']})",
             "",
             f"`gjenganger attribute` (train + attribute {r['open_cases']} open cases + "
-            f"series + write): **{r['attribute_s']} s**, peak RSS "
-            f"**{r['attribute_peak_mib']} MiB**.",
+            f"series + write): **{r['attribute_s']} s** wall, "
+            f"{r.get('attribute_cpu_s', '-')} s CPU (user + system), peak RSS "
+            f"**{r['attribute_peak_mib']} MiB**; load average at the end "
+            f"{r.get('load_avg', '-')}.",
             "",
         ]
         if not ev:
@@ -201,31 +236,38 @@ def report(results: list[dict]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", type=Path, default=Path("/tmp/gjenganger-bench"))
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/gjenganger-bench"),
+        help="data and results (results.json keeps earlier runs of other sets)",
+    )
     ap.add_argument("--only", choices=list(SETS) + ["scale10"], action="append")
     ap.add_argument("--scale10", action="store_true", help="also seed 42 at --scale 10")
     ap.add_argument("--no-eval-10x", action="store_true")
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the report from WORK/results.json",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     sets = dict(SETS)
     if args.scale10 or (args.only and "scale10" in args.only):
         sets["scale10"] = {"seed": 42, "factor": 1.0, "scale": 10}
-    results = []
+    store = args.work / "results.json"
+    previous = json.loads(store.read_text()) if store.exists() else []
+    if any(r["name"] == "scale10" for r in previous):
+        sets.setdefault("scale10", {"seed": 42, "factor": 1.0, "scale": 10})
+    results = {r["name"]: r for r in previous if r["name"] in sets}
     for name, spec in sets.items():
-        if args.only and name not in args.only:
+        if args.report_only or (args.only and name not in args.only):
             continue
-        results.append(
-            bench(
-                args.work,
-                name,
-                spec,
-                evaluate=not (name == "scale10" and args.no_eval_10x),
-            )
-        )
-        (args.work / "results.json").write_text(
-            json.dumps(results, indent=1, default=str)
-        )
+        evaluate = not (name == "scale10" and args.no_eval_10x)
+        results[name] = bench(args.work, name, spec, evaluate=evaluate)
+        store.write_text(json.dumps(list(results.values()), indent=1, default=str))
+    results = [results[n] for n in sets if n in results]
     text = report(results)
     print(text)
     args.out.write_text(text + "\n", encoding="utf-8")

@@ -97,9 +97,11 @@ def timings(db_path: Path) -> dict:
 
 def _row(seed: int, evidence: str, method: str, s: dict) -> str:
     f = ev._fmt
+    ece = f(s["calibration"]["ece"]) if "calibration" in s else "-"
     return (f"| {seed} | {evidence} | {method} | {f(s['accuracy'])} | {f(s['macro_f1'])} | "
             f"{f(s['start_mae_days'], '.2f')} | {f(s['end_mae_days'], '.2f')} | "
-            f"{f(s['boundary_mae_days'], '.2f')} | {s['matched']}/{s['true_use_periods']} |")  # fmt: skip
+            f"{f(s['boundary_mae_days'], '.2f')} | {s['matched']}/{s['true_use_periods']} | "
+            f"{ece} |")  # fmt: skip
 
 
 def markdown(results: list[dict]) -> str:
@@ -113,11 +115,12 @@ def markdown(results: list[dict]) -> str:
         "phases for them only) on every day of the window. Realistic = linked + attributed "
         "cases; all known = every true offence (`truth/offenders.csv`). Boundary MAE = "
         "mean absolute error of use-period start and end, days, over true use periods "
-        "inside the window matched to the inferred period overlapping most.",
+        "inside the window matched to the inferred period overlapping most. ECE = "
+        "expected calibration error of the stated per-day probability p (0 = honest).",
         "",
         "| seed | evidence | method | accuracy | macro-F1 | start MAE | end MAE | "
-        "boundary MAE | matched |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "boundary MAE | matched | ECE |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         rep = r["report"]

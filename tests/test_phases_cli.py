@@ -127,6 +127,7 @@ def test_evaluate_phases_scores_model_and_baseline_on_both_evidence_settings(
             assert {"accuracy", "macro_f1", "start_mae_days", "end_mae_days",
                     "confusion"} <= set(s)  # fmt: skip
     assert rep["realistic"]["model"]["accuracy"] > 0.8
+    assert 0.0 <= rep["realistic"]["model"]["calibration"]["ece"] <= 1.0
     assert rep["realistic"]["model"]["accuracy"] > rep["realistic"]["baseline"]["accuracy"]
     assert cli.main(["evaluate", "phases", "--db", str(db_path), "--truth",
                      str(tmp_path / "missing")]) == 2  # fmt: skip

@@ -142,6 +142,36 @@ def score(truth: np.ndarray, pred: np.ndarray, boundary_pred: np.ndarray | None 
     return out
 
 
+CALIBRATION_BINS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def calibration(truth: np.ndarray, pred: np.ndarray, p: np.ndarray) -> dict:
+    """Is the stated probability honest? Per bin of p: days, mean p, accuracy; and
+    the expected calibration error (day-weighted mean |accuracy - mean p|)."""
+    ok = truth >= 0
+    hit, pp = (truth == pred)[ok], p[ok]
+    bins, ece = [], 0.0
+    edges = CALIBRATION_BINS
+    for k, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        m = (pp >= lo) & ((pp < hi) if k < len(edges) - 2 else (pp <= hi))
+        if not m.any():
+            continue
+        acc, mean_p = float(hit[m].mean()), float(pp[m].mean())
+        bins.append({"lo": lo, "hi": hi, "days": int(m.sum()), "mean_p": mean_p,
+                     "accuracy": acc})  # fmt: skip
+        ece += m.sum() / max(pp.size, 1) * abs(acc - mean_p)
+    return {"ece": float(ece), "bins": bins}
+
+
+def _p_matrix(frame: pl.DataFrame, persons: list[str], dates: list[dt.date]) -> np.ndarray:
+    grid = pl.DataFrame({"person_id": persons}).join(
+        pl.DataFrame({"date": dates}, schema={"date": pl.Date}), how="cross"
+    )
+    out = grid.join(frame.select("person_id", "date", "p"), on=["person_id", "date"],
+                    how="left")  # fmt: skip
+    return out["p"].fill_null(0.0).to_numpy().reshape(len(persons), len(dates))
+
+
 def evaluate_run(run: step.PhaseRun, truth_phases: pl.DataFrame) -> dict:
     """Model and baseline scores of one phase run against the truth."""
     persons, dates = run.persons, run.fit.dates
@@ -154,7 +184,10 @@ def evaluate_run(run: step.PhaseRun, truth_phases: pl.DataFrame) -> dict:
                    persons, dates)  # fmt: skip
     series = run.series_all.filter(pl.col("person_id").is_in(persons))
     base = _labels(phase_baseline.baseline_daily(series), persons, dates)
-    return {"model": score(truth, model, path), "baseline": score(truth, base)}
+    model_score = score(truth, model, path)
+    model_score["calibration"] = calibration(truth, model, _p_matrix(run.person_days,
+                                                                     persons, dates))  # fmt: skip
+    return {"model": model_score, "baseline": score(truth, base)}
 
 
 def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> dict:
@@ -212,6 +245,13 @@ def run(args) -> int:
                   f"{s['matched']:>4}/{s['true_use_periods']:<4}")  # fmt: skip
     print(f"realistic accuracy, model / baseline: "
           f"{_fmt(report['realistic_accuracy_vs_baseline'], '.2f')}")
+    for ev in ("realistic", "all_known"):
+        cal = report[ev]["model"]["calibration"]
+        print(f"calibration ({ev}, model): expected calibration error "
+              f"{cal['ece']:.3f}; p bin: days, mean p, accuracy")  # fmt: skip
+        for b in cal["bins"]:
+            print(f"  [{b['lo']:.2f}, {b['hi']:.2f}] {b['days']:>7} {b['mean_p']:.3f} "
+                  f"{b['accuracy']:.3f}")  # fmt: skip
     for ev in ("realistic", "all_known"):
         conf = report[ev]["model"]["confusion"]["rows_truth_cols_inferred"]
         print(f"confusion ({ev}, model; rows truth, cols inferred: {' '.join(PHASES)})")
