@@ -23,7 +23,7 @@ import duckdb
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from gjenganger import db, publish, store
+from gjenganger import db, faults, publish, store
 from gjenganger.pipeline import state
 
 
@@ -75,16 +75,31 @@ def ingest_task(inbox: str, db_path: str) -> dict:
     }
 
 
-def _run_step(db_path: str, step: str, fn, as_of: date, params: dict, resumable: bool) -> dict:
-    """Open the database, skip if already done for these inputs, else run `fn`."""
+def _run_step(db_path: str, step: str, fn, as_of: date, params: dict, resumable: bool,
+              transaction: bool = False) -> dict:
+    """Open the database, skip if already done for these inputs, else run `fn`.
+
+    With `transaction`, the step's writes and its resume mark commit together, so a
+    crash mid-step leaves the database as before the step.
+    """
     con = db.connect(db_path)
     try:
         key = state.input_hash(step, data=state.data_version(con), as_of=as_of, **params)
         if resumable and (done := state.finished(con, step, key)) is not None:
             return {**done, "resumed": True}
-        summary = fn(con, as_of=as_of, **params)
-        if resumable:
-            state.mark_finished(con, step, key, summary)
+        if transaction:
+            con.execute("begin transaction")
+        try:
+            summary = fn(con, as_of=as_of, **params)
+            faults.point(f"step:{step}")
+            if resumable:
+                state.mark_finished(con, step, key, summary)
+            if transaction:
+                con.execute("commit")
+        except BaseException:
+            if transaction:
+                con.execute("rollback")
+            raise
         return summary
     finally:
         con.close()
@@ -108,14 +123,16 @@ def attribution_task(db_path: str, as_of: date) -> dict:
 def phases_task(db_path: str, as_of: date) -> dict:
     from gjenganger.pipeline.phases import build_phases
 
-    return _run_step(db_path, "phases", build_phases, as_of, {}, resumable=True)
+    return _run_step(db_path, "phases", build_phases, as_of, {}, resumable=True,
+                     transaction=True)  # fmt: skip
 
 
 @task(name="episodes", **TASK)
 def episodes_task(db_path: str, as_of: date) -> dict:
     from gjenganger.pipeline.episodes import build_episodes
 
-    return _run_step(db_path, "episodes", build_episodes, as_of, {}, resumable=True)
+    return _run_step(db_path, "episodes", build_episodes, as_of, {}, resumable=True,
+                     transaction=True)  # fmt: skip
 
 
 def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:

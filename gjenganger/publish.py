@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from gjenganger import faults
 from gjenganger.errors import UserError
 
 BUNDLES = ("analyst", "prevention", "research")
@@ -58,8 +59,8 @@ def start(publish_dir: str | Path, run_name: str) -> Night:
     try:
         publish_dir.mkdir(parents=True, exist_ok=True)
         night = Night(publish_dir, run_name)
-        if night.building.exists():
-            shutil.rmtree(night.building)
+        for stale in publish_dir.glob(".building-*"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
         for name in BUNDLES:
             night.bundle(name)
         probe = night.building / ".write-test"
@@ -73,6 +74,7 @@ def start(publish_dir: str | Path, run_name: str) -> Night:
 def commit(night: Night, keep: int = 7) -> Path:
     """Move the built night into place and point `latest` at it; prune old nights."""
     night.final.parent.mkdir(parents=True, exist_ok=True)
+    faults.point("publish:commit")
     if night.final.exists():
         shutil.rmtree(night.final)
     os.replace(night.building, night.final)
