@@ -52,15 +52,21 @@ def macro_sql() -> list[str]:
         f" and {k2} = ascii(substr(s, 11, 1)) - 48)",
         # every maximal run of digits in a text, after joining 6+5 written with a
         # separator; true if any run is exactly 11 digits with valid check digits
+        # every digit run of the text, and of the text with 6+5 groups written with a
+        # separator joined; true if any run is 11 digits with valid check digits
+        "create or replace temp macro fnr_runs(v) as (list_concat("
+        " regexp_extract_all(v, '[0-9]+'), regexp_extract_all(regexp_replace(v,"
+        " '([0-9]{6})[ .-]([0-9]{5})', '\\1\\2', 'g'), '[0-9]+')))",
         "create or replace temp macro has_fnr(v) as ("
         " v is not null and regexp_matches(v, '" + FNR_CANDIDATE_RE + "') and"
-        " list_bool_or(list_transform(regexp_extract_all(regexp_replace(v,"
-        " '([0-9]{6})[ .-]([0-9]{5})', '\\1\\2', 'g'), '[0-9]+'),"
-        " x -> fnr_valid(x))))",
+        " list_bool_or(list_transform(fnr_runs(v), x -> fnr_valid(x))))",
         # numbers: only the integer part counts (decimals of a coordinate are not
         # an identity number)
         "create or replace temp macro has_fnr_number(v) as ("
         " v is not null and fnr_valid(regexp_extract(trim(v), '^[+-]?([0-9]+)', 1)))",
+        # the first identity number in a text (to hash it; never stored in clear)
+        "create or replace temp macro first_fnr(v) as ("
+        " list_filter(fnr_runs(v), x -> fnr_valid(x))[1])",
         "create or replace temp macro mask_fnr(v) as ("
         " regexp_replace(v, '[0-9]{6}[ .-]?[0-9]{5}', '<masked>', 'g'))",
     ]

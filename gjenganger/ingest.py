@@ -43,6 +43,7 @@ class BatchResult:
     files: dict[str, FileCounts] = field(default_factory=dict)
     reasons: Counter = field(default_factory=Counter)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    identity_numbers: list[dict] = field(default_factory=list)  # file, line, column
 
     def as_dict(self) -> dict:
         out = {
@@ -51,6 +52,7 @@ class BatchResult:
             "files": {k: vars(v) for k, v in sorted(self.files.items())},
             "reasons": dict(sorted(self.reasons.items())),
             "ignored_columns": self.ignored_columns,
+            "identity_numbers": self.identity_numbers,
         }
         if self.reason is not None:
             out["reason"] = self.reason
@@ -174,14 +176,16 @@ def _classify(con, table: Table, extras: list[str]) -> None:
     # the exact identity-number check runs only on rows the cheap regexp flags
     con.execute(
         f"create or replace temp table _fnr as select _path, _line,"
-        f" {identity_column_sql(table, extras)} as _fnr_column"
+        f" {identity_column_sql(table, extras)} as _fnr_column, concat_ws('|', "
+        + ", ".join(_q(c) for c in [*table.column_names, *extras]) + ") as _fnr_text"
         f" from raw_{table.name} where {hint}"
     )
     reason_list = "[" + ", ".join(_lit(r) for r in reasons) + "]"
     column_list = "[" + ", ".join(_lit(c) for c in columns) + "]"
     con.execute(
         f"create or replace temp table chk_{table.name} as"
-        f" with joined as (select r.*, b.exported_at as _exported_at, f._fnr_column"
+        f" with joined as (select r.*, b.exported_at as _exported_at, f._fnr_column,"
+        f" first_fnr(f._fnr_text) as _fnr_value"
         f" {extra_cols} from raw_{table.name} r join _batches b on b.batch_id = r._batch_id"
         f" left join _fnr f on f._path = r._path and f._line = r._line {joins}),"
         f" ranked as (select *, {expr} as _rule from joined)"
@@ -190,7 +194,7 @@ def _classify(con, table: Table, extras: list[str]) -> None:
     )
 
 
-def _write(con, table: Table, extras: list[str], now: datetime) -> None:
+def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> None:
     """Quarantine bad rows, stage valid ones, apply the newest versions to core."""
     name = table.name
     record = "json_object(" + ", ".join(
@@ -198,13 +202,15 @@ def _write(con, table: Table, extras: list[str], now: datetime) -> None:
     ) + ")"
     con.execute(
         f"insert into quarantine select _batch_id, _file, _line, _reason, _column,"
-        f" mask_fnr(cast({record} as varchar)), ? from chk_{name} where _reason is not null",
-        [now],
+        f" mask_fnr(cast({record} as varchar)), ?,"
+        f" case when _reason = 'identity_number' then sha256(? || _fnr_value) end"
+        f" from chk_{name} where _reason is not null",
+        [now, key],
     )
     con.execute(
         f"insert into quarantine select _batch_id, _file, _line, 'malformed_row', null,"
-        f" mask_fnr(csv_line), ? from rej_{name}",
-        [now],
+        f" mask_fnr(csv_line), ?, sha256(? || first_fnr(csv_line)) from rej_{name}",
+        [now, key],
     )
     typed = ", ".join(f"{typed_expr(c)} as {ident(c.name)}" for c in table.columns)
     cols = ", ".join(ident(c) for c in table.column_names)
@@ -290,6 +296,7 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
 
 
 def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, progress) -> None:
+    key = quarantine_key().hex()  # keyed hash of detected identity numbers, never clear
     try:
         con.execute("begin transaction")
         con.execute(
@@ -322,7 +329,7 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
         for table, files_read, extras in read:
             files = [(b, f) for b, f in files_read if results[b.batch_id].status == "loaded"]
             _classify(con, table, extras)
-            _write(con, table, extras, now)
+            _write(con, table, extras, now, key)
             per_file.update(_counts(con, table))
             for b, f in files:
                 present = [c for c in f.columns if c not in table.column_names]
@@ -336,6 +343,11 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
         ).fetchall()  # fmt: skip
         for bid, reason, n in reasons:
             results[bid].reasons[reason] += n
+        for bid, file, line, column in con.execute(
+            "select batch_id, source_file, line, column_name from quarantine where"
+            " quarantined_at = ? and reason = 'identity_number' order by all", [now]
+        ).fetchall():  # fmt: skip
+            results[bid].identity_numbers.append({"file": file, "line": line, "column": column})
         for (bid, fname), counts in per_file.items():
             results[bid].files[fname] = counts
         for b in pending:
@@ -381,6 +393,18 @@ def _record_rejections(con, results: list[BatchResult], now) -> None:
             " 0, 0, 0, ?)",
             [r.batch_id, now, datetime.now(UTC), r.reason, json.dumps(r.as_dict())],
         )
+
+
+def quarantine_key() -> bytes:
+    """The key for hashing detected identity numbers: `$GJENGANGER_QUARANTINE_KEY_FILE`
+    or `$GJENGANGER_HOME/quarantine.key` (created 0600 on first use)."""
+    import os
+
+    from gjenganger.keys import ensure_key_file
+
+    home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
+    return ensure_key_file(os.environ.get("GJENGANGER_QUARANTINE_KEY_FILE",
+                                          home / "quarantine.key"))  # fmt: skip
 
 
 def summary(results: list[BatchResult]) -> dict:

@@ -258,3 +258,22 @@ def test_copying_a_batch_folder_under_another_name_is_rejected_as_a_duplicate(co
     shutil.copytree(folder, inbox / "2026-11-20-copy")
     statuses = sorted(b.status for b in ingest(con, inbox))
     assert statuses == ["loaded", "rejected"]
+
+
+def test_identity_numbers_are_counted_by_keyed_hash_and_located_by_line_and_column(con, tmp_path):
+    import hashlib
+
+    inbox = tmp_path / "inbox"
+    write_batch(inbox, "2026-11-20", {"incidents": [
+        incident(1, entry_method="15076500565"), incident(2, municipality_no="150765 00565"),
+        incident(3, entry_method="13097248022")]})  # fmt: skip
+    r = _one(ingest(con, inbox))
+    assert r.identity_numbers == [
+        {"file": "incidents.csv", "line": 2, "column": "entry_method"},
+        {"file": "incidents.csv", "line": 3, "column": "municipality_no"},
+        {"file": "incidents.csv", "line": 4, "column": "entry_method"}]  # fmt: skip
+    hashes = [h for (h,) in con.execute(
+        "select identity_hash from quarantine order by line").fetchall()]  # fmt: skip
+    assert hashes[0] == hashes[1] != hashes[2]  # repeats countable
+    assert hashes[0] != hashlib.sha256(b"15076500565").hexdigest()  # keyed, not guessable
+    assert "15076500565" not in str(con.execute("select * from quarantine").fetchall())

@@ -6,5 +6,6 @@ create table if not exists quarantine (
     reason varchar not null,            -- a code of data_schema.contract.REASONS
     column_name varchar,                -- the column the reason concerns
     record_masked varchar,              -- the raw row as JSON, identity numbers masked
-    quarantined_at timestamptz not null
+    quarantined_at timestamptz not null,
+    identity_hash varchar               -- sha256(secret key || identity number): counts repeats, never the number
 );
