@@ -35,7 +35,7 @@ demo: venv
 	$(BIN)/gjenganger nightly --inbox $(DEMO)/data/inbox --db $(DEMO)/gjenganger.duckdb --publish $(DEMO)/publish
 
 test: venv chromium
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider
 
 ddl: venv
 	$(BIN)/python -m data_schema.ddl

@@ -625,7 +625,7 @@ def attribute(
     baselines: bool = False,
     covariate_shift: bool = True,
     porter_linkage: str = "average",
-    chunk_cases: int = 4000,
+    chunk_cases: int = 10_000,
     max_train_cases: int = 3000,
     seed: int = 0,
     why: bool = True,

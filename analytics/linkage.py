@@ -238,6 +238,9 @@ def one_openmp_thread(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        # threadpoolctl only limits runtimes already loaded: load scikit-learn's
+        # OpenMP runtime first, or the limit silently does nothing
+        import sklearn.ensemble  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1, user_api="openmp"):

@@ -67,7 +67,7 @@ def run(args) -> int:
     if args.limit is not None:
         records = records[: args.limit]
     if args.json:
-        print(json.dumps(records, ensure_ascii=False, indent=1))
+        print(json.dumps(records, ensure_ascii=False))
         return 0
     print(
         f"Attribution as known on {summary['as_of']} ({summary['model_version']}): "
