@@ -8,6 +8,8 @@ import subprocess
 import sys
 from datetime import date
 
+import duckdb
+
 from batchkit import incident, link, write_batch
 
 from gjenganger import audit, db
@@ -74,3 +76,25 @@ def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
     assert [(u, r_) for u, r_, _ in rows] == [("forsker1", "researcher")] * 2
     params = json.loads(rows[0][2])
     assert params["purpose"] == "NTNU study 7" and params["sql"] == "select count(*) as n from cases"
+
+
+def test_the_research_documentation_matches_the_snapshot_definition():
+    from gjenganger.research import DOC, render_doc
+
+    assert DOC.read_text(encoding="utf-8") == render_doc()
+
+
+def test_the_documented_example_queries_run_on_a_snapshot(con, tmp_path):
+    from gjenganger.research import EXAMPLES
+
+    _old_and_new(con, tmp_path)
+    build_snapshot(con, tmp_path / "r", b"r" * 32)
+    snap = duckdb.connect(str(tmp_path / "r" / "gjenganger.duckdb"), read_only=True)
+    tables = {r[0] for r in snap.execute("select table_name from information_schema.tables").fetchall()}
+    ran = 0
+    for _, sql in EXAMPLES:
+        if all(t in tables or t not in sql for t in ("person_days", "use_periods", "episodes")):
+            snap.execute(sql).fetchall()
+            ran += 1
+    snap.close()
+    assert ran >= 2
