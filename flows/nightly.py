@@ -135,6 +135,14 @@ def episodes_task(db_path: str, as_of: date) -> dict:
                      transaction=True)  # fmt: skip
 
 
+@task(name="hotspot-cells", **TASK)
+def hotspot_cells_task(db_path: str, as_of: date) -> dict:
+    from gjenganger.pipeline.hotspot_cells import build_hotspot_cells
+
+    return _run_step(db_path, "hotspot_cells", build_hotspot_cells, as_of, {},
+                     resumable=True, transaction=True)  # fmt: skip
+
+
 def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
     con = db.connect(db_path, read_only=True)
     try:
@@ -224,6 +232,7 @@ def nightly(
         step("attribution", attribution_task, db_path, day)
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
+        step("hotspot_cells", hotspot_cells_task, db_path, day)
         step("hotspots", hotspots_task, db_path, str(night.bundle("prevention")), day, lang)
         step("analyst", analyst_task, db_path, str(night.bundle("analyst")), day, lang)
         step("research", research_task, db_path, str(night.bundle("research")))

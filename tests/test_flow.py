@@ -86,12 +86,18 @@ def first_night(data, prefect_harness):
 def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data):
     assert first_night["status"] == "completed"
     steps = [s["step"] for s in first_night["steps"]]
-    assert steps == ["ingest", "toplist", "attribution", "phases", "episodes", "hotspots",
-                     "analyst", "research", "publish"]  # fmt: skip
+    assert steps == ["ingest", "toplist", "attribution", "phases", "episodes",
+                     "hotspot_cells", "hotspots", "analyst", "research", "publish"]  # fmt: skip
     latest = publish.latest(data["root"] / "publish")
     assert (latest / "analyst" / "index.html").is_file()
     assert (latest / "prevention" / "hotspots" / "index.html").is_file()
     assert (latest / "research" / "gjenganger.duckdb").is_file()
+    snap = duckdb.connect(str(latest / "research" / "gjenganger.duckdb"), read_only=True)
+    views = {r[0] for r in snap.execute("select view_name from about").fetchall()}
+    snap.close()
+    assert views == {"cases", "case_persons", "person_days", "use_periods",
+                     "hotspot_cells", "episodes"}  # fmt: skip
+    assert {p.stem for p in (latest / "research" / "parquet").iterdir()} == views
     report = json.loads((latest / "run-report.json").read_text())
     assert report["steps"][0]["summary"]["rows_read"] == (
         report["steps"][0]["summary"]["rows_loaded"]
