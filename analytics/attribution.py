@@ -239,7 +239,7 @@ def build_context(
     *,
     eligible_ids: list[str] | None = None,
     window_days: int = 365,
-    max_train_cases: int = 3000,
+    max_train_cases: int = 4000,
     seed: int = 0,
 ) -> Context:
     """Index the frames (store.load_* as of `as_of`) for attribution."""
@@ -626,7 +626,7 @@ def attribute(
     covariate_shift: bool = True,
     porter_linkage: str = "average",
     chunk_cases: int = 10_000,
-    max_train_cases: int = 3000,
+    max_train_cases: int = 4000,
     seed: int = 0,
     why: bool = True,
 ) -> AttributionRun:

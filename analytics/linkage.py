@@ -513,8 +513,8 @@ def select_candidates(
     eligible: np.ndarray,
     exclude: np.ndarray | None = None,
     *,
-    n_space_time: int = 20,
-    n_space: int = 10,
+    n_space_time: int = 24,
+    n_space: int = 14,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
 

@@ -37,7 +37,9 @@ def main() -> int:
     ap.add_argument("--batch-days", type=int, default=7)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "ingest")
-    ap.add_argument("--keep", action="store_true", help="reuse generated data if present")
+    ap.add_argument(
+        "--keep", action="store_true", help="reuse generated data if present"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -78,7 +80,9 @@ def main() -> int:
         t0 = time.perf_counter()
         for table, fs in files.items():
             if fs:
-                bcon.execute(f"create table {table} as select * from read_csv({fs!r}{options})")
+                bcon.execute(
+                    f"create table {table} as select * from read_csv({fs!r}{options})"
+                )
         seconds = time.perf_counter() - t0
         bcon.close()
         bare.unlink(missing_ok=True)

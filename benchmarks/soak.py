@@ -56,7 +56,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nights", type=int, default=30)
     ap.add_argument("--scale", type=float, default=0.15)
-    ap.add_argument("--history", type=int, default=60, help="days loaded before night 1")
+    ap.add_argument(
+        "--history", type=int, default=60, help="days loaded before night 1"
+    )
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "soak")
     ap.add_argument("--json", action="store_true")
@@ -71,7 +73,11 @@ def main() -> int:
     generate(SynthConfig(seed=args.seed, start=start, days=args.history + args.nights,
                          scale=args.scale), args.work / "data")  # fmt: skip
     batches = sorted((args.work / "data" / "inbox").iterdir())
-    inbox, dbp, pub = args.work / "inbox", args.work / "ops.duckdb", args.work / "publish"
+    inbox, dbp, pub = (
+        args.work / "inbox",
+        args.work / "ops.duckdb",
+        args.work / "publish",
+    )
     inbox.mkdir()
     # the history already loaded before the soak starts (no timing, no reader yet)
     for batch in batches[: args.history]:
@@ -91,7 +97,9 @@ def main() -> int:
                 try:
                     con = duckdb.connect(str(snap), read_only=True)
                     for _ in range(20):
-                        con.execute("select count(*), max(reported_at) from cases").fetchone()
+                        con.execute(
+                            "select count(*), max(reported_at) from cases"
+                        ).fetchone()
                     con.close()
                     reads["ok"] += 1
                 except Exception as exc:  # noqa: BLE001 - counted, reported

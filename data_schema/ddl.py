@@ -58,7 +58,9 @@ def core_ddl(table: Table) -> str:
 
 def reference_ddl() -> str:
     """The offence-code reference table (code -> group), from the contract."""
-    rows = ",\n".join(f"    ('{code}', '{group}')" for code, group in OFFENCE_GROUPS.items())
+    rows = ",\n".join(
+        f"    ('{code}', '{group}')" for code, group in OFFENCE_GROUPS.items()
+    )
     return (
         f"{GENERATED}-- one row per offence code of the contract, with its group\n"
         "create or replace table ref_offence_codes as\n"

@@ -124,11 +124,15 @@ def column_checks(col: Column) -> list[tuple[str, str]]:
     if not col.nullable:
         checks.append(("missing_value", f"{c} is null"))
     if col.type == "timestamp":
-        checks.append(("bad_timestamp", f"{c} is not null and {typed_expr(col)} is null"))
+        checks.append(
+            ("bad_timestamp", f"{c} is not null and {typed_expr(col)} is null")
+        )
     elif col.type != "string":
         checks.append(("bad_number", f"{c} is not null and {typed_expr(col)} is null"))
     if col.pattern:
-        checks.append(("bad_id", f"not regexp_full_match({c}, {_lit(col.pattern[1:-1])})"))
+        checks.append(
+            ("bad_id", f"not regexp_full_match({c}, {_lit(col.pattern[1:-1])})")
+        )
     if col.allowed:
         allowed = ", ".join(_lit(v) for v in col.allowed)
         checks.append(("bad_code", f"{c} not in ({allowed})"))
@@ -152,10 +156,14 @@ def table_checks(table: Table) -> list[tuple[str, str, str]]:
         lat, lon = table.column("lat"), table.column("lon")
         la, lo = typed_expr(lat), typed_expr(lon)
         cond = (
-            f"((la_ is null) <> (lo_ is null)) or (la_ is not null and "
-            f"(la_ < {lat.min_value} or la_ > {lat.max_value} or "
-            f"lo_ < {lon.min_value} or lo_ > {lon.max_value}))"
-        ).replace("la_", la).replace("lo_", lo)
+            (
+                f"((la_ is null) <> (lo_ is null)) or (la_ is not null and "
+                f"(la_ < {lat.min_value} or la_ > {lat.max_value} or "
+                f"lo_ < {lon.min_value} or lo_ > {lon.max_value}))"
+            )
+            .replace("la_", la)
+            .replace("lo_", lo)
+        )
         out.append(("bad_coordinates", "lat", cond))
     if "window_order" in table.checks:
         out.append(("window_order", "occurred_from",
@@ -181,13 +189,20 @@ def classify_sql(table: Table) -> tuple[str, list[str], list[str]]:
     `identity_column_sql`) and, per table, `_exported_at`, `_incident_known`,
     `_incident_is_card_fraud`. Order follows `contract.REASONS`, then column order.
     """
-    rules: list[tuple[str, str, str]] = [("identity_number", "", "_fnr_column is not null")]
+    rules: list[tuple[str, str, str]] = [
+        ("identity_number", "", "_fnr_column is not null")
+    ]
     for col in table.columns:
         rules += [(r, col.name, cond) for r, cond in column_checks(col)]
     rules += table_checks(table)
     order = {code: i for i, code in enumerate(REASONS)}
     rules.sort(key=lambda rule: order[rule[0]])  # stable: keeps column order
-    expr = "case " + " ".join(
-        f"when coalesce({cond}, false) then {i + 1}" for i, (_, _, cond) in enumerate(rules)
-    ) + " end"
+    expr = (
+        "case "
+        + " ".join(
+            f"when coalesce({cond}, false) then {i + 1}"
+            for i, (_, _, cond) in enumerate(rules)
+        )
+        + " end"
+    )
     return expr, [r for r, _, _ in rules], [c for _, c, _ in rules]

@@ -61,8 +61,12 @@ def ingest_task(inbox: str, db_path: str) -> dict:
         reasons.update(b["reasons"])
     return {
         "batches": Counter(b["status"] for b in doc["batches"]),
-        "rows_read": sum(f["read"] for b in doc["batches"] for f in b["files"].values()),
-        "rows_loaded": sum(f["loaded"] for b in doc["batches"] for f in b["files"].values()),
+        "rows_read": sum(
+            f["read"] for b in doc["batches"] for f in b["files"].values()
+        ),
+        "rows_loaded": sum(
+            f["loaded"] for b in doc["batches"] for f in b["files"].values()
+        ),
         "rows_quarantined": sum(
             f["quarantined"] for b in doc["batches"] for f in b["files"].values()
         ),
@@ -75,8 +79,15 @@ def ingest_task(inbox: str, db_path: str) -> dict:
     }
 
 
-def _run_step(db_path: str, step: str, fn, as_of: date, params: dict, resumable: bool,
-              transaction: bool = False) -> dict:
+def _run_step(
+    db_path: str,
+    step: str,
+    fn,
+    as_of: date,
+    params: dict,
+    resumable: bool,
+    transaction: bool = False,
+) -> dict:
     """Open the database, skip if already done for these inputs, else run `fn`.
 
     With `transaction`, the step's writes and its resume mark commit together, so a
@@ -84,7 +95,9 @@ def _run_step(db_path: str, step: str, fn, as_of: date, params: dict, resumable:
     """
     con = db.connect(db_path)
     try:
-        key = state.input_hash(step, data=state.data_version(con), as_of=as_of, **params)
+        key = state.input_hash(
+            step, data=state.data_version(con), as_of=as_of, **params
+        )
         if resumable and (done := state.finished(con, step, key)) is not None:
             return {**done, "resumed": True}
         if transaction:
@@ -116,7 +129,9 @@ def toplist_task(db_path: str, as_of: date) -> dict:
 def attribution_task(db_path: str, as_of: date) -> dict:
     from gjenganger.pipeline.attribution import build_attribution
 
-    return _run_step(db_path, "attribution", build_attribution, as_of, {}, resumable=True)
+    return _run_step(
+        db_path, "attribution", build_attribution, as_of, {}, resumable=True
+    )
 
 
 @task(name="phases", **TASK)
@@ -155,7 +170,9 @@ def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
 def hotspots_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
     from gjenganger.pipeline.hotspots import publish_hotspots
 
-    return _read_only_step(db_path, publish_hotspots, Path(out_dir), as_of=as_of, lang=lang)
+    return _read_only_step(
+        db_path, publish_hotspots, Path(out_dir), as_of=as_of, lang=lang
+    )
 
 
 @task(name="publish-analyst", **TASK, **IO_TASK)
@@ -163,8 +180,12 @@ def analyst_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
     from gjenganger.pipeline.exports import export_hypotheses
     from gjenganger.pipeline.timelines import publish_analyst_bundle
 
-    summary = _read_only_step(db_path, publish_analyst_bundle, Path(out_dir), as_of, lang=lang)
-    summary["hypotheses"] = _read_only_step(db_path, export_hypotheses, Path(out_dir), as_of)
+    summary = _read_only_step(
+        db_path, publish_analyst_bundle, Path(out_dir), as_of, lang=lang
+    )
+    summary["hypotheses"] = _read_only_step(
+        db_path, export_hypotheses, Path(out_dir), as_of
+    )
     return summary
 
 
@@ -233,13 +254,22 @@ def nightly(
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
         step("hotspot_cells", hotspot_cells_task, db_path, day)
-        step("hotspots", hotspots_task, db_path, str(night.bundle("prevention")), day, lang)
+        step(
+            "hotspots",
+            hotspots_task,
+            db_path,
+            str(night.bundle("prevention")),
+            day,
+            lang,
+        )
         step("analyst", analyst_task, db_path, str(night.bundle("analyst")), day, lang)
         step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
         report["finished_at"] = datetime.now(UTC).isoformat()
         _write_report(night.building / "run-report.json", report)
-        report["published"] = step("publish", commit_task, publish_dir, run_name, keep_nights)
+        report["published"] = step(
+            "publish", commit_task, publish_dir, run_name, keep_nights
+        )
     except Exception as exc:
         publish.abandon(night)
         report["status"] = "failed"
@@ -304,7 +334,9 @@ def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
 def _markdown(report: dict) -> str:
     lines = [f"# Nightly run {report['run']}: {report['status']}", "",
              "| step | status | seconds |", "| --- | --- | --- |"]  # fmt: skip
-    lines += [f"| {s['step']} | {s['status']} | {s['seconds']} |" for s in report["steps"]]
+    lines += [
+        f"| {s['step']} | {s['status']} | {s['seconds']} |" for s in report["steps"]
+    ]
     if report.get("error"):
         lines += ["", f"Failed: {report.get('failed_step')}: {report['error']}"]
     return "\n".join(lines)

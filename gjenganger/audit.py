@@ -200,15 +200,21 @@ def verify(con, db_path: Path) -> list[str]:
         if values["seq"] != expected_seq:
             problems.append(f"row {expected_seq} is missing (next is {values['seq']})")
         if values["prev_hash"] != prev:
-            problems.append(f"row {values['seq']}: chain broken (a row before it changed or went)")
+            problems.append(
+                f"row {values['seq']}: chain broken (a row before it changed or went)"
+            )
         if _row_hash(values) != values["row_hash"]:
-            problems.append(f"row {values['seq']}: content changed after it was written")
+            problems.append(
+                f"row {values['seq']}: content changed after it was written"
+            )
         prev, expected_seq = values["row_hash"], values["seq"] + 1
     anchor = _anchor(db_path)
     if anchor.exists():
         seq_s, head = anchor.read_text().split()
         if not rows or rows[-1][0] != int(seq_s) or prev != head:
-            problems.append(f"the log ends before row {seq_s} recorded in {anchor.name}")
+            problems.append(
+                f"the log ends before row {seq_s} recorded in {anchor.name}"
+            )
     elif rows:
         problems.append(f"head anchor {anchor.name} is missing")
     return problems

@@ -54,7 +54,9 @@ def list_batch_folders(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         raise UserError(f"inbox {inbox} is not a folder")
     try:
-        return sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return sorted(
+            p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
     except PermissionError as exc:
         raise UserError(f"cannot read inbox {inbox}: permission denied") from exc
 
@@ -113,7 +115,9 @@ def _hash_and_check_utf8(path: Path, check_utf8: bool) -> str:
                 try:
                     decoder.decode(b"", final=True)
                 except UnicodeDecodeError as exc:
-                    raise BatchRejected(f"{path}: not UTF-8 (truncated character)") from exc
+                    raise BatchRejected(
+                        f"{path}: not UTF-8 (truncated character)"
+                    ) from exc
     except OSError as exc:
         raise BatchRejected(f"{path}: cannot read ({exc.strerror})") from exc
     return digest.hexdigest()
@@ -149,7 +153,9 @@ def check_batch(folder: Path) -> Batch:
     try:
         batch.exported_at = parse_timestamp(str(manifest.get("exported_at")))
     except ValueError as exc:
-        raise BatchRejected(f"{folder / 'manifest.json'}: exported_at is not ISO 8601") from exc
+        raise BatchRejected(
+            f"{folder / 'manifest.json'}: exported_at is not ISO 8601"
+        ) from exc
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise BatchRejected(f"{folder / 'manifest.json'}: files is not an object")

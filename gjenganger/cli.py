@@ -35,7 +35,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Police incident analytics on repeat offenders (synthetic-safe, "
         "offline). Run `gjenganger COMMAND --help` for each command.",
     )
-    parser.add_argument("--user", help="who runs this (default: the OS user) for the audit log")
+    parser.add_argument(
+        "--user", help="who runs this (default: the OS user) for the audit log"
+    )
     parser.add_argument("--role", choices=audit.ROLES,
                         help="role for the audit log (default: $GJENGANGER_ROLE or analyst)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -36,10 +36,14 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
         if "lock" in msg.lower():
             pid = re.search(r"PID (\d+)", msg)
             who = f" (PID {pid.group(1)})" if pid else ""
-            raise UserError(f"database {path} is locked by another process{who}") from exc
+            raise UserError(
+                f"database {path} is locked by another process{who}"
+            ) from exc
         raise UserError(f"cannot open database {path}: {msg.splitlines()[0]}") from exc
     except duckdb.Error as exc:
-        raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from exc
+        raise UserError(
+            f"cannot open database {path}: {str(exc).splitlines()[0]}"
+        ) from exc
     con.execute(f"set TimeZone = '{TIMEZONE}'")
     con.execute("set enable_progress_bar = false")
     for stmt in macro_sql():
@@ -66,6 +70,7 @@ def table_exists(con, name: str) -> bool:
     """True when a table or view of that name exists in the main schema."""
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_name = ?", [name]
+            "select count(*) from information_schema.tables where table_name = ?",
+            [name],
         ).fetchone()[0]
     )

@@ -20,7 +20,12 @@ import duckdb
 
 from data_schema.contract import TABLES, Table
 from data_schema.ddl import ident
-from data_schema.validation import classify_sql, fnr_hint_sql, identity_column_sql, typed_expr
+from data_schema.validation import (
+    classify_sql,
+    fnr_hint_sql,
+    identity_column_sql,
+    typed_expr,
+)
 from gjenganger import batches as B
 from gjenganger import faults
 from gjenganger.errors import UserError
@@ -78,7 +83,9 @@ def loaded_batch_ids(con) -> set[str]:
     return {r[0] for r in rows.fetchall()}
 
 
-def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]]) -> list[str]:
+def _read_table_raw(
+    con, table: Table, files: list[tuple[B.Batch, B.BatchFile]]
+) -> list[str]:
     """Read every file of one table as text into temp table `raw_<table>`.
 
     Returns the extra (non-contract) column names seen. Each raw row carries
@@ -100,7 +107,9 @@ def _read_table_raw(con, table: Table, files: list[tuple[B.Batch, B.BatchFile]])
         " _line bigint, _path varchar, csv_line varchar, error varchar)"
     )
     path_to_batch = {str(f.path): (b.batch_id, f.name) for b, f in files}
-    con.execute("create or replace temp table _paths (path varchar, batch_id varchar, file varchar)")
+    con.execute(
+        "create or replace temp table _paths (path varchar, batch_id varchar, file varchar)"
+    )
     con.executemany("insert into _paths values (?, ?, ?)",
                     [(p, b, n) for p, (b, n) in path_to_batch.items()])  # fmt: skip
 
@@ -169,7 +178,9 @@ def _classify(con, table: Table, extras: list[str]) -> None:
             " left join (select incident_id, min(batch_id) as first_batch from"
             " stg_incidents group by incident_id) k on k.incident_id = r.incident_id"
         )
-        extra_cols += ", coalesce(k.first_batch <= r._batch_id, false) as _incident_known"
+        extra_cols += (
+            ", coalesce(k.first_batch <= r._batch_id, false) as _incident_known"
+        )
     if "not_card_fraud" in table.checks:
         joins += " left join incidents ci on ci.incident_id = r.incident_id"
         extra_cols += ", coalesce(ci.offence_code = 'card_fraud', false) as _incident_is_card_fraud"
@@ -177,7 +188,8 @@ def _classify(con, table: Table, extras: list[str]) -> None:
     con.execute(
         f"create or replace temp table _fnr as select _path, _line,"
         f" {identity_column_sql(table, extras)} as _fnr_column, concat_ws('|', "
-        + ", ".join(_q(c) for c in [*table.column_names, *extras]) + ") as _fnr_text"
+        + ", ".join(_q(c) for c in [*table.column_names, *extras])
+        + ") as _fnr_text"
         f" from raw_{table.name} where {hint}"
     )
     reason_list = "[" + ", ".join(_lit(r) for r in reasons) + "]"
@@ -197,9 +209,11 @@ def _classify(con, table: Table, extras: list[str]) -> None:
 def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> None:
     """Quarantine bad rows, stage valid ones, apply the newest versions to core."""
     name = table.name
-    record = "json_object(" + ", ".join(
-        f"{_lit(c)}, {_q(c)}" for c in [*table.column_names, *extras]
-    ) + ")"
+    record = (
+        "json_object("
+        + ", ".join(f"{_lit(c)}, {_q(c)}" for c in [*table.column_names, *extras])
+        + ")"
+    )
     con.execute(
         f"insert into quarantine select _batch_id, _file, _line, _reason, _column,"
         f" mask_fnr(cast({record} as varchar)), ?,"
@@ -219,7 +233,9 @@ def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> Non
         f"create or replace temp table typed_{name} as select {typed}, _batch_id, _file,"
         f" _line from chk_{name} where _reason is null"
     )
-    con.execute(f"insert into stg_{name} select {cols}, _batch_id, _file, _line from typed_{name}")
+    con.execute(
+        f"insert into stg_{name} select {cols}, _batch_id, _file, _line from typed_{name}"
+    )
     key = ", ".join(table.key)
     on = " and ".join(f"n.{k} = c.{k}" for k in table.key)
     con.execute(
@@ -231,7 +247,9 @@ def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> Non
         f" or n.updated_at > c.updated_at"
     )
     # new keys: a plain insert; known keys with a newer version: replace
-    con.execute(f"insert into {name} select {cols}, _batch_id from apply_{name} where not _exists")
+    con.execute(
+        f"insert into {name} select {cols}, _batch_id from apply_{name} where not _exists"
+    )
     con.execute(
         f"insert or replace into {name} select {cols}, _batch_id from apply_{name} where _exists"
     )
@@ -290,12 +308,16 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     now = datetime.now(UTC)
     if pending:
         _load(con, pending, results, now, progress)
-    every = sorted([*results.values(), *duplicates], key=lambda r: (r.batch_id, r.folder))
+    every = sorted(
+        [*results.values(), *duplicates], key=lambda r: (r.batch_id, r.folder)
+    )
     _record_rejections(con, every, now)
     return every
 
 
-def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, progress) -> None:
+def _load(
+    con, pending: list[B.Batch], results: dict[str, BatchResult], now, progress
+) -> None:
     key = quarantine_key().hex()  # keyed hash of detected identity numbers, never clear
     try:
         con.execute("begin transaction")
@@ -308,8 +330,11 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
         # anything, so a mismatching batch is rejected whole
         read: list[tuple[Table, list, list[str]]] = []
         for table in TABLES:
-            files = [(b, b.files[table.name]) for b in pending
-                     if table.name in b.files and results[b.batch_id].status == "loaded"]
+            files = [
+                (b, b.files[table.name])
+                for b in pending
+                if table.name in b.files and results[b.batch_id].status == "loaded"
+            ]
             if not files:
                 continue
             extras = _read_table_raw(con, table, files)
@@ -322,12 +347,16 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
             for b, f in files:
                 n = got.get(str(f.path), 0)
                 if n != f.rows and results[b.batch_id].status == "loaded":
-                    _reject_inside(con, b, results, f"{f.path}: {n} rows, manifest says {f.rows}")
+                    _reject_inside(
+                        con, b, results, f"{f.path}: {n} rows, manifest says {f.rows}"
+                    )
             read.append((table, files, extras))
         # 2. validate and write, incidents first (links check against them)
         per_file: dict[tuple[str, str], FileCounts] = {}
         for table, files_read, extras in read:
-            files = [(b, f) for b, f in files_read if results[b.batch_id].status == "loaded"]
+            files = [
+                (b, f) for b, f in files_read if results[b.batch_id].status == "loaded"
+            ]
             _classify(con, table, extras)
             _write(con, table, extras, now, key)
             per_file.update(_counts(con, table))
@@ -347,7 +376,9 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
             "select batch_id, source_file, line, column_name from quarantine where"
             " quarantined_at = ? and reason = 'identity_number' order by all", [now]
         ).fetchall():  # fmt: skip
-            results[bid].identity_numbers.append({"file": file, "line": line, "column": column})
+            results[bid].identity_numbers.append(
+                {"file": file, "line": line, "column": column}
+            )
         for (bid, fname), counts in per_file.items():
             results[bid].files[fname] = counts
         for b in pending:
@@ -374,7 +405,9 @@ def _load(con, pending: list[B.Batch], results: dict[str, BatchResult], now, pro
 
 def _reject_inside(con, batch: B.Batch, results, reason: str) -> None:
     """Drop a batch's rows from the temp tables of this load and mark it rejected."""
-    results[batch.batch_id] = BatchResult(batch.batch_id, str(batch.folder), "rejected", reason)
+    results[batch.batch_id] = BatchResult(
+        batch.batch_id, str(batch.folder), "rejected", reason
+    )
     for table in TABLES:
         for prefix in ("raw", "rej"):
             try:

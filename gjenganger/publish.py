@@ -50,7 +50,9 @@ def check_writable(publish_dir: str | Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"cannot write to publish folder {path}: {exc.strerror}") from exc
+        raise UserError(
+            f"cannot write to publish folder {path}: {exc.strerror}"
+        ) from exc
 
 
 def start(publish_dir: str | Path, run_name: str) -> Night:
@@ -67,7 +69,9 @@ def start(publish_dir: str | Path, run_name: str) -> Night:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
-        raise UserError(f"cannot write to publish folder {publish_dir}: {exc.strerror}") from exc
+        raise UserError(
+            f"cannot write to publish folder {publish_dir}: {exc.strerror}"
+        ) from exc
     return night
 
 
@@ -115,5 +119,7 @@ def file_digests(folder: Path) -> dict[str, str]:
     """sha256 of every file below a folder, by relative path (for audit and tests)."""
     out = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        out[str(path.relative_to(folder))] = hashlib.sha256(
+            path.read_bytes()
+        ).hexdigest()
     return out

@@ -77,7 +77,9 @@ def load_key(path: str | Path | None = None) -> bytes:
     """
     if path is None:
         home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
-        path = Path(os.environ.get("GJENGANGER_RESEARCH_KEY_FILE", home / "research.key"))
+        path = Path(
+            os.environ.get("GJENGANGER_RESEARCH_KEY_FILE", home / "research.key")
+        )
     return ensure_key_file(path)
 
 
@@ -112,7 +114,9 @@ def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
                 continue
             con.execute(f"create table snap.{view} as {sql}")
             con.execute("insert into snap.about values (?, ?)", [view, desc])
-            counts[view] = con.execute(f"select count(*) from snap.{view}").fetchone()[0]
+            counts[view] = con.execute(f"select count(*) from snap.{view}").fetchone()[
+                0
+            ]
             con.execute(
                 f"copy snap.{view} to '{out_dir / 'parquet' / (view + '.parquet')}'"
                 " (format parquet)"
@@ -125,19 +129,29 @@ def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
 
 
 EXAMPLES = (
-    ("Cases per offence group and month",
-     "select offence_group, date_trunc('month', reported_at) as month, count(*) as cases\n"
-     "from cases group by all order by month, offence_group;"),
-    ("How concentrated is crime? Share of linked cases by the top 5 % of persons",
-     "with per_person as (select person_key, count(*) as n from case_persons group by all),\n"
-     "ranked as (select n, percent_rank() over (order by n desc) as pr from per_person)\n"
-     "select sum(n) filter (where pr < 0.05) / sum(n) as top5_share from ranked;"),
-    ("Days per inferred phase for each person",
-     "select person_key, phase, count(*) as days from person_days group by all order by all;"),
-    ("Length of inferred use periods",
-     "select * from use_periods order by person_key limit 20;"),
-    ("Card episodes over NOK 40,000 within 36 hours",
-     "select * from episodes where max_36h_nok >= 40000 order by max_36h_nok desc;"),
+    (
+        "Cases per offence group and month",
+        "select offence_group, date_trunc('month', reported_at) as month, count(*) as cases\n"
+        "from cases group by all order by month, offence_group;",
+    ),
+    (
+        "How concentrated is crime? Share of linked cases by the top 5 % of persons",
+        "with per_person as (select person_key, count(*) as n from case_persons group by all),\n"
+        "ranked as (select n, percent_rank() over (order by n desc) as pr from per_person)\n"
+        "select sum(n) filter (where pr < 0.05) / sum(n) as top5_share from ranked;",
+    ),
+    (
+        "Days per inferred phase for each person",
+        "select person_key, phase, count(*) as days from person_days group by all order by all;",
+    ),
+    (
+        "Length of inferred use periods",
+        "select * from use_periods order by person_key limit 20;",
+    ),
+    (
+        "Card episodes over NOK 40,000 within 36 hours",
+        "select * from episodes where max_36h_nok >= 40000 order by max_36h_nok desc;",
+    ),
 )
 
 
@@ -158,7 +172,7 @@ def render_doc() -> str:
         "batch lineage are left out; coordinates are rounded to 4 decimals (about 10 m).",
         "Open it with any DuckDB client, read-only:",
         "`duckdb -readonly PUBLISH/latest/research/gjenganger.duckdb`, or through",
-        "`gjenganger query --purpose TEXT --publish PUBLISH \"SQL\"`, which logs user,",
+        '`gjenganger query --purpose TEXT --publish PUBLISH "SQL"`, which logs user,',
         "purpose and SQL to the audit log. A connection to last night's file keeps",
         "working while tonight's is published (each night is its own folder).",
         "",

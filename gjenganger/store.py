@@ -64,7 +64,9 @@ def write_frame(con, table: str, frame: pl.DataFrame, replace: bool = True) -> i
     con.register("_frame_to_write", frame.to_arrow())
     try:
         if replace:
-            con.execute(f"create or replace table {table} as select * from _frame_to_write")
+            con.execute(
+                f"create or replace table {table} as select * from _frame_to_write"
+            )
         else:
             con.execute(f"insert into {table} select * from _frame_to_write")
     finally:

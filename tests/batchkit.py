@@ -66,9 +66,14 @@ def write_batch(
     tables = {"incidents": [], "incident_persons": [], **tables}
     files = {}
     for name, rows in tables.items():
-        cols = list(TABLES_BY_NAME[name].column_names) + (extra_columns or {}).get(name, [])
+        cols = list(TABLES_BY_NAME[name].column_names) + (extra_columns or {}).get(
+            name, []
+        )
         data = write_csv(folder / f"{name}.csv", cols, rows)
-        files[f"{name}.csv"] = {"rows": len(rows), "sha256": hashlib.sha256(data).hexdigest()}
+        files[f"{name}.csv"] = {
+            "rows": len(rows),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
     manifest = {"batch_id": batch_id, "exported_at": exported_at, "files": files}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return folder
@@ -79,6 +84,11 @@ def fix_manifest(folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     for name in manifest["files"]:
         data = (folder / name).read_bytes()
-        rows = max(len(list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))) - 1, 0)
-        manifest["files"][name] = {"rows": rows, "sha256": hashlib.sha256(data).hexdigest()}
+        rows = max(
+            len(list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))) - 1, 0
+        )
+        manifest["files"][name] = {
+            "rows": rows,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
     (folder / "manifest.json").write_text(json.dumps(manifest))

@@ -11,7 +11,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 # Offline, no telemetry, private Prefect home, before anything imports prefect.
-os.environ.setdefault("GJENGANGER_HOME", str(Path(__file__).parent.parent / ".gjenganger-home"))
+os.environ.setdefault(
+    "GJENGANGER_HOME", str(Path(__file__).parent.parent / ".gjenganger-home")
+)
 from gjenganger import settings  # noqa: E402
 
 settings.configure_environment()

@@ -33,7 +33,8 @@ def test_every_command_appends_a_row_with_user_role_and_outcome(audited_db):
     r = _cli("audit", "show", "--db", str(audited_db), "--json")
     rows = json.loads(r.stdout)
     assert [(x["user"], x["role"], x["command"], x["outcome"]) for x in rows] == [
-        ("kari", "analyst", "ingest", "ok")] * 3
+        ("kari", "analyst", "ingest", "ok")
+    ] * 3
 
 
 def test_verify_passes_on_an_untouched_log(audited_db):

@@ -28,7 +28,7 @@ def test_live_database_columns_match_the_contract(con):
             want = [(c.name, c.duckdb_type, "YES" if c.nullable else "NO")
                     for c in table.columns]  # fmt: skip
             assert got[: len(want)] == want
-            assert [r[0] for r in got[len(want):]] == extra
+            assert [r[0] for r in got[len(want) :]] == extra
 
 
 def test_known_identity_numbers_pass_the_mod11_check():

@@ -55,7 +55,9 @@ def _damage(folder, kind: str) -> str:
         (folder / "manifest.json").write_text(json.dumps(m))
         return "incident_persons"
     if kind == "corrupted_parquet":
-        pq.write_table(pa.table({"incident_id": ["INC-9"]}), folder / "incidents.parquet")
+        pq.write_table(
+            pa.table({"incident_id": ["INC-9"]}), folder / "incidents.parquet"
+        )
         data = (folder / "incidents.parquet").read_bytes()
         data = data[:20] + b"\x00garbage\x00" + data[29:]
         (folder / "incidents.parquet").write_bytes(data)
@@ -70,7 +72,9 @@ def _damage(folder, kind: str) -> str:
 
 @pytest.mark.parametrize("kind", ["truncated_csv", "not_utf8", "manifest_not_json",
                                   "missing_required_file", "corrupted_parquet"])  # fmt: skip
-def test_a_damaged_batch_gives_one_line_naming_the_file_and_loads_nothing(tmp_path, kind):
+def test_a_damaged_batch_gives_one_line_naming_the_file_and_loads_nothing(
+    tmp_path, kind
+):
     inbox, path = tmp_path / "inbox", tmp_path / "db.duckdb"
     folder = write_batch(inbox, "2026-11-20", {
         "incidents": [incident(1), incident(2), incident(3)],

@@ -21,7 +21,9 @@ def data(tmp_path_factory):
     from gjenganger.synth.generator import generate
 
     root = tmp_path_factory.mktemp("flow")
-    cfg = SynthConfig(seed=5, start=dt.date(2025, 9, 1), days=60, scale=0.1, batch_days=20)
+    cfg = SynthConfig(
+        seed=5, start=dt.date(2025, 9, 1), days=60, scale=0.1, batch_days=20
+    )
     generate(cfg, root / "data")
     batches = sorted((root / "data" / "inbox").iterdir())
     first = root / "inbox"
@@ -73,7 +75,6 @@ def _batch_full_of_identity_numbers(inbox: Path) -> None:
                 extra_columns={"incidents": ["note"]})  # fmt: skip
 
 
-
 @pytest.fixture(scope="module")
 def first_night(data, prefect_harness):
     from flows.nightly import nightly
@@ -92,7 +93,9 @@ def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data)
     assert (latest / "analyst" / "index.html").is_file()
     assert (latest / "prevention" / "hotspots" / "index.html").is_file()
     assert (latest / "research" / "gjenganger.duckdb").is_file()
-    snap = duckdb.connect(str(latest / "research" / "gjenganger.duckdb"), read_only=True)
+    snap = duckdb.connect(
+        str(latest / "research" / "gjenganger.duckdb"), read_only=True
+    )
     views = {r[0] for r in snap.execute("select view_name from about").fetchall()}
     snap.close()
     assert views == {"cases", "case_persons", "person_days", "use_periods",
@@ -127,7 +130,9 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
             "select table_name from information_schema.tables where table_schema = 'main'"
             " and table_type = 'BASE TABLE'").fetchall()]  # fmt: skip
         for t in tables:
-            text = "\n".join(str(r) for r in con.execute(f"select * from {t}").fetchall())
+            text = "\n".join(
+                str(r) for r in con.execute(f"select * from {t}").fetchall()
+            )
             if hits := _fnr_runs(text):
                 found[t] = hits[:3]
     finally:
@@ -138,8 +143,12 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
              and _fnr_runs(p.read_bytes().decode("utf-8", "replace"))]  # fmt: skip
     snap = duckdb.connect(str(publish.latest(published) / "research" / "gjenganger.duckdb"),
                           read_only=True)  # fmt: skip
-    for (t,) in snap.execute("select table_name from information_schema.tables").fetchall():
-        if _fnr_runs("\n".join(str(r) for r in snap.execute(f"select * from {t}").fetchall())):
+    for (t,) in snap.execute(
+        "select table_name from information_schema.tables"
+    ).fetchall():
+        if _fnr_runs(
+            "\n".join(str(r) for r in snap.execute(f"select * from {t}").fetchall())
+        ):
             leaks.append(f"research:{t}")
     snap.close()
     assert leaks == []
@@ -147,11 +156,15 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
 
 def test_the_research_bundle_holds_no_operational_pseudonym(first_night, data):
     con = duckdb.connect(str(data["root"] / "db.duckdb"), read_only=True)
-    persons = {r[0] for r in con.execute("select person_id from incident_persons").fetchall()}
+    persons = {
+        r[0] for r in con.execute("select person_id from incident_persons").fetchall()
+    }
     cases = {r[0] for r in con.execute("select incident_id from incidents").fetchall()}
     con.close()
     latest = publish.latest(data["root"] / "publish")
-    blob = b"".join(p.read_bytes() for p in (latest / "research").rglob("*") if p.is_file())
+    blob = b"".join(
+        p.read_bytes() for p in (latest / "research").rglob("*") if p.is_file()
+    )
     assert persons and cases
     leaked = [x for x in sorted(persons | cases) if x.encode() in blob]
     assert leaked == []
@@ -169,7 +182,9 @@ def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
     lite = sqlite3.connect(path)
     text = "\n".join(
         str(row)
-        for (table,) in lite.execute("select name from sqlite_master where type='table'")
+        for (table,) in lite.execute(
+            "select name from sqlite_master where type='table'"
+        )
         for row in lite.execute(f'select * from "{table}"')
     )
     lite.close()

@@ -37,10 +37,16 @@ def test_each_contract_defect_is_quarantined_with_its_reason_code(con, tmp_path)
         incident(2, participants="15076500565"),  # identity number in a number
         incident(3, entry_method="ring 150765 00565"),  # in text, split
         incident(4, lat="70.9", lon="2.0"),  # out of Norway
-        incident(5, occurred_from="2026-11-20T07:00:00+01:00",
-                 occurred_to="2026-11-20T06:00:00+01:00"),  # fmt: skip
-        incident(6, reported_at="2026-11-22T07:30:00+01:00",
-                 updated_at="2026-11-22T08:00:00+01:00"),  # after exported_at  # fmt: skip
+        incident(
+            5,
+            occurred_from="2026-11-20T07:00:00+01:00",
+            occurred_to="2026-11-20T06:00:00+01:00",
+        ),  # fmt: skip
+        incident(
+            6,
+            reported_at="2026-11-22T07:30:00+01:00",
+            updated_at="2026-11-22T08:00:00+01:00",
+        ),  # after exported_at  # fmt: skip
         incident(7, offence_code="burglary_moon"),
         incident(8, value_nok="-10"),
         incident(9, updated_at="20.11.2026 08:00"),
@@ -69,14 +75,20 @@ def test_each_contract_defect_is_quarantined_with_its_reason_code(con, tmp_path)
 
 def test_quarantine_never_stores_an_identity_number_in_clear(con, tmp_path):
     inbox = tmp_path / "inbox"
-    write_batch(inbox, "2026-11-20", {"incidents": [incident(1, entry_method="15076500565")]})
+    write_batch(
+        inbox, "2026-11-20", {"incidents": [incident(1, entry_method="15076500565")]}
+    )
     ingest(con, inbox)
     text = json.dumps(con.execute("select * from quarantine").fetchall(), default=str)
     assert "15076500565" not in text
-    assert con.execute("select line, column_name from quarantine").fetchall() == [(2, "entry_method")]
+    assert con.execute("select line, column_name from quarantine").fetchall() == [
+        (2, "entry_method")
+    ]
 
 
-def test_quarantined_lines_are_the_lines_of_the_file_even_after_a_malformed_row(con, tmp_path):
+def test_quarantined_lines_are_the_lines_of_the_file_even_after_a_malformed_row(
+    con, tmp_path
+):
     inbox = tmp_path / "inbox"
     folder = write_batch(inbox, "2026-11-20",
                          {"incidents": [incident(1), incident(2), incident(3, value_nok="-1")]})  # fmt: skip
@@ -88,7 +100,10 @@ def test_quarantined_lines_are_the_lines_of_the_file_even_after_a_malformed_row(
     r = _one(ingest(con, inbox))
     got = sorted(con.execute("select line, reason from quarantine").fetchall())
     assert got == [(3, "malformed_row"), (5, "out_of_range")]
-    assert con.execute("select line from stg_incidents order by line").fetchall() == [(2,), (4,)]
+    assert con.execute("select line from stg_incidents order by line").fetchall() == [
+        (2,),
+        (4,),
+    ]
     assert vars(r.files["incidents.csv"])["read"] == 4
 
 
@@ -130,9 +145,12 @@ def test_a_retracted_link_stops_counting(con, tmp_path):
         exported_at="2026-11-22T01:30:00+01:00")  # fmt: skip
     ingest(con, inbox)
     assert con.execute("select count(*) from mart_links").fetchone()[0] == 0
-    assert con.execute(
-        "select count(*) from links_as_of(timestamptz '2026-11-21 00:00:00+01')"
-    ).fetchone()[0] == 1
+    assert (
+        con.execute(
+            "select count(*) from links_as_of(timestamptz '2026-11-21 00:00:00+01')"
+        ).fetchone()[0]
+        == 1
+    )
 
 
 def test_loading_the_inbox_twice_skips_every_batch_and_changes_nothing(con, tmp_path):
@@ -140,15 +158,23 @@ def test_loading_the_inbox_twice_skips_every_batch_and_changes_nothing(con, tmp_
     write_batch(inbox, "2026-11-20", {"incidents": [incident(1), incident(2, value_nok="x")],
                                       "incident_persons": [link("INC-1")]})  # fmt: skip
     ingest(con, inbox)
-    before = _tables(con) | {"b": con.execute("select count(*) from ingest_batches").fetchall()}
+    before = _tables(con) | {
+        "b": con.execute("select count(*) from ingest_batches").fetchall()
+    }
     again = ingest(con, inbox)
     assert [b.status for b in again] == ["skipped"]
-    assert _tables(con) | {"b": con.execute("select count(*) from ingest_batches").fetchall()} == before
+    assert (
+        _tables(con)
+        | {"b": con.execute("select count(*) from ingest_batches").fetchall()}
+        == before
+    )
 
 
 @pytest.mark.parametrize("damage", ["rows", "sha", "missing_file", "manifest_json",
                                     "missing_column", "not_utf8"])  # fmt: skip
-def test_a_batch_that_does_not_match_its_manifest_is_rejected_whole(con, tmp_path, damage):
+def test_a_batch_that_does_not_match_its_manifest_is_rejected_whole(
+    con, tmp_path, damage
+):
     inbox = tmp_path / "inbox"
     write_batch(inbox, "2026-11-19", {"incidents": [incident(0)]},
                 exported_at="2026-11-20T01:30:00+01:00")  # fmt: skip
@@ -171,7 +197,10 @@ def test_a_batch_that_does_not_match_its_manifest_is_rejected_whole(con, tmp_pat
         fix_manifest(folder)
     elif damage == "not_utf8":
         (folder / "incidents.csv").write_bytes(
-            (folder / "incidents.csv").read_bytes().replace(b"business,", b"bus\xe6iness,", 1))
+            (folder / "incidents.csv")
+            .read_bytes()
+            .replace(b"business,", b"bus\xe6iness,", 1)
+        )
         fix_manifest(folder)
     if damage not in ("manifest_json", "missing_column", "not_utf8"):
         (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -189,15 +218,20 @@ def test_a_rejected_batch_is_recorded_and_the_others_still_load(con, tmp_path):
                 exported_at="2026-11-22T01:30:00+01:00")  # fmt: skip
     doc = summary(ingest(con, inbox))
     assert [(b["batch_id"], b["status"]) for b in doc["batches"]] == [
-        ("2026-11-20", "rejected"), ("2026-11-21", "loaded")]
+        ("2026-11-20", "rejected"),
+        ("2026-11-21", "loaded"),
+    ]
     assert "sha256" in doc["batches"][0]["reason"]
-    assert con.execute("select status from ingest_batches order by batch_id").fetchall() == [
-        ("rejected",), ("loaded",)]
+    assert con.execute(
+        "select status from ingest_batches order by batch_id"
+    ).fetchall() == [("rejected",), ("loaded",)]
 
 
 def test_parquet_batches_load_like_csv(con, tmp_path):
     inbox = tmp_path / "inbox"
-    folder = write_batch(inbox, "2026-11-20", {"incidents": [incident(1), incident(2, value_nok="-3")]})
+    folder = write_batch(
+        inbox, "2026-11-20", {"incidents": [incident(1), incident(2, value_nok="-3")]}
+    )
     import csv
     import hashlib
 
@@ -209,12 +243,18 @@ def test_parquet_batches_load_like_csv(con, tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     del manifest["files"]["incidents.csv"]
     manifest["files"]["incidents.parquet"] = {
-        "rows": 2, "sha256": hashlib.sha256((folder / "incidents.parquet").read_bytes()).hexdigest()}
+        "rows": 2,
+        "sha256": hashlib.sha256(
+            (folder / "incidents.parquet").read_bytes()
+        ).hexdigest(),
+    }
     (folder / "manifest.json").write_text(json.dumps(manifest))
     r = _one(ingest(con, inbox))
     assert vars(r.files["incidents.parquet"]) == {"read": 2, "loaded": 1, "quarantined": 1,
                                                   "superseded": 0}  # fmt: skip
-    assert con.execute("select line, reason from quarantine").fetchall() == [(2, "out_of_range")]
+    assert con.execute("select line, reason from quarantine").fetchall() == [
+        (2, "out_of_range")
+    ]
 
 
 def test_card_transactions_must_belong_to_a_card_fraud_case(con, tmp_path):
@@ -228,7 +268,9 @@ def test_card_transactions_must_belong_to_a_card_fraud_case(con, tmp_path):
         "card_transactions": [tx, {**tx, "transaction_id": "T2", "incident_id": "INC-2"}]})  # fmt: skip
     r = _one(ingest(con, inbox))
     assert r.reasons == {"not_card_fraud": 1}
-    assert con.execute("select transaction_id from card_transactions").fetchall() == [("T2",)]
+    assert con.execute("select transaction_id from card_transactions").fetchall() == [
+        ("T2",)
+    ]
 
 
 def test_rows_read_equal_loaded_plus_quarantined_for_every_file(con, tmp_path):
@@ -252,7 +294,9 @@ def test_a_missing_inbox_is_a_one_line_error(tmp_path):
         ingest(None, tmp_path / "nope")
 
 
-def test_copying_a_batch_folder_under_another_name_is_rejected_as_a_duplicate(con, tmp_path):
+def test_copying_a_batch_folder_under_another_name_is_rejected_as_a_duplicate(
+    con, tmp_path
+):
     inbox = tmp_path / "inbox"
     folder = write_batch(inbox, "2026-11-20", {"incidents": [incident(1)]})
     shutil.copytree(folder, inbox / "2026-11-20-copy")
@@ -260,7 +304,9 @@ def test_copying_a_batch_folder_under_another_name_is_rejected_as_a_duplicate(co
     assert statuses == ["loaded", "rejected"]
 
 
-def test_identity_numbers_are_counted_by_keyed_hash_and_located_by_line_and_column(con, tmp_path):
+def test_identity_numbers_are_counted_by_keyed_hash_and_located_by_line_and_column(
+    con, tmp_path
+):
     import hashlib
 
     inbox = tmp_path / "inbox"
@@ -275,5 +321,7 @@ def test_identity_numbers_are_counted_by_keyed_hash_and_located_by_line_and_colu
     hashes = [h for (h,) in con.execute(
         "select identity_hash from quarantine order by line").fetchall()]  # fmt: skip
     assert hashes[0] == hashes[1] != hashes[2]  # repeats countable
-    assert hashes[0] != hashlib.sha256(b"15076500565").hexdigest()  # keyed, not guessable
+    assert (
+        hashes[0] != hashlib.sha256(b"15076500565").hexdigest()
+    )  # keyed, not guessable
     assert "15076500565" not in str(con.execute("select * from quarantine").fetchall())

@@ -30,11 +30,17 @@ def _cli(*args, env=None, **kw):
                             stdout=subprocess.PIPE, text=True, **kw)  # fmt: skip
 
 
-def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loads_it(tmp_path):
+def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loads_it(
+    tmp_path,
+):
     inbox, path = tmp_path / "inbox", tmp_path / "db.duckdb"
-    first = incident(0, reported_at="2026-11-19T07:30:00+01:00",
-                     updated_at="2026-11-19T08:00:00+01:00", occurred_from="2026-11-19T01:00:00+01:00",
-                     occurred_to="2026-11-19T06:00:00+01:00")
+    first = incident(
+        0,
+        reported_at="2026-11-19T07:30:00+01:00",
+        updated_at="2026-11-19T08:00:00+01:00",
+        occurred_from="2026-11-19T01:00:00+01:00",
+        occurred_to="2026-11-19T06:00:00+01:00",
+    )
     write_batch(inbox, "2026-11-19", {"incidents": [first]},
                 exported_at="2026-11-20T01:30:00+01:00")  # fmt: skip
     assert _cli("ingest", str(inbox), "--db", str(path)).wait(60) == 0
@@ -48,7 +54,9 @@ def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loa
     line = ""
     while time.time() < deadline and "fault-point" not in line:
         line = proc.stderr.readline()
-    assert "fault-point ingest:incidents" in line  # incidents written inside the transaction
+    assert (
+        "fault-point ingest:incidents" in line
+    )  # incidents written inside the transaction
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(30)
     assert _snapshot(path) == before

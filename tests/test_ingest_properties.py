@@ -22,9 +22,19 @@ COLUMNS = st.sampled_from(INCIDENTS.column_names)
 _counter = itertools.count()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(mutations=st.lists(st.lists(st.tuples(COLUMNS, NASTY), max_size=4), min_size=1, max_size=8))
-def test_mutated_rows_are_each_loaded_or_quarantined_and_ingest_never_raises(tmp_path, mutations):
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    mutations=st.lists(
+        st.lists(st.tuples(COLUMNS, NASTY), max_size=4), min_size=1, max_size=8
+    )
+)
+def test_mutated_rows_are_each_loaded_or_quarantined_and_ingest_never_raises(
+    tmp_path, mutations
+):
     run = tmp_path / f"run{next(_counter)}"
     rows = []
     for i, muts in enumerate(mutations):
@@ -48,8 +58,12 @@ def test_mutated_rows_are_each_loaded_or_quarantined_and_ingest_never_raises(tmp
                 "select count(*) from quarantine where source_file = 'incidents.csv'"
             ).fetchone()[0]
             assert (stored, held) == (inc.loaded, inc.quarantined)
-            assert con.execute(
-                "select count(*) from quarantine where reason is null").fetchone()[0] == 0
+            assert (
+                con.execute(
+                    "select count(*) from quarantine where reason is null"
+                ).fetchone()[0]
+                == 0
+            )
         else:
             assert result.reason
             assert con.execute("select count(*) from stg_incidents").fetchone()[0] == 0

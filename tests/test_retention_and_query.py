@@ -9,7 +9,6 @@ import sys
 from datetime import date
 
 import duckdb
-
 from batchkit import incident, link, write_batch
 
 from gjenganger import audit, db
@@ -36,7 +35,9 @@ def _old_and_new(con, tmp_path):
 
 def test_purge_removes_old_cases_their_links_and_derived_rows_in_one_go(con, tmp_path):
     _old_and_new(con, tmp_path)
-    con.execute("update quarantine set quarantined_at = timestamptz '2024-01-11 00:00:00+01'")
+    con.execute(
+        "update quarantine set quarantined_at = timestamptz '2024-01-11 00:00:00+01'"
+    )
     deleted = purge(con, 365, date(2026, 11, 26))
     assert deleted["incidents"] == 1 and deleted["stg_incidents"] == 1
     assert deleted["attribution_candidates"] == 1 and deleted["quarantine"] == 1
@@ -70,12 +71,17 @@ def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
                        timeout=60)  # fmt: skip
     assert w.returncode == 2 and "read-only" in w.stderr.lower()
     log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
-    rows = log.execute("select user_name, role, params_json from audit_log order by seq").fetchall()
+    rows = log.execute(
+        "select user_name, role, params_json from audit_log order by seq"
+    ).fetchall()
     assert audit.verify(log, tmp_path / "home" / "audit.duckdb") == []
     log.close()
     assert [(u, r_) for u, r_, _ in rows] == [("forsker1", "researcher")] * 2
     params = json.loads(rows[0][2])
-    assert params["purpose"] == "NTNU study 7" and params["sql"] == "select count(*) as n from cases"
+    assert (
+        params["purpose"] == "NTNU study 7"
+        and params["sql"] == "select count(*) as n from cases"
+    )
 
 
 def test_the_research_documentation_matches_the_snapshot_definition():
@@ -90,10 +96,18 @@ def test_the_documented_example_queries_run_on_a_snapshot(con, tmp_path):
     _old_and_new(con, tmp_path)
     build_snapshot(con, tmp_path / "r", b"r" * 32)
     snap = duckdb.connect(str(tmp_path / "r" / "gjenganger.duckdb"), read_only=True)
-    tables = {r[0] for r in snap.execute("select table_name from information_schema.tables").fetchall()}
+    tables = {
+        r[0]
+        for r in snap.execute(
+            "select table_name from information_schema.tables"
+        ).fetchall()
+    }
     ran = 0
     for _, sql in EXAMPLES:
-        if all(t in tables or t not in sql for t in ("person_days", "use_periods", "episodes")):
+        if all(
+            t in tables or t not in sql
+            for t in ("person_days", "use_periods", "episodes")
+        ):
             snap.execute(sql).fetchall()
             ran += 1
     snap.close()

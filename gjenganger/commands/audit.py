@@ -19,7 +19,9 @@ def register(sub) -> None:
     )
     verbs = p.add_subparsers(dest="kind", metavar="VERB")
     verbs.required = True
-    v = verbs.add_parser("verify", help="exit 1 if any audit row was changed or removed")
+    v = verbs.add_parser(
+        "verify", help="exit 1 if any audit row was changed or removed"
+    )
     v.add_argument("--db", type=Path, default=None, help="database (default: home log)")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
     v.set_defaults(func=run_verify)
@@ -73,7 +75,16 @@ def run_show(args) -> int:
         rows = con.execute(sql + " order by seq", params).fetchall()
     finally:
         con.close()
-    keys = ("seq", "started_at", "user", "role", "command", "persons", "outcome", "params")
+    keys = (
+        "seq",
+        "started_at",
+        "user",
+        "role",
+        "command",
+        "persons",
+        "outcome",
+        "params",
+    )
     docs = [dict(zip(keys, r, strict=True)) for r in rows]
     for d in docs:
         d["persons"] = json.loads(d["persons"])

@@ -20,14 +20,18 @@ def register(sub) -> None:
     )
     p.add_argument("inbox", type=Path, help="folder holding one sub-folder per batch")
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--json", action="store_true", help="print the batch summary as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print the batch summary as JSON"
+    )
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     con = db.connect(args.db)
     try:
-        results = ingest(con, args.inbox, progress=sys.stderr.isatty() and not args.json)
+        results = ingest(
+            con, args.inbox, progress=sys.stderr.isatty() and not args.json
+        )
     finally:
         con.close()
     doc = summary(results)

@@ -42,7 +42,9 @@ def run(args) -> int:
     except UserError:
         raise
     except Exception as exc:
-        raise UserError(f"nightly run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        raise UserError(
+            f"nightly run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from exc
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:

@@ -22,8 +22,12 @@ def register(sub) -> None:
         "the same pseudonym. Refuses a key file readable by others or shorter than "
         "32 bytes; keys and raw values are never logged.",
     )
-    p.add_argument("--key-file", type=Path, required=True, help="secret key, >= 32 bytes, mode 600")
-    p.add_argument("--columns", required=True, help="comma-separated columns to pseudonymise")
+    p.add_argument(
+        "--key-file", type=Path, required=True, help="secret key, >= 32 bytes, mode 600"
+    )
+    p.add_argument(
+        "--columns", required=True, help="comma-separated columns to pseudonymise"
+    )
     p.add_argument("input", type=Path, help="CSV file (UTF-8, header row)")
     p.add_argument("output", type=Path, help="CSV file to write")
     p.add_argument("--json", action="store_true", help="print counts as JSON")
@@ -49,7 +53,9 @@ def run(args) -> int:
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:
                 raise UserError(f"{args.input}: no column(s) {', '.join(missing)}")
-            writer = csv.DictWriter(dst, fieldnames=reader.fieldnames, lineterminator="\n")
+            writer = csv.DictWriter(
+                dst, fieldnames=reader.fieldnames, lineterminator="\n"
+            )
             writer.writeheader()
             for row in reader:
                 for c in columns:

@@ -24,8 +24,12 @@ def register(sub) -> None:
     p.add_argument("--older-than", type=int,
                    default=int(os.environ.get("GJENGANGER_RETENTION_DAYS", "1825")),
                    help="retention in days (default $GJENGANGER_RETENTION_DAYS or 1825)")  # fmt: skip
-    p.add_argument("--as-of", type=date.fromisoformat, default=None, help="reference date")
-    p.add_argument("--json", action="store_true", help="print rows deleted per table as JSON")
+    p.add_argument(
+        "--as-of", type=date.fromisoformat, default=None, help="reference date"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print rows deleted per table as JSON"
+    )
     p.set_defaults(func=run)
 
 
@@ -40,5 +44,8 @@ def run(args) -> int:
         print(json.dumps({"deleted": deleted}))
     else:
         total = sum(deleted.values())
-        print(f"purged {total} rows: " + ", ".join(f"{k} {v}" for k, v in sorted(deleted.items())))
+        print(
+            f"purged {total} rows: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(deleted.items()))
+        )
     return 0

@@ -21,14 +21,18 @@ def register(sub) -> None:
         "standard input, one per line (interactive when a terminal). Each statement is "
         "logged with user, purpose and SQL text to the audit log.",
     )
-    p.add_argument("--purpose", required=True, help="why you query (kept in the audit log)")
+    p.add_argument(
+        "--purpose", required=True, help="why you query (kept in the audit log)"
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--snapshot", type=Path, help="research snapshot .duckdb file")
     where.add_argument("--publish", type=Path, help="publication folder (uses latest)")
     p.add_argument("--audit-db", type=Path, default=None,
                    help="audit log database (default $GJENGANGER_HOME/audit.duckdb)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="rows as JSON objects")
-    p.add_argument("sql", nargs="?", help="one SQL statement (omit for interactive mode)")
+    p.add_argument(
+        "sql", nargs="?", help="one SQL statement (omit for interactive mode)"
+    )
     p.set_defaults(func=run)
 
 

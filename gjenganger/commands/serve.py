@@ -32,9 +32,13 @@ def register(sub) -> None:
     p.add_argument("--inbox", type=Path, required=True, help="folder of batch folders")
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     p.add_argument("--publish", type=Path, required=True, help="publication folder")
-    p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule (default '{DEFAULT_CRON}')")
+    p.add_argument(
+        "--cron", default=DEFAULT_CRON, help=f"schedule (default '{DEFAULT_CRON}')"
+    )
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
-    p.add_argument("--port", type=int, default=0, help="port for the local server (0: free)")
+    p.add_argument(
+        "--port", type=int, default=0, help="port for the local server (0: free)"
+    )
     p.set_defaults(func=run)
 
 

@@ -25,6 +25,8 @@ def export_hypotheses(con, out_dir: Path, as_of: dt.date) -> dict:
         f" order by all) to '{path}' (header, delimiter ',')",
         [as_of],
     )
-    (Path(out_dir) / "attribution-hypotheses.README.txt").write_text(HYPOTHESIS_NOTE + "\n")
+    (Path(out_dir) / "attribution-hypotheses.README.txt").write_text(
+        HYPOTHESIS_NOTE + "\n"
+    )
     n = con.execute(f"select count(*) from read_csv('{path}')").fetchone()[0]
     return {"rows": n}

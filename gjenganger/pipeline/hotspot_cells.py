@@ -22,4 +22,8 @@ def build_hotspot_cells(con, as_of: dt.date | None = None) -> dict:
     result = analyse(con, day, hs.ALL)
     cells = result.cells.drop("cell").with_columns(pl.lit(day).alias("as_of"))
     n = store.write_frame(con, "hotspot_cells", cells)
-    return {"as_of": day.isoformat(), "cells": n, "hot_cells": int(cells["is_hot"].sum())}
+    return {
+        "as_of": day.isoformat(),
+        "cells": n,
+        "hot_cells": int(cells["is_hot"].sum()),
+    }
