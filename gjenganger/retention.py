@@ -13,15 +13,16 @@ from datetime import date, timedelta
 CORE = ("incidents", "incident_persons", "card_transactions", "custody")
 
 
-def _tables_with(con, column: str) -> list[str]:
+def _tables_with(con, column: str) -> list[tuple[str, str]]:
+    """(table, column) for base tables with a column named like `column`."""
     rows = con.execute(
-        "select table_name from information_schema.columns c"
+        "select table_name, column_name from information_schema.columns c"
         " join information_schema.tables t using (table_schema, table_name)"
-        " where column_name = ? and t.table_type = 'BASE TABLE'"
-        " and table_schema = 'main' order by table_name",
+        " where column_name like ? and t.table_type = 'BASE TABLE'"
+        " and table_schema = 'main' order by table_name, column_name",
         [column],
     ).fetchall()
-    return [r[0] for r in rows]
+    return [(r[0], r[1]) for r in rows]
 
 
 def purge(con, older_than_days: int, today: date) -> dict[str, int]:
@@ -41,15 +42,19 @@ def purge(con, older_than_days: int, today: date) -> dict[str, int]:
             "create or replace temp table _purged as select incident_id from stg_incidents"
             f" group by incident_id having max(reported_at) < {lit}"
         )
-        purged = "incident_id in (select incident_id from _purged)"
-        for table in _tables_with(con, "incident_id"):
-            run(table, purged)
+        # every row naming a purged case, in any *incident_id column (derived rows
+        # such as a hypothesis' nearest known case included)
+        for table, column in _tables_with(con, "%incident_id"):
+            run(table, f"{column} in (select incident_id from _purged)")
         run("custody", f"end_at is not null and end_at < {lit}")
         run("stg_custody", f"end_at is not null and end_at < {lit}")
         run("quarantine", f"quarantined_at < {lit}")
         for column in ("date", "day"):
-            for table in _tables_with(con, column):
-                run(table, f"{column} < date '{cutoff.isoformat()}'")
+            for table, col in _tables_with(con, column):
+                run(table, f"{col} < date '{cutoff.isoformat()}'")
+        # derived results computed from the old data must be recomputed
+        if _tables_with(con, "input_hash"):
+            con.execute("delete from pipeline_steps")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -245,3 +245,36 @@ def test_only_the_last_nights_are_kept(tmp_path):
         publish.commit(night, keep=2)
     assert sorted(p.name for p in (tmp_path / "nights").iterdir()) == ["run2", "run3"]
     assert Path(publish.latest(tmp_path)).name == "run3"
+
+
+def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
+    first_night, data
+):
+    from flows.nightly import nightly
+    from gjenganger import db
+    from gjenganger.retention import purge
+
+    root = data["root"]
+    con = db.connect(root / "db.duckdb")
+    cutoff_day = con.execute(
+        "select min(reported_at)::date + 20 from mart_incidents"
+    ).fetchone()[0]
+    doomed = {r[0] for r in con.execute(
+        "select incident_id from mart_incidents where reported_at::date < ?",
+        [cutoff_day]).fetchall()}  # fmt: skip
+    deleted = purge(con, 0, cutoff_day)
+    left = con.execute("select count(*) from incidents").fetchone()[0]
+    con.close()
+    assert doomed and deleted["incidents"] == len(doomed)
+    report = nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
+    assert report["status"] == "completed"
+    latest = publish.latest(root / "publish")
+    snap = duckdb.connect(str(latest / "research" / "gjenganger.duckdb"), read_only=True)
+    assert snap.execute("select count(*) from cases").fetchone()[0] == left
+    assert snap.execute(
+        "select count(*) from cases where reported_at::date < ?", [cutoff_day]
+    ).fetchone()[0] == 0
+    snap.close()
+    text = b"".join(p.read_bytes() for p in latest.rglob("*.html"))
+    text += b"".join(p.read_bytes() for p in latest.rglob("*.csv"))
+    assert [i for i in sorted(doomed) if i.encode() in text] == []
