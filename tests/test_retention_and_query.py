@@ -112,3 +112,22 @@ def test_the_documented_example_queries_run_on_a_snapshot(con, tmp_path):
             ran += 1
     snap.close()
     assert ran >= 2
+
+
+def test_interactive_query_logs_every_statement_with_its_sql(con, tmp_path):
+    _old_and_new(con, tmp_path)
+    build_snapshot(con, tmp_path / "research", b"r" * 32)
+    snap = tmp_path / "research" / "gjenganger.duckdb"
+    env = {**os.environ, "GJENGANGER_HOME": str(tmp_path / "home")}
+    r = subprocess.run(
+        [sys.executable, "-m", "gjenganger", "--user", "forsker2", "query", "--purpose",
+         "pilot", "--snapshot", str(snap)],
+        input="select count(*) from cases\nselect 42\n", capture_output=True, text=True,
+        env=env, timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "42" in r.stdout
+    log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
+    sqls = [json.loads(p).get("sql") for (p,) in log.execute(
+        "select params_json from audit_log order by seq").fetchall()]  # fmt: skip
+    log.close()
+    assert sqls[:2] == ["select count(*) from cases", "select 42"]
