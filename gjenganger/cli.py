@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"gjenganger: {exc}", file=sys.stderr)
         code, outcome = 2, f"error: {exc}"
+    except BrokenPipeError:  # e.g. `gjenganger toplist | head`
+        code, outcome = 0, "ok (output closed early)"
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+        except OSError:
+            pass
     except KeyboardInterrupt:
         print("gjenganger: interrupted", file=sys.stderr)
         code, outcome = 130, "interrupted"

@@ -278,3 +278,19 @@ def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
     text = b"".join(p.read_bytes() for p in latest.rglob("*.html"))
     text += b"".join(p.read_bytes() for p in latest.rglob("*.csv"))
     assert [i for i in sorted(doomed) if i.encode() in text] == []
+
+
+def test_the_top_list_shows_each_persons_current_phase(first_night, data):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "gjenganger", "toplist", "--db",
+                        str(data["root"] / "db.duckdb"), "--json"],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert rows
+    with_phase = [x for x in rows if x.get("phase_now")]
+    assert with_phase and all(0 <= x["phase_p"] <= 1 for x in with_phase)
+    assert {x["phase_now"] for x in with_phase} <= {"rest", "phase1", "phase2", "phase3",
+                                                   "inactive"}  # fmt: skip

@@ -50,15 +50,36 @@ def _record(row: dict) -> dict:
     return out
 
 
+def _current_phases(con) -> dict[str, dict]:
+    """Each person's phase today from the phases step (`current_phase`), if run."""
+    if not db.table_exists(con, "current_phase"):
+        return {}
+    rows = con.execute(
+        "select person_id, phase, p, days_in_use_period, expected_days_to_rest,"
+        " low_confidence from current_phase"
+    ).fetchall()
+    keys = ("phase_now", "phase_p", "days_in_use_period", "expected_days_to_rest",
+            "phase_low_confidence")  # fmt: skip
+    return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
+
+
+def _phase_text(r: dict) -> str:
+    if not r.get("phase_now"):
+        return ""
+    flag = " (usikker)" if r.get("phase_low_confidence") else ""
+    return f"  phase {r['phase_now']} p={r['phase_p']:.2f}{flag}"
+
+
 def run(args) -> int:
     con = db.connect(args.db, read_only=True)
     try:
         day, top, conc = step.compute_toplist(
             con, args.as_of, n=args.n, window_days=args.window_days
         )
+        phases = _current_phases(con)
     finally:
         con.close()
-    records = [_record(r) for r in top.to_dicts()]
+    records = [{**_record(r), **phases.get(r["person_id"], {})} for r in top.to_dicts()]
     if args.json:
         print(json.dumps(records, ensure_ascii=False, indent=1))
         return 0
@@ -79,7 +100,7 @@ def run(args) -> int:
             f"{r['est_value_nok']:>12,.0f}  {(r['first_case_at'] or '')[:10]:<10} "
             f"{(r['last_case_at'] or '')[:10]:<10} {r['prev_cases']:>4} "
             f"{r['trend']:<6} "
-            f"{groups} / {levels}"
+            f"{groups} / {levels}{_phase_text(r)}"
         )
     if conc["persons"]:
         print(
