@@ -10,6 +10,7 @@ database as it was before. Rows read = loaded + quarantined for every file.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -122,21 +123,29 @@ def _read_table_raw(
             f"cast({_q(c)} as varchar)" if c in cols else "null" for c in all_cols
         )
         if fmt == "parquet":
-            con.execute(
-                f"insert into {raw} select {select_cols}, p.batch_id, p.file,"
-                f" file_row_number + 1, filename from read_parquet({plist},"
-                " filename = true, file_row_number = true) join _paths p on p.path = filename"
-            )
+            try:
+                con.execute(
+                    f"insert into {raw} select {select_cols}, p.batch_id, p.file,"
+                    f" file_row_number + 1, filename from read_parquet({plist},"
+                    " filename = true, file_row_number = true)"
+                    " join _paths p on p.path = filename"
+                )
+            except duckdb.Error as exc:
+                raise _find_unreadable(con, paths, "read_parquet({plist})", exc) from exc
             continue
         colspec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
         con.execute("drop table if exists _rej_errors; drop table if exists _rej_scans")
-        con.execute(
-            "create or replace temp table _grp as select * from read_csv("
-            f"{plist}, columns = {colspec}, header = true, auto_detect = false,"
-            " delim = ',', quote = '\"', escape = '\"', filename = true,"
-            " store_rejects = true, rejects_table = '_rej_errors',"
-            " rejects_scan = '_rej_scans', strict_mode = true)"
-        )
+        options = (f", columns = {colspec}, header = true, auto_detect = false,"
+                   " delim = ',', quote = '\"', escape = '\"', strict_mode = true")  # fmt: skip
+        try:
+            con.execute(
+                f"create or replace temp table _grp as select * from read_csv({plist}"
+                f"{options}, filename = true, store_rejects = true,"
+                " rejects_table = '_rej_errors', rejects_scan = '_rej_scans')"
+            )
+        except duckdb.Error as exc:
+            reader = "read_csv({plist}" + options.replace("{", "{{").replace("}", "}}") + ")"
+            raise _find_unreadable(con, paths, reader, exc) from exc
         # parser rejects, with their true line numbers
         con.execute(
             f"insert into {rej} select p.batch_id, p.file, e.line, s.file_path,"
@@ -319,8 +328,8 @@ def _load(
     con, pending: list[B.Batch], results: dict[str, BatchResult], now, progress
 ) -> None:
     key = quarantine_key().hex()  # keyed hash of detected identity numbers, never clear
+    in_transaction = False
     try:
-        con.execute("begin transaction")
         con.execute(
             "create or replace temp table _batches (batch_id varchar, exported_at timestamptz)"
         )
@@ -337,7 +346,8 @@ def _load(
             ]
             if not files:
                 continue
-            extras = _read_table_raw(con, table, files)
+            extras = _read_until_readable(con, table, files, results)
+            files = [(b, f) for b, f in files if results[b.batch_id].status == "loaded"]
             _log(progress, f"{table.name}: read {len(files)} files")
             got = dict(con.execute(
                 f"select _path, sum(n) from (select _path, count(*) n from raw_{table.name}"
@@ -351,7 +361,10 @@ def _load(
                         con, b, results, f"{f.path}: {n} rows, manifest says {f.rows}"
                     )
             read.append((table, files, extras))
-        # 2. validate and write, incidents first (links check against them)
+        # 2. validate and write, incidents first (links check against them), all in
+        # one transaction (reading above only filled temp tables)
+        con.execute("begin transaction")
+        in_transaction = True
         per_file: dict[tuple[str, str], FileCounts] = {}
         for table, files_read, extras in read:
             files = [
@@ -396,11 +409,47 @@ def _load(
             )  # fmt: skip
         con.execute("commit")
     except BaseException:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass
+        if in_transaction:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass
         raise
+
+
+class FileUnreadable(Exception):
+    """DuckDB's reader could not parse a data file at all."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+def _read_until_readable(con, table: Table, files, results) -> list[str]:
+    """Read a table's files; a file the parser cannot read rejects its batch."""
+    while True:
+        live = [(b, f) for b, f in files if results[b.batch_id].status == "loaded"]
+        if not live:
+            return []
+        try:
+            return _read_table_raw(con, table, live)
+        except FileUnreadable as exc:
+            batch = next(b for b, f in live if str(f.path) == exc.path)
+            _reject_inside(con, batch, results, f"{exc}")
+
+
+def _find_unreadable(con, paths: list[str], reader: str, exc: Exception) -> FileUnreadable:
+    """Which file of a failed multi-file read is unreadable (by name, else by trial)."""
+    msg = str(exc).strip().splitlines()[0]
+    named = re.search(r"file = (\S+)", str(exc))
+    if named and named.group(1) in paths:
+        return FileUnreadable(named.group(1), msg)
+    for path in paths:
+        try:
+            con.execute(f"select count(*) from {reader.format(plist=_lit(path))}")
+        except duckdb.Error as one:
+            return FileUnreadable(path, str(one).strip().splitlines()[0])
+    return FileUnreadable(paths[0], msg)
 
 
 def _reject_inside(con, batch: B.Batch, results, reason: str) -> None:

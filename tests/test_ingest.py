@@ -325,3 +325,16 @@ def test_identity_numbers_are_counted_by_keyed_hash_and_located_by_line_and_colu
         hashes[0] != hashlib.sha256(b"15076500565").hexdigest()
     )  # keyed, not guessable
     assert "15076500565" not in str(con.execute("select * from quarantine").fetchall())
+
+
+def test_a_file_the_csv_parser_cannot_read_rejects_its_batch_only(con, tmp_path):
+    # found by the property test: a quoted carriage return derails DuckDB's parser
+    inbox = tmp_path / "inbox"
+    write_batch(inbox, "2026-11-20", {"incidents": [incident("0\r")]})
+    write_batch(inbox, "2026-11-21", {"incidents": [incident("ok")]},
+                exported_at="2026-11-22T01:30:00+01:00")  # fmt: skip
+    got = {r.batch_id: r for r in ingest(con, inbox)}
+    assert got["2026-11-20"].status == "rejected"
+    assert "2026-11-20/incidents.csv" in got["2026-11-20"].reason
+    assert got["2026-11-21"].status == "loaded"
+    assert con.execute("select incident_id from incidents").fetchall() == [("INC-ok",)]
