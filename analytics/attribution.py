@@ -304,10 +304,14 @@ class Rows:
     )
 
 
-def build_rows(ctx: Context, q: np.ndarray, pair_logit, training: bool) -> Rows:
+def build_rows(
+    ctx: Context, q: np.ndarray, pair_logit, training: bool, trees: dict | None = None
+) -> Rows:
     """Candidates and evidence for the query cases (leave-one-out when training)."""
     exclude = q if training else None
-    rc, rp = lk.select_candidates(ctx.cases, q, ctx.person_cases, ctx.eligible, exclude)
+    rc, rp = lk.select_candidates(
+        ctx.cases, q, ctx.person_cases, ctx.eligible, exclude, trees=trees
+    )
     ev = lk.case_person_features(
         ctx.cases,
         q[rc],
@@ -546,13 +550,13 @@ def _result(
     cand = pl.DataFrame(cols)
     if why:
         sel = np.flatnonzero(rank <= WHY_TOP)
-        extra = pl.DataFrame(_why(ctx, rows, sel)).with_columns(
-            pl.Series("_row", sel)
-        )
+        extra = pl.DataFrame(_why(ctx, rows, sel)).with_columns(pl.Series("_row", sel))
         cand = (
             cand.with_row_index("_row")
             .with_columns(pl.col("_row").cast(pl.Int64))
-            .join(extra.with_columns(pl.col("_row").cast(pl.Int64)), on="_row", how="left")
+            .join(
+                extra.with_columns(pl.col("_row").cast(pl.Int64)), on="_row", how="left"
+            )
             .drop("_row")
         )
     cand = cand.sort(["incident_id", "rank"])
@@ -692,10 +696,11 @@ def attribute(
     # open cases in chunks: memory stays flat at any scale; the calibrated
     # distribution of a case depends on that case's candidates only
     parts: dict[str, list[Attribution]] = {m: [] for m in ("model", *scorers)}
+    trees: dict = {}  # per-person search trees, shared by the chunks
     base_s = 0.0
     for start in range(0, len(ctx.open_idx), chunk_cases):
         q = ctx.open_idx[start : start + chunk_cases]
-        rows = build_rows(ctx, q, pairs.logit, training=False)
+        rows = build_rows(ctx, q, pairs.logit, training=False, trees=trees)
         z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
         p, pn = cal.probs(z, rows.row_case, len(q))
         parts["model"].append(_result(ctx, rows, p, pn, "model", None, why))

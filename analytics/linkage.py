@@ -43,7 +43,7 @@ from analytics.pair_features import (
 
 MAX_GAP_DAYS = 365.0  # pairs further apart in time are not modelled (Porter's `thres`)
 TAU_DAYS_PER_KM = 14.0  # space-time metric: 14 days of gap weigh like 1 km
-KDE_BANDWIDTHS_KM = (0.5, 2.0)
+KDE_BANDWIDTHS_KM = (0.5, 2.0)  # fixed: the code derives the first from the second
 K_SIMILAR = 8  # the pair model is run on this many of P's most similar cases
 NO_XY_PENALTY = 5.0  # space-time distance added when a side has no coordinates
 
@@ -515,6 +515,7 @@ def select_candidates(
     *,
     n_space_time: int = 24,
     n_space: int = 14,
+    trees: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
 
@@ -523,9 +524,11 @@ def select_candidates(
     plain spatial one; each q keeps its `n_space_time` nearest persons by the
     first and `n_space` by the second. Cases without coordinates use the time gap to
     the person's known cases of the same offence group. `exclude[i]` is a case
-    index hidden from q[i]'s evidence (the case itself, when training).
+    index hidden from q[i]'s evidence (the case itself, when training). Pass
+    the same dict as `trees` across calls to reuse the per-person trees.
     Returns (row -> q position, row -> person index).
     """
+    trees = {} if trees is None else trees
     nq = len(q)
     P = len(eligible)
     if nq == 0 or P == 0:
@@ -538,15 +541,18 @@ def select_candidates(
     qxy = np.c_[cases.x_km[q], cases.y_km[q], tq / TAU_DAYS_PER_KM]
     for col, p in enumerate(eligible):
         K = person_cases[p]
-        kx = K[cases.has_xy[K]]
-        if len(kx) and xy.any():
-            kk = min(2, len(kx))
+        if p not in trees:
+            kx = K[cases.has_xy[K]]
             pts = np.c_[
                 cases.x_km[kx], cases.y_km[kx], cases.t_mid[kx] / TAU_DAYS_PER_KM
             ]
+            trees[p] = (kx, cKDTree(pts), cKDTree(pts[:, :2])) if len(kx) else (kx,)
+        kx = trees[p][0]
+        if len(kx) and xy.any():
+            kk = min(2, len(kx))
             for tree, dims, out in (
-                (cKDTree(pts), 3, st),
-                (cKDTree(pts[:, :2]), 2, sp),
+                (trees[p][1], 3, st),
+                (trees[p][2], 2, sp),
             ):
                 d, i = tree.query(qxy[xy][:, :dims], k=kk)
                 if kk == 1:
@@ -656,10 +662,16 @@ def case_person_features(
             same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
             with np.errstate(all="ignore"):
                 F[r, col["min_distance_km"]] = np.where(nxy > 0, d0.min(axis=1), np.nan)
-                for h, name in zip(
-                    KDE_BANDWIDTHS_KM, ("log_kde_0_5km", "log_kde_2km"), strict=True
+                # one exp: the 0.5 km kernel is the 2 km kernel to the 16th power
+                k2 = np.exp(np.float32(-0.125) * d0 * d0)
+                k05 = k2 * k2
+                k05 *= k05
+                k05 *= k05
+                k05 *= k05
+                for h, name, kern in (
+                    (0.5, "log_kde_0_5km", k05),
+                    (2.0, "log_kde_2km", k2),
                 ):
-                    kern = np.exp(np.float32(-0.5 / (h * h)) * d0 * d0)
                     dens = kern.sum(axis=1) / (two_pi * h * h) / np.maximum(nxy, 1)
                     F[r, col[name]] = np.log(dens + 1e-9)
                     if h == 2.0:

@@ -5,8 +5,9 @@ Two kinds of series, both hypotheses:
 - **person**: the open cases whose best candidate is person P with probability at
   least `min_p` (from `analytics.attribution`), i.e. P's likely unsolved series.
 - **linked**: open cases with no confident attribution, grouped among themselves
-  by the case-case linkage model. Candidate pairs are cases within
-  `radius` in the space-time metric (km + days / TAU_DAYS_PER_KM, cKDTree);
+  by the case-case linkage model. Candidate pairs are each case's `neighbours`
+  nearest cases within `radius` in the space-time metric (km, km, days /
+  TAU_DAYS_PER_KM; cKDTree), so the work grows linearly with the cases;
   their link probability comes from the pair model; the graph of pairs with
   p >= `link_p` is split into connected components and each component is cut by
   average-linkage clustering on 1 - p at 1 - `link_p` (Porter 2016's
@@ -76,6 +77,7 @@ def cluster_cases(
     *,
     radius: float = 2.0,
     link_p: float = 0.5,
+    neighbours: int = 30,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Group cases `idx` into series by link probability.
 
@@ -90,10 +92,15 @@ def cluster_cases(
     if len(sub) < 2:
         return labels, mean_p
     pts = np.c_[cases.x_km[sub], cases.y_km[sub], cases.t_mid[sub] / TAU_DAYS_PER_KM]
-    pairs = cKDTree(pts).query_pairs(r=radius, output_type="ndarray")
-    if len(pairs) == 0:
+    k = min(neighbours + 1, len(sub))
+    dist, nb = cKDTree(pts).query(pts, k=k, distance_upper_bound=radius)
+    src = np.repeat(np.arange(len(sub)), k).reshape(len(sub), k)
+    ok = np.isfinite(dist) & (nb != src)
+    a, b = np.minimum(src[ok], nb[ok]), np.maximum(src[ok], nb[ok])
+    if len(a) == 0:
         return labels, mean_p
-    a, b = pairs[:, 0], pairs[:, 1]
+    key = np.unique(a * len(sub) + b)  # each pair once
+    a, b = key // len(sub), key % len(sub)
     p = 1.0 / (
         1.0 + np.exp(-pair_logit(pair_matrix(cases, sub[a], cases, sub[b]), sub[a]))
     )

@@ -15,9 +15,9 @@ DIST = PAIR_FEATURES.index("distance_km")
 GAP = PAIR_FEATURES.index("gap_days")
 
 
-def toy_logit(X: np.ndarray, _q: np.ndarray) -> np.ndarray:
+def toy_logit(x: np.ndarray, _q: np.ndarray) -> np.ndarray:
     """A stand-in pair model: near in space and time -> likely the same person."""
-    return 4.0 - 4.0 * np.nan_to_num(X[:, DIST], nan=9.0) - X[:, GAP] / 3.0
+    return 4.0 - 4.0 * np.nan_to_num(x[:, DIST], nan=9.0) - x[:, GAP] / 3.0
 
 
 def incidents(points: list[tuple[float, float, int]]) -> pl.DataFrame:
