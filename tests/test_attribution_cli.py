@@ -194,3 +194,12 @@ def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_pat
         return c["known_cases"].max()
 
     assert known(run2) == known(run1) - 1
+
+
+def test_attribute_text_output_labels_the_results_hypotheses(world_db, capsys):
+    path, _, _ = world_db
+    args = ["attribute", "--db", str(path), "--as-of", AS_OF, "--limit", "2"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "hypothes" in out.lower() and "p(none of them)" in out
+    assert out.count("p(none of them)") == 2
