@@ -72,11 +72,13 @@ def macro_sql() -> list[str]:
     ]
 
 
-def _q(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A SQL identifier in double quotes."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(value: str) -> str:
+def quote_literal(value: str) -> str:
+    """A SQL string literal in single quotes."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -91,7 +93,7 @@ _CAST = {
 
 def typed_expr(col: Column, src: str | None = None) -> str:
     """SQL turning the text value of a column into its contract type."""
-    ref = src or _q(col.name)
+    ref = src or quote_ident(col.name)
     if col.type == "string":
         return ref
     return f"try_cast({ref} as {_CAST[col.type]})"
@@ -99,7 +101,7 @@ def typed_expr(col: Column, src: str | None = None) -> str:
 
 def fnr_hint_sql(columns: list[str]) -> str:
     """Cheap prefilter: true when the joined row text holds an 11-digit candidate."""
-    concat = "concat_ws('|', " + ", ".join(_q(n) for n in columns) + ")"
+    concat = "concat_ws('|', " + ", ".join(quote_ident(n) for n in columns) + ")"
     return f"regexp_matches({concat}, '{FNR_CANDIDATE_RE}')"
 
 
@@ -112,14 +114,14 @@ def identity_column_sql(table: Table, extra_columns: list[str]) -> str:
     parts = []
     for col in table.columns:
         fn = "has_fnr" if col.type in ("string", "timestamp") else "has_fnr_number"
-        parts.append(f"when {fn}({_q(col.name)}) then {_lit(col.name)}")
-    parts += [f"when has_fnr({_q(name)}) then {_lit(name)}" for name in extra_columns]
+        parts.append(f"when {fn}({quote_ident(col.name)}) then {quote_literal(col.name)}")
+    parts += [f"when has_fnr({quote_ident(name)}) then {quote_literal(name)}" for name in extra_columns]
     return "case " + " ".join(parts) + " end"
 
 
 def column_checks(col: Column) -> list[tuple[str, str]]:
     """(reason, condition) pairs for one column, conditions true when it fails."""
-    c = _q(col.name)
+    c = quote_ident(col.name)
     checks: list[tuple[str, str]] = []
     if not col.nullable:
         checks.append(("missing_value", f"{c} is null"))
@@ -131,10 +133,10 @@ def column_checks(col: Column) -> list[tuple[str, str]]:
         checks.append(("bad_number", f"{c} is not null and {typed_expr(col)} is null"))
     if col.pattern:
         checks.append(
-            ("bad_id", f"not regexp_full_match({c}, {_lit(col.pattern[1:-1])})")
+            ("bad_id", f"not regexp_full_match({c}, {quote_literal(col.pattern[1:-1])})")
         )
     if col.allowed:
-        allowed = ", ".join(_lit(v) for v in col.allowed)
+        allowed = ", ".join(quote_literal(v) for v in col.allowed)
         checks.append(("bad_code", f"{c} not in ({allowed})"))
     if col.name not in ("lat", "lon") and col.min_value is not None:
         op = "<=" if col.min_exclusive else "<"

@@ -314,7 +314,7 @@ def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
     """One audit row for the flow run: files published (sha256), counts, outcome."""
     from gjenganger import audit
 
-    entry = audit.begin("flow nightly", {"run": report["run"], "as_of": report.get("as_of"),
+    audit.begin("flow nightly", {"run": report["run"], "as_of": report.get("as_of"),
                                          "publish_dir": publish_dir},
                         None, os.environ.get("GJENGANGER_ROLE", "operator"))  # fmt: skip
     if report.get("published"):
@@ -324,7 +324,6 @@ def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
         audit.counted(rows_read=ingest["summary"]["rows_read"],
                       rows_loaded=ingest["summary"]["rows_loaded"],
                       rows_quarantined=ingest["summary"]["rows_quarantined"])  # fmt: skip
-    del entry
     try:
         audit.finish(db_path, report["status"])
     except Exception as exc:  # noqa: BLE001 - never mask the run's own outcome

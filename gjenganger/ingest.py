@@ -25,11 +25,12 @@ from data_schema.validation import (
     classify_sql,
     fnr_hint_sql,
     identity_column_sql,
+    quote_ident,
+    quote_literal,
     typed_expr,
 )
 from gjenganger import batches as B
 from gjenganger import faults
-from gjenganger.errors import UserError
 
 
 @dataclass
@@ -65,14 +66,6 @@ class BatchResult:
         return out
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _log(progress: bool, msg: str) -> None:
     if progress:
         print(f"[ingest] {msg}", file=sys.stderr, flush=True)
@@ -100,7 +93,7 @@ def _read_table_raw(
     rej = f"rej_{table.name}"
     con.execute(
         f"create or replace temp table {raw} ("
-        + ", ".join(f"{_q(c)} varchar" for c in all_cols)
+        + ", ".join(f"{quote_ident(c)} varchar" for c in all_cols)
         + ", _batch_id varchar, _file varchar, _line bigint, _path varchar)"
     )
     con.execute(
@@ -118,9 +111,9 @@ def _read_table_raw(
     for _, f in files:
         groups.setdefault((f.fmt, tuple(f.columns)), []).append(str(f.path))
     for (fmt, cols), paths in sorted(groups.items()):
-        plist = "[" + ", ".join(_lit(p) for p in paths) + "]"
+        plist = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
         select_cols = ", ".join(
-            f"cast({_q(c)} as varchar)" if c in cols else "null" for c in all_cols
+            f"cast({quote_ident(c)} as varchar)" if c in cols else "null" for c in all_cols
         )
         if fmt == "parquet":
             try:
@@ -133,7 +126,7 @@ def _read_table_raw(
             except duckdb.Error as exc:
                 raise _find_unreadable(con, paths, "read_parquet({plist})", exc) from exc
             continue
-        colspec = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
+        colspec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in cols) + "}"
         con.execute("drop table if exists _rej_errors; drop table if exists _rej_scans")
         options = (f", columns = {colspec}, header = true, auto_detect = false,"
                    " delim = ',', quote = '\"', escape = '\"', strict_mode = true")  # fmt: skip
@@ -197,12 +190,12 @@ def _classify(con, table: Table, extras: list[str]) -> None:
     con.execute(
         f"create or replace temp table _fnr as select _path, _line,"
         f" {identity_column_sql(table, extras)} as _fnr_column, concat_ws('|', "
-        + ", ".join(_q(c) for c in [*table.column_names, *extras])
+        + ", ".join(quote_ident(c) for c in [*table.column_names, *extras])
         + ") as _fnr_text"
         f" from raw_{table.name} where {hint}"
     )
-    reason_list = "[" + ", ".join(_lit(r) for r in reasons) + "]"
-    column_list = "[" + ", ".join(_lit(c) for c in columns) + "]"
+    reason_list = "[" + ", ".join(quote_literal(r) for r in reasons) + "]"
+    column_list = "[" + ", ".join(quote_literal(c) for c in columns) + "]"
     con.execute(
         f"create or replace temp table chk_{table.name} as"
         f" with joined as (select r.*, b.exported_at as _exported_at, f._fnr_column,"
@@ -220,7 +213,7 @@ def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> Non
     name = table.name
     record = (
         "json_object("
-        + ", ".join(f"{_lit(c)}, {_q(c)}" for c in [*table.column_names, *extras])
+        + ", ".join(f"{quote_literal(c)}, {quote_ident(c)}" for c in [*table.column_names, *extras])
         + ")"
     )
     con.execute(
@@ -446,7 +439,7 @@ def _find_unreadable(con, paths: list[str], reader: str, exc: Exception) -> File
         return FileUnreadable(named.group(1), msg)
     for path in paths:
         try:
-            con.execute(f"select count(*) from {reader.format(plist=_lit(path))}")
+            con.execute(f"select count(*) from {reader.format(plist=quote_literal(path))}")
         except duckdb.Error as one:
             return FileUnreadable(path, str(one).strip().splitlines()[0])
     return FileUnreadable(paths[0], msg)
@@ -492,10 +485,3 @@ def quarantine_key() -> bytes:
 def summary(results: list[BatchResult]) -> dict:
     """The `ingest --json` document."""
     return {"batches": [r.as_dict() for r in results]}
-
-
-def check_writable_db(path: Path) -> None:
-    """Fail early with one line when the database folder cannot be written."""
-    parent = path.parent if path.parent != Path("") else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise UserError(f"{parent} is not a folder")
