@@ -506,6 +506,87 @@ def make_custody(
     return Custody([np.array(x) for x in starts], [np.array(x) for x in ends])
 
 
+def _first_persons(
+    pers: np.ndarray, n: int, n_persons: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of `pers` (person per neighbour, nearest first, -1 = none), the
+    first `n` distinct persons. Returns (row, person, distinct persons per row)."""
+    nq, k = pers.shape
+    flat = pers.ravel()
+    row = np.repeat(np.arange(nq), k)
+    pos = np.tile(np.arange(k), nq)
+    key = row * (n_persons + 1) + flat
+    order = np.lexsort((pos, key))
+    first = np.ones(len(order), bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    sel = order[first & (flat[order] >= 0)]
+    sel = sel[np.lexsort((pos[sel], row[sel]))]
+    r = row[sel]
+    rank = np.arange(len(sel)) - np.searchsorted(r, r, side="left")
+    counts = np.bincount(r, minlength=nq)
+    keep = rank < n
+    return r[keep], flat[sel][keep], counts
+
+
+def _nearest_persons(
+    tree: cKDTree,
+    point_case: np.ndarray,
+    point_person: np.ndarray,
+    queries: np.ndarray,
+    exclude: np.ndarray,
+    n: int,
+    n_persons: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `n` persons whose nearest point to each query is nearest, skipping the
+    query's excluded case. The neighbour count grows until every row has `n`
+    distinct persons or all points were seen, so the answer equals a per-person
+    nearest-case search."""
+    total = len(point_case)
+    n_distinct = len(np.unique(point_person))
+    want = min(n, n_distinct)
+    rows = np.arange(len(queries))
+    out_q, out_p = [], []
+    k = min(total, max(4 * n, 64))
+    while len(rows):
+        _, idx = tree.query(queries[rows], k=k)
+        idx = idx.reshape(len(rows), -1)
+        ok = idx < total
+        safe = np.where(ok, idx, 0)
+        pers = np.where(
+            ok & (point_case[safe] != exclude[rows][:, None]), point_person[safe], -1
+        )
+        r, p, counts = _first_persons(pers, n, n_persons)
+        done = (counts >= want) | (k >= total)
+        keep = done[r]
+        out_q.append(rows[r[keep]])
+        out_p.append(p[keep])
+        rows = rows[~done]
+        k = min(total, k * 4)
+    return np.concatenate(out_q), np.concatenate(out_p)
+
+
+def _candidate_index(
+    cases: CaseArrays, person_cases: list[np.ndarray], eligible: np.ndarray
+) -> dict:
+    """The eligible persons' known cases as search trees: space-time and space
+    (cases with coordinates), and time per offence group (for cases without)."""
+    pc = [person_cases[p] for p in eligible]
+    case = np.concatenate(pc) if pc else np.zeros(0, np.int64)
+    person = np.repeat(eligible, [len(c) for c in pc])
+    xy = cases.has_xy[case]
+    cx, px = case[xy], person[xy]
+    pts = np.c_[cases.x_km[cx], cases.y_km[cx], cases.t_mid[cx] / TAU_DAYS_PER_KM]
+    index = {"xy": (cx, px, cKDTree(pts), cKDTree(pts[:, :2])) if len(cx) else None}
+    for g in np.unique(cases.group[case]):
+        m = cases.group[case] == g
+        index[("group", int(g))] = (
+            case[m],
+            person[m],
+            cKDTree(cases.t_mid[case[m]][:, None] / TAU_DAYS_PER_KM),
+        )
+    return index
+
+
 def select_candidates(
     cases: CaseArrays,
     q: np.ndarray,
@@ -519,65 +600,51 @@ def select_candidates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
 
-    For every eligible person, the space-time distance from q to the person's
-    nearest known case (km + gap / TAU_DAYS_PER_KM, cKDTree per person) and the
-    plain spatial one; each q keeps its `n_space_time` nearest persons by the
-    first and `n_space` by the second. Cases without coordinates use the time gap to
-    the person's known cases of the same offence group. `exclude[i]` is a case
-    index hidden from q[i]'s evidence (the case itself, when training). Pass
-    the same dict as `trees` across calls to reuse the per-person trees.
+    Each q keeps the `n_space_time` eligible persons whose nearest known case is
+    nearest in space-time (km + gap / TAU_DAYS_PER_KM) and the `n_space` nearest in
+    plain space. Cases without coordinates use the time gap to known cases of the
+    same offence group. One search tree over all eligible persons' known cases
+    (not one per person), so the cost grows with the cases, not cases x persons.
+    `exclude[i]` is a case index hidden from q[i]'s evidence (the case itself,
+    when training). Pass the same dict as `trees` across calls to reuse the trees.
     Returns (row -> q position, row -> person index).
     """
     trees = {} if trees is None else trees
     nq = len(q)
-    P = len(eligible)
-    if nq == 0 or P == 0:
+    if nq == 0 or len(eligible) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    exclude = np.full(nq, -1) if exclude is None else exclude
+    if "index" not in trees:
+        trees["index"] = _candidate_index(cases, person_cases, eligible)
+    index = trees["index"]
+    exclude = np.full(nq, -1) if exclude is None else np.asarray(exclude)
+    n_all = len(person_cases)
     xy = cases.has_xy[q]
-    st = np.full((nq, P), np.inf, dtype=np.float32)
-    sp = np.full((nq, P), np.inf, dtype=np.float32)
-    tq = cases.t_mid[q]
-    qxy = np.c_[cases.x_km[q], cases.y_km[q], tq / TAU_DAYS_PER_KM]
-    for col, p in enumerate(eligible):
-        K = person_cases[p]
-        if p not in trees:
-            kx = K[cases.has_xy[K]]
-            pts = np.c_[
-                cases.x_km[kx], cases.y_km[kx], cases.t_mid[kx] / TAU_DAYS_PER_KM
-            ]
-            trees[p] = (kx, cKDTree(pts), cKDTree(pts[:, :2])) if len(kx) else (kx,)
-        kx = trees[p][0]
-        if len(kx) and xy.any():
-            kk = min(2, len(kx))
-            for tree, dims, out in (
-                (trees[p][1], 3, st),
-                (trees[p][2], 2, sp),
-            ):
-                d, i = tree.query(qxy[xy][:, :dims], k=kk)
-                if kk == 1:
-                    d, i = d[:, None], i[:, None]
-                hit = kx[i] == exclude[xy][:, None]
-                d = np.where(hit, np.inf, d)
-                out[xy, col] = d.min(axis=1)
-        noxy = ~xy
-        if noxy.any() and len(K):
-            same = cases.group[K][None, :] == cases.group[q[noxy]][:, None]
-            gap = np.abs(cases.t_mid[K][None, :] - tq[noxy][:, None])
-            gap = np.where(same & (K[None, :] != exclude[noxy][:, None]), gap, np.inf)
-            st[noxy, col] = gap.min(axis=1) / TAU_DAYS_PER_KM + NO_XY_PENALTY
     rows_q, rows_p = [], []
-    for mat, m in ((st, n_space_time), (sp, n_space)):
-        m = min(m, P)
-        top = np.argpartition(mat, m - 1, axis=1)[:, :m]
-        ok = np.isfinite(np.take_along_axis(mat, top, axis=1))
-        rq = np.repeat(np.arange(nq), m).reshape(nq, m)
-        rows_q.append(rq[ok])
-        rows_p.append(eligible[top[ok]])
+    if index["xy"] is not None and xy.any():
+        cx, px, st_tree, sp_tree = index["xy"]
+        at = np.flatnonzero(xy)
+        qi = q[at]
+        pts = np.c_[cases.x_km[qi], cases.y_km[qi], cases.t_mid[qi] / TAU_DAYS_PER_KM]
+        for tree, dims, m in ((st_tree, 3, n_space_time), (sp_tree, 2, n_space)):
+            r, p = _nearest_persons(tree, cx, px, pts[:, :dims], exclude[at], m, n_all)
+            rows_q.append(at[r])
+            rows_p.append(p)
+    for g in np.unique(cases.group[q[~xy]]):
+        key = ("group", int(g))
+        if key not in index:
+            continue
+        gc, gp, tree = index[key]
+        at = np.flatnonzero(~xy & (cases.group[q] == g))
+        pts = cases.t_mid[q[at]][:, None] / TAU_DAYS_PER_KM
+        r, p = _nearest_persons(tree, gc, gp, pts, exclude[at], n_space_time, n_all)
+        rows_q.append(at[r])
+        rows_p.append(p)
+    if not rows_q:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rq = np.concatenate(rows_q)
     rp = np.concatenate(rows_p)
-    key = np.unique(rq * (len(person_cases) + 1) + rp)
-    return key // (len(person_cases) + 1), key % (len(person_cases) + 1)
+    key = np.unique(rq * (n_all + 1) + rp)
+    return key // (n_all + 1), key % (n_all + 1)
 
 
 # ------------------------------------------------------------------ case-person

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-from prefect import flow, task
+from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
 from gjenganger import db, faults, publish, store
@@ -166,27 +166,86 @@ def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
         con.close()
 
 
-@task(name="publish-prevention", **TASK, **IO_TASK)
-def hotspots_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
-    from gjenganger.pipeline.hotspots import publish_hotspots
+@task(name="hotspot-map", **TASK, **IO_TASK)
+def hotspot_map_task(db_path: str, out_dir: str, as_of: date, group: str,
+                     lang: str) -> dict:  # fmt: skip
+    """One target group's map (mapped over groups; read-only connection)."""
+    from gjenganger.pipeline.hotspots import publish_hotspot_map
 
-    return _read_only_step(
-        db_path, publish_hotspots, Path(out_dir), as_of=as_of, lang=lang
-    )
+    m = _read_only_step(db_path, publish_hotspot_map, Path(out_dir), as_of, group, lang)
+    m.pop("_grid", None)
+    return m
 
 
-@task(name="publish-analyst", **TASK, **IO_TASK)
-def analyst_task(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
+@task(name="hotspot-index", **TASK, **IO_TASK)
+def hotspot_index_task(out_dir: str, as_of: date, maps: list[dict], lang: str) -> dict:
+    from gjenganger.pipeline.hotspots import write_hotspot_index
+
+    return write_hotspot_index(Path(out_dir), as_of, maps, lang)
+
+
+@task(name="toplist-ranks", **TASK)
+def ranks_task(db_path: str, as_of: date) -> list[int]:
+    from gjenganger.pipeline.timelines import toplist_ranks
+
+    return _read_only_step(db_path, toplist_ranks, as_of)
+
+
+@task(name="timeline-page", **TASK, **IO_TASK)
+def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
+                       lang: str) -> dict | None:  # fmt: skip
+    """One top-list person's page, addressed by rank (mapped; read-only)."""
+    from gjenganger.pipeline.timelines import cached_timeline_data, publish_timeline_page
+
+    def page(con):
+        data = cached_timeline_data(con, db_path, as_of)
+        return publish_timeline_page(con, Path(out_dir), as_of, rank, lang, data)
+
+    return _read_only_step(db_path, page)
+
+
+@task(name="analyst-index", **TASK, **IO_TASK)
+def analyst_index_task(db_path: str, out_dir: str, as_of: date, pages: list,
+                       lang: str) -> dict:  # fmt: skip
     from gjenganger.pipeline.exports import export_hypotheses
-    from gjenganger.pipeline.timelines import publish_analyst_bundle
+    from gjenganger.pipeline.timelines import cached_timeline_data, write_analyst_index
 
-    summary = _read_only_step(
-        db_path, publish_analyst_bundle, Path(out_dir), as_of, lang=lang
-    )
+    def index(con):
+        data = cached_timeline_data(con, db_path, as_of)
+        return write_analyst_index(con, Path(out_dir), as_of, pages, lang, data)
+
+    summary = _read_only_step(db_path, index)
     summary["hypotheses"] = _read_only_step(
         db_path, export_hypotheses, Path(out_dir), as_of
     )
     return summary
+
+
+def _gather(futures) -> list:
+    """Results of mapped task runs, in order; the first failure is raised."""
+    return [f.result() for f in futures]
+
+
+def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
+    """Per target group, one mapped task; then the index page."""
+    from gjenganger.pipeline.hotspots import GROUPS
+
+    t0 = time.perf_counter()
+    maps = _gather(hotspot_map_task.map(
+        unmapped(db_path), unmapped(out_dir), unmapped(as_of), list(GROUPS), unmapped(lang)
+    ))
+    summary = hotspot_index_task(out_dir, as_of, maps, lang)
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    return summary
+
+
+def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
+    """Per top-list rank, one mapped task; then the index and hypothesis lists."""
+    ranks = ranks_task(db_path, as_of)
+    pages = _gather(timeline_page_task.map(
+        unmapped(db_path), unmapped(out_dir), unmapped(as_of), ranks, unmapped(lang)
+    ))
+    return analyst_index_task(db_path, out_dir, as_of, pages, lang)
 
 
 @task(name="publish-research", **TASK, **IO_TASK)
@@ -204,6 +263,40 @@ def research_task(db_path: str, out_dir: str) -> dict:
 def commit_task(publish_dir: str, run_name: str, keep: int) -> str:
     night = publish.Night(Path(publish_dir), run_name)
     return str(publish.commit(night, keep=keep))
+
+
+RUNNERS = ("local", "dask")
+
+
+def task_runner(runner: str = "local", dask_address: str | None = None,
+                workers: int = 2):  # fmt: skip
+    """The Prefect task runner for the mapped steps.
+
+    `local`: a thread pool in this process. `dask`: `prefect_dask.DaskTaskRunner`
+    on the scheduler at `dask_address`, or a temporary local cluster of `workers`
+    single-threaded processes (no dashboard, quiet logs).
+    """
+    if runner == "local":
+        from prefect.task_runners import ThreadPoolTaskRunner
+
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if runner != "dask":
+        raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}")
+    import logging
+
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        return DaskTaskRunner(address=dask_address)
+    return DaskTaskRunner(cluster_kwargs={
+        "n_workers": workers, "threads_per_worker": 1, "processes": True,
+        "dashboard_address": None, "silence_logs": logging.WARNING,
+    })  # fmt: skip
+
+
+def nightly_with(runner: str = "local", dask_address: str | None = None):
+    """The nightly flow bound to a task runner (`local` or `dask`)."""
+    return nightly.with_options(task_runner=task_runner(runner, dask_address))
 
 
 def _default_as_of(db_path: str) -> date:
@@ -254,15 +347,10 @@ def nightly(
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
         step("hotspot_cells", hotspot_cells_task, db_path, day)
-        step(
-            "hotspots",
-            hotspots_task,
-            db_path,
-            str(night.bundle("prevention")),
-            day,
-            lang,
-        )
-        step("analyst", analyst_task, db_path, str(night.bundle("analyst")), day, lang)
+        step("hotspots", publish_prevention, db_path, str(night.bundle("prevention")),
+             day, lang)  # fmt: skip
+        step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
+             lang)  # fmt: skip
         step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
         report["finished_at"] = datetime.now(UTC).isoformat()

@@ -317,7 +317,8 @@ def chart_payload(
         "custody_kind",
     ):
         if events.height:
-            for v in events.get_column(col).drop_nulls().unique().to_list():
+            # sorted: polars' unique() order varies between runs (same page bytes)
+            for v in events.get_column(col).drop_nulls().unique().sort().to_list():
                 vocab[v] = label(v, lang)
     page_labels = {k: label(k, lang) for k in LABELS}
     page_labels.update({f"lane_{ln}": label(f"lane_{ln}", lang) for ln in LANES})

@@ -26,6 +26,12 @@ def register(sub) -> None:
                    help="analysis date (default: the newest report in the data)")  # fmt: skip
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
     p.add_argument("--keep", type=int, default=7, help="published nights to keep")
+    p.add_argument("--runner", choices=("local", "dask"), default="local",
+                   help="where mapped per-person and per-group tasks run: threads "
+                   "in this process (local) or a Dask cluster through prefect-dask")  # fmt: skip
+    p.add_argument("--dask-address", default=None, metavar="ADDR",
+                   help="scheduler of an existing Dask cluster (tcp://host:8786); "
+                   "default with --runner dask: a temporary local cluster")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=run)
 
@@ -34,10 +40,12 @@ def run(args) -> int:
     if not args.inbox.is_dir():
         raise UserError(f"inbox {args.inbox} does not exist or is not a folder")
     publish.check_writable(args.publish)
-    from flows.nightly import nightly
+    if args.dask_address and args.runner != "dask":
+        raise UserError("--dask-address needs --runner dask")
+    from flows.nightly import nightly_with
 
     try:
-        report = nightly(str(args.inbox), str(args.db), str(args.publish),
+        report = nightly_with(args.runner, args.dask_address)(str(args.inbox), str(args.db), str(args.publish),
                          as_of=args.as_of, lang=args.lang, keep_nights=args.keep)  # fmt: skip
     except UserError:
         raise

@@ -39,6 +39,10 @@ def register(sub) -> None:
     p.add_argument(
         "--port", type=int, default=0, help="port for the local server (0: free)"
     )
+    p.add_argument("--runner", choices=("local", "dask"), default="local",
+                   help="where mapped per-person and per-group tasks run")  # fmt: skip
+    p.add_argument("--dask-address", default=None, metavar="ADDR",
+                   help="scheduler of an existing Dask cluster (with --runner dask)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -82,9 +86,9 @@ def run(args) -> int:
     try:
         from prefect.schedules import Cron
 
-        from flows.nightly import nightly
+        from flows.nightly import nightly_with
 
-        nightly.serve(
+        nightly_with(args.runner, args.dask_address).serve(
             name="gjenganger-nightly",
             schedules=[Cron(args.cron, timezone=TIMEZONE)],
             parameters={"inbox": str(args.inbox.resolve()), "db_path": str(args.db.resolve()),

@@ -104,6 +104,76 @@ def write_map(
     return len(page.encode("utf-8"))
 
 
+def publish_hotspot_map(
+    con,
+    out_dir: str | Path,
+    as_of: dt.date | str | None,
+    group: str,
+    lang: str = "nb",
+    *,
+    params: hs.Params | None = None,
+    tiles_url: str | None = None,
+    incidents=None,
+    grid=None,
+) -> dict[str, Any]:
+    """Write `out_dir/hotspots/<group>.html`; its summary entry and index row.
+
+    One unit of the prevention bundle, so the nightly flow can map target groups
+    over task workers. Holds places and counts only.
+    """
+    day = resolve_as_of(con, as_of)
+    params = params or hs.Params()
+    folder = Path(out_dir) / "hotspots"
+    folder.mkdir(parents=True, exist_ok=True)
+    if incidents is None:
+        try:
+            incidents = hs.prepare(load(con, day))
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+    res = analyse(con, day, group, params, incidents=incidents, grid=grid)
+    name = f"{group}.html"
+    sentence = near_repeat_text(res, lang)
+    return {
+        "group": group,
+        "file": f"hotspots/{name}",
+        "bytes": write_map(res, folder / name, lang, tiles_url),
+        "hot_cells": int(res.cells["is_hot"].sum()),
+        "near_repeat": sentence,
+        "bands": res.bands,
+        "window_total": float(res.cells["count"].sum()),
+        "period": period_text(res, lang),
+        "_grid": (res.grid, res.mask),
+    }
+
+
+def write_hotspot_index(
+    out_dir: str | Path,
+    as_of: dt.date,
+    maps: list[dict[str, Any]],
+    lang: str = "nb",
+    params: hs.Params | None = None,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Write `out_dir/hotspots/index.html` linking the maps; the step summary."""
+    params = params or hs.Params()
+    folder = Path(out_dir) / "hotspots"
+    rows = [(m["group"], f"{m['group']}.html", m["hot_cells"], m["window_total"],
+             m["near_repeat"], m["period"]) for m in maps]  # fmt: skip
+    index = _index_page(rows, as_of, lang, params.k_min)
+    assert_no_remote_refs(index)
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    keys = ("file", "bytes", "hot_cells", "near_repeat", "bands")
+    summary: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "folder": str(folder),
+        "maps": {m["group"]: {k: m[k] for k in keys} for m in maps},
+        "index": "hotspots/index.html",
+    }
+    if started is not None:
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
 def publish_hotspots(
     con,
     out_dir: str | Path,
@@ -120,41 +190,18 @@ def publish_hotspots(
     started = time.perf_counter()
     day = resolve_as_of(con, as_of)
     params = params or hs.Params()
-    folder = Path(out_dir) / "hotspots"
-    folder.mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "hotspots").mkdir(parents=True, exist_ok=True)
     try:
         incidents = hs.prepare(load(con, day))
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    prepared_grid = None
-    summary: dict[str, Any] = {
-        "as_of": day.isoformat(),
-        "folder": str(folder),
-        "maps": {},
-    }
-    rows = []
+    maps, grid = [], None
     for group in groups:
-        res = analyse(con, day, group, params, incidents=incidents, grid=prepared_grid)
-        prepared_grid = (res.grid, res.mask)
-        name = f"{group}.html"
-        size = write_map(res, folder / name, lang, tiles_url)
-        hot = int(res.cells["is_hot"].sum())
-        sentence = near_repeat_text(res, lang)
-        window_total = float(res.cells["count"].sum())
-        summary["maps"][group] = {
-            "file": f"hotspots/{name}",
-            "bytes": size,
-            "hot_cells": hot,
-            "near_repeat": sentence,
-            "bands": res.bands,
-        }
-        rows.append((group, name, hot, window_total, sentence, period_text(res, lang)))
-    index = _index_page(rows, day, lang, params.k_min)
-    assert_no_remote_refs(index)
-    (folder / "index.html").write_text(index, encoding="utf-8")
-    summary["index"] = "hotspots/index.html"
-    summary["seconds"] = round(time.perf_counter() - started, 2)
-    return summary
+        m = publish_hotspot_map(con, out_dir, day, group, lang, params=params,
+                                tiles_url=tiles_url, incidents=incidents, grid=grid)  # fmt: skip
+        grid = m.pop("_grid")
+        maps.append(m)
+    return write_hotspot_index(out_dir, day, maps, lang, params, started)
 
 
 def _index_page(rows, day: dt.date, lang: str, k: int) -> str:

@@ -15,6 +15,8 @@ counts, sizes and times only, never pseudonyms, so they are safe for flow logs.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,26 @@ def load_timeline_data(con, as_of: dt.date | None = None) -> TimelineData:
         levels=_levels(incidents),
         episodes=episodes,
     )
+
+
+_CACHE: dict[tuple, TimelineData] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_timeline_data(con, db_path: str, as_of: dt.date) -> TimelineData:
+    """`load_timeline_data`, loaded once per process for an unchanged database file.
+
+    The nightly flow renders one page per task; a worker process that renders
+    several reuses the frames. Keyed by the file's path, size and modification
+    time, so a changed database is read again; only the newest entry is kept.
+    """
+    st = os.stat(db_path)
+    key = (os.path.realpath(db_path), st.st_size, st.st_mtime_ns, as_of)
+    with _CACHE_LOCK:  # threads of one worker wait for one load, not one each
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = load_timeline_data(con, as_of)
+        return _CACHE[key]
 
 
 def known_person(data: TimelineData, person_id: str) -> bool:
@@ -312,66 +334,81 @@ def _current_phase(con) -> dict[str, tuple[str, float | None]]:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
-    """Write the analyst bundle into `out_dir`; a summary of counts and sizes.
+def _bundle_start(as_of: dt.date) -> dt.date:
+    return as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
 
-    - `index.html`: the top list (rank, person linking to its timeline, linked
-      cases and hypotheses, NOK, largest 36-hour total, current phase when the
-      phases step has run);
-    - `timelines/<person>.html`: each top-list person's timeline over the last
-      `BUNDLE_DAYS` days up to `as_of`;
-    - `episodes.html`: every card episode of the last `BUNDLE_DAYS` days, largest
-      36-hour total first, linked persons linking to their timelines and
-      attributed ones marked as hypotheses.
-    Needs no network to open. The summary holds no pseudonyms.
+
+def _bundle_as_of(con, as_of) -> dt.date:
+    as_of = parse_date(as_of, "as_of")
+    return store.latest_data_date(con) if as_of is None else as_of
+
+
+def publish_timeline_page(
+    con, out_dir, as_of, rank: int, lang: str = "nb", data: TimelineData | None = None
+) -> dict | None:
+    """Write the timeline page of the top-list person at `rank`; its counts.
+
+    One unit of the analyst bundle, so the nightly flow can map pages over task
+    workers by rank (never by pseudonym). None when no one holds that rank or the
+    person has no record. The result holds no pseudonym.
     """
-    from maps.analyst_index import render_episodes_page, render_toplist_page
-
     if lang not in ("nb", "en"):
         raise UserError(f"lang must be nb or en, got {lang!r}")
-    t0 = time.perf_counter()
-    as_of = parse_date(as_of, "as_of")
-    if as_of is None:
-        as_of = store.latest_data_date(con)
-    out_dir = Path(out_dir)
-    timelines_dir = out_dir / "timelines"
+    t1 = time.perf_counter()
+    as_of = _bundle_as_of(con, as_of)
+    timelines_dir = Path(out_dir) / "timelines"
     try:
         timelines_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot write to {out_dir}: {exc.strerror}") from exc
-    data = load_timeline_data(con, as_of)
+    data = load_timeline_data(con, as_of) if data is None else data
+    persons, _ = toplist(con, data, as_of)
+    hit = persons.filter(pl.col("rank") == rank)
+    if hit.is_empty() or not known_person(data, hit["person_id"][0]):
+        return None
+    person_id = hit["person_id"][0]
+    page, counts = person_page(
+        con, data, person_id, start=_bundle_start(as_of), end=as_of, lang=lang,
+        index_href="../index.html",
+    )  # fmt: skip
+    path = timelines_dir / f"{person_id}.html"
+    path.write_text(page, encoding="utf-8")
+    return {"rank": rank, "bytes": path.stat().st_size,
+            "seconds": round(time.perf_counter() - t1, 3), **counts}  # fmt: skip
+
+
+def toplist_ranks(con, as_of) -> list[int]:
+    """The ranks the analyst bundle has a page for (what the flow maps over)."""
+    as_of = _bundle_as_of(con, as_of)
+    persons, _ = toplist(con, load_timeline_data(con, as_of), as_of)
+    return persons["rank"].to_list()
+
+
+def write_analyst_index(
+    con, out_dir, as_of, pages: list[dict | None], lang: str = "nb",
+    data: TimelineData | None = None, t0: float | None = None,
+) -> dict:  # fmt: skip
+    """Write `index.html` and `episodes.html` from the pages' counts; the summary."""
+    from maps.analyst_index import render_episodes_page, render_toplist_page
+
+    t0 = time.perf_counter() if t0 is None else t0
+    as_of = _bundle_as_of(con, as_of)
+    out_dir = Path(out_dir)
+    data = load_timeline_data(con, as_of) if data is None else data
     persons, source = toplist(con, data, as_of)
-    start = as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
+    by_rank = dict(persons.select("rank", "person_id").iter_rows())
     phases = _current_phase(con)
     rows, sizes, slowest = [], [], 0.0
-    for person_id, rank in persons.select("person_id", "rank").iter_rows():
-        t1 = time.perf_counter()
-        if not known_person(data, person_id):
-            continue
-        page, counts = person_page(
-            con,
-            data,
-            person_id,
-            start=start,
-            end=as_of,
-            lang=lang,
-            index_href="../index.html",
-        )
-        path = timelines_dir / f"{person_id}.html"
-        path.write_text(page, encoding="utf-8")
-        sizes.append(path.stat().st_size)
-        slowest = max(slowest, time.perf_counter() - t1)
+    for page in sorted((p for p in pages if p), key=lambda p: p["rank"]):
+        person_id = by_rank[page["rank"]]
+        counts = {k: v for k, v in page.items() if k not in ("rank", "bytes", "seconds")}
+        sizes.append(page["bytes"])
+        slowest = max(slowest, page["seconds"])
         phase, p = phases.get(person_id, (None, None))
-        rows.append(
-            {
-                "rank": rank,
-                "person_id": person_id,
-                "href": f"timelines/{person_id}.html",
-                "phase": phase,
-                "phase_p": p,
-                **counts,
-            }
-        )
+        rows.append({"rank": page["rank"], "person_id": person_id,
+                     "href": f"timelines/{person_id}.html", "phase": phase,
+                     "phase_p": p, **counts})  # fmt: skip
+    start = _bundle_start(as_of)
     window_start = dt.datetime.combine(start, dt.time())
     episodes = data.episodes.filter(pl.col("end_at") >= window_start).sort(
         "max_36h_nok", "start_at", descending=[True, False]
@@ -379,27 +416,15 @@ def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
     hrefs = {r["person_id"]: r["href"] for r in rows}
     generated = dt.datetime.now().replace(microsecond=0)
     (out_dir / "index.html").write_text(
-        render_toplist_page(
-            rows,
-            as_of=as_of,
-            lang=lang,
-            source=source,
-            generated_at=generated,
-            n_episodes=episodes.height,
-        ),
+        render_toplist_page(rows, as_of=as_of, lang=lang, source=source,
+                            generated_at=generated, n_episodes=episodes.height),
         encoding="utf-8",
-    )
+    )  # fmt: skip
     (out_dir / "episodes.html").write_text(
-        render_episodes_page(
-            episodes,
-            as_of=as_of,
-            lang=lang,
-            hrefs=hrefs,
-            generated_at=generated,
-            since=start,
-        ),
+        render_episodes_page(episodes, as_of=as_of, lang=lang, hrefs=hrefs,
+                             generated_at=generated, since=start),
         encoding="utf-8",
-    )
+    )  # fmt: skip
     return {
         "as_of": as_of.isoformat(),
         "toplist_source": source,
@@ -412,3 +437,33 @@ def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
         "slowest_page_seconds": round(slowest, 3),
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
+    """Write the analyst bundle into `out_dir`; a summary of counts and sizes.
+
+    - `index.html`: the top list (rank, person linking to its timeline, linked
+      cases and hypotheses, NOK, largest 36-hour total, current phase when the
+      phases step has run);
+    - `timelines/<person>.html`: each top-list person's timeline over the last
+      `BUNDLE_DAYS` days up to `as_of` (`publish_timeline_page`, one per rank);
+    - `episodes.html`: every card episode of the last `BUNDLE_DAYS` days, largest
+      36-hour total first, linked persons linking to their timelines and
+      attributed ones marked as hypotheses.
+    Needs no network to open. The summary holds no pseudonyms.
+    """
+    if lang not in ("nb", "en"):
+        raise UserError(f"lang must be nb or en, got {lang!r}")
+    t0 = time.perf_counter()
+    as_of = _bundle_as_of(con, as_of)
+    try:
+        (Path(out_dir) / "timelines").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write to {out_dir}: {exc.strerror}") from exc
+    data = load_timeline_data(con, as_of)
+    persons, _ = toplist(con, data, as_of)
+    pages = [
+        publish_timeline_page(con, out_dir, as_of, rank, lang, data)
+        for rank in persons["rank"].to_list()
+    ]
+    return write_analyst_index(con, out_dir, as_of, pages, lang, data, t0)
