@@ -36,6 +36,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from analytics import attribution_reuse as ar
 from analytics import linkage as lk
 from analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
 from analytics.pair_features import CaseArrays, case_arrays, pair_matrix
@@ -305,22 +306,29 @@ class Rows:
 
 
 def build_rows(
-    ctx: Context, q: np.ndarray, pair_logit, training: bool, trees: dict | None = None
+    ctx: Context,
+    q: np.ndarray,
+    pair_logit,
+    training: bool,
+    trees: dict | None = None,
+    reuse: ar.Reuse | None = None,
 ) -> Rows:
-    """Candidates and evidence for the query cases (leave-one-out when training)."""
+    """Candidates and evidence for the query cases (leave-one-out when training).
+
+    With `reuse`, rows stored from an earlier night (unchanged case and person)
+    take their stored evidence; only the others are computed.
+    """
     exclude = q if training else None
     rc, rp = lk.select_candidates(
         ctx.cases, q, ctx.person_cases, ctx.eligible, exclude, trees=trees
     )
-    ev = lk.case_person_features(
-        ctx.cases,
-        q[rc],
-        rp,
-        ctx.person_cases,
-        pair_logit,
-        ctx.custody,
-        exclude=q[rc] if training else None,
-    )
+    if reuse is not None and not training:
+        ev = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
+    else:
+        ev = lk.case_person_features(
+            ctx.cases, q[rc], rp, ctx.person_cases, pair_logit, ctx.custody,
+            exclude=q[rc] if training else None,
+        )  # fmt: skip
     y = None
     if training:
         sets = ctx.links.person_sets(len(ctx.cases))
@@ -328,6 +336,29 @@ def build_rows(
         elig = np.isin(sets[q], ctx.eligible).any(axis=1)
         return Rows(q, rc, rp, ev, y, elig)
     return Rows(q, rc, rp, ev, y)
+
+
+def _evidence_with_reuse(
+    ctx: Context, qc: np.ndarray, rp: np.ndarray, pair_logit, reuse: ar.Reuse
+) -> lk.PersonEvidence:
+    pos = ar.lookup(reuse, qc, rp)
+    hit = pos >= 0
+    X = np.empty((len(qc), len(lk.PERSON_FEATURES)))
+    best = np.empty(len(qc), np.int64)
+    near = np.empty(len(qc), np.int64)
+    nk = np.empty(len(qc), np.int64)
+    X[hit], best[hit] = reuse.X[pos[hit]], reuse.best_case[pos[hit]]
+    near[hit], nk[hit] = reuse.nearest_case[pos[hit]], reuse.n_known[pos[hit]]
+    miss = np.flatnonzero(~hit)
+    if len(miss):
+        fresh = lk.case_person_features(
+            ctx.cases, qc[miss], rp[miss], ctx.person_cases, pair_logit, ctx.custody
+        )
+        X[miss], best[miss] = fresh.X, fresh.best_case
+        near[miss], nk[miss] = fresh.nearest_case, fresh.n_known
+    ctx.timings["rows_reused"] = ctx.timings.get("rows_reused", 0) + int(hit.sum())
+    ctx.timings["rows_computed"] = ctx.timings.get("rows_computed", 0) + len(miss)
+    return lk.PersonEvidence(X, best, near, nk)
 
 
 # ------------------------------------------------------------------ covariate shift
@@ -603,6 +634,36 @@ def porter_scores(
 
 # ------------------------------------------------------------------ main entry
 @dataclass
+class Fitted:
+    """The cross-fitted case-case pair models, which later nights may reuse.
+
+    The pair models feed the stored evidence rows (max / top-3 pair log-odds), so
+    keeping them fixed keeps those rows valid; the stage-1 model and calibrator
+    are cheap and are trained again every night on the current links.
+    """
+
+    pairs: lk.CrossFitPairModels
+    as_of: date
+    window_days: int
+    seed: int
+
+    def pair_logit_for(self, cases: CaseArrays):
+        """The cross-fitted pair models with tonight's case order (halves by id)."""
+        from dataclasses import replace
+
+        return replace(self.pairs, fold=lk.fold_of(cases.incident_id, self.seed)).logit
+
+
+@dataclass
+class Previous:
+    """Last night's state: the pair models, the evidence rows, fingerprints."""
+
+    fitted: Fitted
+    evidence: pl.DataFrame  # attribution_reuse.evidence_frame rows
+    fingerprints: ar.Fingerprints
+
+
+@dataclass
 class AttributionRun:
     """The result of one attribution run: per method, plus what series need."""
 
@@ -611,6 +672,10 @@ class AttributionRun:
     pair_logit: object | None  # (X, q_case_indices) -> log-odds, None if no model
     candidate_recall: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    fitted: Fitted | None = None
+    evidence: pl.DataFrame | None = None  # every open-case row, with keep_evidence
+    fingerprints: ar.Fingerprints | None = None
+    mode: str = "full"  # "full": trained tonight; "reuse": frozen model, stored rows
 
     @property
     def model(self) -> Attribution:
@@ -633,12 +698,18 @@ def attribute(
     max_train_cases: int = 4000,
     seed: int = 0,
     why: bool = True,
+    previous: Previous | None = None,
+    keep_evidence: bool = False,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
     `incidents`, `links`, `custody` are the store frames as known on `as_of`.
     With `baselines`, the nearest-case and Porter naive-Bayes methods are run on
-    the same candidates and calibrated the same way.
+    the same candidates and calibrated the same way. With `previous` (last night's
+    `Previous`), its pair models are reused and so are the evidence rows of
+    unchanged cases and persons (`attribution_reuse`); the stage-1 model and the
+    calibrator are trained on tonight's links either way. `keep_evidence` returns
+    every row's evidence and the fingerprints for the next night.
     """
     import time
 
@@ -661,9 +732,27 @@ def attribute(
             {m: Attribution(m, cand, cases) for m in methods}, ctx, None
         )
     timings: dict[str, float] = {}
-    pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
-    timings["pair_model_s"] = time.perf_counter() - t0
-    train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
+    fp = None
+    if keep_evidence or previous is not None:
+        fp = ar.fingerprints(ctx.cases.incident_id, ar.case_hashes(ctx.incidents),
+                             ctx.links, custody, ctx.eligible, ctx.open_idx)  # fmt: skip
+    reuse = None
+    if previous is not None:
+        fitted = previous.fitted
+        pair_logit = fitted.pair_logit_for(ctx.cases)
+        before = previous.fingerprints
+        reuse = ar.reuse_index(
+            previous.evidence, ctx.cases.incident_id, ctx.links.persons,
+            ar.changed(fp.persons, before.persons, "person_id"),
+            ar.changed(fp.cases, before.cases, "incident_id"),
+        )  # fmt: skip
+        timings["reuse_index_s"] = time.perf_counter() - t0
+    else:
+        pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
+        pair_logit = pairs.logit
+        fitted = Fitted(pairs, ctx.as_of, window_days, seed)
+        timings["pair_model_s"] = time.perf_counter() - t0
+    train = build_rows(ctx, ctx.train_idx, pair_logit, training=True)
     wc = (
         shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
         if covariate_shift
@@ -696,11 +785,15 @@ def attribute(
     # open cases in chunks: memory stays flat at any scale; the calibrated
     # distribution of a case depends on that case's candidates only
     parts: dict[str, list[Attribution]] = {m: [] for m in ("model", *scorers)}
-    trees: dict = {}  # per-person search trees, shared by the chunks
+    kept: list[pl.DataFrame] = []
+    trees: dict = {}  # the candidate search trees, shared by the chunks
     base_s = 0.0
     for start in range(0, len(ctx.open_idx), chunk_cases):
         q = ctx.open_idx[start : start + chunk_cases]
-        rows = build_rows(ctx, q, pairs.logit, training=False, trees=trees)
+        rows = build_rows(ctx, q, pair_logit, training=False, trees=trees, reuse=reuse)
+        if keep_evidence:
+            kept.append(ar.evidence_frame(ctx.cases.incident_id, ctx.links.persons,
+                                          q[rows.row_case], rows.row_person, rows.ev))  # fmt: skip
         z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
         p, pn = cal.probs(z, rows.row_case, len(q))
         parts["model"].append(_result(ctx, rows, p, pn, "model", None, why))
@@ -720,9 +813,16 @@ def attribute(
             cand, cases = _empty(ctx)
             out[name] = Attribution(name, cand, cases)
     timings["attribute_s"] = time.perf_counter() - t0 - base_s
+    for k in ("rows_reused", "rows_computed"):
+        if k in ctx.timings:
+            timings[k] = ctx.timings[k]
     if baselines:
         timings["baselines_s"] = time.perf_counter() - t0
-    return AttributionRun(out, ctx, pairs.logit, model.candidate_recall, timings)
+    evidence = pl.concat(kept) if kept else None
+    return AttributionRun(
+        out, ctx, pair_logit, model.candidate_recall, timings, fitted, evidence, fp,
+        "reuse" if previous is not None else "full",
+    )
 
 
 def _empty(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:

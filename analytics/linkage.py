@@ -364,7 +364,16 @@ class BinnedLogit:
         return model
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
-        return self.coef[self._indices(X)].sum(axis=1) + self.intercept
+        """Sum of one coefficient per binned feature (accumulated column by
+        column: no index matrix the size of X)."""
+        out = np.full(len(X), self.intercept)
+        for j, br in enumerate(self.breaks):
+            out += self.coef[self.offsets[j] + self._bin(X[:, j].astype(float), br)]
+        i, g = (PAIR_FEATURES.index(_INTERACTION[0]), PAIR_FEATURES.index(_INTERACTION[1]))
+        bd = self._bin(X[:, i].astype(float), self.grid[0])
+        bg = self._bin(X[:, g].astype(float), self.grid[1])
+        out += self.coef[self.offsets[-1] + bd * (len(self.grid[1]) + 2) + bg]
+        return out
 
 
 @dataclass
@@ -463,12 +472,18 @@ class CrossFitPairModels:
         return out
 
 
+def fold_of(incident_ids: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A case's half (0 or 1): a seeded hash of its incident id, so the same case
+    falls in the same half on every night (a frozen model scores it the same)."""
+    h = pl.Series(np.asarray(incident_ids).astype(str)).hash(seed=seed + 17).to_numpy()
+    return (h & np.uint64(1)).astype(np.int8)
+
+
 def fit_crossfit_pair_models(
     cases: CaseArrays, links: Links, seed: int = 0
 ) -> CrossFitPairModels:
-    """Split cases in two by coin flip and fit one pair model per half."""
-    rng = np.random.default_rng(seed)
-    fold = rng.integers(0, 2, size=len(cases)).astype(np.int8)
+    """Split cases in two by a coin flip per incident and fit one pair model per half."""
+    fold = fold_of(cases.incident_id, seed)
     m0 = fit_pair_model(cases, links, fold == 0, seed=seed)
     m1 = fit_pair_model(cases, links, fold == 1, seed=seed + 1)
     return CrossFitPairModels((m0, m1), fold)
@@ -849,4 +864,7 @@ def case_person_features(
         soft = np.bincount(pr, weights=1.0 / (1.0 + np.exp(-lg)), minlength=n)
         F[:, col["soft_count"]] = np.log(soft + 1e-6)
     F[~np.isfinite(F)] = np.nan
+    # float32 precision: the evidence is stored at this precision between nights,
+    # so a stored row and a recomputed one are the same numbers
+    F = F.astype(np.float32).astype(np.float64)
     return PersonEvidence(F, best, nearest, nknown)

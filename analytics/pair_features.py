@@ -24,6 +24,7 @@ Everything is vectorised over arbitrary index pairs `(ia, ib)` into two prepared
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -201,11 +202,12 @@ class CaseArrays:
     def __len__(self) -> int:
         return len(self.incident_id)
 
-    @property
+    @cached_property
     def has_xy(self) -> np.ndarray:
+        """Computed once (attribution asks for it per person and chunk)."""
         return ~np.isnan(self.x_km)
 
-    @property
+    @cached_property
     def t_mid(self) -> np.ndarray:
         return (self.t0 + self.t1) / 2
 

@@ -69,8 +69,9 @@ def _replace(con, table: str, day: dt.date, frame: pl.DataFrame) -> None:
             con.unregister("_rows")
 
 
-def write_attribution(con, run: at.AttributionRun) -> dict:
-    """Write the run's candidates, cases and series (replacing that as-of date)."""
+def write_attribution(con, run: at.AttributionRun, state=None) -> dict:
+    """Write the run's candidates, cases and series (replacing that as-of date);
+    with `state` (the `attribution_state` module), also the state for the next night."""
     day = run.ctx.as_of
     model = run.model
     cand = _candidate_rows(run)
@@ -103,6 +104,8 @@ def write_attribution(con, run: at.AttributionRun) -> dict:
     members_rows = members.select("series_id", "incident_id", "p").with_columns(*tag)
     con.execute("begin transaction")
     try:
+        if state is not None:
+            state.save(con, run)
         _replace(con, "attribution_candidates", day, cand)
         _replace(con, "attribution_cases", day, cases)
         _replace(con, "series", day, summary)
@@ -121,12 +124,35 @@ def write_attribution(con, run: at.AttributionRun) -> dict:
         "series_linked": int((summary["kind"] == "linked").sum()),
         "seconds": {k: round(v, 2) for k, v in run.timings.items()}
         | {"series_s": round(series_s, 2)},
+        "mode": run.mode,
     }
 
 
 def build_attribution(
-    con, as_of: dt.date | str | None = None, *, window_days: int = 365, seed: int = 0
+    con,
+    as_of: dt.date | str | None = None,
+    *,
+    window_days: int = 365,
+    seed: int = 0,
+    reuse: bool = True,
 ) -> dict:
-    """The nightly step: attribute open cases and write the hypothesis tables."""
-    run = compute_attribution(con, as_of, window_days=window_days, seed=seed)
-    return write_attribution(con, run)
+    """The nightly step: attribute open cases and write the hypothesis tables.
+
+    With `reuse`, the stored pair models and unchanged evidence rows are reused
+    when `attribution_state.load_previous` allows (else, and every RETRAIN_DAYS,
+    they are trained and computed again); the state for the next night is stored
+    with the results.
+    """
+    from gjenganger.pipeline import attribution_state as state
+
+    day = resolve_as_of(con, as_of)
+    previous, why = (state.load_previous(con, day, window_days) if reuse
+                     else (None, "reuse off"))  # fmt: skip
+    frames = (store.load_incidents(con, day), store.load_links(con, day),
+              store.load_custody(con, day))  # fmt: skip
+    kw = {"window_days": window_days, "seed": seed, "keep_evidence": True}
+    run = at.attribute(*frames, day, previous=previous, **kw)
+    summary = write_attribution(con, run, state)
+    summary["pair_models"] = (f"reused: {why}" if run.mode == "reuse"
+                              else f"trained tonight ({why})")  # fmt: skip
+    return summary
