@@ -30,6 +30,7 @@ same stage-2 calibration, so they differ only in their evidence.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -44,6 +45,7 @@ from analytics.pair_features import CaseArrays, case_arrays, pair_matrix
 MODEL_VERSION = "attribution-hgb-choice-v1"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
+_COUNTS = threading.Lock()
 
 
 # ------------------------------------------------------------------ helpers
@@ -303,6 +305,7 @@ class Rows:
     eligible_truth: np.ndarray | None = (
         None  # training only: per case, an eligible person did it
     )
+    fresh: np.ndarray | None = None  # rows computed tonight (None: all of them)
 
 
 def build_rows(
@@ -322,8 +325,9 @@ def build_rows(
     rc, rp = lk.select_candidates(
         ctx.cases, q, ctx.person_cases, ctx.eligible, exclude, trees=trees
     )
+    fresh = None
     if reuse is not None and not training:
-        ev = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
+        ev, fresh = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
     else:
         ev = lk.case_person_features(
             ctx.cases, q[rc], rp, ctx.person_cases, pair_logit, ctx.custody,
@@ -335,12 +339,14 @@ def build_rows(
         y = (sets[q[rc]] == rp[:, None]).any(axis=1)
         elig = np.isin(sets[q], ctx.eligible).any(axis=1)
         return Rows(q, rc, rp, ev, y, elig)
-    return Rows(q, rc, rp, ev, y)
+    return Rows(q, rc, rp, ev, y, fresh=fresh)
 
 
 def _evidence_with_reuse(
     ctx: Context, qc: np.ndarray, rp: np.ndarray, pair_logit, reuse: ar.Reuse
-) -> lk.PersonEvidence:
+) -> tuple[lk.PersonEvidence, np.ndarray]:
+    """Evidence for rows (qc, rp): stored where `reuse` has the row, else computed;
+    with the mask of computed rows."""
     pos = ar.lookup(reuse, qc, rp)
     hit = pos >= 0
     X = np.empty((len(qc), len(lk.PERSON_FEATURES)))
@@ -356,9 +362,10 @@ def _evidence_with_reuse(
         )
         X[miss], best[miss] = fresh.X, fresh.best_case
         near[miss], nk[miss] = fresh.nearest_case, fresh.n_known
-    ctx.timings["rows_reused"] = ctx.timings.get("rows_reused", 0) + int(hit.sum())
-    ctx.timings["rows_computed"] = ctx.timings.get("rows_computed", 0) + len(miss)
-    return lk.PersonEvidence(X, best, near, nk)
+    with _COUNTS:  # chunks run on threads
+        ctx.timings["rows_reused"] = ctx.timings.get("rows_reused", 0) + int(hit.sum())
+        ctx.timings["rows_computed"] = ctx.timings.get("rows_computed", 0) + len(miss)
+    return lk.PersonEvidence(X, best, near, nk), ~hit
 
 
 # ------------------------------------------------------------------ covariate shift
@@ -535,22 +542,27 @@ def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
     }
     match = {k: (v[qi] == v[b]) & (v[qi] >= 0) & ok for k, v in fields.items()}
     grp = (c.participants[qi] > 1) & (c.participants[b] > 1) & ok
-    names = list(fields)
-    matching = [
-        [n for n in names if match[n][r]] + (["co_offending"] if grp[r] else [])
-        for r in range(len(qi))
-    ]
+    # the matching field names per row, built column-wise (no Python loop per row)
+    flags = pl.DataFrame({**match, "co_offending": grp})
+    matching = flags.select(
+        pl.concat_list(
+            [pl.when(pl.col(n)).then(pl.lit(n)) for n in flags.columns]
+        ).list.drop_nulls()
+    ).to_series()
     near = rows.ev.nearest_case[sel]
     ids = c.incident_id
+    def id_or_none(k: np.ndarray) -> pl.Series:
+        return pl.Series(ids[np.maximum(k, 0)]).set(pl.Series(k < 0), None)
+
     return {
-        "nearest_case_km": np.round(F[:, col["min_distance_km"]], 3).tolist(),
-        "nearest_case_days": np.round(F[:, col["min_gap_days"]], 2).tolist(),
-        "nearest_incident_id": [ids[k] if k >= 0 else None for k in near.tolist()],
-        "best_match_incident_id": [ids[k] if k >= 0 else None for k in best.tolist()],
+        "nearest_case_km": np.round(F[:, col["min_distance_km"]], 3),
+        "nearest_case_days": np.round(F[:, col["min_gap_days"]], 2),
+        "nearest_incident_id": id_or_none(near),
+        "best_match_incident_id": id_or_none(best),
         "matching_modus": matching,
-        "repeat_target": (F[:, col["repeat_target"]] == 1).tolist(),
-        "known_cases": rows.ev.n_known[sel].tolist(),
-        "in_custody_share": np.round(F[:, col["custody_overlap"]], 3).tolist(),
+        "repeat_target": F[:, col["repeat_target"]] == 1,
+        "known_cases": rows.ev.n_known[sel],
+        "in_custody_share": np.round(F[:, col["custody_overlap"]], 3),
     }
 
 
@@ -673,9 +685,12 @@ class AttributionRun:
     candidate_recall: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     fitted: Fitted | None = None
-    evidence: pl.DataFrame | None = None  # every open-case row, with keep_evidence
+    # with keep_evidence: every open-case row's evidence ("full"), or only the rows
+    # computed tonight ("reuse": the stored rows of `dirty` persons and cases go)
+    evidence: pl.DataFrame | None = None
     fingerprints: ar.Fingerprints | None = None
-    mode: str = "full"  # "full": trained tonight; "reuse": frozen model, stored rows
+    mode: str = "full"  # "full": pair models trained tonight; "reuse": kept
+    dirty: tuple[set[str], set[str]] | None = None  # (persons, cases) changed
 
     @property
     def model(self) -> Attribution:
@@ -700,6 +715,7 @@ def attribute(
     why: bool = True,
     previous: Previous | None = None,
     keep_evidence: bool = False,
+    workers: int = 2,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -709,7 +725,8 @@ def attribute(
     `Previous`), its pair models are reused and so are the evidence rows of
     unchanged cases and persons (`attribution_reuse`); the stage-1 model and the
     calibrator are trained on tonight's links either way. `keep_evidence` returns
-    every row's evidence and the fingerprints for the next night.
+    every row's evidence and the fingerprints for the next night. Open cases are
+    scored in chunks on `workers` threads; the result does not depend on it.
     """
     import time
 
@@ -733,6 +750,7 @@ def attribute(
         )
     timings: dict[str, float] = {}
     fp = None
+    dirty: tuple[set[str], set[str]] | None = None
     if keep_evidence or previous is not None:
         fp = ar.fingerprints(ctx.cases.incident_id, ar.case_hashes(ctx.incidents),
                              ctx.links, custody, ctx.eligible, ctx.open_idx)  # fmt: skip
@@ -741,11 +759,11 @@ def attribute(
         fitted = previous.fitted
         pair_logit = fitted.pair_logit_for(ctx.cases)
         before = previous.fingerprints
-        reuse = ar.reuse_index(
-            previous.evidence, ctx.cases.incident_id, ctx.links.persons,
-            ar.changed(fp.persons, before.persons, "person_id"),
-            ar.changed(fp.cases, before.cases, "incident_id"),
-        )  # fmt: skip
+        dirty = (ar.changed(fp.persons, before.persons, "person_id"),
+                 ar.changed(fp.cases, before.cases, "incident_id"))  # fmt: skip
+        reuse = ar.reuse_index(previous.evidence, ctx.cases.incident_id,
+                               ctx.links.persons, *dirty)  # fmt: skip
+        previous.evidence = previous.evidence.clear()  # indexed: free the frame
         timings["reuse_index_s"] = time.perf_counter() - t0
     else:
         pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
@@ -783,25 +801,42 @@ def attribute(
             bc = ChoiceCalibrator.fit(z_tr, train.row_case, len(train.q), train.y, wc)
             scorers[name] = (fn, bc)
     # open cases in chunks: memory stays flat at any scale; the calibrated
-    # distribution of a case depends on that case's candidates only
+    # distribution of a case depends on that case's candidates only, so chunks
+    # run on `workers` threads (NumPy, SciPy and scikit-learn release the GIL)
     parts: dict[str, list[Attribution]] = {m: [] for m in ("model", *scorers)}
     kept: list[pl.DataFrame] = []
-    trees: dict = {}  # the candidate search trees, shared by the chunks
-    base_s = 0.0
-    for start in range(0, len(ctx.open_idx), chunk_cases):
+    trees = {"index": lk.candidate_index(ctx.cases, ctx.person_cases, ctx.eligible)}
+
+    def chunk(start: int):
         q = ctx.open_idx[start : start + chunk_cases]
         rows = build_rows(ctx, q, pair_logit, training=False, trees=trees, reuse=reuse)
-        if keep_evidence:
-            kept.append(ar.evidence_frame(ctx.cases.incident_id, ctx.links.persons,
-                                          q[rows.row_case], rows.row_person, rows.ev))  # fmt: skip
+        ev = None
+        if keep_evidence:  # reusing: only the rows computed tonight are new
+            sel = (np.arange(len(rows.row_case)) if rows.fresh is None
+                   else np.flatnonzero(rows.fresh))  # fmt: skip
+            ev = ar.evidence_frame(ctx.cases.incident_id, ctx.links.persons,
+                                   q[rows.row_case[sel]], rows.row_person[sel],
+                                   ar.take(rows.ev, sel))  # fmt: skip
         z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
         p, pn = cal.probs(z, rows.row_case, len(q))
-        parts["model"].append(_result(ctx, rows, p, pn, "model", None, why))
+        res = {"model": _result(ctx, rows, p, pn, "model", None, why)}
         tb = time.perf_counter()
         for name, (fn, bc) in scorers.items():
             bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
-            parts[name].append(_result(ctx, rows, bp, bpn, name, None, why=False))
-        base_s += time.perf_counter() - tb
+            res[name] = _result(ctx, rows, bp, bpn, name, None, why=False)
+        return res, ev, time.perf_counter() - tb
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        done = list(pool.map(chunk, range(0, len(ctx.open_idx), chunk_cases)))
+    base_s = 0.0
+    for res, ev, seconds in done:
+        for name, a in res.items():
+            parts[name].append(a)
+        if ev is not None:
+            kept.append(ev)
+        base_s += seconds
     for name, lst in parts.items():
         if lst:
             out[name] = Attribution(
@@ -821,7 +856,7 @@ def attribute(
     evidence = pl.concat(kept) if kept else None
     return AttributionRun(
         out, ctx, pair_logit, model.candidate_recall, timings, fitted, evidence, fp,
-        "reuse" if previous is not None else "full",
+        "reuse" if previous is not None else "full", dirty,
     )
 
 

@@ -26,9 +26,17 @@ from analytics import linkage as lk
 FEATURE_COLUMNS = tuple(f"f_{name}" for name in lk.PERSON_FEATURES)
 
 
+#: the incident columns case-person evidence is computed from
+#: (`pair_features.case_arrays`): a change elsewhere (status, updated_at, a corrected
+#: report time) does not change any evidence row
+EVIDENCE_COLUMNS = ("incident_id", "lat", "lon", "occurred_from", "occurred_to",
+                    "offence_code", "target_type", "entry_method", "planned",
+                    "participants", "value_nok")  # fmt: skip
+
+
 def case_hashes(incidents: pl.DataFrame) -> np.ndarray:
-    """One 64-bit hash per incident row (every column: any change shows)."""
-    return incidents.hash_rows(seed=11).to_numpy().astype(np.uint64)
+    """One 64-bit hash per incident of the columns its evidence depends on."""
+    return incidents.select(EVIDENCE_COLUMNS).hash_rows(seed=11).to_numpy().astype(np.uint64)
 
 
 def person_fingerprints(
@@ -87,7 +95,7 @@ class Reuse:
     """Stored evidence rows addressable by (case index, person index)."""
 
     keys: np.ndarray  # sorted case * (n_persons + 1) + person
-    X: np.ndarray
+    X: np.ndarray  # float32
     best_case: np.ndarray
     nearest_case: np.ndarray
     n_known: np.ndarray
@@ -113,20 +121,20 @@ def reuse_index(
                         & ~pl.col("incident_id").is_in(list(dirty_cases)))
         .join(case_pos, on="incident_id")
         .join(person_pos, on="person_id")
-        .join(case_pos.rename({"incident_id": "best_case_id", "_q": "_best"}),
-              on="best_case_id", how="left")
-        .join(case_pos.rename({"incident_id": "nearest_case_id", "_q": "_near"}),
-              on="nearest_case_id", how="left")
-        .filter((pl.col("best_case_id").is_null() | pl.col("_best").is_not_null())
-                & (pl.col("nearest_case_id").is_null() | pl.col("_near").is_not_null()))
+        .join(case_pos.rename({"incident_id": "best_incident_id", "_q": "_best"}),
+              on="best_incident_id", how="left")
+        .join(case_pos.rename({"incident_id": "nearest_incident_id", "_q": "_near"}),
+              on="nearest_incident_id", how="left")
+        .filter((pl.col("best_incident_id").is_null() | pl.col("_best").is_not_null())
+                & (pl.col("nearest_incident_id").is_null() | pl.col("_near").is_not_null()))
     )  # fmt: skip
     width = len(persons) + 1
     keys = ev["_q"].to_numpy() * width + ev["_p"].to_numpy()
     order = np.argsort(keys, kind="stable")
-    X = ev.select(FEATURE_COLUMNS).to_numpy().astype(np.float64)
+    X = ev.select(FEATURE_COLUMNS).to_numpy().astype(np.float32, copy=False)
     return Reuse(
         keys=keys[order],
-        X=X[order],
+        X=X[order],  # float32 as stored: half the memory of float64
         best_case=ev["_best"].fill_null(-1).to_numpy()[order],
         nearest_case=ev["_near"].fill_null(-1).to_numpy()[order],
         n_known=ev["n_known"].to_numpy()[order],
@@ -144,6 +152,12 @@ def lookup(reuse: Reuse, q_cases: np.ndarray, persons: np.ndarray) -> np.ndarray
     return np.where(reuse.keys[pos] == key, pos, -1)
 
 
+def take(ev: lk.PersonEvidence, sel: np.ndarray) -> lk.PersonEvidence:
+    """The rows `sel` of an evidence set."""
+    return lk.PersonEvidence(ev.X[sel], ev.best_case[sel], ev.nearest_case[sel],
+                             ev.n_known[sel])  # fmt: skip
+
+
 def evidence_frame(
     incident_ids: np.ndarray,
     persons: np.ndarray,
@@ -156,8 +170,8 @@ def evidence_frame(
     X = ev.X.astype(np.float32)
     for j, name in enumerate(FEATURE_COLUMNS):
         cols[name] = X[:, j]
-    cols["best_case_id"] = np.where(ev.best_case >= 0, incident_ids[ev.best_case], None)
-    cols["nearest_case_id"] = np.where(
+    cols["best_incident_id"] = np.where(ev.best_case >= 0, incident_ids[ev.best_case], None)
+    cols["nearest_incident_id"] = np.where(
         ev.nearest_case >= 0, incident_ids[ev.nearest_case], None
     )
     cols["n_known"] = ev.n_known.astype(np.int32)

@@ -580,7 +580,7 @@ def _nearest_persons(
     return np.concatenate(out_q), np.concatenate(out_p)
 
 
-def _candidate_index(
+def candidate_index(
     cases: CaseArrays, person_cases: list[np.ndarray], eligible: np.ndarray
 ) -> dict:
     """The eligible persons' known cases as search trees: space-time and space
@@ -629,7 +629,7 @@ def select_candidates(
     if nq == 0 or len(eligible) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if "index" not in trees:
-        trees["index"] = _candidate_index(cases, person_cases, eligible)
+        trees["index"] = candidate_index(cases, person_cases, eligible)
     index = trees["index"]
     exclude = np.full(nq, -1) if exclude is None else np.asarray(exclude)
     n_all = len(person_cases)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -12,13 +13,16 @@ from gjenganger.errors import UserError
 from sql import runner
 
 TIMEZONE = "Europe/Oslo"
+#: DuckDB's buffer-pool cap, `GJENGANGER_DUCKDB_MEMORY` overrides (e.g. "8GB")
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
     """Open (and, writable, migrate) the database at `path`.
 
     Sets the session time zone to Europe/Oslo (contract timestamps without an offset
-    are local time) and creates the identity-guard macros. A locked or unreadable
+    are local time), caps DuckDB's memory (`GJENGANGER_DUCKDB_MEMORY`, default
+    3GB; larger work spills to disk) and creates the identity-guard macros. A locked or unreadable
     file becomes a one-line `UserError`.
     """
     path = Path(path)
@@ -46,6 +50,13 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
         ) from exc
     con.execute(f"set TimeZone = '{TIMEZONE}'")
     con.execute("set enable_progress_bar = false")
+    # DuckDB would take 80 % of RAM for its buffers; cap it (it spills to disk)
+    limit = os.environ.get("GJENGANGER_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
+    try:
+        con.execute("set memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        con.close()
+        raise UserError(f"GJENGANGER_DUCKDB_MEMORY={limit!r} is not a memory size") from exc
     for stmt in macro_sql():
         con.execute(stmt)
     if migrate and not read_only:

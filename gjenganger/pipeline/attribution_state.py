@@ -4,8 +4,10 @@
   `analytics.attribution.Fitted`: fitted coefficients and trees, no identities) with
   the date they were trained as of, the model version, the Polars version
   (fingerprints and halves are Polars hashes) and the window.
-- `attribution_evidence`: every (open case, candidate) row's evidence of the last
-  run, float32, so the next night computes only rows whose case or person changed.
+- `attribution_evidence`: the (open case, candidate) rows' evidence, float32, so
+  the next night computes only rows whose case or person changed. A night that
+  reuses rows deletes those of changed persons and cases and adds what it
+  computed; a full night (new pair models) rewrites the table.
 - `attribution_fingerprints_persons` / `_cases`: what those rows were computed from.
 
 `load_previous` decides whether a night may reuse them: only with the same model
@@ -76,6 +78,26 @@ def _replace_table(con, name: str, frame: pl.DataFrame) -> None:
         con.unregister("_state")
 
 
+def _update_evidence(con, run: at.AttributionRun) -> None:
+    """Drop the rows of changed persons and cases (and any row recomputed tonight),
+    add tonight's rows. Rows of cases that closed or candidates that dropped out
+    stay until the next full night rewrites the table: they are valid for their
+    unchanged (case, person) and are never looked up otherwise."""
+    persons, cases = run.dirty or (set(), set())
+    con.register("_dirty_p", pl.DataFrame({"id": sorted(persons)}, schema={"id": pl.String}).to_arrow())
+    con.register("_dirty_c", pl.DataFrame({"id": sorted(cases)}, schema={"id": pl.String}).to_arrow())
+    con.register("_new", run.evidence.to_arrow())
+    try:
+        con.execute("delete from attribution_evidence where person_id in (select id from _dirty_p)"
+                    " or incident_id in (select id from _dirty_c)")  # fmt: skip
+        con.execute("delete from attribution_evidence e using _new n where"
+                    " e.incident_id = n.incident_id and e.person_id = n.person_id")  # fmt: skip
+        con.execute("insert into attribution_evidence by name select * from _new")
+    finally:
+        for name in ("_dirty_p", "_dirty_c", "_new"):
+            con.unregister(name)
+
+
 def save(con, run: at.AttributionRun) -> None:
     """Store tonight's evidence, fingerprints and (when trained tonight) the model.
 
@@ -83,7 +105,10 @@ def save(con, run: at.AttributionRun) -> None:
     """
     if run.evidence is None or run.fingerprints is None or run.fitted is None:
         return
-    _replace_table(con, "attribution_evidence", run.evidence)
+    if run.mode == "full" or not table_exists(con, "attribution_evidence"):
+        _replace_table(con, "attribution_evidence", run.evidence)
+    else:
+        _update_evidence(con, run)
     _replace_table(con, "attribution_fingerprints_persons", run.fingerprints.persons)
     _replace_table(con, "attribution_fingerprints_cases", run.fingerprints.cases)
     if run.mode == "full":

@@ -1,0 +1,131 @@
+"""Night-to-night reuse of attribution evidence gives the same answer as recomputing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from analytics import attribution as at
+from analytics import attribution_reuse as ar
+from analytics import linkage as lk
+
+
+@pytest.fixture(scope="module")
+def store_db(tmp_path_factory):
+    """Five months of generated data, ingested."""
+    from gjenganger import db
+    from gjenganger.ingest import ingest
+    from gjenganger.synth.config import SynthConfig
+    from gjenganger.synth.generator import generate
+
+    root = tmp_path_factory.mktemp("reuse")
+    generate(SynthConfig(seed=3, start=dt.date(2025, 1, 1), days=150, scale=0.15,
+                         batch_days=5), root / "data")  # fmt: skip
+    con = db.connect(root / "db.duckdb")
+    ingest(con, root / "data" / "inbox")
+    yield con
+    con.close()
+
+
+def frames(con, day):
+    from gjenganger import store
+
+    return (store.load_incidents(con, day), store.load_links(con, day),
+            store.load_custody(con, day))  # fmt: skip
+
+
+def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
+    d1, d2 = dt.date(2025, 5, 20), dt.date(2025, 5, 25)
+    first = at.attribute(*frames(store_db, d1), d1, keep_evidence=True)
+    prev = at.Previous(first.fitted, first.evidence, first.fingerprints)
+    reused = at.attribute(*frames(store_db, d2), d2, previous=prev, keep_evidence=True)
+    nothing = at.Previous(first.fitted, first.evidence.clear(), first.fingerprints)
+    fresh = at.attribute(*frames(store_db, d2), d2, previous=nothing, keep_evidence=True)
+    assert reused.mode == fresh.mode == "reuse"
+    assert reused.timings["rows_reused"] > 0.5 * fresh.timings["rows_computed"]
+    assert reused.timings["rows_computed"] > 0  # new cases and changed persons
+    assert "rows_reused" not in fresh.timings or fresh.timings["rows_reused"] == 0
+    key = ["incident_id", "person_id"]
+    a = reused.model.candidates.sort(key)
+    b = fresh.model.candidates.sort(key)
+    assert a.select(key, "rank").equals(b.select(key, "rank"))
+    np.testing.assert_allclose(a["p"].to_numpy(), b["p"].to_numpy(), rtol=0, atol=1e-9)
+    # the stored table after tonight's update holds tonight's evidence for every row
+    persons, cases = reused.dirty
+    kept = first.evidence.filter(~pl.col("person_id").is_in(list(persons))
+                                 & ~pl.col("incident_id").is_in(list(cases)))  # fmt: skip
+    table = pl.concat([kept.join(reused.evidence, on=key, how="anti"), reused.evidence])
+    assert table.select(key).is_unique().all()
+    now = fresh.evidence.join(table, on=key, how="left", suffix="_t")
+    assert now["n_known_t"].null_count() == 0  # every row of tonight is in the table
+    for c in ar.FEATURE_COLUMNS:
+        same = (now[c] == now[f"{c}_t"]) | (now[c].is_nan() & now[f"{c}_t"].is_nan())
+        assert same.all(), c
+    assert reused.evidence.height < fresh.evidence.height / 2
+
+
+def test_a_first_night_trains_and_a_reused_night_keeps_the_pair_models(store_db):
+    d1, d2 = dt.date(2025, 5, 20), dt.date(2025, 5, 21)
+    first = at.attribute(*frames(store_db, d1), d1, keep_evidence=True)
+    assert first.mode == "full" and first.fitted.as_of == d1
+    prev = at.Previous(first.fitted, first.evidence, first.fingerprints)
+    second = at.attribute(*frames(store_db, d2), d2, previous=prev)
+    assert second.fitted is first.fitted
+
+
+def _links() -> lk.Links:
+    return lk.Links(persons=np.array(["A", "B"]), case_idx=np.array([0, 1, 2]),
+                    person_idx=np.array([0, 1, 1]))  # fmt: skip
+
+
+def test_a_changed_case_changes_only_its_persons_fingerprint():
+    h = np.array([5, 7, 9], np.uint64)
+    fp1, n1 = ar.person_fingerprints(h, _links(), None, np.array([0, 1]))
+    h2 = h.copy()
+    h2[2] = 10
+    fp2, n2 = ar.person_fingerprints(h2, _links(), None, np.array([0, 1]))
+    assert fp1[0] == fp2[0] and fp1[1] != fp2[1]
+    assert n1.tolist() == n2.tolist() == [1, 2]
+
+
+def test_open_custody_keeps_the_fingerprint_and_a_new_stay_changes_it():
+    h = np.array([5, 7, 9], np.uint64)
+    t = dt.datetime(2025, 3, 1, 12)
+    open_stay = pl.DataFrame({"person_id": ["A"], "start_at": [t], "end_at": [None]},
+                             schema_overrides={"end_at": pl.Datetime})  # fmt: skip
+    a1, _ = ar.person_fingerprints(h, _links(), open_stay, np.array([0, 1]))
+    a2, _ = ar.person_fingerprints(h, _links(), open_stay.clone(), np.array([0, 1]))
+    closed = open_stay.with_columns(end_at=pl.lit(t + dt.timedelta(days=3)))
+    a3, _ = ar.person_fingerprints(h, _links(), closed, np.array([0, 1]))
+    assert a1.tolist() == a2.tolist()
+    assert a3[0] != a1[0] and a3[1] == a1[1]
+
+
+def test_changed_names_new_and_changed_keys_only():
+    before = pl.DataFrame({"k": ["a", "b", "c"], "fp": [1, 2, 3]})
+    now = pl.DataFrame({"k": ["a", "b", "d"], "fp": [1, 5, 4]})
+    assert ar.changed(now, before, "k") == {"b", "d"}
+
+
+def test_the_nightly_step_stores_state_and_reuses_it_the_next_night(store_db):
+    from gjenganger.pipeline.attribution import build_attribution
+
+    first = build_attribution(store_db, dt.date(2025, 5, 10))
+    second = build_attribution(store_db, dt.date(2025, 5, 11))
+    assert first["mode"] == "full" and second["mode"] == "reuse"
+    assert second["pair_models"].startswith("reused")
+    dup = store_db.execute("select count(*) from (select incident_id, person_id from"
+                           " attribution_evidence group by all having count(*) > 1)"
+                           ).fetchone()[0]  # fmt: skip
+    assert dup == 0
+    missing = store_db.execute(
+        "select count(*) from attribution_candidates c anti join attribution_evidence e"
+        " using (incident_id, person_id) where c.as_of = '2025-05-11'"
+    ).fetchone()[0]
+    assert missing == 0
+    # a week later the pair models are trained again
+    later = build_attribution(store_db, dt.date(2025, 5, 18))
+    assert later["mode"] == "full" and "older than 7 days" in later["pair_models"]
