@@ -8,7 +8,7 @@ them did. Everything is a **hypothesis** for an analyst to judge, never a link.
 Method (documented in docs/linkage.md):
 
 1. Candidate pre-selection (`linkage.select_candidates`): the persons nearest in
-   space-time and in space, about 25 per case.
+   space-time and in space, about 16 per case (12 + 8, merged).
 2. Case-person evidence (`linkage.case_person_features`), including a cross-fitted
    case-case `PairModel` on each person's most similar known cases.
 3. Stage 1: gradient boosting on (case, candidate) rows, trained on *pseudo-open*
@@ -716,6 +716,8 @@ def attribute(
     previous: Previous | None = None,
     keep_evidence: bool = False,
     workers: int = 2,
+    keep_ranks: int | None = None,
+    evidence_sink=None,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -727,6 +729,10 @@ def attribute(
     calibrator are trained on tonight's links either way. `keep_evidence` returns
     every row's evidence and the fingerprints for the next night. Open cases are
     scored in chunks on `workers` threads; the result does not depend on it.
+    `keep_ranks` keeps only each case's best candidates in the result (memory at
+    national scale); the default keeps every scored candidate (evaluation).
+    `evidence_sink(frame)`, if given, receives the evidence chunk by chunk (from
+    the worker threads) instead of `AttributionRun.evidence`.
     """
     import time
 
@@ -817,9 +823,16 @@ def attribute(
             ev = ar.evidence_frame(ctx.cases.incident_id, ctx.links.persons,
                                    q[rows.row_case[sel]], rows.row_person[sel],
                                    ar.take(rows.ev, sel))  # fmt: skip
+            if evidence_sink is not None:  # handed over chunk by chunk: flat memory
+                evidence_sink(ev)
         z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
         p, pn = cal.probs(z, rows.row_case, len(q))
         res = {"model": _result(ctx, rows, p, pn, "model", None, why)}
+        if keep_ranks is not None:  # the rest of the distribution is not kept
+            a = res["model"]
+            res["model"] = Attribution(a.method,
+                                       a.candidates.filter(pl.col("rank") <= keep_ranks),
+                                       a.cases, a.none_prior)  # fmt: skip
         tb = time.perf_counter()
         for name, (fn, bc) in scorers.items():
             bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
@@ -834,7 +847,7 @@ def attribute(
     for res, ev, seconds in done:
         for name, a in res.items():
             parts[name].append(a)
-        if ev is not None:
+        if ev is not None and evidence_sink is None:
             kept.append(ev)
         base_s += seconds
     for name, lst in parts.items():

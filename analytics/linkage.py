@@ -46,6 +46,8 @@ TAU_DAYS_PER_KM = 14.0  # space-time metric: 14 days of gap weigh like 1 km
 KDE_BANDWIDTHS_KM = (0.5, 2.0)  # fixed: the code derives the first from the second
 K_SIMILAR = 8  # the pair model is run on this many of P's most similar cases
 NO_XY_PENALTY = 5.0  # space-time distance added when a side has no coordinates
+N_SPACE_TIME = 12  # candidates per case: persons nearest in space-time ...
+N_SPACE = 8  # ... and in space (the union is scored; see docs/linkage.md)
 
 PERSON_FEATURES: tuple[str, ...] = (
     "min_distance_km",
@@ -609,8 +611,8 @@ def select_candidates(
     eligible: np.ndarray,
     exclude: np.ndarray | None = None,
     *,
-    n_space_time: int = 24,
-    n_space: int = 14,
+    n_space_time: int | None = None,
+    n_space: int | None = None,
     trees: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
@@ -625,6 +627,8 @@ def select_candidates(
     Returns (row -> q position, row -> person index).
     """
     trees = {} if trees is None else trees
+    n_space_time = N_SPACE_TIME if n_space_time is None else n_space_time
+    n_space = N_SPACE if n_space is None else n_space
     nq = len(q)
     if nq == 0 or len(eligible) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)

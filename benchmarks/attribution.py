@@ -26,6 +26,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_md import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "gjenganger"
 START, DAYS = "2024-11-27", 730
@@ -45,8 +48,8 @@ SETS = {
 def run_measured(cmd: list[str], log: Path) -> tuple[float, float, str, float]:
     """Run `cmd`: (wall s, peak RSS MiB, stdout, CPU s) of the child, via os.wait4.
 
-    CPU seconds (user + system) are what the run costs on an idle machine (the
-    work is single-threaded); wall time also counts waiting for other processes.
+    CPU seconds (user + system) are what the run costs (two threads may overlap);
+    wall time also counts waiting for other processes.
     """
     t0 = time.perf_counter()
     with open(log, "w") as err, open(log.with_suffix(".out"), "w") as out_f:
@@ -144,9 +147,10 @@ def fmt(v, target=None) -> str:
 TIMING_NOTE = (
     "#### Timing notes\n\n"
     "The machine (2 cores) is shared; wall times include waiting for other jobs. "
-    "`attribute` is single-threaded (scikit-learn's OpenMP is held at one thread: "
-    "with two threads one boosting fit took 30 s instead of 0.2 s under load), so "
-    "CPU seconds approximate the wall time on an idle machine."
+    "`attribute` scores open cases in chunks on two Python threads; "
+    "scikit-learn's OpenMP is held at one thread per call (with two OpenMP threads "
+    "one boosting fit took 30 s instead of 0.2 s under load). CPU seconds can "
+    "therefore exceed the wall time."
 )
 
 
@@ -287,23 +291,10 @@ def main() -> int:
     results = [results[n] for n in sets if n in results]
     text = report(results)
     print(text)
-    write_section(args.out, text)
+    write_section(args.out, "attribution", text)
     return 0
 
 
-MARK_START, MARK_END = "<!-- attribution:start -->", "<!-- attribution:end -->"
-
-
-def write_section(path: Path, text: str) -> None:
-    """Put `text` between the attribution markers of `path` (other sections stay)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    block = f"{MARK_START}\n{text.rstrip()}\n{MARK_END}"
-    if MARK_START in old and MARK_END in old:
-        head, rest = old.split(MARK_START, 1)
-        new = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        new = old.rstrip() + "\n\n" + block + "\n"
-    path.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":

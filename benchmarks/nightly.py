@@ -35,10 +35,12 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_md import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 GJ = str(Path(sys.executable).parent / "gjenganger")
 TARGETS = {"full_s": 15 * 60, "incremental_s": 3 * 60, "peak_gib": 8.0}
-MARK_START, MARK_END = "<!-- nightly:start -->", "<!-- nightly:end -->"
 
 
 def tree_rss(proc: psutil.Process) -> int:
@@ -172,18 +174,6 @@ def report(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put `text` between the nightly markers of `path` (other sections stay)."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    block = f"{MARK_START}\n{text.rstrip()}\n{MARK_END}"
-    if MARK_START in old and MARK_END in old:
-        head, rest = old.split(MARK_START, 1)
-        new = head + block + rest.split(MARK_END, 1)[1]
-    else:
-        new = old.rstrip() + "\n\n" + block + "\n"
-    path.write_text(new, encoding="utf-8")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=15.0)
@@ -200,7 +190,7 @@ def main() -> int:
     print(json.dumps(res, indent=1))
     print(text)
     if not args.no_write:
-        write_section(args.out, text)
+        write_section(args.out, "nightly", text)
     return 0
 
 

@@ -69,7 +69,7 @@ def _replace(con, table: str, day: dt.date, frame: pl.DataFrame) -> None:
             con.unregister("_rows")
 
 
-def write_attribution(con, run: at.AttributionRun, state=None) -> dict:
+def write_attribution(con, run: at.AttributionRun, state=None, sink=None) -> dict:
     """Write the run's candidates, cases and series (replacing that as-of date);
     with `state` (the `attribution_state` module), also the state for the next night."""
     day = run.ctx.as_of
@@ -105,7 +105,7 @@ def write_attribution(con, run: at.AttributionRun, state=None) -> dict:
     con.execute("begin transaction")
     try:
         if state is not None:
-            state.save(con, run)
+            state.save(con, run, sink)
         _replace(con, "attribution_candidates", day, cand)
         _replace(con, "attribution_cases", day, cases)
         _replace(con, "series", day, summary)
@@ -150,9 +150,11 @@ def build_attribution(
                      else (None, "reuse off"))  # fmt: skip
     frames = (store.load_incidents(con, day), store.load_links(con, day),
               store.load_custody(con, day))  # fmt: skip
-    kw = {"window_days": window_days, "seed": seed, "keep_evidence": True}
-    run = at.attribute(*frames, day, previous=previous, **kw)
-    summary = write_attribution(con, run, state)
+    kw = {"window_days": window_days, "seed": seed, "keep_evidence": True,
+          "keep_ranks": MAX_CANDIDATES}  # fmt: skip
+    sink = state.EvidenceSink(con)
+    run = at.attribute(*frames, day, previous=previous, evidence_sink=sink, **kw)
+    summary = write_attribution(con, run, state, sink)
     summary["pair_models"] = (f"reused: {why}" if run.mode == "reuse"
                               else f"trained tonight ({why})")  # fmt: skip
     return summary

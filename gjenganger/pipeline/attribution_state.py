@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+import threading
 
 import polars as pl
 
@@ -78,7 +79,32 @@ def _replace_table(con, name: str, frame: pl.DataFrame) -> None:
         con.unregister("_state")
 
 
-def _update_evidence(con, run: at.AttributionRun) -> None:
+class EvidenceSink:
+    """Writes evidence chunks into `attribution_evidence_next` as attribution
+    produces them (from its worker threads: one lock around the connection), so
+    the rows never sit in memory all at once. `save` swaps them in."""
+
+    TABLE = "attribution_evidence_next"
+
+    def __init__(self, con) -> None:
+        self.con = con
+        self.lock = threading.Lock()
+        self.rows = 0
+        con.execute(f"drop table if exists {self.TABLE}")
+
+    def __call__(self, frame: pl.DataFrame) -> None:
+        with self.lock:
+            self.con.register("_chunk", frame.to_arrow())
+            try:
+                verb = (f"insert into {self.TABLE} by name" if self.rows
+                        else f"create table {self.TABLE} as")  # fmt: skip
+                self.con.execute(f"{verb} select * from _chunk")
+            finally:
+                self.con.unregister("_chunk")
+            self.rows += frame.height
+
+
+def _update_evidence(con, run: at.AttributionRun, new: str) -> None:
     """Drop the rows of changed persons and cases (and any row recomputed tonight),
     add tonight's rows. Rows of cases that closed or candidates that dropped out
     stay until the next full night rewrites the table: they are valid for their
@@ -86,29 +112,42 @@ def _update_evidence(con, run: at.AttributionRun) -> None:
     persons, cases = run.dirty or (set(), set())
     con.register("_dirty_p", pl.DataFrame({"id": sorted(persons)}, schema={"id": pl.String}).to_arrow())
     con.register("_dirty_c", pl.DataFrame({"id": sorted(cases)}, schema={"id": pl.String}).to_arrow())
-    con.register("_new", run.evidence.to_arrow())
     try:
         con.execute("delete from attribution_evidence where person_id in (select id from _dirty_p)"
                     " or incident_id in (select id from _dirty_c)")  # fmt: skip
-        con.execute("delete from attribution_evidence e using _new n where"
+        con.execute(f"delete from attribution_evidence e using {new} n where"
                     " e.incident_id = n.incident_id and e.person_id = n.person_id")  # fmt: skip
-        con.execute("insert into attribution_evidence by name select * from _new")
+        con.execute(f"insert into attribution_evidence by name select * from {new}")
     finally:
-        for name in ("_dirty_p", "_dirty_c", "_new"):
+        for name in ("_dirty_p", "_dirty_c"):
             con.unregister(name)
 
 
-def save(con, run: at.AttributionRun) -> None:
-    """Store tonight's evidence, fingerprints and (when trained tonight) the model.
-
-    Runs inside the caller's transaction.
-    """
-    if run.evidence is None or run.fingerprints is None or run.fitted is None:
+def save(con, run: at.AttributionRun, sink: EvidenceSink | None = None) -> None:
+    """Store tonight's evidence, fingerprints and (when trained tonight) the pair
+    models. Runs inside the caller's transaction. The evidence is in `sink`'s
+    table when one was used, else in `run.evidence`."""
+    if run.fingerprints is None or run.fitted is None:
         return
-    if run.mode == "full" or not table_exists(con, "attribution_evidence"):
-        _replace_table(con, "attribution_evidence", run.evidence)
+    if sink is not None:
+        if not sink.rows:  # no row tonight: an empty table of the same shape
+            return
+        new = sink.TABLE
+    elif run.evidence is not None:
+        con.register("_evidence", run.evidence.to_arrow())
+        new = "_evidence"
     else:
-        _update_evidence(con, run)
+        return
+    try:
+        if run.mode == "full" or not table_exists(con, "attribution_evidence"):
+            con.execute(f"create or replace table attribution_evidence as select * from {new}")
+        else:
+            _update_evidence(con, run, new)
+    finally:
+        if sink is not None:
+            con.execute(f"drop table if exists {sink.TABLE}")
+        else:
+            con.unregister("_evidence")
     _replace_table(con, "attribution_fingerprints_persons", run.fingerprints.persons)
     _replace_table(con, "attribution_fingerprints_cases", run.fingerprints.cases)
     if run.mode == "full":
