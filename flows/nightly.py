@@ -186,9 +186,12 @@ def hotspot_index_task(out_dir: str, as_of: date, maps: list[dict], lang: str) -
 
 @task(name="toplist-ranks", **TASK)
 def ranks_task(db_path: str, as_of: date) -> list[int]:
-    from gjenganger.pipeline.timelines import toplist_ranks
+    from gjenganger.pipeline.timelines import cached_timeline_data, toplist_ranks
 
-    return _read_only_step(db_path, toplist_ranks, as_of)
+    def ranks(con):  # loads the frames the page tasks of this process reuse
+        return toplist_ranks(con, as_of, cached_timeline_data(con, db_path, as_of))
+
+    return _read_only_step(db_path, ranks)
 
 
 @task(name="timeline-page", **TASK, **IO_TASK)
@@ -226,17 +229,23 @@ def _gather(futures) -> list:
     return [f.result() for f in futures]
 
 
-def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
-    """Per target group, one mapped task; then the index page."""
+def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str):
+    """Per target group, one mapped task; returns a function that waits for them
+    and writes the index page (so other bundles can be built meanwhile)."""
     from gjenganger.pipeline.hotspots import GROUPS
 
     t0 = time.perf_counter()
-    maps = _gather(hotspot_map_task.map(
+    futures = hotspot_map_task.map(
         unmapped(db_path), unmapped(out_dir), unmapped(as_of), list(GROUPS), unmapped(lang)
-    ))
-    summary = hotspot_index_task(out_dir, as_of, maps, lang)
-    summary["seconds"] = round(time.perf_counter() - t0, 2)
-    return summary
+    )
+
+    def finish() -> dict:
+        summary = hotspot_index_task(out_dir, as_of, _gather(futures), lang)
+        summary["seconds"] = round(time.perf_counter() - t0, 2)
+        return summary
+
+    finish.futures = futures  # so a failing night can wait for them before cleaning up
+    return finish
 
 
 def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
@@ -244,7 +253,7 @@ def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
     ranks = ranks_task(db_path, as_of)
     pages = _gather(timeline_page_task.map(
         unmapped(db_path), unmapped(out_dir), unmapped(as_of), ranks, unmapped(lang)
-    ))
+    ))  # fmt: skip
     return analyst_index_task(db_path, out_dir, as_of, pages, lang)
 
 
@@ -321,10 +330,11 @@ def nightly(
     report: dict = {"run": run_name, "started_at": datetime.now(UTC).isoformat(),
                     "steps": [], "status": "running"}  # fmt: skip
     night = publish.start(publish_dir, run_name)
+    pending: list = []
 
-    def step(name: str, fn, *args):
+    def step(name: str, fn, *args, since: float | None = None):
         _progress(f"{name} ...")
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() if since is None else since
         try:
             result = fn(*args)
         except Exception as exc:
@@ -347,10 +357,14 @@ def nightly(
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
         step("hotspot_cells", hotspot_cells_task, db_path, day)
-        step("hotspots", publish_prevention, db_path, str(night.bundle("prevention")),
-             day, lang)  # fmt: skip
+        # the prevention maps run on the task runner while the analyst bundle is
+        # built (both read-only); the hotspots step's time spans both
+        t_maps = time.perf_counter()
+        maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day, lang)
+        pending = list(maps_done.futures)
         step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
              lang)  # fmt: skip
+        step("hotspots", maps_done, since=t_maps)
         step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
         report["finished_at"] = datetime.now(UTC).isoformat()
@@ -359,6 +373,8 @@ def nightly(
             "publish", commit_task, publish_dir, run_name, keep_nights
         )
     except Exception as exc:
+        for future in pending:  # no task may still write into the abandoned folder
+            future.wait()
         publish.abandon(night)
         report["status"] = "failed"
         report["failed_step"] = next(

@@ -377,10 +377,11 @@ def publish_timeline_page(
             "seconds": round(time.perf_counter() - t1, 3), **counts}  # fmt: skip
 
 
-def toplist_ranks(con, as_of) -> list[int]:
+def toplist_ranks(con, as_of, data: TimelineData | None = None) -> list[int]:
     """The ranks the analyst bundle has a page for (what the flow maps over)."""
     as_of = _bundle_as_of(con, as_of)
-    persons, _ = toplist(con, load_timeline_data(con, as_of), as_of)
+    data = load_timeline_data(con, as_of) if data is None else data
+    persons, _ = toplist(con, data, as_of)
     return persons["rank"].to_list()
 
 
