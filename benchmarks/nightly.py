@@ -154,7 +154,9 @@ def report(res: dict) -> str:
         "batch but the last into an empty database, the incremental night adds the last "
         "one. Peak memory = the largest summed resident memory of the process tree "
         "(flow and Dask workers). Targets: full < 15 min, incremental < 3 min, "
-        "peak < 8 GiB.",
+        "peak < 8 GiB. Step columns are seconds from the run report; the prevention "
+        "maps are built on the task runner while the analyst bundle is built, so the "
+        "hotspots column spans the analyst one.",
         "",
         "| runner | night | wall s | peak GiB | rows read | ingest | attribution | "
         "phases | hotspots | analyst | research |",
