@@ -81,7 +81,7 @@ def run(args) -> int:
              "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)  # fmt: skip
         print(f"started local prefect server at {url}", file=sys.stderr)
-        _wait_healthy(url.removesuffix("/api"), server)
+        _wait_healthy(url, server)  # Prefect 3 answers at /api/health
         os.environ["PREFECT_API_URL"] = url
     try:
         from prefect.schedules import Cron
