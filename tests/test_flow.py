@@ -127,6 +127,10 @@ def _fnr_runs(text: str) -> list[str]:
 
     from data_schema.validation import fnr_is_valid
 
+    # Folium names page elements by a random uuid4 (32 hex digits, e.g.
+    # div_icon_f75345725571ffe5...): its digit runs are noise, not identities
+    text = re.sub(r"_[0-9a-f]{32}(?![0-9a-f])", "_", text)
+
     runs = re.findall(r"(?<![0-9])([0-9]{6})[ .-]?([0-9]{5})(?![0-9])", text)
     return [a + b for a, b in runs if fnr_is_valid(a + b)]
 
