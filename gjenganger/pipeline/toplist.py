@@ -53,6 +53,10 @@ def compute_toplist(
     return day, top, conc
 
 
+#: counts stored as INTEGER in table `toplist` (the rest keep their frame types)
+INT_COLUMNS = ("rank", "cases", "prev_cases")
+
+
 def build_toplist(
     con, as_of: dt.date | str | None = None, *, n: int = 20, window_days: int = 365
 ) -> dict:
@@ -64,18 +68,9 @@ def build_toplist(
     ).select(
         "as_of",
         "window_days",
-        pl.col("rank").cast(pl.Int32),
-        "person_id",
-        pl.col("cases").cast(pl.Int32),
-        "score",
-        "est_value_nok",
-        "group_mix",
-        "level_mix",
-        "first_case_at",
-        "last_case_at",
-        pl.col("prev_cases").cast(pl.Int32),
-        "trend",
-    )
+        *(pl.col(c).cast(pl.Int32) if c in INT_COLUMNS else pl.col(c)
+          for c in tl.TOPLIST_COLUMNS),
+    )  # fmt: skip
     con.execute("begin transaction")
     try:
         con.execute("delete from toplist where as_of = ?", [day])
