@@ -29,6 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_md import write_section  # noqa: E402
 
+from gjenganger.evaluation.attribution import metric_table, reliability_table  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "gjenganger"
 START, DAYS = "2024-11-27", 730
@@ -208,7 +210,6 @@ def report(results: list[dict]) -> str:
         if not ev:
             continue
         m = ev["methods"]
-        names = list(m)
         lines += [
             f"Open cases {m['model']['open_cases']}, truly by an eligible person "
             f"{m['model']['open_cases_by_candidate']} "
@@ -217,34 +218,12 @@ def report(results: list[dict]) -> str:
             f"({ev['pairwise'].get('linked_pairs')} linked). Evaluation run "
             f"{r['evaluate_s']} s.",
             "",
-            "| metric | " + " | ".join(names) + " |",
-            "| --- |" + " --- |" * len(names),
-        ]
-        for key in (
-            "pairwise_auc",
-            "hit_at_1",
-            "hit_at_5",
-            "precision_p_ge_0_5",
-            "recall_p_ge_0_5",
-            "brier",
-            "tpr_at_5pct_fpr",
-            "attributions_p_ge_0_5",
-        ):
-            cells = [
-                fmt(m[n].get(key), TARGETS.get(key) if n == "model" else None)
-                for n in names
-            ]
-            lines.append(f"| {key} | " + " | ".join(cells) + " |")
-        lines += [
+            *metric_table(m, lambda key, n, v: fmt(
+                v, TARGETS.get(key) if n == "model" else None)),
             "",
             "Reliability (model, candidates + none):",
             "",
-            "| p | n | mean p | observed |",
-            "| --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {b['bin']} | {b['n']} | {b['mean_p']:.3f} | {b['observed']:.3f} |"
-            for b in m["model"]["reliability"]
+            *reliability_table(m["model"]["reliability"]),
         ]
         lines.append("")
     return "\n".join(lines)

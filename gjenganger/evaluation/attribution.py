@@ -132,6 +132,33 @@ def _fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
+REPORT_KEYS = (*METRICS, "tpr_at_5pct_fpr", "attributions_p_ge_0_5")
+
+
+def metric_table(methods: dict, cell=None) -> list[str]:
+    """Markdown lines: one row per metric, one column per method.
+
+    `cell(key, method, value) -> str` formats a value (default: 3 decimals, "-"
+    for missing); the benchmark passes one that marks the acceptance targets.
+    """
+    names = list(methods)
+    cell = cell or (lambda _key, _method, v: _fmt(v))
+    lines = ["| metric | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    for key in REPORT_KEYS:
+        lines.append(f"| {key} | "
+                     + " | ".join(cell(key, n, methods[n].get(key)) for n in names)
+                     + " |")  # fmt: skip
+    return lines
+
+
+def reliability_table(reliability: list[dict]) -> list[str]:
+    """Markdown lines: the model's reliability bins (mean p against observed)."""
+    return ["| p bin | n | mean p | observed |", "| --- | --- | --- | --- |"] + [
+        f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |"
+        for r in reliability
+    ]
+
+
 def format_report(rep: dict) -> str:
     """The report as a Markdown table (methods as columns)."""
     names = list(rep["methods"])
@@ -144,26 +171,12 @@ def format_report(rep: dict) -> str:
         f"{rep['pairwise'].get('test_pairs')} pairs, "
         f"{rep['pairwise'].get('linked_pairs')} linked.",
         "",
-        "| metric | " + " | ".join(names) + " |",
-        "| --- |" + " --- |" * len(names),
-    ]
-    for key in (*METRICS, "tpr_at_5pct_fpr", "attributions_p_ge_0_5"):
-        lines.append(
-            f"| {key} | "
-            + " | ".join(_fmt(rep["methods"][n].get(key)) for n in names)
-            + " |"
-        )
-    lines += [
+        *metric_table(rep["methods"]),
         "",
         "Reliability of the model's probabilities (candidates and none):",
         "",
-        "| p bin | n | mean p | observed |",
-        "| --- | --- | --- | --- |",
+        *reliability_table(rep["methods"]["model"]["reliability"]),
     ]
-    for r in rep["methods"]["model"]["reliability"]:
-        lines.append(
-            f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |"
-        )
     return "\n".join(lines)
 
 
