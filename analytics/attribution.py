@@ -42,7 +42,7 @@ from analytics import linkage as lk
 from analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
 from analytics.pair_features import CaseArrays, case_arrays, pair_matrix
 
-MODEL_VERSION = "attribution-hgb-choice-v1"
+MODEL_VERSION = "attribution-hgb-choice-v2"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
 _COUNTS = threading.Lock()

@@ -34,6 +34,7 @@ import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
 
+from analytics import evidence_kernel as ek
 from analytics.pair_features import (
     PAIR_FEATURES,
     SAME_PLACE_KM,
@@ -523,6 +524,30 @@ def make_custody(
     return Custody([np.array(x) for x in starts], [np.array(x) for x in ends])
 
 
+def custody_overlap(
+    cases: CaseArrays, q_cases: np.ndarray, persons: np.ndarray, custody: Custody
+) -> np.ndarray:
+    """Per row, the share of case `q_cases[r]`'s time window that person
+    `persons[r]` spent in custody (0 to 1; a window wholly inside a stay is 1)."""
+    out = np.zeros(len(q_cases))
+    order = np.argsort(persons, kind="stable")
+    uniq, first = np.unique(persons[order], return_index=True)
+    bounds = np.append(first, len(order))
+    for b, p in enumerate(uniq):
+        if not len(custody.start[p]):
+            continue
+        rows = order[bounds[b] : bounds[b + 1]]
+        qi = q_cases[rows]
+        a0, a1 = cases.t0[qi][:, None], cases.t1[qi][:, None]
+        cs, ce = custody.start[p][None, :], custody.end[p][None, :]
+        length = np.maximum(a1 - a0, 1e-4)
+        ov = np.clip(np.minimum(a1, ce) - np.maximum(a0, cs), 0, None)
+        inside = (a0 >= cs) & (a1 <= ce)
+        frac = np.where(inside, 1.0, ov / length).sum(axis=1)
+        out[rows] = np.minimum(frac, 1.0)
+    return out
+
+
 def _first_persons(
     pers: np.ndarray, n: int, n_persons: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -697,159 +722,32 @@ def case_person_features(
     n = len(q_cases)
     F = np.full((n, len(PERSON_FEATURES)), np.nan, dtype=np.float64)
     best = np.full(n, -1, np.int64)
-    nearest = np.full(n, -1, np.int64)
-    nknown = np.zeros(n, np.int64)
-    exclude = np.full(n, -1) if exclude is None else np.asarray(exclude)
+    exclude = np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, np.int64)
+    q_cases = np.asarray(q_cases, np.int64)
+    uniq, row_p = np.unique(persons, return_inverse=True)
+    indptr, known = ek.known_csr(person_cases, uniq, cases.t0)
+    multi = cases.participants > 1
+    agg, nknown, nearest, similar = ek.person_case_aggregates(
+        q_cases, row_p.astype(np.int64), exclude, indptr, known,
+        cases.x_km, cases.y_km, cases.t0, cases.t1,
+        cases.group.astype(np.int64), cases.target.astype(np.int64),
+        cases.offence.astype(np.int64), cases.entry.astype(np.int64),
+        multi, cases.tod_hist, cases.dow_hist,
+        *ek.known_prefix(known, cases.tod_hist, cases.dow_hist, multi),
+        MAX_GAP_DAYS, TAU_DAYS_PER_KM, NO_XY_PENALTY, SAME_PLACE_KM, k_similar,
+    )  # fmt: skip
+    F[:, [PERSON_FEATURES.index(c) for c in ek.KERNEL_FEATURES]] = agg
+    if custody is not None:
+        F[:, PERSON_FEATURES.index("custody_overlap")] = custody_overlap(
+            cases, q_cases, persons, custody
+        )
+    has_known = indptr[row_p + 1] > indptr[row_p]
+    F[~has_known] = np.nan  # a person without known cases: no evidence at all
     col = {name: k for k, name in enumerate(PERSON_FEATURES)}
-    pair_rows_q, pair_rows_k, pair_row = [], [], []
-    x32, y32 = cases.x_km.astype(np.float32), cases.y_km.astype(np.float32)
-    t0, t1 = cases.t0, cases.t1
-    order = np.argsort(persons, kind="stable")
-    bounds = np.searchsorted(persons[order], np.unique(persons))
-    bounds = np.append(bounds, n)
-    two_pi = np.float32(2 * np.pi)
-    for b in range(len(bounds) - 1):
-        rows = order[bounds[b] : bounds[b + 1]]
-        p = persons[rows[0]]
-        K_all = person_cases[p]
-        if len(K_all) == 0:
-            continue
-        rows = rows[
-            np.argsort(t0[q_cases[rows]], kind="stable")
-        ]  # chunks span little time
-        for s in range(0, len(rows), 1500):
-            r = rows[s : s + 1500]
-            qi = q_cases[r]
-            tq = t0[qi]
-            near = (t0[K_all] >= tq.min() - MAX_GAP_DAYS) & (
-                t0[K_all] <= tq.max() + MAX_GAP_DAYS
-            )
-            K = K_all[near]
-            if len(K) == 0:
-                continue
-            tod_k, dow_k = cases.tod_hist[K], cases.dow_hist[K]
-            dt_signed = (t0[K][None, :] - t0[qi][:, None]).astype(np.float32)
-            keep = (K[None, :] != exclude[r][:, None]) & (
-                np.abs(dt_signed) <= MAX_GAP_DAYS
-            )
-            nk = keep.sum(axis=1)
-            d = np.hypot(
-                x32[qi][:, None] - x32[K][None, :], y32[qi][:, None] - y32[K][None, :]
-            )
-            before = (t0[qi][:, None] - t1[K][None, :]).astype(np.float32)
-            after = (t0[K][None, :] - t1[qi][:, None]).astype(np.float32)
-            g = np.maximum(np.maximum(before, after), 0.0)
-            g[~keep] = np.inf
-            d[~keep] = np.nan
-            valid = ~np.isnan(d)
-            nxy = valid.sum(axis=1)
-            d0 = np.where(valid, d, np.float32(1e3))
-            same_grp = cases.group[qi][:, None] == cases.group[K][None, :]
-            same_tgt = cases.target[qi][:, None] == cases.target[K][None, :]
-            with np.errstate(all="ignore"):
-                F[r, col["min_distance_km"]] = np.where(nxy > 0, d0.min(axis=1), np.nan)
-                # one exp: the 0.5 km kernel is the 2 km kernel to the 16th power
-                k2 = np.exp(np.float32(-0.125) * d0 * d0)
-                k05 = k2 * k2
-                k05 *= k05
-                k05 *= k05
-                k05 *= k05
-                for h, name, kern in (
-                    (0.5, "log_kde_0_5km", k05),
-                    (2.0, "log_kde_2km", k2),
-                ):
-                    dens = kern.sum(axis=1) / (two_pi * h * h) / np.maximum(nxy, 1)
-                    F[r, col[name]] = np.log(dens + 1e-9)
-                    if h == 2.0:
-                        ng = (valid & same_grp).sum(axis=1)
-                        dg = (
-                            (kern * same_grp).sum(axis=1)
-                            / (two_pi * h * h)
-                            / np.maximum(ng, 1)
-                        )
-                        F[r, col["log_kde_group_2km"]] = np.where(
-                            ng > 0, np.log(dg + 1e-9), np.nan
-                        )
-                F[r, col["min_gap_days"]] = g.min(axis=1)
-                stdist = np.where(
-                    valid, d0, np.float32(NO_XY_PENALTY)
-                ) + g / np.float32(TAU_DAYS_PER_KM)
-                F[r, col["st_distance"]] = stdist.min(axis=1)
-                F[r, col["n_near_2km_30d"]] = np.sum((d0 <= 2.0) & (g <= 30), axis=1)
-                F[r, col["n_within_2d"]] = np.sum(g <= 2, axis=1)
-                F[r, col["n_within_7d"]] = np.sum(g <= 7, axis=1)
-                F[r, col["n_within_30d"]] = np.sum(g <= 30, axis=1)
-                F[r, col["prev_gap_days"]] = np.where(
-                    keep & (before >= 0), before, np.inf
-                ).min(axis=1)
-                F[r, col["next_gap_days"]] = np.where(
-                    keep & (after >= 0), after, np.inf
-                ).min(axis=1)
-                F[r, col["log_n_known"]] = np.log1p(nk)
-                same_off = cases.offence[qi][:, None] == cases.offence[K][None, :]
-                ent_q = cases.entry[qi][:, None]
-                same_ent = (ent_q == cases.entry[K][None, :]) & (ent_q >= 0)
-                grp_k = cases.participants[K] > 1
-                grp_q = cases.participants[qi] > 1
-                denom = np.maximum(nk, 1)
-                F[r, col["share_offence"]] = np.sum(same_off & keep, axis=1) / denom
-                F[r, col["share_group"]] = np.sum(same_grp & keep, axis=1) / denom
-                F[r, col["share_target"]] = np.sum(same_tgt & keep, axis=1) / denom
-                F[r, col["share_entry"]] = np.where(
-                    cases.entry[qi] >= 0,
-                    np.sum(same_ent & keep, axis=1) / denom,
-                    np.nan,
-                )
-                share_grp = np.sum(grp_k[None, :] & keep, axis=1) / denom
-                F[r, col["share_group_offending"]] = np.where(
-                    grp_q, share_grp, 1 - share_grp
-                )
-                spot = d0 <= SAME_PLACE_KM
-                F[r, col["repeat_target"]] = np.any(spot & same_tgt, axis=1)
-                F[r, col["n_same_spot"]] = np.sum(spot, axis=1)
-                # the person's hour-of-day and weekday profiles (aoristic, smoothed)
-                # against the case's: log likelihood ratio vs. a uniform profile
-                kf = keep.astype(np.float32)
-                for hist_k, qh, nb, name in (
-                    (tod_k, cases.tod_hist[qi], 24, "hour_profile_llr"),
-                    (dow_k, cases.dow_hist[qi], 7, "dow_profile_llr"),
-                ):
-                    prof = (kf @ hist_k + 0.5) / (nk[:, None] + 0.5 * nb)
-                    F[r, col[name]] = np.log(np.sum(qh * prof, axis=1) * nb)
-            F[r, col["q_has_xy"]] = cases.has_xy[qi]
-            F[r, col["q_group"]] = cases.group[qi]
-            nknown[r] = nk
-            has = nxy > 0
-            nearest[r[has]] = K[np.argmin(d0[has], axis=1)]
-            # the k most similar known cases by space-time distance go to the pair model
-            stdist = np.where(keep, stdist, np.inf)
-            kk = min(k_similar, len(K))
-            top = (
-                np.argpartition(stdist, kk - 1, axis=1)[:, :kk]
-                if kk < len(K)
-                else np.broadcast_to(np.arange(len(K)), (len(r), len(K)))
-            )
-            ok = np.isfinite(np.take_along_axis(stdist, top, axis=1))
-            rr = np.repeat(r, kk).reshape(len(r), kk)
-            pair_rows_q.append(q_cases[rr[ok]])
-            pair_rows_k.append(K[top[ok]])
-            pair_row.append(rr[ok])
-        if custody is not None and len(custody.start[p]):
-            rows_c = rows
-            qi = q_cases[rows_c]
-            a0, a1 = cases.t0[qi][:, None], cases.t1[qi][:, None]
-            cs, ce = custody.start[p][None, :], custody.end[p][None, :]
-            length = np.maximum(a1 - a0, 1e-4)
-            ov = np.clip(np.minimum(a1, ce) - np.maximum(a0, cs), 0, None)
-            inside = (a0 >= cs) & (a1 <= ce)
-            frac = np.where(inside, 1.0, ov / length).sum(axis=1)
-            F[rows_c, col["custody_overlap"]] = np.minimum(frac, 1.0)
-        elif custody is not None:
-            F[rows, col["custody_overlap"]] = 0.0
-    if pair_row:
-        pq = np.concatenate(pair_rows_q)
-        pk = np.concatenate(pair_rows_k)
-        pr = np.concatenate(pair_row)
+    # the k most similar known cases by space-time distance go to the pair model
+    pr, slot = np.nonzero(similar >= 0)
+    if len(pr):
+        pq, pk = q_cases[pr], similar[pr, slot]
         lg = pair_logit(pair_matrix(cases, pq, cases, pk), pq)
         srt = np.lexsort((-lg, pr))
         pr, pk, lg = pr[srt], pk[srt], lg[srt]

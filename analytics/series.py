@@ -99,7 +99,8 @@ def cluster_cases(
     a, b = np.minimum(src[ok], nb[ok]), np.maximum(src[ok], nb[ok])
     if len(a) == 0:
         return labels, mean_p
-    key = np.unique(a * len(sub) + b)  # each pair once
+    # each pair once (hash-based unique, then sorted: the same as np.unique, faster)
+    key = pl.Series(a * len(sub) + b).unique().sort().to_numpy()
     a, b = key // len(sub), key % len(sub)
     p = 1.0 / (
         1.0 + np.exp(-pair_logit(pair_matrix(cases, sub[a], cases, sub[b]), sub[a]))

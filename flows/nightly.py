@@ -168,10 +168,13 @@ def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
 
 @task(name="hotspot-map", **TASK, **IO_TASK)
 def hotspot_map_task(db_path: str, out_dir: str, as_of: date, group: str,
-                     lang: str) -> dict:  # fmt: skip
-    """One target group's map (mapped over groups; read-only connection)."""
+                     lang: str, night: str = "") -> dict:  # fmt: skip
+    """One target group's map (mapped over groups; read-only connection). With
+    `night`, the maps of that night in one worker process share one read."""
     from gjenganger.pipeline.hotspots import publish_hotspot_map
 
+    if night:
+        store.share_frames(night)
     m = _read_only_step(db_path, publish_hotspot_map, Path(out_dir), as_of, group, lang)
     m.pop("_grid", None)
     return m
@@ -198,7 +201,10 @@ def ranks_task(db_path: str, as_of: date) -> list[int]:
 def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
                        lang: str) -> dict | None:  # fmt: skip
     """One top-list person's page, addressed by rank (mapped; read-only)."""
-    from gjenganger.pipeline.timelines import cached_timeline_data, publish_timeline_page
+    from gjenganger.pipeline.timelines import (
+        cached_timeline_data,
+        publish_timeline_page,
+    )
 
     def page(con):
         data = cached_timeline_data(con, db_path, as_of)
@@ -229,14 +235,16 @@ def _gather(futures) -> list:
     return [f.result() for f in futures]
 
 
-def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str):
+def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str,
+                       night: str = ""):  # fmt: skip
     """Per target group, one mapped task; returns a function that waits for them
     and writes the index page (so other bundles can be built meanwhile)."""
     from gjenganger.pipeline.hotspots import GROUPS
 
     t0 = time.perf_counter()
     futures = hotspot_map_task.map(
-        unmapped(db_path), unmapped(out_dir), unmapped(as_of), list(GROUPS), unmapped(lang)
+        unmapped(db_path), unmapped(out_dir), unmapped(as_of), list(GROUPS), unmapped(lang),
+        unmapped(night),
     )
 
     def finish() -> dict:
@@ -350,6 +358,9 @@ def nightly(
 
     try:
         step("ingest", ingest_task, inbox, db_path)
+        # from here on nothing rewrites incidents or links: steps and map tasks
+        # share one read of tonight's as-of frames per process
+        store.share_frames(run_name)
         day = as_of or _default_as_of(db_path)
         report["as_of"] = day.isoformat()
         step("toplist", toplist_task, db_path, day)
@@ -360,7 +371,8 @@ def nightly(
         # the prevention maps run on the task runner while the analyst bundle is
         # built (both read-only); the hotspots step's time spans both
         t_maps = time.perf_counter()
-        maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day, lang)
+        maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day, lang,
+                                       run_name)
         pending = list(maps_done.futures)
         step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
              lang)  # fmt: skip
@@ -375,6 +387,7 @@ def nightly(
     except Exception as exc:
         for future in pending:  # no task may still write into the abandoned folder
             future.wait()
+        store.stop_sharing()
         publish.abandon(night)
         report["status"] = "failed"
         report["failed_step"] = next(
@@ -386,6 +399,7 @@ def nightly(
         if _debug():
             traceback.print_exc()
         raise
+    store.stop_sharing()
     _finish(publish_dir, report, db_path)
     return report
 
