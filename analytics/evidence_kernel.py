@@ -298,3 +298,35 @@ def known_prefix(known: np.ndarray, tod: np.ndarray, dow: np.ndarray, multi: np.
     np.cumsum(dow[known], axis=0, out=cum_dow[1:])
     np.cumsum(multi[known], out=cum_multi[1:])
     return cum_tod, cum_dow, cum_multi
+
+
+@numba.njit(nogil=True, cache=True)
+def first_distinct(pers, n):
+    """Per row of `pers` (person per neighbour, nearest first, -1 = none), the
+    first `n` distinct persons in order: (row, person) pairs row by row, and the
+    number of distinct persons found per row (at most `n`)."""
+    nq, k = pers.shape
+    out_r = np.empty(nq * n, np.int64)
+    out_p = np.empty(nq * n, np.int64)
+    counts = np.zeros(nq, np.int64)
+    m = 0
+    for i in range(nq):
+        start = m
+        for j in range(k):
+            p = pers[i, j]
+            if p < 0:
+                continue
+            seen = False
+            for s in range(start, m):
+                if out_p[s] == p:
+                    seen = True
+                    break
+            if seen:
+                continue
+            out_r[m] = i
+            out_p[m] = p
+            m += 1
+            if m - start == n:
+                break
+        counts[i] = m - start
+    return out_r[:m], out_p[:m], counts

@@ -548,28 +548,6 @@ def custody_overlap(
     return out
 
 
-def _first_persons(
-    pers: np.ndarray, n: int, n_persons: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of `pers` (person per neighbour, nearest first, -1 = none), the
-    first `n` distinct persons. Returns (row, person, distinct persons per row)."""
-    nq, k = pers.shape
-    flat = pers.ravel()
-    row = np.repeat(np.arange(nq), k)
-    pos = np.tile(np.arange(k), nq)
-    key = row * (n_persons + 1) + flat
-    order = np.lexsort((pos, key))
-    first = np.ones(len(order), bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    sel = order[first & (flat[order] >= 0)]
-    sel = sel[np.lexsort((pos[sel], row[sel]))]
-    r = row[sel]
-    rank = np.arange(len(sel)) - np.searchsorted(r, r, side="left")
-    counts = np.bincount(r, minlength=nq)
-    keep = rank < n
-    return r[keep], flat[sel][keep], counts
-
-
 def _nearest_persons(
     tree: cKDTree,
     point_case: np.ndarray,
@@ -577,7 +555,6 @@ def _nearest_persons(
     queries: np.ndarray,
     exclude: np.ndarray,
     n: int,
-    n_persons: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The `n` persons whose nearest point to each query is nearest, skipping the
     query's excluded case. The neighbour count grows until every row has `n`
@@ -597,7 +574,7 @@ def _nearest_persons(
         pers = np.where(
             ok & (point_case[safe] != exclude[rows][:, None]), point_person[safe], -1
         )
-        r, p, counts = _first_persons(pers, n, n_persons)
+        r, p, counts = ek.first_distinct(pers, n)  # counts stop at n >= want
         done = (counts >= want) | (k >= total)
         keep = done[r]
         out_q.append(rows[r[keep]])
@@ -670,7 +647,7 @@ def select_candidates(
         qi = q[at]
         pts = np.c_[cases.x_km[qi], cases.y_km[qi], cases.t_mid[qi] / TAU_DAYS_PER_KM]
         for tree, dims, m in ((st_tree, 3, n_space_time), (sp_tree, 2, n_space)):
-            r, p = _nearest_persons(tree, cx, px, pts[:, :dims], exclude[at], m, n_all)
+            r, p = _nearest_persons(tree, cx, px, pts[:, :dims], exclude[at], m)
             rows_q.append(at[r])
             rows_p.append(p)
     for g in np.unique(cases.group[q[~xy]]):
@@ -680,7 +657,7 @@ def select_candidates(
         gc, gp, tree = index[key]
         at = np.flatnonzero(~xy & (cases.group[q] == g))
         pts = cases.t_mid[q[at]][:, None] / TAU_DAYS_PER_KM
-        r, p = _nearest_persons(tree, gc, gp, pts, exclude[at], n_space_time, n_all)
+        r, p = _nearest_persons(tree, gc, gp, pts, exclude[at], n_space_time)
         rows_q.append(at[r])
         rows_p.append(p)
     if not rows_q:
