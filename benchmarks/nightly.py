@@ -88,7 +88,15 @@ def nightly(work: Path, runner: str, inbox: Path, env: dict, tag: str) -> dict:
     res["status"] = report["status"]
     ing = next(s for s in report["steps"] if s["step"] == "ingest")["summary"]
     res["rows_read"] = ing["rows_read"]
+    res["attribution"] = attribution_internals(report)
     return res
+
+
+def attribution_internals(report: dict) -> dict:
+    """What the attribution step did inside (from its run-report summary)."""
+    summary = next(s for s in report["steps"] if s["step"] == "attribution")["summary"]
+    keep = ("mode", "pair_models", "open_cases", "seconds")
+    return {k: summary.get(k) for k in keep}
 
 
 def prepare(work: Path, scale: float, seed: int, env: dict) -> tuple[Path, Path, dict]:
@@ -139,6 +147,10 @@ def run(args) -> dict:
     return out
 
 
+def _n(value) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
 def _ok(value: float, target: float) -> str:
     return "✓" if value < target else "✗"
 
@@ -172,6 +184,22 @@ def report(res: dict) -> str:
                 f"{r['rows_read']:,} | {s.get('ingest')} | {s.get('attribution')} | "
                 f"{s.get('phases')} | {s.get('hotspots')} | {s.get('analyst')} | "
                 f"{s.get('research')} |"
+            )
+    lines += ["", "Inside attribution (seconds since the step began, cumulative; "
+              "rows of (open case, candidate) evidence):", "",
+              "| runner | night | pair models | open cases | context + pair models or reuse index | "
+              "+ stage-1 training | + scoring | series | rows reused | rows computed |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for runner, runs in res["runs"].items():
+        for night, r in runs.items():
+            a = r.get("attribution") or {}
+            sec = a.get("seconds") or {}
+            first = sec.get("reuse_index_s", sec.get("pair_model_s"))
+            lines.append(
+                f"| {runner} | {night} | {a.get('pair_models', '-')} | "
+                f"{_n(a.get('open_cases'))} | {first} | {sec.get('train_s')} | "
+                f"{sec.get('attribute_s')} | {sec.get('series_s')} | "
+                f"{_n(sec.get('rows_reused'))} | {_n(sec.get('rows_computed'))} |"
             )
     return "\n".join(lines) + "\n"
 
