@@ -1016,6 +1016,33 @@ def reliability(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict]:
 
 # ------------------------------------------------------------------ pairwise AUC
 @lk.one_openmp_thread
+def holdout_pairs(
+    cases: CaseArrays,
+    L: lk.Links,
+    as_of: date,
+    holdout_days: int = 120,
+    max_test_pairs: int = 2_000_000,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The time split of `pairwise_holdout`: (training mask: linked cases before
+    as_of - holdout_days; test cases: linked cases after; test pairs ia, ib: pairs
+    of test cases within MAX_GAP_DAYS, at most `max_test_pairs` sampled; y: the
+    pair shares a person)."""
+    cut = _day_number(as_of) + 1 - holdout_days
+    linked = np.zeros(len(cases), bool)
+    linked[L.case_idx] = True
+    train_mask = linked & (cases.t_mid < cut)
+    test = np.flatnonzero(linked & (cases.t_mid >= cut))
+    ia, ib = np.triu_indices(len(test), k=1)
+    ia, ib = test[ia], test[ib]
+    ok = np.abs(cases.t_mid[ia] - cases.t_mid[ib]) <= lk.MAX_GAP_DAYS
+    ia, ib = ia[ok], ib[ok]
+    if len(ia) > max_test_pairs:
+        sel = np.random.default_rng(seed).choice(len(ia), max_test_pairs, replace=False)
+        ia, ib = ia[sel], ib[sel]
+    return train_mask, test, ia, ib, lk.share_person(L.person_sets(len(cases)), ia, ib)
+
+
 def pairwise_holdout(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
@@ -1037,23 +1064,12 @@ def pairwise_holdout(
     as_of = _as_date(as_of)
     cases = case_arrays(incidents)
     L = lk.make_links(cases.incident_id, links)
-    cut = _day_number(as_of) + 1 - holdout_days
-    linked = np.zeros(len(cases), bool)
-    linked[L.case_idx] = True
-    train_mask = linked & (cases.t_mid < cut)
-    test = np.flatnonzero(linked & (cases.t_mid >= cut))
+    train_mask, test, ia, ib, y = holdout_pairs(cases, L, as_of, holdout_days,
+                                                max_test_pairs, seed)  # fmt: skip
     s = lk.sample_pairs(cases, L, train_mask, seed=seed)
     X = pair_matrix(cases, s.ia, cases, s.ib)
     model = lk.PairModel.fit(X, s.y, s.log_offset, seed=seed)
     nb = NaiveBayesLinkage.fit(X, s.y, s.log_offset)
-    ia, ib = np.triu_indices(len(test), k=1)
-    ia, ib = test[ia], test[ib]
-    ok = np.abs(cases.t_mid[ia] - cases.t_mid[ib]) <= lk.MAX_GAP_DAYS
-    ia, ib = ia[ok], ib[ok]
-    if len(ia) > max_test_pairs:
-        sel = np.random.default_rng(seed).choice(len(ia), max_test_pairs, replace=False)
-        ia, ib = ia[sel], ib[sel]
-    y = lk.share_person(L.person_sets(len(cases)), ia, ib)
     Xt = pair_matrix(cases, ia, cases, ib)
     d = Xt[:, 0].astype(float)
     scores = {

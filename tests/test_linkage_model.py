@@ -175,3 +175,25 @@ def test_crossfit_scores_each_training_case_with_the_model_that_did_not_see_it()
     q = np.flatnonzero(cf.fold == 0)[:5]
     X = pair_matrix(cases, q, cases, q[::-1])
     assert np.allclose(cf.logit(X, q), cf.models[1].logit(X))
+
+
+def test_the_time_held_out_pairs_are_later_solved_cases_within_a_year():
+    from datetime import date
+
+    from analytics.attribution import holdout_pairs
+
+    inc, links, _ = synthetic_world(seed=3)
+    cases = case_arrays(inc)
+    L = lk.make_links(cases.incident_id, links)
+    as_of = date(2025, 12, 31)
+    train, test, ia, ib, y = holdout_pairs(cases, L, as_of, holdout_days=120,
+                                           max_test_pairs=5_000, seed=0)  # fmt: skip
+    cut = (as_of - date(1970, 1, 1)).days + 1 - 120
+    linked = np.isin(np.arange(len(cases)), L.case_idx)
+    assert np.array_equal(train, linked & (cases.t_mid < cut))
+    assert np.array_equal(test, np.flatnonzero(linked & (cases.t_mid >= cut)))
+    assert len(ia) == 5_000 and np.isin(ia, test).all() and np.isin(ib, test).all()
+    assert (ia != ib).all()
+    assert (np.abs(cases.t_mid[ia] - cases.t_mid[ib]) <= lk.MAX_GAP_DAYS).all()
+    sets = L.person_sets(len(cases))
+    assert np.array_equal(y, lk.share_person(sets, ia, ib)) and 0 < y.sum() < len(y)
