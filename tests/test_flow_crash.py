@@ -37,8 +37,11 @@ def _nightly(args, pause: str | None = None):
     env = {**os.environ}
     if pause:
         env["GJENGANGER_FAULT_PAUSE"] = pause
+    # its own process group: the kill takes the run's local Prefect server with it,
+    # as a power cut would (killing the flow process alone would orphan the server)
     return subprocess.Popen([sys.executable, "-m", "gjenganger", "nightly", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
 
 
 def _kill_at(proc, point: str) -> None:
@@ -48,7 +51,7 @@ def _kill_at(proc, point: str) -> None:
         if not line and proc.poll() is not None:
             break
         if f"fault-point {point}" in line:
-            os.kill(proc.pid, signal.SIGKILL)
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(30)
             return
     raise AssertionError(f"never reached fault point {point}")
