@@ -19,35 +19,6 @@ import math
 import numba
 import numpy as np
 
-#: aggregate columns the kernel fills, in this order (`linkage.PERSON_FEATURES`
-#: names; the caller maps them into its feature matrix)
-KERNEL_FEATURES = (
-    "min_distance_km",
-    "log_kde_0_5km",
-    "log_kde_2km",
-    "log_kde_group_2km",
-    "min_gap_days",
-    "st_distance",
-    "n_near_2km_30d",
-    "n_within_2d",
-    "n_within_7d",
-    "n_within_30d",
-    "prev_gap_days",
-    "next_gap_days",
-    "log_n_known",
-    "share_offence",
-    "share_group",
-    "share_target",
-    "share_entry",
-    "share_group_offending",
-    "hour_profile_llr",
-    "dow_profile_llr",
-    "repeat_target",
-    "n_same_spot",
-    "q_has_xy",
-    "q_group",
-)
-
 
 @numba.njit(nogil=True, cache=True)
 def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
@@ -76,7 +47,8 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
     same_place_km,
     k_similar,
 ):
-    """Aggregates per row (columns as KERNEL_FEATURES, NaN where undefined),
+    """Aggregates per row (the 24 columns of `linkage.KERNEL_FEATURES`, in that
+    order, NaN where undefined),
     number of known cases counted, nearest known case, and the `k_similar` known
     cases nearest in space-time per row (case index, -1 padding)."""
     n = len(q_case)
@@ -95,7 +67,6 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
             continue
         tq, tq1 = t0[q], t1[q]
         # known cases with |t0_k - t0_q| <= max_gap: a slice of the t0-sorted list
-        lo, hi = a, b
         left, right = a, b
         while left < right:
             mid = (left + right) // 2
@@ -139,9 +110,11 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
         s_tod = 0.0
         s_dow = 0.0
         n_sim = 0
+        ex = -1  # position of the excluded case in the slice, if there
         for j in range(lo, hi):
             k = known[j]
             if k == exclude[r]:
+                ex = j
                 continue
             nk += 1
             before = tq - t1[k]
@@ -217,11 +190,6 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
             similar[r, pos] = k
         # profile sums and group-offending count over the kept slice: prefix
         # sums over [lo, hi), less the excluded case if it lies in the slice
-        ex = -1
-        for j in range(lo, hi):
-            if known[j] == exclude[r]:
-                ex = j
-                break
         for h in range(tod.shape[1]):
             v = cum_tod[hi, h] - cum_tod[lo, h]
             if ex >= 0:
@@ -269,8 +237,6 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
         F[r, 23] = group[q]
         nknown[r] = nk
         nearest[r] = near_k
-        for s in range(n_sim, k_similar):
-            similar[r, s] = -1
     return F, nknown, nearest, similar
 
 

@@ -80,6 +80,10 @@ PERSON_FEATURES: tuple[str, ...] = (
     "q_has_xy",
     "q_group",
 )
+#: the columns `evidence_kernel.person_case_aggregates` fills, in its order: every
+#: person feature but the pair-model scores and custody, computed afterwards
+KERNEL_FEATURES = tuple(f for f in PERSON_FEATURES if f not in
+                        ("max_logit", "top3_logit", "soft_count", "custody_overlap"))  # fmt: skip
 
 
 # ------------------------------------------------------------------ links
@@ -713,7 +717,7 @@ def case_person_features(
         *ek.known_prefix(known, cases.tod_hist, cases.dow_hist, multi),
         MAX_GAP_DAYS, TAU_DAYS_PER_KM, NO_XY_PENALTY, SAME_PLACE_KM, k_similar,
     )  # fmt: skip
-    F[:, [PERSON_FEATURES.index(c) for c in ek.KERNEL_FEATURES]] = agg
+    F[:, [PERSON_FEATURES.index(c) for c in KERNEL_FEATURES]] = agg
     if custody is not None:
         F[:, PERSON_FEATURES.index("custody_overlap")] = custody_overlap(
             cases, q_cases, persons, custody

@@ -131,7 +131,7 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
             assert np.isnan(F[r]).all()
             continue
         ref = reference_row(c, q[r], person_cases[persons[r]], exclude[r], k_similar)
-        for j, name in enumerate(ek.KERNEL_FEATURES):
+        for j, name in enumerate(lk.KERNEL_FEATURES):
             np.testing.assert_allclose(F[r, j], ref[name], rtol=1e-6, atol=1e-6,
                                        err_msg=f"{name}, row {r}")  # fmt: skip
         assert nk[r] == ref["_nk"]
