@@ -127,12 +127,25 @@ def _fnr_runs(text: str) -> list[str]:
 
     from data_schema.validation import fnr_is_valid
 
-    # Folium names page elements by a random uuid4 (32 hex digits, e.g.
-    # div_icon_f75345725571ffe5...): its digit runs are noise, not identities
-    text = re.sub(r"_[0-9a-f]{32}(?![0-9a-f])", "_", text)
+    # hex digests and ids of 32+ digits are random noise, not identities: Folium's
+    # uuid4 element names (div_icon_f75345725571ffe5...) and the keyed sha256 of a
+    # held-back identity number (quarantine.identity_hash; one spelled 26402527438)
+    text = re.sub(r"(?<![0-9A-Za-z])[0-9a-f]{32,}(?![0-9A-Za-z])", " ", text)
 
     runs = re.findall(r"(?<![0-9])([0-9]{6})[ .-]?([0-9]{5})(?![0-9])", text)
     return [a + b for a, b in runs if fnr_is_valid(a + b)]
+
+
+def test_identity_scan_finds_numbers_but_not_digests():
+    """The leak scan itself: a number alone, after a letter, an underscore or inside
+    JSON is found; one inside a random hex digest or uuid is not."""
+    import hashlib
+
+    fnr = valid_fnrs(1, seed=5)[0]
+    for text in (fnr, f"INC{fnr}", f"P{fnr}", f"id_{fnr}", f'{{"fnr": "{fnr[:6]} {fnr[6:]}"}}'):
+        assert _fnr_runs(text) == [fnr], text
+    digest = hashlib.sha256(b"x").hexdigest()[:20] + fnr + "ab" * 16
+    assert _fnr_runs(f"{digest}\tdiv_icon_{'c' * 5}{fnr}{'d' * 16}") == []
 
 
 def test_no_identity_number_reaches_any_table_or_published_file(first_night, data):
