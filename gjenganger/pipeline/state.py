@@ -11,6 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import cache
+from importlib import import_module
+from pathlib import Path
+
+# the packages whose code decides what a step writes; a change to any of them
+# (an upgrade, a new model version) invalidates every stored resume mark
+CODE_PACKAGES = ("data_schema", "sql", "analytics", "gjenganger.pipeline")
 
 DDL = """create table if not exists pipeline_steps (
     step varchar not null,
@@ -29,9 +36,24 @@ def data_version(con) -> str:
     return f"{row[0]}:{row[1]}"
 
 
+@cache
+def code_version() -> str:
+    """sha256 over the source files (.py, .sql) of CODE_PACKAGES, read once per process,
+    so a night re-run after an upgrade recomputes its steps instead of resuming."""
+    h = hashlib.sha256()
+    for name in CODE_PACKAGES:
+        root = Path(import_module(name).__file__).parent
+        for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql")):
+            h.update(f"{name}/{f.relative_to(root).as_posix()}\0".encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def input_hash(step: str, **inputs) -> str:
-    """sha256 over the step name and its inputs (JSON, keys sorted)."""
-    doc = json.dumps({"step": step, **inputs}, sort_keys=True, default=str)
+    """sha256 over the step name, the code version and its inputs (JSON, keys sorted)."""
+    doc = json.dumps(
+        {"step": step, "code": code_version(), **inputs}, sort_keys=True, default=str
+    )
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
