@@ -126,6 +126,32 @@ def test_the_nightly_step_stores_state_and_reuses_it_the_next_night(store_db):
         " using (incident_id, person_id) where c.as_of = '2025-05-11'"
     ).fetchone()[0]
     assert missing == 0
+    # the same night again (a rerun after an upgrade): nothing changed, every row
+    # is reused, the first chunks compute none, and the stored evidence is unchanged
+    before = store_db.execute("select * from attribution_evidence order by all").pl()
+    again = build_attribution(store_db, dt.date(2025, 5, 11))
+    computed = again["seconds"]["rows_computed"]
+    assert again["mode"] == "reuse" and computed < second["seconds"]["rows_computed"]
+    after = store_db.execute("select * from attribution_evidence order by all").pl()
+    assert after.equals(before)
     # a week later the pair models are trained again
     later = build_attribution(store_db, dt.date(2025, 5, 18))
     assert later["mode"] == "full" and "older than 7 days" in later["pair_models"]
+
+
+def test_the_evidence_sink_takes_empty_chunks_first():
+    """Chunks arrive from worker threads in any order; one that computed no row
+    (all reused) may come first. The table is made once, from the first chunk."""
+    import duckdb
+
+    from gjenganger.pipeline.attribution_state import EvidenceSink
+
+    con = duckdb.connect()
+    sink = EvidenceSink(con)
+    chunk = pl.DataFrame({"incident_id": ["I1", "I2"], "person_id": ["A", "B"],
+                          "n_known": [3, 4]})  # fmt: skip
+    sink(chunk.clear())
+    sink(chunk)
+    sink(chunk.clear())
+    assert sink.rows == 2
+    assert con.execute(f"select count(*) from {sink.TABLE}").fetchone()[0] == 2

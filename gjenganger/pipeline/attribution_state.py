@@ -90,17 +90,19 @@ class EvidenceSink:
         self.con = con
         self.lock = threading.Lock()
         self.rows = 0
+        self.created = False  # the table exists (made from the first chunk, even an empty one)
         con.execute(f"drop table if exists {self.TABLE}")
 
     def __call__(self, frame: pl.DataFrame) -> None:
         with self.lock:
             self.con.register("_chunk", frame.to_arrow())
             try:
-                verb = (f"insert into {self.TABLE} by name" if self.rows
+                verb = (f"insert into {self.TABLE} by name" if self.created
                         else f"create table {self.TABLE} as")  # fmt: skip
                 self.con.execute(f"{verb} select * from _chunk")
             finally:
                 self.con.unregister("_chunk")
+            self.created = True
             self.rows += frame.height
 
 
@@ -130,7 +132,7 @@ def save(con, run: at.AttributionRun, sink: EvidenceSink | None = None) -> None:
     if run.fingerprints is None or run.fitted is None:
         return
     if sink is not None:
-        if not sink.rows:  # no row tonight: an empty table of the same shape
+        if not sink.created:  # no chunk at all (no open case): nothing to store
             return
         new = sink.TABLE
     elif run.evidence is not None:
