@@ -311,6 +311,25 @@ def task_runner(runner: str = "local", dask_address: str | None = None,
     })  # fmt: skip
 
 
+def worker_api():
+    """A settings context pointing a local Dask cluster's tasks at this flow's Prefect
+    API. Without it, with no PREFECT_API_URL set, every Dask worker starts an
+    ephemeral Prefect server of its own on the same database file. A remote cluster
+    (`--dask-address`) needs PREFECT_API_URL set to a server its workers can reach."""
+    from contextlib import nullcontext
+
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    ctx = FlowRunContext.get()
+    runner = getattr(ctx, "task_runner", None)
+    if (type(runner).__name__ != "DaskTaskRunner" or runner.address
+            or PREFECT_API_URL.value() or ctx.client is None):  # fmt: skip
+        return nullcontext()
+    url = str(ctx.client.api_url).rstrip("/")
+    return temporary_settings(updates={PREFECT_API_URL: url})
+
+
 def nightly_with(runner: str = "local", dask_address: str | None = None):
     """The nightly flow bound to a task runner (`local` or `dask`)."""
     return nightly.with_options(task_runner=task_runner(runner, dask_address))
@@ -370,13 +389,14 @@ def nightly(
         step("hotspot_cells", hotspot_cells_task, db_path, day)
         # the prevention maps run on the task runner while the analyst bundle is
         # built (both read-only); the hotspots step's time spans both
-        t_maps = time.perf_counter()
-        maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day, lang,
-                                       run_name)
-        pending = list(maps_done.futures)
-        step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
-             lang)  # fmt: skip
-        step("hotspots", maps_done, since=t_maps)
+        with worker_api():
+            t_maps = time.perf_counter()
+            maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day,
+                                           lang, run_name)  # fmt: skip
+            pending = list(maps_done.futures)
+            step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
+                 lang)  # fmt: skip
+            step("hotspots", maps_done, since=t_maps)
         step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
         report["finished_at"] = datetime.now(UTC).isoformat()

@@ -90,3 +90,55 @@ def test_the_published_pages_are_the_same_on_both_runners(runs):
             assert STAMP.sub(b"", (la / rel).read_bytes()) == STAMP.sub(
                 b"", (lb / rel).read_bytes()
             ), rel
+
+
+def test_a_dask_night_in_ephemeral_mode_starts_one_prefect_server(tmp_path):
+    """`gjenganger nightly --runner dask` with no PREFECT_API_URL: the local
+    cluster's workers report to the flow's temporary Prefect server instead of each
+    starting one of its own (three servers on one SQLite file, seconds lost)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from gjenganger.synth.config import SynthConfig
+    from gjenganger.synth.generator import generate
+
+    generate(SynthConfig(seed=4, start=dt.date(2025, 6, 1), days=40, scale=0.05,
+                         batch_days=20), tmp_path / "data")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["GJENGANGER_HOME"] = str(tmp_path / "home")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gjenganger", "nightly", "--runner", "dask",
+         "--inbox", str(tmp_path / "data" / "inbox"), "--db", str(tmp_path / "db.duckdb"),
+         "--publish", str(tmp_path / "pub")],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    servers: set[int] = set()
+    try:
+        root = psutil.Process(proc.pid)
+        deadline = time.time() + 600
+        while proc.poll() is None and time.time() < deadline:
+            try:
+                for child in root.children(recursive=True):
+                    try:
+                        if "prefect.server.api.server:create_app" in " ".join(child.cmdline()):
+                            servers.add(child.pid)
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+    assert proc.returncode == 0, err[-2000:]
+    assert len(servers) == 1, f"{len(servers)} Prefect servers started"
+    report = publish.latest(tmp_path / "pub") / "run-report.json"
+    assert report.is_file()
