@@ -23,7 +23,7 @@ import duckdb
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from gjenganger import db, faults, publish, store
+from gjenganger import db, faults, publish, runlock, store
 from gjenganger.pipeline import state
 
 
@@ -352,7 +352,15 @@ def nightly(
     lang: str = "nb",
     keep_nights: int = 7,
 ) -> dict:
-    """Run the whole night; on any failure the previous publication stays whole."""
+    """Run the whole night; on any failure the previous publication stays whole.
+    One run per database at a time (`gjenganger.runlock`)."""
+    with runlock.hold(db_path):
+        return _night(inbox, db_path, publish_dir, as_of, lang, keep_nights)
+
+
+def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang: str,
+           keep_nights: int) -> dict:  # fmt: skip
+    """The night's steps, report and publication (under the run lock)."""
     run_name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     report: dict = {"run": run_name, "started_at": datetime.now(UTC).isoformat(),
                     "steps": [], "status": "running"}  # fmt: skip

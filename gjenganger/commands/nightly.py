@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from gjenganger import publish
+from gjenganger import publish, runlock
 from gjenganger.errors import UserError
 
 
@@ -42,6 +42,7 @@ def run(args) -> int:
     publish.check_writable(args.publish)
     if args.dask_address and args.runner != "dask":
         raise UserError("--dask-address needs --runner dask")
+    runlock.ensure_free(args.db)
     from flows.nightly import nightly_with
 
     try:

@@ -1,0 +1,74 @@
+"""One nightly run per database: a second waits its turn with a clear reason."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from gjenganger import runlock
+from gjenganger.errors import UserError
+
+
+def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
+    db = tmp_path / "db.duckdb"
+    with runlock.hold(db) as path:
+        assert path.read_text().strip() == str(os.getpid())
+        with pytest.raises(UserError, match=rf"another nightly run \(PID {os.getpid()}\)"):
+            with runlock.hold(db):
+                pass
+    with runlock.hold(db):  # released when the block ends
+        pass
+    with runlock.hold(tmp_path / "other.duckdb"):  # another database is another lock
+        with runlock.hold(db):
+            pass
+
+
+def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
+    db = tmp_path / "db.duckdb"
+    code = ("import sys, time; from gjenganger import runlock\n"
+            f"with runlock.hold({str(db)!r}):\n"
+            "    print('held', flush=True); time.sleep(120)\n")  # fmt: skip
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match=rf"PID {holder.pid}\)"):
+            with runlock.hold(db):
+                pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+    with runlock.hold(db):
+        pass
+
+
+def test_the_nightly_flow_refuses_to_start_while_another_run_holds_the_database(
+    tmp_path, prefect_harness
+):
+    from flows.nightly import nightly
+
+    (tmp_path / "inbox").mkdir()
+    db = tmp_path / "db.duckdb"
+    with runlock.hold(db), pytest.raises(UserError, match="another nightly run"):
+        nightly(str(tmp_path / "inbox"), str(db), str(tmp_path / "publish"))
+    assert not db.exists()  # nothing was opened, ingested or published
+    assert not (tmp_path / "publish" / "latest").exists()
+
+
+def test_the_command_says_so_in_one_line_and_exits_non_zero(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    db = tmp_path / "db.duckdb"
+    with runlock.hold(db):
+        res = subprocess.run(
+            [sys.executable, "-m", "gjenganger", "nightly", "--inbox", str(tmp_path / "inbox"),
+             "--db", str(db), "--publish", str(tmp_path / "publish")],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == [
+        f"gjenganger: another nightly run (PID {os.getpid()}) is working on {db};"
+        " wait for it to finish or stop it"
+    ]
