@@ -1,10 +1,11 @@
 """One nightly run per database at a time.
 
 A night opens and closes its DuckDB connection step by step, so a second run
-started meanwhile (a manual run during the scheduled one) could slip its ingest in
-between two steps of the first. The flow therefore holds an exclusive `flock` on
-`<database>.run-lock` for the whole night. The kernel drops the lock when the
-holder exits, however it exits (kill -9 included), so a lock is never stale.
+started meanwhile (a manual run during the scheduled one, or `gjenganger ingest` or
+`purge`) could slip its writes in between two steps of the first. The flow, `ingest`
+and `purge` therefore hold an exclusive `flock` on `<database>.run-lock` while they
+work. The kernel drops the lock when the holder exits, however it exits (kill -9
+included), so a lock is never stale.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def hold(db_path: str | Path) -> Iterator[Path]:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             raise UserError(
-                f"another nightly run (PID {holder}) is working on {Path(db_path)};"
+                f"another gjenganger run (PID {holder}) is working on {Path(db_path)};"
                 " wait for it to finish or stop it"
             ) from None
         os.ftruncate(fd, 0)

@@ -17,7 +17,7 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
     db = tmp_path / "db.duckdb"
     with runlock.hold(db) as path:
         assert path.read_text().strip() == str(os.getpid())
-        with pytest.raises(UserError, match=rf"another nightly run \(PID {os.getpid()}\)"):
+        with pytest.raises(UserError, match=rf"another gjenganger run \(PID {os.getpid()}\)"):
             with runlock.hold(db):
                 pass
     with runlock.hold(db):  # released when the block ends
@@ -52,7 +52,7 @@ def test_the_nightly_flow_refuses_to_start_while_another_run_holds_the_database(
 
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "db.duckdb"
-    with runlock.hold(db), pytest.raises(UserError, match="another nightly run"):
+    with runlock.hold(db), pytest.raises(UserError, match="another gjenganger run"):
         nightly(str(tmp_path / "inbox"), str(db), str(tmp_path / "publish"))
     assert not db.exists()  # nothing was opened, ingested or published
     assert not (tmp_path / "publish" / "latest").exists()
@@ -69,6 +69,18 @@ def test_the_command_says_so_in_one_line_and_exits_non_zero(tmp_path):
         )  # fmt: skip
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
-        f"gjenganger: another nightly run (PID {os.getpid()}) is working on {db};"
+        f"gjenganger: another gjenganger run (PID {os.getpid()}) is working on {db};"
         " wait for it to finish or stop it"
     ]
+
+
+@pytest.mark.parametrize("command", [["ingest", "INBOX"], ["purge", "--older-than", "30"]])
+def test_ingest_and_purge_wait_for_a_running_night(tmp_path, command):
+    (tmp_path / "inbox").mkdir()
+    db = tmp_path / "db.duckdb"
+    argv = [str(tmp_path / "inbox") if a == "INBOX" else a for a in command]
+    with runlock.hold(db):
+        res = subprocess.run([sys.executable, "-m", "gjenganger", *argv, "--db", str(db)],
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert res.returncode == 2, res.stderr
+    assert "another gjenganger run" in res.stderr and not db.exists()

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger import db
+from gjenganger import db, runlock
 from gjenganger.ingest import ingest, summary
 
 
@@ -27,13 +27,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    con = db.connect(args.db)
-    try:
-        results = ingest(
-            con, args.inbox, progress=sys.stderr.isatty() and not args.json
-        )
-    finally:
-        con.close()
+    with runlock.hold(args.db):  # never between two steps of a running night
+        con = db.connect(args.db)
+        try:
+            results = ingest(
+                con, args.inbox, progress=sys.stderr.isatty() and not args.json
+            )
+        finally:
+            con.close()
     doc = summary(results)
     if args.json:
         print(json.dumps(doc, indent=2))

@@ -7,7 +7,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from gjenganger import audit, db
+from gjenganger import audit, db, runlock
 from gjenganger.retention import purge
 
 
@@ -34,11 +34,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    con = db.connect(args.db)
-    try:
-        deleted = purge(con, args.older_than, args.as_of or date.today())
-    finally:
-        con.close()
+    with runlock.hold(args.db):  # never between two steps of a running night
+        con = db.connect(args.db)
+        try:
+            deleted = purge(con, args.older_than, args.as_of or date.today())
+        finally:
+            con.close()
     audit.counted(**{f"deleted_{k}": v for k, v in deleted.items()})
     if args.json:
         print(json.dumps({"deleted": deleted}))
