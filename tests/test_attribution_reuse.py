@@ -155,3 +155,24 @@ def test_the_evidence_sink_takes_empty_chunks_first():
     sink(chunk.clear())
     assert sink.rows == 2
     assert con.execute(f"select count(*) from {sink.TABLE}").fetchone()[0] == 2
+
+
+def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
+    from gjenganger.pipeline.attribution import HYPOTHESIS_TABLES, build_attribution
+
+    def nights(table):
+        return [r[0].isoformat() for r in store_db.execute(
+            f"select distinct as_of from {table}"
+            " where as_of between '2025-04-01' and '2025-04-30' order by 1"
+        ).fetchall()]  # fmt: skip
+
+    build_attribution(store_db, dt.date(2025, 4, 1), keep_days=14)
+    build_attribution(store_db, dt.date(2025, 4, 12), keep_days=14)
+    assert nights("attribution_candidates") == ["2025-04-01", "2025-04-12"]
+    last = build_attribution(store_db, dt.date(2025, 4, 20), keep_days=14)
+    assert last["old_hypothesis_rows_deleted"] > 0
+    for table in HYPOTHESIS_TABLES:  # 04-01 is past 04-20 - 14 days; 04-12 is not
+        assert nights(table) == ["2025-04-12", "2025-04-20"], table
+    # writing an earlier night again leaves the later ones alone
+    build_attribution(store_db, dt.date(2025, 4, 12), keep_days=14)
+    assert nights("attribution_candidates") == ["2025-04-12", "2025-04-20"]

@@ -21,7 +21,8 @@ def register(sub) -> None:
         "probability that none of them did. Each candidate carries its evidence (why). "
         "Results are HYPOTHESES for an analyst: they are stored in "
         "attribution_candidates / attribution_cases / series / series_members with "
-        "model_version and as_of, never as links. Method: docs/linkage.md.",
+        "model_version and as_of, never as links; as-of dates more than KEEP-DAYS "
+        "days before this one are deleted from them. Method: docs/linkage.md.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     p.add_argument(
@@ -36,6 +37,13 @@ def register(sub) -> None:
         help="attribute open cases that occurred in this many days (default 365)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--keep-days",
+        type=int,
+        default=step.HYPOTHESIS_DAYS,
+        help="keep the hypotheses of as-of dates this many days back "
+        f"(default {step.HYPOTHESIS_DAYS})",
+    )
     p.add_argument(
         "--limit",
         type=int,
@@ -54,12 +62,14 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.window_days < 1:
         raise UserError("--window-days must be at least 1")
+    if args.keep_days < 0:
+        raise UserError("--keep-days must be 0 or more")
     con = db.connect(args.db)
     try:
         result = step.compute_attribution(
             con, args.as_of, window_days=args.window_days, seed=args.seed
         )
-        summary = step.write_attribution(con, result)
+        summary = step.write_attribution(con, result, keep_days=args.keep_days)
     finally:
         con.close()
     records = top_candidates(result.model, k=step.MAX_CANDIDATES)
