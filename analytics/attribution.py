@@ -718,6 +718,7 @@ def attribute(
     workers: int = 2,
     keep_ranks: int | None = None,
     evidence_sink=None,
+    progress=None,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -732,9 +733,15 @@ def attribute(
     `keep_ranks` keeps only each case's best candidates in the result (memory at
     national scale); the default keeps every scored candidate (evaluation).
     `evidence_sink(frame)`, if given, receives the evidence chunk by chunk (from
-    the worker threads) instead of `AttributionRun.evidence`.
+    the worker threads) instead of `AttributionRun.evidence`. `progress(message)`,
+    if given, hears of each stage and of every tenth of the open cases scored.
     """
+    import threading
     import time
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(message)
 
     t0 = time.perf_counter()
     ctx = build_context(
@@ -771,11 +778,14 @@ def attribute(
                                ctx.links.persons, *dirty)  # fmt: skip
         previous.evidence = previous.evidence.clear()  # indexed: free the frame
         timings["reuse_index_s"] = time.perf_counter() - t0
+        say(f"{len(ctx.open_idx):,} open cases; pair models reused, "
+            f"{len(dirty[0]):,} persons and {len(dirty[1]):,} cases changed")  # fmt: skip
     else:
         pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
         pair_logit = pairs.logit
         fitted = Fitted(pairs, ctx.as_of, window_days, seed)
         timings["pair_model_s"] = time.perf_counter() - t0
+        say(f"{len(ctx.open_idx):,} open cases; pair models trained")
     train = build_rows(ctx, ctx.train_idx, pair_logit, training=True)
     wc = (
         shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
@@ -784,6 +794,7 @@ def attribute(
     )
     model = fit_model(train, seed=seed, case_weight=wc)
     timings["train_s"] = time.perf_counter() - t0
+    say(f"ranking model trained on {len(train.q):,} solved cases")
     cal = model.calibrator
     scorers: dict[str, tuple] = {}
     if baselines:
@@ -841,8 +852,23 @@ def attribute(
 
     from concurrent.futures import ThreadPoolExecutor
 
+    starts = range(0, len(ctx.open_idx), chunk_cases)
+    tally = {"done": 0, "told": 0}
+    tally_lock = threading.Lock()
+
+    def counted(start: int):
+        out = chunk(start)
+        with tally_lock:  # every tenth of the chunks, from whichever thread
+            tally["done"] += 1
+            tenth = tally["done"] * 10 // len(starts)
+            if tenth > tally["told"]:
+                tally["told"] = tenth
+                n = min(tally["done"] * chunk_cases, len(ctx.open_idx))
+                say(f"scored {n:,} of {len(ctx.open_idx):,} open cases")
+        return out
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        done = list(pool.map(chunk, range(0, len(ctx.open_idx), chunk_cases)))
+        done = list(pool.map(counted, starts))
     base_s = 0.0
     for res, ev, seconds in done:
         for name, a in res.items():

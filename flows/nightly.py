@@ -127,11 +127,16 @@ def toplist_task(db_path: str, as_of: date) -> dict:
 
 @task(name="attribution", **TASK)
 def attribution_task(db_path: str, as_of: date) -> dict:
+    from functools import partial
+
     from gjenganger.pipeline.attribution import build_attribution
 
-    return _run_step(
-        db_path, "attribution", build_attribution, as_of, {}, resumable=True
-    )
+    def progress(message: str) -> None:
+        print(f"[attribution] {message}", file=sys.stderr, flush=True)
+
+    # the callback is bound here, not passed in params: params make the resume key
+    return _run_step(db_path, "attribution", partial(build_attribution, progress=progress),
+                     as_of, {}, resumable=True)  # fmt: skip
 
 
 @task(name="phases", **TASK)

@@ -176,3 +176,19 @@ def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
     # writing an earlier night again leaves the later ones alone
     build_attribution(store_db, dt.date(2025, 4, 12), keep_days=14)
     assert nights("attribution_candidates") == ["2025-04-12", "2025-04-20"]
+
+
+def test_attribution_reports_its_stages_and_every_tenth_of_the_open_cases(store_db):
+    import re
+
+    day = dt.date(2025, 5, 20)
+    heard: list[str] = []
+    run = at.attribute(*frames(store_db, day), day, chunk_cases=100, progress=heard.append)
+    n_open = len(run.ctx.open_idx)
+    assert n_open > 1000  # more than ten chunks, so every tenth is heard of
+    assert heard[0].endswith("pair models trained")
+    assert heard[1].startswith("ranking model trained on")
+    scored = [int(re.match(r"scored ([\d,]+) of", m).group(1).replace(",", ""))
+              for m in heard[2:]]  # fmt: skip
+    assert len(scored) == 10 and scored == sorted(scored) and scored[-1] == n_open
+    assert all(m.endswith(f"of {n_open:,} open cases") for m in heard[2:])

@@ -156,6 +156,7 @@ def build_attribution(
     seed: int = 0,
     reuse: bool = True,
     keep_days: int = HYPOTHESIS_DAYS,
+    progress=None,
 ) -> dict:
     """The nightly step: attribute open cases and write the hypothesis tables.
 
@@ -174,7 +175,10 @@ def build_attribution(
     kw = {"window_days": window_days, "seed": seed, "keep_evidence": True,
           "keep_ranks": MAX_CANDIDATES}  # fmt: skip
     sink = state.EvidenceSink(con)
-    run = at.attribute(*frames, day, previous=previous, evidence_sink=sink, **kw)
+    run = at.attribute(*frames, day, previous=previous, evidence_sink=sink,
+                       progress=progress, **kw)  # fmt: skip
+    if progress is not None:
+        progress("building series and writing the hypothesis tables")
     summary = write_attribution(con, run, state, sink, keep_days)
     summary["pair_models"] = (f"reused: {why}" if run.mode == "reuse"
                               else f"trained tonight ({why})")  # fmt: skip
