@@ -1,10 +1,10 @@
 """One nightly run per database at a time.
 
 A night opens and closes its DuckDB connection step by step, so a second run
-started meanwhile (a manual run during the scheduled one, or `gjenganger ingest` or
-`purge`) could slip its writes in between two steps of the first. The flow, `ingest`
-and `purge` therefore hold an exclusive `flock` on `<database>.run-lock` while they
-work. The kernel drops the lock when the holder exits, however it exits (kill -9
+started meanwhile (a manual run during the scheduled one, or a command that writes)
+could slip its writes in between two steps of the first. The flow and every command
+that writes (`ingest`, `purge`, `attribute`, `phases`, `episodes --write`) therefore
+hold an exclusive `flock` on `<database>.run-lock` while they work. The kernel drops the lock when the holder exits, however it exits (kill -9
 included), so a lock is never stale.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from gjenganger.errors import UserError
@@ -60,3 +60,8 @@ def ensure_free(db_path: str | Path) -> None:
     the command line can say so before it starts a flow run that would fail."""
     with hold(db_path):
         pass
+
+
+def hold_when(writing: bool, db_path: str | Path) -> AbstractContextManager:
+    """`hold(db_path)` for a command that writes, nothing for one that only reads."""
+    return hold(db_path) if writing else nullcontext()

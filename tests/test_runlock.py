@@ -74,8 +74,11 @@ def test_the_command_says_so_in_one_line_and_exits_non_zero(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("command", [["ingest", "INBOX"], ["purge", "--older-than", "30"]])
-def test_ingest_and_purge_wait_for_a_running_night(tmp_path, command):
+@pytest.mark.parametrize("command", [
+    ["ingest", "INBOX"], ["purge", "--older-than", "30"], ["attribute"], ["phases"],
+    ["episodes", "--write"],
+])  # fmt: skip
+def test_commands_that_write_wait_for_a_running_night(tmp_path, command):
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "db.duckdb"
     argv = [str(tmp_path / "inbox") if a == "INBOX" else a for a in command]
@@ -84,3 +87,15 @@ def test_ingest_and_purge_wait_for_a_running_night(tmp_path, command):
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert res.returncode == 2, res.stderr
     assert "another gjenganger run" in res.stderr and not db.exists()
+
+
+def test_commands_that_only_read_do_not_take_the_lock(tmp_path):
+    from gjenganger import db
+
+    path = tmp_path / "db.duckdb"
+    db.connect(path).close()
+    with runlock.hold(path):
+        res = subprocess.run([sys.executable, "-m", "gjenganger", "phases", "--no-write",
+                              "--db", str(path), "--json"],
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert "another gjenganger run" not in res.stderr

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from analytics.attribution import HYPOTHESIS, top_candidates
-from gjenganger import db
+from gjenganger import db, runlock
 from gjenganger.errors import UserError
 from gjenganger.pipeline import attribution as step
 
@@ -64,14 +64,15 @@ def run(args) -> int:
         raise UserError("--window-days must be at least 1")
     if args.keep_days < 0:
         raise UserError("--keep-days must be 0 or more")
-    con = db.connect(args.db)
-    try:
-        result = step.compute_attribution(
-            con, args.as_of, window_days=args.window_days, seed=args.seed
-        )
-        summary = step.write_attribution(con, result, keep_days=args.keep_days)
-    finally:
-        con.close()
+    with runlock.hold(args.db):
+        con = db.connect(args.db)
+        try:
+            result = step.compute_attribution(
+                con, args.as_of, window_days=args.window_days, seed=args.seed
+            )
+            summary = step.write_attribution(con, result, keep_days=args.keep_days)
+        finally:
+            con.close()
     records = top_candidates(result.model, k=step.MAX_CANDIDATES)
     records.sort(key=lambda r: -(r["candidates"][0]["p"] if r["candidates"] else 0.0))
     if args.limit is not None:

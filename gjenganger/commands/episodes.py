@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
-from gjenganger import db
+from gjenganger import db, runlock
 from gjenganger.errors import UserError
 from gjenganger.pipeline import episodes as step
 
@@ -69,17 +69,18 @@ def run(args) -> int:
     if args.gap_hours <= 0 or args.window_hours <= 0:
         raise UserError("--gap-hours and --window-hours must be > 0")
     as_of = step.parse_date(args.as_of, "--as-of")
-    con = db.connect(args.db, read_only=not args.write, migrate=args.write)
-    try:
-        if args.write:
-            step.build_episodes(
+    with runlock.hold_when(args.write, args.db):
+        con = db.connect(args.db, read_only=not args.write, migrate=args.write)
+        try:
+            if args.write:
+                step.build_episodes(
+                    con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
+                )
+            found = step.compute_episodes(
                 con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
             )
-        found = step.compute_episodes(
-            con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
-        )
-    finally:
-        con.close()
+        finally:
+            con.close()
     shown = step.filter_episodes(found, person=args.person, min_nok=args.min_nok)
     if args.limit is not None:
         shown = shown.head(args.limit)

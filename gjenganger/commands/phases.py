@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger import db
+from gjenganger import db, runlock
 from gjenganger.pipeline import phases as step
 
 
@@ -36,13 +36,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    con = db.connect(args.db, read_only=args.no_write)
-    try:
-        result = step.run_phases(con, args.as_of, person=args.person, days=args.days)
-        if not args.no_write:
-            step.write_run(con, result)
-    finally:
-        con.close()
+    with runlock.hold_when(not args.no_write, args.db):
+        con = db.connect(args.db, read_only=args.no_write)
+        try:
+            result = step.run_phases(con, args.as_of, person=args.person, days=args.days)
+            if not args.no_write:
+                step.write_run(con, result)
+        finally:
+            con.close()
     if args.json:
         rows = result.person_days.select("person_id", "date", "phase", "p").sort(
             "person_id", "date"
