@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -22,6 +23,7 @@ from pathlib import Path
 import duckdb
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 
 from gjenganger import db, faults, publish, runlock, store
 from gjenganger.pipeline import state
@@ -38,6 +40,10 @@ def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect'
     return False
 
 
+# what fails a night (report, bundles dropped) and is raised on: errors, Ctrl-C, and
+# SIGTERM (Prefect raises TerminationSignal inside a flow run, then re-sends the
+# signal to the handler of `gjenganger.cli`, which stops the process cleanly)
+FAILURES = (Exception, KeyboardInterrupt, TerminationSignal)
 IO_TASK = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _io_error}
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -377,10 +383,10 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         t0 = time.perf_counter() if since is None else since
         try:
             result = fn(*args)
-        except Exception as exc:
+        except FAILURES as exc:
             report["steps"].append({"step": name, "status": "failed",
                                     "seconds": round(time.perf_counter() - t0, 2),
-                                    "error": f"{type(exc).__name__}: {exc}".splitlines()[0]})  # fmt: skip
+                                    "error": _reason(exc)})  # fmt: skip
             raise
         seconds = round(time.perf_counter() - t0, 2)
         report["steps"].append({"step": name, "status": "ok", "seconds": seconds,
@@ -417,7 +423,7 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         report["published"] = step(
             "publish", commit_task, publish_dir, run_name, keep_nights
         )
-    except Exception as exc:
+    except FAILURES as exc:
         for future in pending:  # no task may still write into the abandoned folder
             future.wait()
         store.stop_sharing()
@@ -426,7 +432,7 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         report["failed_step"] = next(
             (s["step"] for s in report["steps"] if s["status"] == "failed"), None
         )
-        report["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        report["error"] = _reason(exc)
         report["finished_at"] = datetime.now(UTC).isoformat()
         _finish(publish_dir, report, db_path)
         if _debug():
@@ -435,6 +441,15 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
     store.stop_sharing()
     _finish(publish_dir, report, db_path)
     return report
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for the run report: the error, or the signal that stopped the night."""
+    if isinstance(exc, TerminationSignal):
+        return f"stopped by {signal.Signals(exc.signal).name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return f"stopped by {exc or 'SIGINT'}"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
 def _debug() -> bool:

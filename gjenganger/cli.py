@@ -11,10 +11,12 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 
 from gjenganger import audit, settings
-from gjenganger.errors import UserError
+from gjenganger.errors import Terminated, UserError
 
 
 def command_names() -> list[str]:
@@ -67,9 +69,15 @@ def _command_in(argv: list[str]) -> str | None:
     return None
 
 
+def _terminate(signum, _frame) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: parse, run, map errors to exit codes."""
     settings.configure_environment()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(only=_command_in(argv))
     args = parser.parse_args(argv)
@@ -94,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
         except OSError:
             pass
+    except Terminated as exc:
+        print(f"gjenganger: stopped by {exc}", file=sys.stderr)
+        code, outcome = 143, f"stopped by {exc}"
     except KeyboardInterrupt:
         print("gjenganger: interrupted", file=sys.stderr)
         code, outcome = 130, "interrupted"

@@ -93,3 +93,52 @@ def test_kill_during_derivation_and_during_publish_then_the_next_run_completes(n
     assert (root / "pub" / "latest").resolve() != published
     assert _phase_rows(root) != phases_before
     assert not list((root / "pub").glob(".building-*"))
+
+
+def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
+    """`kill PID` (SIGTERM to the flow process alone, as `kill` or a supervisor
+    sends it): the night is reported failed at its step, its half-built bundles
+    are dropped, exit 143, and its temporary Prefect server stops with it (it was
+    left running without a parent)."""
+    import json
+
+    import psutil
+
+    from gjenganger.synth.config import SynthConfig
+    from gjenganger.synth.generator import generate
+
+    generate(SynthConfig(seed=5, start=dt.date(2025, 6, 1), days=40, scale=0.05,
+                         batch_days=20), tmp_path / "data")  # fmt: skip
+    args = ["--inbox", str(tmp_path / "data" / "inbox"), "--db", str(tmp_path / "db.duckdb"),
+            "--publish", str(tmp_path / "pub")]  # fmt: skip
+    proc = _nightly(args, pause="step:phases")
+    servers: list[psutil.Process] = []
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            line = proc.stderr.readline()
+            if not line and proc.poll() is not None:
+                break
+            if "fault-point step:phases" in line:
+                servers = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                           if "create_app" in " ".join(c.cmdline())]  # fmt: skip
+                proc.send_signal(signal.SIGTERM)
+                break
+        proc.wait(120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+    _, alive = psutil.wait_procs(servers, timeout=10)
+    for leftover in alive:  # it would also hold the stderr pipe open
+        leftover.kill()
+    rest = proc.stderr.read()
+    assert len(servers) == 1
+    assert alive == [], "the night's Prefect server outlived it"
+    assert proc.returncode == 143, rest[-2000:]
+    assert rest.strip().splitlines()[-1] == "gjenganger: stopped by SIGTERM"
+    report = json.loads(next((tmp_path / "pub" / "runs").glob("*.json")).read_text())
+    assert report["status"] == "failed" and report["failed_step"] == "phases"
+    assert report["error"] == "stopped by SIGTERM"
+    assert not list((tmp_path / "pub").glob(".building-*"))
+    assert not (tmp_path / "pub" / "latest").exists()
