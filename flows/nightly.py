@@ -448,7 +448,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, TerminationSignal):
         return f"stopped by {signal.Signals(exc.signal).name}"
     if isinstance(exc, KeyboardInterrupt):
-        return f"stopped by {exc or 'SIGINT'}"
+        return f"stopped by {str(exc) or 'SIGINT'}"  # Terminated carries its signal
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 

@@ -4,8 +4,9 @@ A night opens and closes its DuckDB connection step by step, so a second run
 started meanwhile (a manual run during the scheduled one, or a command that writes)
 could slip its writes in between two steps of the first. The flow and every command
 that writes (`ingest`, `purge`, `attribute`, `phases`, `episodes --write`) therefore
-hold an exclusive `flock` on `<database>.run-lock` while they work. The kernel drops the lock when the holder exits, however it exits (kill -9
-included), so a lock is never stale.
+hold an exclusive `flock` on `<database>.run-lock` while they work. The kernel drops
+the lock when the holder exits, however it exits (kill -9 included), so a lock is
+never stale.
 """
 
 from __future__ import annotations

@@ -142,3 +142,15 @@ def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
     assert report["error"] == "stopped by SIGTERM"
     assert not list((tmp_path / "pub").glob(".building-*"))
     assert not (tmp_path / "pub" / "latest").exists()
+
+
+def test_the_run_report_names_the_signal_that_stopped_a_night():
+    from prefect.exceptions import TerminationSignal
+
+    from flows.nightly import _reason
+    from gjenganger.errors import Terminated
+
+    assert _reason(TerminationSignal(signal.SIGTERM)) == "stopped by SIGTERM"
+    assert _reason(Terminated("SIGTERM")) == "stopped by SIGTERM"
+    assert _reason(KeyboardInterrupt()) == "stopped by SIGINT"
+    assert _reason(ValueError("bad value\nmore")) == "ValueError: bad value"
