@@ -38,8 +38,8 @@ test: venv chromium
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 ddl: venv
-	$(BIN)/python -m data_schema.ddl
-	$(BIN)/python -m data_schema.dictionary
+	$(BIN)/python -m gjenganger.data_schema.ddl
+	$(BIN)/python -m gjenganger.data_schema.dictionary
 
 clean:
 	rm -rf $(VENV) $(DEMO) .gjenganger-home

@@ -37,10 +37,10 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from analytics import attribution_reuse as ar
-from analytics import linkage as lk
-from analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
-from analytics.pair_features import CaseArrays, case_arrays, pair_matrix
+from gjenganger.analytics import attribution_reuse as ar
+from gjenganger.analytics import linkage as lk
+from gjenganger.analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
+from gjenganger.analytics.pair_features import CaseArrays, case_arrays, pair_matrix
 
 MODEL_VERSION = "attribution-hgb-choice-v2"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
@@ -71,7 +71,7 @@ def eligible_persons(
     min_cases: int = 5,
 ) -> list[str]:
     """Persons attribution ranks: the top list and anyone with >= `min_cases` links."""
-    from analytics.toplist import rank_persons
+    from gjenganger.analytics.toplist import rank_persons
 
     top = rank_persons(incidents, links, as_of, window_days=window_days)
     chosen = set(top.head(top_n)["person_id"].to_list())

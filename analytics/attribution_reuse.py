@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analytics import linkage as lk
+from gjenganger.analytics import linkage as lk
 
 FEATURE_COLUMNS = tuple(f"f_{name}" for name in lk.PERSON_FEATURES)
 

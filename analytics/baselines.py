@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.linkage import TAU_DAYS_PER_KM
-from analytics.pair_features import PAIR_FEATURES
+from gjenganger.analytics.linkage import TAU_DAYS_PER_KM
+from gjenganger.analytics.pair_features import PAIR_FEATURES
 
 # Porter's evidence variables mapped onto ours: continuous (binned at quantiles)
 # and categorical (match / no match / unknown).

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from analytics.gistar import band_weights, hotspots
-from analytics.grid import Grid
+from gjenganger.analytics.gistar import band_weights, hotspots
+from gjenganger.analytics.grid import Grid
 
 CLASSES = ("none", "new", "intensifying", "persistent", "diminishing")
 CODES = {name: i for i, name in enumerate(CLASSES)}

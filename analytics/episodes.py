@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from data_schema.contract import OFFENCE_GROUPS
+from gjenganger.data_schema.contract import OFFENCE_GROUPS
 
 __all__ = [
     "BAND_COLUMNS",

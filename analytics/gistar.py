@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-from analytics.fdr import confidence_bins
-from analytics.grid import Grid
+from gjenganger.analytics.fdr import confidence_bins
+from gjenganger.analytics.grid import Grid
 
 
 def _offsets(cell_m: float, band_m: float) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from analytics.geo import to_wgs84
+from gjenganger.analytics.geo import to_wgs84
 
 DEFAULT_CELL_M = 250.0
 

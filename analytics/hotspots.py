@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analytics import emerging as emerging_mod
-from analytics import gistar, kde, knox, prospective
-from analytics.aoristic import binned_weights, period_weight, to_days
-from analytics.geo import to_utm33, with_xy
-from analytics.grid import DEFAULT_CELL_M, Grid, cell_counts
+from gjenganger.analytics import emerging as emerging_mod
+from gjenganger.analytics import gistar, kde, knox, prospective
+from gjenganger.analytics.aoristic import binned_weights, period_weight, to_days
+from gjenganger.analytics.geo import to_utm33, with_xy
+from gjenganger.analytics.grid import DEFAULT_CELL_M, Grid, cell_counts
 
 TARGET_GROUPS: dict[str, tuple[str, ...]] = {
     "business": ("business", "shop"),
@@ -106,7 +106,7 @@ class Result:
 def target_types(group: str) -> tuple[str, ...] | None:
     """Contract target types of a prevention group (None for "all"); a plain
     contract target type stands for itself."""
-    from data_schema.contract import TARGET_TYPES
+    from gjenganger.data_schema.contract import TARGET_TYPES
 
     if group == ALL:
         return None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from analytics.grid import Grid
+from gjenganger.analytics.grid import Grid
 
 
 def density(

@@ -34,8 +34,8 @@ import numpy as np
 import polars as pl
 from scipy.spatial import cKDTree
 
-from analytics import evidence_kernel as ek
-from analytics.pair_features import (
+from gjenganger.analytics import evidence_kernel as ek
+from gjenganger.analytics.pair_features import (
     PAIR_FEATURES,
     SAME_PLACE_KM,
     CaseArrays,

@@ -29,7 +29,7 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from data_schema.contract import (
+from gjenganger.data_schema.contract import (
     ENTRY_METHODS,
     OFFENCE_CODES,
     OFFENCE_GROUPS,
@@ -150,7 +150,7 @@ _D_DOW = _circular_bin_distance(7.0, DOW_BINS)
 def _project_km(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 -> UTM 33N (EPSG:25833) in km; NaN stays NaN."""
     try:  # the hotspot engineer's shared projection, when present
-        from analytics.geo import to_utm33  # type: ignore[import-not-found]
+        from gjenganger.analytics.geo import to_utm33  # type: ignore[import-not-found]
 
         x, y = to_utm33(lat, lon)
         return np.asarray(x, float) / 1000.0, np.asarray(y, float) / 1000.0

@@ -26,7 +26,7 @@ import datetime as dt
 
 import polars as pl
 
-from analytics import sophistication
+from gjenganger.analytics import sophistication
 
 #: Count columns of the person-day frame, all Float64 (aoristic weights).
 COUNT_COLUMNS = (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from data_schema.contract import PHASES
+from gjenganger.data_schema.contract import PHASES
 
 REST, PHASE1, PHASE2, PHASE3, INACTIVE = range(5)
 

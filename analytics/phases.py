@@ -53,8 +53,8 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from analytics.semi_markov import Chain, forward_backward, viterbi
-from data_schema.contract import PHASES
+from gjenganger.analytics.semi_markov import Chain, forward_backward, viterbi
+from gjenganger.data_schema.contract import PHASES
 
 REST, PHASE1, PHASE2, PHASE3, INACTIVE = range(5)
 ACTIVE = (PHASE1, PHASE2, PHASE3)

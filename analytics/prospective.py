@@ -28,9 +28,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from analytics.aoristic import binned_weights, period_weight
-from analytics.grid import Grid, cell_counts
-from analytics.kde import density
+from gjenganger.analytics.aoristic import binned_weights, period_weight
+from gjenganger.analytics.grid import Grid, cell_counts
+from gjenganger.analytics.kde import density
 
 DEFAULT_SPACE_BAND_M = 400.0
 DEFAULT_TIME_BAND_DAYS = 56.0

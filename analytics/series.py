@@ -31,8 +31,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, QhullError, cKDTree
 
-from analytics.linkage import TAU_DAYS_PER_KM
-from analytics.pair_features import CaseArrays, pair_matrix
+from gjenganger.analytics.linkage import TAU_DAYS_PER_KM
+from gjenganger.analytics.pair_features import CaseArrays, pair_matrix
 
 SERIES_COLUMNS = (
     "series_id",
@@ -191,7 +191,7 @@ def _hull(x: np.ndarray, y: np.ndarray) -> float:
 
 def summarise(members: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
     """One row per series (`SERIES_COLUMNS`) from its members and their incidents."""
-    from analytics.geo import to_utm33
+    from gjenganger.analytics.geo import to_utm33
 
     if members.is_empty():
         return pl.DataFrame(schema=_summary_schema())

@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from data_schema.contract import OFFENCE_GROUPS
+from gjenganger.data_schema.contract import OFFENCE_GROUPS
 
 SEVERITY: dict[str, float] = {
     "violence": 3.0,
@@ -109,7 +109,7 @@ def _linked_cases(
 
 def _levels(frame: pl.DataFrame) -> pl.Series | None:
     try:
-        from analytics.sophistication import levels
+        from gjenganger.analytics.sophistication import levels
     except ImportError:  # pragma: no cover - the module is part of the project
         return None
     return levels(frame)

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results_md import write_section  # noqa: E402
 
-from gjenganger.evaluation.attribution import metric_table, reliability_table  # noqa: E402
+from gjenganger.flows.evaluation.attribution import metric_table, reliability_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "gjenganger"

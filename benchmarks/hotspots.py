@@ -33,12 +33,13 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics import hotspots as hs  # noqa: E402
-from gjenganger import db, store  # noqa: E402
-from gjenganger.evaluation.hotspots import evaluate  # noqa: E402
-from gjenganger.pipeline.hotspots import study_area  # noqa: E402
-from maps.hotspots import build_map  # noqa: E402
-from maps.offline import render_offline  # noqa: E402
+from gjenganger.analytics import hotspots as hs  # noqa: E402
+from gjenganger.store import db  # noqa: E402
+from gjenganger.store import frames  # noqa: E402
+from gjenganger.flows.evaluation.hotspots import evaluate  # noqa: E402
+from gjenganger.flows.steps.hotspots import study_area  # noqa: E402
+from gjenganger.maps.hotspots import build_map  # noqa: E402
+from gjenganger.maps.offline import render_offline  # noqa: E402
 
 START, END = "<!-- hotspots:start -->", "<!-- hotspots:end -->"
 
@@ -76,7 +77,7 @@ def demo_db(work: Path) -> Path:
 def scaled(frame: pl.DataFrame, n: int, seed: int = 0) -> pl.DataFrame:
     """`n` incidents resampled from `frame` with spatial (150 m) and time (3 days)
     jitter; no ids."""
-    from analytics.geo import to_utm33, to_wgs84
+    from gjenganger.analytics.geo import to_utm33, to_wgs84
 
     f = frame.filter(pl.col("lat").is_not_null())
     rng = np.random.default_rng(seed)
@@ -113,12 +114,12 @@ def main() -> int:
     path = args.db or demo_db(args.work)
     con = db.connect(path, read_only=True)
     try:
-        latest = store.latest_data_date(con)
+        latest = frames.latest_data_date(con)
         last = latest - dt.timedelta(days=args.horizon_days)
         t0 = time.perf_counter()
         report = evaluate(con, last, horizon_days=args.horizon_days, n_dates=args.dates)
         eval_s = time.perf_counter() - t0
-        frame = store.load_incidents(con)
+        frame = frames.load_incidents(con)
     finally:
         con.close()
 

@@ -26,8 +26,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gjenganger import db  # noqa: E402
-from gjenganger.ingest import ingest  # noqa: E402
+from gjenganger.store import db  # noqa: E402
+from gjenganger.flows.steps.ingest import ingest  # noqa: E402
 
 
 def main() -> int:

@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from analytics import attribution as at  # noqa: E402
-from analytics import linkage as lk  # noqa: E402
-from analytics.pair_features import PAIR_FEATURES, case_arrays, pair_matrix  # noqa: E402
+from gjenganger.analytics import attribution as at  # noqa: E402
+from gjenganger.analytics import linkage as lk  # noqa: E402
+from gjenganger.analytics.pair_features import PAIR_FEATURES, case_arrays, pair_matrix  # noqa: E402
 
 
 def side(c, idx: np.ndarray) -> np.ndarray:
@@ -102,12 +102,12 @@ def deployed_aucs(c, L, train_mask: np.ndarray, Xp: np.ndarray, y: np.ndarray,
 def run(args) -> dict:
     import duckdb
 
-    from gjenganger import store
+    from gjenganger.store import frames
 
     con = duckdb.connect(str(args.db), read_only=True)
     day = (args.as_of or con.execute(
         "select max(reported_at)::date from mart_incidents").fetchone()[0])  # fmt: skip
-    inc, links = store.load_incidents(con, day), store.load_links(con, day)
+    inc, links = frames.load_incidents(con, day), frames.load_links(con, day)
     con.close()
     c = case_arrays(inc)
     L = lk.make_links(c.incident_id, links)

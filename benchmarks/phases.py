@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gjenganger import db  # noqa: E402
-from gjenganger.evaluation import phases as ev  # noqa: E402
-from gjenganger.ingest import ingest  # noqa: E402
-from gjenganger.pipeline import phases as step  # noqa: E402
+from gjenganger.store import db  # noqa: E402
+from gjenganger.flows.evaluation import phases as ev  # noqa: E402
+from gjenganger.flows.steps.ingest import ingest  # noqa: E402
+from gjenganger.flows.steps import phases as step  # noqa: E402
 
 START, DAYS = "2024-11-27", 730
 TARGETS = {"all_known_accuracy": 0.85, "realistic_accuracy": 0.65,
@@ -63,8 +63,8 @@ def prepare(seed: int, work: Path, keep: bool, days: int) -> tuple[Path, Path, d
         t0 = time.perf_counter()
         ingest(con, data / "inbox")
         secs["ingest"] = time.perf_counter() - t0
-        from gjenganger.pipeline.attribution import build_attribution
-        from gjenganger.pipeline.toplist import build_toplist
+        from gjenganger.flows.steps.attribution import build_attribution
+        from gjenganger.flows.steps.toplist import build_toplist
 
         t0 = time.perf_counter()
         build_toplist(con)

@@ -24,14 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gjenganger import settings  # noqa: E402
+from gjenganger.store import settings  # noqa: E402
 
 settings.configure_environment()
 
 import duckdb  # noqa: E402
 
-from gjenganger import db, publish  # noqa: E402
-from gjenganger.ingest import ingest  # noqa: E402
+from gjenganger.store import db, publish  # noqa: E402
+from gjenganger.flows.steps.ingest import ingest  # noqa: E402
 
 TABLES = ("incidents", "incident_persons", "card_transactions", "custody")
 
@@ -64,7 +64,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from flows.nightly import nightly
+    from gjenganger.flows.nightly import nightly
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from data_schema.contract import OFFENCE_GROUPS, TABLES, Table
+from gjenganger.data_schema.contract import OFFENCE_GROUPS, TABLES, Table
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 GENERATED = "-- generated from data_schema/contract.py by `python -m data_schema.ddl`; do not edit\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from data_schema.contract import REASONS, TABLES, Column
+from gjenganger.data_schema.contract import REASONS, TABLES, Column
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 

@@ -9,7 +9,7 @@ DDL and the data dictionary.
 
 from __future__ import annotations
 
-from data_schema.contract import REASONS, Column, Table
+from gjenganger.data_schema.contract import REASONS, Column, Table
 
 # The Norwegian national identity number (fødselsnummer / D-nummer): 11 digits, the
 # last two are mod-11 check digits over the first nine / ten.

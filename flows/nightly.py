@@ -25,8 +25,10 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
-from gjenganger import db, faults, publish, runlock, store
-from gjenganger.pipeline import state
+from gjenganger.store import db, publish, runlock
+from gjenganger.flows import faults
+from gjenganger.store import frames
+from gjenganger.flows.steps import state
 
 
 def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect's signature
@@ -54,7 +56,7 @@ def _progress(msg: str) -> None:
 
 @task(name="ingest", **TASK, **IO_TASK)
 def ingest_task(inbox: str, db_path: str) -> dict:
-    from gjenganger.ingest import ingest, summary
+    from gjenganger.flows.steps.ingest import ingest, summary
 
     con = db.connect(db_path)
     try:
@@ -126,7 +128,7 @@ def _run_step(
 
 @task(name="toplist", **TASK)
 def toplist_task(db_path: str, as_of: date) -> dict:
-    from gjenganger.pipeline.toplist import build_toplist
+    from gjenganger.flows.steps.toplist import build_toplist
 
     return _run_step(db_path, "toplist", build_toplist, as_of, {}, resumable=True)
 
@@ -135,7 +137,7 @@ def toplist_task(db_path: str, as_of: date) -> dict:
 def attribution_task(db_path: str, as_of: date) -> dict:
     from functools import partial
 
-    from gjenganger.pipeline.attribution import build_attribution
+    from gjenganger.flows.steps.attribution import build_attribution
 
     def progress(message: str) -> None:
         print(f"[attribution] {message}", file=sys.stderr, flush=True)
@@ -147,7 +149,7 @@ def attribution_task(db_path: str, as_of: date) -> dict:
 
 @task(name="phases", **TASK)
 def phases_task(db_path: str, as_of: date) -> dict:
-    from gjenganger.pipeline.phases import build_phases
+    from gjenganger.flows.steps.phases import build_phases
 
     return _run_step(db_path, "phases", build_phases, as_of, {}, resumable=True,
                      transaction=True)  # fmt: skip
@@ -155,7 +157,7 @@ def phases_task(db_path: str, as_of: date) -> dict:
 
 @task(name="episodes", **TASK)
 def episodes_task(db_path: str, as_of: date) -> dict:
-    from gjenganger.pipeline.episodes import build_episodes
+    from gjenganger.flows.steps.episodes import build_episodes
 
     return _run_step(db_path, "episodes", build_episodes, as_of, {}, resumable=True,
                      transaction=True)  # fmt: skip
@@ -163,7 +165,7 @@ def episodes_task(db_path: str, as_of: date) -> dict:
 
 @task(name="hotspot-cells", **TASK)
 def hotspot_cells_task(db_path: str, as_of: date) -> dict:
-    from gjenganger.pipeline.hotspot_cells import build_hotspot_cells
+    from gjenganger.flows.steps.hotspot_cells import build_hotspot_cells
 
     return _run_step(db_path, "hotspot_cells", build_hotspot_cells, as_of, {},
                      resumable=True, transaction=True)  # fmt: skip
@@ -182,10 +184,10 @@ def hotspot_map_task(db_path: str, out_dir: str, as_of: date, group: str,
                      lang: str, night: str = "") -> dict:  # fmt: skip
     """One target group's map (mapped over groups; read-only connection). With
     `night`, the maps of that night in one worker process share one read."""
-    from gjenganger.pipeline.hotspots import publish_hotspot_map
+    from gjenganger.flows.steps.hotspots import publish_hotspot_map
 
     if night:
-        store.share_frames(night)
+        frames.share_frames(night)
     m = _read_only_step(db_path, publish_hotspot_map, Path(out_dir), as_of, group, lang)
     m.pop("_grid", None)
     return m
@@ -193,14 +195,14 @@ def hotspot_map_task(db_path: str, out_dir: str, as_of: date, group: str,
 
 @task(name="hotspot-index", **TASK, **IO_TASK)
 def hotspot_index_task(out_dir: str, as_of: date, maps: list[dict], lang: str) -> dict:
-    from gjenganger.pipeline.hotspots import write_hotspot_index
+    from gjenganger.flows.steps.hotspots import write_hotspot_index
 
     return write_hotspot_index(Path(out_dir), as_of, maps, lang)
 
 
 @task(name="toplist-ranks", **TASK)
 def ranks_task(db_path: str, as_of: date) -> list[int]:
-    from gjenganger.pipeline.timelines import cached_timeline_data, toplist_ranks
+    from gjenganger.flows.steps.timelines import cached_timeline_data, toplist_ranks
 
     def ranks(con):  # loads the frames the page tasks of this process reuse
         return toplist_ranks(con, as_of, cached_timeline_data(con, db_path, as_of))
@@ -212,7 +214,7 @@ def ranks_task(db_path: str, as_of: date) -> list[int]:
 def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
                        lang: str) -> dict | None:  # fmt: skip
     """One top-list person's page, addressed by rank (mapped; read-only)."""
-    from gjenganger.pipeline.timelines import (
+    from gjenganger.flows.steps.timelines import (
         cached_timeline_data,
         publish_timeline_page,
     )
@@ -227,8 +229,8 @@ def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
 @task(name="analyst-index", **TASK, **IO_TASK)
 def analyst_index_task(db_path: str, out_dir: str, as_of: date, pages: list,
                        lang: str) -> dict:  # fmt: skip
-    from gjenganger.pipeline.exports import export_hypotheses
-    from gjenganger.pipeline.timelines import cached_timeline_data, write_analyst_index
+    from gjenganger.flows.steps.exports import export_hypotheses
+    from gjenganger.flows.steps.timelines import cached_timeline_data, write_analyst_index
 
     def index(con):
         data = cached_timeline_data(con, db_path, as_of)
@@ -250,7 +252,7 @@ def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str,
                        night: str = ""):  # fmt: skip
     """Per target group, one mapped task; returns a function that waits for them
     and writes the index page (so other bundles can be built meanwhile)."""
-    from gjenganger.pipeline.hotspots import GROUPS
+    from gjenganger.flows.steps.hotspots import GROUPS
 
     t0 = time.perf_counter()
     futures = hotspot_map_task.map(
@@ -278,7 +280,7 @@ def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
 
 @task(name="publish-research", **TASK, **IO_TASK)
 def research_task(db_path: str, out_dir: str) -> dict:
-    from gjenganger.research import build_snapshot, load_key
+    from gjenganger.flows.steps.research import build_snapshot, load_key
 
     con = db.connect(db_path)
     try:
@@ -349,7 +351,7 @@ def nightly_with(runner: str = "local", dask_address: str | None = None):
 def _default_as_of(db_path: str) -> date:
     con = db.connect(db_path)
     try:
-        return store.latest_data_date(con) or datetime.now(UTC).date()
+        return frames.latest_data_date(con) or datetime.now(UTC).date()
     finally:
         con.close()
 
@@ -398,7 +400,7 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         step("ingest", ingest_task, inbox, db_path)
         # from here on nothing rewrites incidents or links: steps and map tasks
         # share one read of tonight's as-of frames per process
-        store.share_frames(run_name)
+        frames.share_frames(run_name)
         day = as_of or _default_as_of(db_path)
         report["as_of"] = day.isoformat()
         step("toplist", toplist_task, db_path, day)
@@ -426,7 +428,7 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
     except FAILURES as exc:
         for future in pending:  # no task may still write into the abandoned folder
             future.wait()
-        store.stop_sharing()
+        frames.stop_sharing()
         publish.abandon(night)
         report["status"] = "failed"
         report["failed_step"] = next(
@@ -438,7 +440,7 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         if _debug():
             traceback.print_exc()
         raise
-    store.stop_sharing()
+    frames.stop_sharing()
     _finish(publish_dir, report, db_path)
     return report
 
@@ -478,7 +480,7 @@ def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
 
 def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
     """One audit row for the flow run: files published (sha256), counts, outcome."""
-    from gjenganger import audit
+    from gjenganger.store import audit
 
     audit.begin("flow nightly", {"run": report["run"], "as_of": report.get("as_of"),
                                          "publish_dir": publish_dir},

@@ -15,7 +15,7 @@ import signal
 import sys
 import threading
 
-from gjenganger import audit, settings
+from gjenganger.store import audit, settings
 from gjenganger.errors import Terminated, UserError
 
 

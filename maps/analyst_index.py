@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, select_autoescape
 
-from maps.timeline import format_nok, label
+from gjenganger.maps.timeline import format_nok, label
 
 _LABELS: dict[str, tuple[str, str]] = {
     "bundle_title": ("Analyseoversikt", "Analyst index"),

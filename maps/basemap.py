@@ -1,5 +1,5 @@
 """Offline basemap: municipality and city-district outlines from the project's
-open geodata (`gjenganger/geodata/`, see its PROVENANCE.md), as toggleable
+open geodata (`data_schema/geodata/`, see its PROVENANCE.md), as toggleable
 GeoJson layers with name labels, credited "© Kartverket, SSB (CC BY 4.0)".
 
 `base_map()` makes a `folium.Map` without tiles (so no network) unless the user
@@ -20,11 +20,11 @@ from typing import Any
 import folium
 from branca.element import MacroElement, Template
 
-from maps.i18n import t
+from gjenganger.maps.i18n import t
 
 # Read as data files (no import of the application layer); maps/ and gjenganger/
 # are sibling top-level packages both in the checkout and when installed.
-GEODATA = Path(__file__).resolve().parents[1] / "gjenganger" / "geodata"
+from gjenganger.data_schema import GEODATA  # noqa: E402
 REGION_FILE = "trondheim_region.geojson"
 DISTRICT_FILE = "trondheim_bydeler_land.geojson"
 DEFAULT_CENTER = (63.40, 10.35)

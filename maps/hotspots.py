@@ -25,9 +25,9 @@ import numpy as np
 import polars as pl
 from scipy import ndimage
 
-from maps.basemap import add_boundaries, base_map, region_bounds
-from maps.i18n import t
-from maps.legend import OKABE_ITO, RDBU7, VIRIDIS, Legend, Section, title_box
+from gjenganger.maps.basemap import add_boundaries, base_map, region_bounds
+from gjenganger.maps.i18n import t
+from gjenganger.maps.legend import OKABE_ITO, RDBU7, VIRIDIS, Legend, Section, title_box
 
 GI_KEYS = {
     3: "hot_99",
@@ -320,7 +320,7 @@ _WHAT = {
 
 def group_title(group: str, lang: str) -> str:
     key = f"group_{group}"
-    from maps.i18n import LABELS
+    from gjenganger.maps.i18n import LABELS
 
     return (
         t(key, lang)

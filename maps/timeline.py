@@ -219,7 +219,7 @@ def label(key: str, lang: str = "nb") -> str:
     pair = LABELS.get(key)
     if pair is None:
         try:
-            from maps.i18n import t
+            from gjenganger.maps.i18n import t
 
             return t(key, lang)
         except (ImportError, KeyError):
@@ -266,7 +266,7 @@ def chart_payload(
     'use_period' or 'phase', label, start_at, end_at) become background bands.
     Events are sent column-wise (`encode_events`) to keep a two-year page small.
     """
-    from analytics.episodes import LANES  # the lane order (a constant, no logic)
+    from gjenganger.analytics.episodes import LANES  # the lane order (a constant, no logic)
 
     present = (
         set(events.get_column("lane").unique().to_list()) if events.height else set()
@@ -530,7 +530,7 @@ def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
     `maps.offline.render_offline`.
     """
     try:
-        from maps.basemap import base_map
+        from gjenganger.maps.basemap import base_map
 
         m = base_map(lang)
     except ImportError:  # pragma: no cover - the basemap module is optional

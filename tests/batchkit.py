@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from data_schema.contract import TABLES_BY_NAME
+from gjenganger.data_schema.contract import TABLES_BY_NAME
 
 
 def incident(i: int | str, **over) -> dict:

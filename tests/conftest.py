@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault(
     "GJENGANGER_HOME", str(Path(__file__).parent.parent / ".gjenganger-home")
 )
-from gjenganger import settings  # noqa: E402
+from gjenganger.store import settings  # noqa: E402
 
 settings.configure_environment()
 
@@ -22,7 +22,7 @@ settings.configure_environment()
 @pytest.fixture
 def con(tmp_path):
     """A fresh, migrated database file in tmp_path; closed afterwards."""
-    from gjenganger import db
+    from gjenganger.store import db
 
     connection = db.connect(tmp_path / "test.duckdb")
     yield connection

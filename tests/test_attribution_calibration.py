@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.attribution import ChoiceCalibrator, person_prior_em, reliability
+from gjenganger.analytics.attribution import ChoiceCalibrator, person_prior_em, reliability
 
 
 def choice_world(

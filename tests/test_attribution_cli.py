@@ -10,10 +10,11 @@ import pytest
 from batchkit import incident, link, write_batch
 from test_linkage_model import synthetic_world
 
-from gjenganger import cli, db
-from gjenganger.ingest import ingest
-from gjenganger.pipeline import attribution as attr_step
-from gjenganger.pipeline import toplist as top_step
+from gjenganger import cli
+from gjenganger.store import db
+from gjenganger.flows.steps.ingest import ingest
+from gjenganger.flows.steps import attribution as attr_step
+from gjenganger.flows.steps import toplist as top_step
 
 AS_OF = "2025-12-31"
 

@@ -8,16 +8,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analytics import attribution as at
-from analytics import attribution_reuse as ar
-from analytics import linkage as lk
+from gjenganger.analytics import attribution as at
+from gjenganger.analytics import attribution_reuse as ar
+from gjenganger.analytics import linkage as lk
 
 
 @pytest.fixture(scope="module")
 def store_db(tmp_path_factory):
     """Five months of generated data, ingested."""
-    from gjenganger import db
-    from gjenganger.ingest import ingest
+    from gjenganger.store import db
+    from gjenganger.flows.steps.ingest import ingest
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
@@ -31,10 +31,10 @@ def store_db(tmp_path_factory):
 
 
 def frames(con, day):
-    from gjenganger import store
+    from gjenganger.store import frames
 
-    return (store.load_incidents(con, day), store.load_links(con, day),
-            store.load_custody(con, day))  # fmt: skip
+    return (frames.load_incidents(con, day), frames.load_links(con, day),
+            frames.load_custody(con, day))  # fmt: skip
 
 
 def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
@@ -111,7 +111,7 @@ def test_changed_names_new_and_changed_keys_only():
 
 
 def test_the_nightly_step_stores_state_and_reuses_it_the_next_night(store_db):
-    from gjenganger.pipeline.attribution import build_attribution
+    from gjenganger.flows.steps.attribution import build_attribution
 
     first = build_attribution(store_db, dt.date(2025, 5, 10))
     second = build_attribution(store_db, dt.date(2025, 5, 11))
@@ -144,7 +144,7 @@ def test_the_evidence_sink_takes_empty_chunks_first():
     (all reused) may come first. The table is made once, from the first chunk."""
     import duckdb
 
-    from gjenganger.pipeline.attribution_state import EvidenceSink
+    from gjenganger.flows.steps.attribution_state import EvidenceSink
 
     con = duckdb.connect()
     sink = EvidenceSink(con)
@@ -158,7 +158,7 @@ def test_the_evidence_sink_takes_empty_chunks_first():
 
 
 def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
-    from gjenganger.pipeline.attribution import HYPOTHESIS_TABLES, build_attribution
+    from gjenganger.flows.steps.attribution import HYPOTHESIS_TABLES, build_attribution
 
     def nights(table):
         return [r[0].isoformat() for r in store_db.execute(

@@ -9,7 +9,7 @@ import sys
 import pytest
 from batchkit import incident, write_batch
 
-from gjenganger import audit, db
+from gjenganger.store import audit, db
 
 
 def _cli(*args, env=None):

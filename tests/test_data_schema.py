@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_schema import ddl, dictionary
-from data_schema.contract import TABLES
-from data_schema.validation import fnr_is_valid
+from gjenganger.data_schema import ddl, dictionary
+from gjenganger.data_schema.contract import TABLES
+from gjenganger.data_schema.validation import fnr_is_valid
 
 
 def test_generated_sql_files_match_the_contract():
@@ -52,7 +52,7 @@ def _mem():
     if not _MEM:
         import duckdb
 
-        from data_schema.validation import macro_sql
+        from gjenganger.data_schema.validation import macro_sql
 
         c = duckdb.connect()
         for s in macro_sql():

@@ -1,4 +1,4 @@
-"""analytics.episodes and `gjenganger episodes`: card-use sprees, persons, timelines."""
+"""gjenganger.analytics.episodes and `gjenganger episodes`: card-use sprees, persons, timelines."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import random
 import polars as pl
 import pytest
 
-from analytics import episodes as ep
+from gjenganger.analytics import episodes as ep
 
 D = dt.datetime
 PERSON = "personAAAA1"
@@ -479,8 +479,8 @@ def ingest_small_db(tmp_path):
     retracted) and an attributed-only person, ingested through the real path."""
     from batchkit import incident, link, write_batch
 
-    from gjenganger import db
-    from gjenganger.ingest import ingest
+    from gjenganger.store import db
+    from gjenganger.flows.steps.ingest import ingest
 
     ts = "2025-03-10T09:00:00+01:00"
     incidents = [
@@ -623,7 +623,7 @@ def test_the_episodes_command_filters_by_person_and_prints_a_table(small_db, cap
 def test_the_episodes_command_writes_the_episodes_table(small_db, tmp_path, capsys):
     import shutil
 
-    from gjenganger import db
+    from gjenganger.store import db
     from gjenganger.cli import main
 
     copy = tmp_path / "copy.duckdb"

@@ -12,9 +12,9 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import evidence_kernel as ek
-from analytics import linkage as lk
-from analytics.pair_features import SAME_PLACE_KM, case_arrays
+from gjenganger.analytics import evidence_kernel as ek
+from gjenganger.analytics import linkage as lk
+from gjenganger.analytics.pair_features import SAME_PLACE_KM, case_arrays
 
 OFFENCES = ["burglary_business", "shoplifting", "theft_vehicle", "burglary_storage"]
 TARGETS = ["business", "shop", "vehicle", "storage"]

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from batchkit import incident, link, write_batch
 
-from gjenganger import db
+from gjenganger.store import db
 
 
 def _cli(*args):

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gjenganger import publish
+from gjenganger.store import publish
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def valid_fnrs(n: int, seed: int = 1) -> list[str]:
     """n identity numbers with valid mod-11 check digits (synthetic, random)."""
     import random
 
-    from data_schema.validation import FNR_WEIGHTS_1, FNR_WEIGHTS_2
+    from gjenganger.data_schema.validation import FNR_WEIGHTS_1, FNR_WEIGHTS_2
 
     rng, out = random.Random(seed), []
     while len(out) < n:
@@ -77,7 +77,7 @@ def _batch_full_of_identity_numbers(inbox: Path) -> None:
 
 @pytest.fixture(scope="module")
 def first_night(data, prefect_harness):
-    from flows.nightly import nightly
+    from gjenganger.flows.nightly import nightly
 
     root = data["root"]
     report = nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
@@ -125,7 +125,7 @@ def _table_text(con, table: str) -> str:
 def _fnr_runs(text: str) -> list[str]:
     import re
 
-    from data_schema.validation import fnr_is_valid
+    from gjenganger.data_schema.validation import fnr_is_valid
 
     # hex digests and ids of 32+ digits are random noise, not identities: Folium's
     # uuid4 element names (div_icon_f75345725571ffe5...) and the keyed sha256 of a
@@ -149,7 +149,7 @@ def test_identity_scan_finds_numbers_but_not_digests():
 
 
 def test_no_identity_number_reaches_any_table_or_published_file(first_night, data):
-    from gjenganger import db
+    from gjenganger.store import db
 
     con = db.connect(data["root"] / "db.duckdb", read_only=True)
     try:
@@ -224,8 +224,8 @@ def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
 def test_a_failed_step_leaves_the_previous_publication_whole_and_the_next_run_completes(
     first_night, data, monkeypatch
 ):
-    from flows.nightly import nightly
-    from gjenganger.pipeline import phases
+    from gjenganger.flows.nightly import nightly
+    from gjenganger.flows.steps import phases
 
     root = data["root"]
     before_target = (root / "publish" / "latest").resolve()
@@ -279,9 +279,9 @@ def test_only_the_last_nights_are_kept(tmp_path):
 def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
     first_night, data
 ):
-    from flows.nightly import nightly
-    from gjenganger import db
-    from gjenganger.retention import purge
+    from gjenganger.flows.nightly import nightly
+    from gjenganger.store import db
+    from gjenganger.store.retention import purge
 
     root = data["root"]
     con = db.connect(root / "db.duckdb")

@@ -13,7 +13,7 @@ import time
 import duckdb
 import pytest
 
-from gjenganger import publish
+from gjenganger.store import publish
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
 def test_the_run_report_names_the_signal_that_stopped_a_night():
     from prefect.exceptions import TerminationSignal
 
-    from flows.nightly import _reason
+    from gjenganger.flows.nightly import _reason
     from gjenganger.errors import Terminated
 
     assert _reason(TerminationSignal(signal.SIGTERM)) == "stopped by SIGTERM"

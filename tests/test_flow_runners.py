@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gjenganger import publish
+from gjenganger.store import publish
 
 TABLES = ("toplist", "attribution_candidates", "person_days", "use_periods",
           "current_phase", "episodes", "hotspot_cells")  # fmt: skip
@@ -23,7 +23,7 @@ STAMP = re.compile(
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, prefect_harness):
-    from flows.nightly import nightly_with
+    from gjenganger.flows.nightly import nightly_with
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 

@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from analytics.geo import to_utm33, to_wgs84
+from gjenganger.analytics.geo import to_utm33, to_wgs84
 
 CENTRES = [  # lat, lon, weight
     (63.4305, 10.3951, 4.0),  # Torvet
@@ -125,7 +125,7 @@ def write_batch(
     import json
     from pathlib import Path
 
-    from data_schema.contract import INCIDENT_PERSONS, INCIDENTS
+    from gjenganger.data_schema.contract import INCIDENT_PERSONS, INCIDENTS
 
     folder = Path(inbox) / batch_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -174,8 +174,8 @@ def write_batch(
 
 def make_db(tmp_path, frame: pl.DataFrame):
     """A DuckDB database at tmp_path/'h.duckdb' holding `frame` (ingested)."""
-    from gjenganger import db
-    from gjenganger.ingest import ingest
+    from gjenganger.store import db
+    from gjenganger.flows.steps.ingest import ingest
 
     write_batch(tmp_path / "inbox", frame)
     path = tmp_path / "h.duckdb"

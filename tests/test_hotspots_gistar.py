@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from analytics.fdr import bh_reject, bh_threshold, confidence_bins
-from analytics.gistar import band_weights, choose_band, gi_star, hotspots, moran_z
-from analytics.grid import Grid
+from gjenganger.analytics.fdr import bh_reject, bh_threshold, confidence_bins
+from gjenganger.analytics.gistar import band_weights, choose_band, gi_star, hotspots, moran_z
+from gjenganger.analytics.grid import Grid
 
 esda = pytest.importorskip("esda")
 libpysal = pytest.importorskip("libpysal")

@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 from numpy.testing import assert_allclose
 
-from analytics import emerging, kde, knox, prospective
-from analytics.aoristic import binned_weights, period_weight, to_days
-from analytics.geo import to_utm33, to_wgs84, with_xy
-from analytics.grid import Grid, cell_counts, grouped_counts
-from analytics.hit_rates import pai_pei
+from gjenganger.analytics import emerging, kde, knox, prospective
+from gjenganger.analytics.aoristic import binned_weights, period_weight, to_days
+from gjenganger.analytics.geo import to_utm33, to_wgs84, with_xy
+from gjenganger.analytics.grid import Grid, cell_counts, grouped_counts
+from gjenganger.analytics.hit_rates import pai_pei
 
 
 # ------------------------------------------------------------------ geo and grid

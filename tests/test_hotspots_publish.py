@@ -11,10 +11,11 @@ import polars as pl
 import pytest
 from test_hotspots_data import make_db, simulate
 
-from gjenganger import cli, db
-from gjenganger.pipeline.hotspots import GROUPS, publish_hotspots
-from maps.i18n import t
-from maps.offline import remote_refs
+from gjenganger import cli
+from gjenganger.store import db
+from gjenganger.flows.steps.hotspots import GROUPS, publish_hotspots
+from gjenganger.maps.i18n import t
+from gjenganger.maps.offline import remote_refs
 
 try:
     from browser_support import layer_control_labels, open_offline

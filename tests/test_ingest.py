@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from batchkit import fix_manifest, incident, link, write_batch
 
-from gjenganger.ingest import ingest, summary
+from gjenganger.flows.steps.ingest import ingest, summary
 
 
 def _tables(con) -> dict[str, list]:

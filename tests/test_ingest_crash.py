@@ -11,7 +11,7 @@ import time
 
 from batchkit import incident, link, write_batch
 
-from gjenganger import db
+from gjenganger.store import db
 
 
 def _snapshot(path) -> dict:

@@ -8,9 +8,9 @@ from batchkit import incident, link, write_batch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from data_schema.contract import INCIDENTS
-from gjenganger import db
-from gjenganger.ingest import ingest
+from gjenganger.data_schema.contract import INCIDENTS
+from gjenganger.store import db
+from gjenganger.flows.steps.ingest import ingest
 
 NASTY = st.one_of(
     st.text(max_size=30),

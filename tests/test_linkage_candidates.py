@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics import linkage as lk
-from analytics.pair_features import CaseArrays
+from gjenganger.analytics import linkage as lk
+from gjenganger.analytics.pair_features import CaseArrays
 
 
 def random_cases(rng: np.random.Generator, n: int) -> CaseArrays:

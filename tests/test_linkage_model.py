@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from analytics import linkage as lk
-from analytics.pair_features import case_arrays, pair_matrix
+from gjenganger.analytics import linkage as lk
+from gjenganger.analytics.pair_features import case_arrays, pair_matrix
 
 CODES = [
     ("burglary_business", "business", "cylinder_snap"),
@@ -180,7 +180,7 @@ def test_crossfit_scores_each_training_case_with_the_model_that_did_not_see_it()
 def test_the_time_held_out_pairs_are_later_solved_cases_within_a_year():
     from datetime import date
 
-    from analytics.attribution import holdout_pairs
+    from gjenganger.analytics.attribution import holdout_pairs
 
     inc, links, _ = synthetic_world(seed=3)
     cases = case_arrays(inc)

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analytics.pair_features import (
+from gjenganger.analytics.pair_features import (
     PAIR_FEATURES,
     aoristic,
     circular_diff,

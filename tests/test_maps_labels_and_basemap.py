@@ -1,4 +1,4 @@
-"""maps.i18n labels, the offline basemap, the legend, and the hotspot map's
+"""gjenganger.maps.i18n labels, the offline basemap, the legend, and the hotspot map's
 disclosure control (unit level, no database)."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import polars as pl
 import pytest
 from test_hotspots_data import simulate
 
-from analytics.hotspots import TARGET_GROUPS, Params, analyse
-from data_schema.contract import OFFENCE_CODES, OFFENCE_GROUPS, TARGET_TYPES
-from maps.basemap import base_map, districts, municipalities, region_bounds
-from maps.hotspots import build_map, count_text
-from maps.i18n import LABELS, t
-from maps.legend import Legend, Section
-from maps.offline import remote_refs, render_offline
+from gjenganger.analytics.hotspots import TARGET_GROUPS, Params, analyse
+from gjenganger.data_schema.contract import OFFENCE_CODES, OFFENCE_GROUPS, TARGET_TYPES
+from gjenganger.maps.basemap import base_map, districts, municipalities, region_bounds
+from gjenganger.maps.hotspots import build_map, count_text
+from gjenganger.maps.i18n import LABELS, t
+from gjenganger.maps.legend import Legend, Section
+from gjenganger.maps.offline import remote_refs, render_offline
 
 
 def test_labels_are_bokmal_by_default_and_english_on_request():

@@ -1,4 +1,4 @@
-"""maps.offline: folium pages rendered with vendored assets, no network."""
+"""gjenganger.maps.offline: folium pages rendered with vendored assets, no network."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import folium
 import folium.plugins as plugins
 import pytest
 
-from maps.offline import (
+from gjenganger.maps.offline import (
     MissingAssetError,
     RemoteReferenceError,
     assert_no_remote_refs,

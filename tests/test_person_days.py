@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from analytics import person_days as pdays
+from gjenganger.analytics import person_days as pdays
 
 D0 = dt.date(2026, 3, 6)  # a Friday
 PID = "Pperson0001"

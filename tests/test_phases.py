@@ -10,10 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analytics import person_days as pdays
-from analytics import phase_baseline
-from analytics import phases as ph
-from analytics.semi_markov import Chain, forward_backward, viterbi
+from gjenganger.analytics import person_days as pdays
+from gjenganger.analytics import phase_baseline
+from gjenganger.analytics import phases as ph
+from gjenganger.analytics.semi_markov import Chain, forward_backward, viterbi
 
 START = dt.date(2026, 1, 1)
 HAND = "Phandmade01"

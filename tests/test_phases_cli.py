@@ -9,7 +9,7 @@ import pytest
 from batchkit import incident, link, write_batch
 
 from gjenganger import cli
-from gjenganger.ingest import ingest
+from gjenganger.flows.steps.ingest import ingest
 
 D0 = dt.date(2026, 1, 1)
 A, B = "Pcycler0001", "Pcycler0002"
@@ -41,7 +41,7 @@ def _cycle_rows(person: str, offset: int, n: int = 0) -> tuple[list, list, int]:
 
 @pytest.fixture
 def db_path(tmp_path):
-    from gjenganger import db
+    from gjenganger.store import db
 
     incs, links = [], []
     for person in (A, B):
@@ -78,7 +78,7 @@ def test_phases_writes_the_tables_and_prints_the_state_today(db_path, capsys):
     assert cli.main(["phases", "--db", str(db_path), "--as-of", "2026-03-20"]) == 0
     out = capsys.readouterr().out
     assert A in out and "in custody" in out
-    from gjenganger import db
+    from gjenganger.store import db
 
     con = db.connect(db_path, read_only=True)
     try:

@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from gjenganger.pipeline import state
+from gjenganger.flows.steps import state
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-from gjenganger.keys import pseudonym
+from gjenganger.store.keys import pseudonym
 
 
 def test_pseudonym_matches_the_rfc4231_hmac_sha256_known_answer():

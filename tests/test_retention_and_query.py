@@ -11,10 +11,10 @@ from datetime import date
 import duckdb
 from batchkit import incident, link, write_batch
 
-from gjenganger import audit, db
-from gjenganger.ingest import ingest
-from gjenganger.research import build_snapshot
-from gjenganger.retention import purge
+from gjenganger.store import audit, db
+from gjenganger.flows.steps.ingest import ingest
+from gjenganger.flows.steps.research import build_snapshot
+from gjenganger.store.retention import purge
 
 
 def _old_and_new(con, tmp_path):
@@ -85,13 +85,13 @@ def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
 
 
 def test_the_research_documentation_matches_the_snapshot_definition():
-    from gjenganger.research import DOC, render_doc
+    from gjenganger.flows.steps.research import DOC, render_doc
 
     assert DOC.read_text(encoding="utf-8") == render_doc()
 
 
 def test_the_documented_example_queries_run_on_a_snapshot(con, tmp_path):
-    from gjenganger.research import EXAMPLES
+    from gjenganger.flows.steps.research import EXAMPLES
 
     _old_and_new(con, tmp_path)
     build_snapshot(con, tmp_path / "r", b"r" * 32)

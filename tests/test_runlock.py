@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from gjenganger import runlock
+from gjenganger.store import runlock
 from gjenganger.errors import UserError
 
 
@@ -29,7 +29,7 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     db = tmp_path / "db.duckdb"
-    code = ("import sys, time; from gjenganger import runlock\n"
+    code = ("import sys, time; from gjenganger.store import runlock\n"
             f"with runlock.hold({str(db)!r}):\n"
             "    print('held', flush=True); time.sleep(120)\n")  # fmt: skip
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -48,7 +48,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
 def test_the_nightly_flow_refuses_to_start_while_another_run_holds_the_database(
     tmp_path, prefect_harness
 ):
-    from flows.nightly import nightly
+    from gjenganger.flows.nightly import nightly
 
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "db.duckdb"
@@ -90,7 +90,7 @@ def test_commands_that_write_wait_for_a_running_night(tmp_path, command):
 
 
 def test_commands_that_only_read_do_not_take_the_lock(tmp_path):
-    from gjenganger import db
+    from gjenganger.store import db
 
     path = tmp_path / "db.duckdb"
     db.connect(path).close()

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from analytics import series as sr
-from analytics.pair_features import PAIR_FEATURES, case_arrays
+from gjenganger.analytics import series as sr
+from gjenganger.analytics.pair_features import PAIR_FEATURES, case_arrays
 
 DIST = PAIR_FEATURES.index("distance_km")
 GAP = PAIR_FEATURES.index("gap_days")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from analytics import sophistication as soph
+from gjenganger.analytics import sophistication as soph
 
 
 def _one(**kw) -> pl.DataFrame:

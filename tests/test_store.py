@@ -1,4 +1,4 @@
-"""Frames as known on a date: one shared read inside `store.shared_frames()`."""
+"""Frames as known on a date: one shared read inside `frames.shared_frames()`."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from threading import Thread
 
 from batchkit import incident, link, write_batch
 
-from gjenganger import db, store
-from gjenganger.ingest import ingest
+from gjenganger.store import db
+from gjenganger.store import frames
+from gjenganger.flows.steps.ingest import ingest
 
 DAY = date(2026, 11, 20)
 
@@ -23,20 +24,20 @@ def loaded(con, tmp_path):
 
 def test_outside_the_block_every_call_reads_the_database(con, tmp_path):
     loaded(con, tmp_path)
-    a, b = store.load_incidents(con, DAY), store.load_incidents(con, DAY)
+    a, b = frames.load_incidents(con, DAY), frames.load_incidents(con, DAY)
     assert a is not b and a.equals(b) and a.height == 2
 
 
 def test_inside_the_block_threads_and_connections_share_one_read(con, tmp_path):
     loaded(con, tmp_path).close()  # the flow's map tasks read with their own connections
     path = tmp_path / "test.duckdb"
-    with store.shared_frames():
+    with frames.shared_frames():
         got = []
 
         def read() -> None:  # as a map task does: a read-only connection of its own
             own = db.connect(path, read_only=True)
             try:
-                got.append(store.load_incidents(own, DAY))
+                got.append(frames.load_incidents(own, DAY))
             finally:
                 own.close()
 
@@ -47,10 +48,10 @@ def test_inside_the_block_threads_and_connections_share_one_read(con, tmp_path):
             t.join()
         assert len(got) == 3 and all(g is got[0] for g in got) and got[0].height == 2
         one, two = db.connect(path, read_only=True), db.connect(path, read_only=True)
-        assert store.load_incidents(one, DAY) is got[0]
-        assert store.load_links(one, DAY) is store.load_links(two, DAY)
-        assert store.load_incidents(one) is not store.load_incidents(one)  # current: never shared
-    after = store.load_incidents(one, DAY)
+        assert frames.load_incidents(one, DAY) is got[0]
+        assert frames.load_links(one, DAY) is frames.load_links(two, DAY)
+        assert frames.load_incidents(one) is not frames.load_incidents(one)  # current: never shared
+    after = frames.load_incidents(one, DAY)
     assert after is not got[0] and after.equals(got[0])  # leaving the block drops them
     one.close()
     two.close()
@@ -62,9 +63,9 @@ def test_another_database_file_is_never_served_from_the_share(tmp_path):
     con_a, con_b = db.connect(tmp_path / "a" / "x.duckdb"), db.connect(tmp_path / "b" / "x.duckdb")
     try:
         loaded(con_a, tmp_path / "a")
-        with store.shared_frames():
-            assert store.load_incidents(con_a, DAY).height == 2
-            assert store.load_incidents(con_b, DAY).height == 0
+        with frames.shared_frames():
+            assert frames.load_incidents(con_a, DAY).height == 2
+            assert frames.load_incidents(con_b, DAY).height == 0
     finally:
         con_a.close()
         con_b.close()
@@ -73,12 +74,12 @@ def test_another_database_file_is_never_served_from_the_share(tmp_path):
 def test_a_new_night_drops_what_the_last_one_shared(con, tmp_path):
     loaded(con, tmp_path)
     try:
-        store.share_frames("night-1")
-        first = store.load_incidents(con, DAY)
-        store.share_frames("night-1")  # the same night again (another map task)
-        assert store.load_incidents(con, DAY) is first
-        store.share_frames("night-2")  # a worker that lives on to the next night
-        assert store.load_incidents(con, DAY) is not first
+        frames.share_frames("night-1")
+        first = frames.load_incidents(con, DAY)
+        frames.share_frames("night-1")  # the same night again (another map task)
+        assert frames.load_incidents(con, DAY) is first
+        frames.share_frames("night-2")  # a worker that lives on to the next night
+        assert frames.load_incidents(con, DAY) is not first
     finally:
-        store.stop_sharing()
-    assert store.load_incidents(con, DAY) is not store.load_incidents(con, DAY)
+        frames.stop_sharing()
+    assert frames.load_incidents(con, DAY) is not frames.load_incidents(con, DAY)

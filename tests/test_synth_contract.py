@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 import shapely
 
-from data_schema.contract import NORWAY_LAT, NORWAY_LON, TABLES
+from gjenganger.data_schema.contract import NORWAY_LAT, NORWAY_LON, TABLES
 from gjenganger.synth import SynthConfig, generate, geography
 
 START = date(2025, 3, 10)  # spans the switch to summer time (30 March)
@@ -271,8 +271,8 @@ def test_truth_names_an_offender_for_every_exported_case(out):
 
 
 def test_the_ingest_loads_every_row_and_quarantines_none(out, tmp_path):
-    from gjenganger import db
-    from gjenganger.ingest import ingest
+    from gjenganger.store import db
+    from gjenganger.flows.steps.ingest import ingest
 
     con = db.connect(tmp_path / "synth.duckdb")
     try:

@@ -1,4 +1,4 @@
-"""maps.timeline, maps.analyst_index and `gjenganger timeline`: offline pages."""
+"""gjenganger.maps.timeline, maps.analyst_index and `gjenganger timeline`: offline pages."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from test_episodes import OTHER, PERSON, ingest_small_db, spree_tx, timeline_inputs
 
-from analytics import episodes as ep
-from maps.offline import assert_no_remote_refs, render_offline
-from maps.timeline import (
+from gjenganger.analytics import episodes as ep
+from gjenganger.maps.offline import assert_no_remote_refs, render_offline
+from gjenganger.maps.timeline import (
     build_event_map,
     chart_payload,
     format_nok,
@@ -264,8 +264,8 @@ def test_the_timeline_command_rejects_an_unknown_person_and_bad_dates(
 def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
     small_db, tmp_path
 ):
-    from gjenganger import db
-    from gjenganger.pipeline.timelines import publish_analyst_bundle
+    from gjenganger.store import db
+    from gjenganger.flows.steps.timelines import publish_analyst_bundle
 
     con = db.connect(small_db, read_only=True, migrate=False)
     try:

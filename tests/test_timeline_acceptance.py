@@ -16,7 +16,7 @@ import re
 import polars as pl
 import pytest
 
-from maps.offline import assert_no_remote_refs
+from gjenganger.maps.offline import assert_no_remote_refs
 
 try:  # tests/ is a rootdir folder (no __init__.py) in this project
     from browser_support import open_offline
@@ -29,8 +29,8 @@ HYPOTHESIS_ONLY = "PhypothesisOnly01"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """(database path, truth folder, the scripted episode's truth row)."""
-    from gjenganger import db
-    from gjenganger.ingest import ingest
+    from gjenganger.store import db
+    from gjenganger.flows.steps.ingest import ingest
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
@@ -96,7 +96,7 @@ def test_episodes_min_nok_40000_lists_the_generated_44000_kr_episode(demo, capsy
 def test_the_48_hour_timeline_of_that_person_opens_offline_and_shows_a_card_amount(
     demo, tmp_path, capsys
 ):
-    from gjenganger import db
+    from gjenganger.store import db
     from gjenganger.cli import main
 
     path, _, truth = demo
@@ -172,8 +172,8 @@ def test_a_person_known_only_through_attribution_is_never_shown_as_linked(
 def test_the_analyst_bundle_lists_the_top_list_with_timelines_and_the_episode(
     demo, tmp_path
 ):
-    from gjenganger import db
-    from gjenganger.pipeline.timelines import publish_analyst_bundle
+    from gjenganger.store import db
+    from gjenganger.flows.steps.timelines import publish_analyst_bundle
 
     path, _, truth = demo
     con = db.connect(path, read_only=True, migrate=False)

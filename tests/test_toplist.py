@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import polars as pl
 import pytest
 
-from analytics import toplist as tl
+from gjenganger.analytics import toplist as tl
 
 AS_OF = date(2025, 12, 31)
 

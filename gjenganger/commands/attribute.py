@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analytics.attribution import HYPOTHESIS, top_candidates
-from gjenganger import db, runlock
+from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
+from gjenganger.store import db, runlock
 from gjenganger.errors import UserError
-from gjenganger.pipeline import attribution as step
+from gjenganger.flows.steps import attribution as step
 
 
 def register(sub) -> None:

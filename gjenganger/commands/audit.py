@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from gjenganger import audit, db
+from gjenganger.store import audit, db
 from gjenganger.errors import UserError
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
-from gjenganger import db, runlock
+from gjenganger.analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
+from gjenganger.store import db, runlock
 from gjenganger.errors import UserError
-from gjenganger.pipeline import episodes as step
+from gjenganger.flows.steps import episodes as step
 
 
 def register(sub) -> None:

@@ -18,9 +18,9 @@ def register(sub) -> None:
     )
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
-    import gjenganger.evaluation as pkg
+    import gjenganger.flows.evaluation as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"gjenganger.evaluation.{info.name}")
+        module = importlib.import_module(f"gjenganger.flows.evaluation.{info.name}")
         if hasattr(module, "register"):
             module.register(kinds)

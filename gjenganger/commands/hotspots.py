@@ -18,7 +18,7 @@ def _date(text: str) -> dt.date:
 
 
 def register(sub) -> None:
-    from analytics.hotspots import ALL, TARGET_GROUPS
+    from gjenganger.analytics.hotspots import ALL, TARGET_GROUPS
 
     p = sub.add_parser(
         "hotspots",
@@ -69,9 +69,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from analytics import hotspots as hs
-    from gjenganger import db
-    from gjenganger.pipeline import hotspots as step
+    from gjenganger.analytics import hotspots as hs
+    from gjenganger.store import db
+    from gjenganger.flows.steps import hotspots as step
 
     if args.window_days < 1:
         raise UserError(f"--window-days must be >= 1, got {args.window_days}")
@@ -105,7 +105,7 @@ def run(args) -> int:
         )
         print(f"incidents:  {result.n_incidents} placed, target {result.target_group}")
         print(f"hot cells:  {hot} (Gi*, FDR 95 %)")
-        from maps.hotspots import near_repeat_text
+        from gjenganger.maps.hotspots import near_repeat_text
 
         print(f"near repeat: {near_repeat_text(result, args.lang)}")
     return 0

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger import db, runlock
-from gjenganger.ingest import ingest, summary
+from gjenganger.store import db, runlock
+from gjenganger.flows.steps.ingest import ingest, summary
 
 
 def register(sub) -> None:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from gjenganger import publish, runlock
+from gjenganger.store import publish, runlock
 from gjenganger.errors import UserError
 
 
@@ -43,7 +43,7 @@ def run(args) -> int:
     if args.dask_address and args.runner != "dask":
         raise UserError("--dask-address needs --runner dask")
     runlock.ensure_free(args.db)
-    from flows.nightly import nightly_with
+    from gjenganger.flows.nightly import nightly_with
 
     try:
         report = nightly_with(args.runner, args.dask_address)(str(args.inbox), str(args.db), str(args.publish),

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger import db, runlock
-from gjenganger.pipeline import phases as step
+from gjenganger.store import db, runlock
+from gjenganger.flows.steps import phases as step
 
 
 def register(sub) -> None:

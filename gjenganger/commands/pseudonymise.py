@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger import audit
+from gjenganger.store import audit
 from gjenganger.errors import UserError
-from gjenganger.keys import pseudonym, read_key_file
+from gjenganger.store.keys import pseudonym, read_key_file
 
 
 def register(sub) -> None:

@@ -7,8 +7,8 @@ import os
 from datetime import date
 from pathlib import Path
 
-from gjenganger import audit, db, runlock
-from gjenganger.retention import purge
+from gjenganger.store import audit, db, runlock
+from gjenganger.store.retention import purge
 
 
 def register(sub) -> None:

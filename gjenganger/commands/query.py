@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from gjenganger import audit
+from gjenganger.store import audit
 from gjenganger.errors import UserError
 
 

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gjenganger import publish
+from gjenganger.store import publish
 from gjenganger.errors import UserError
 
 DEFAULT_CRON = "0 2 * * *"
@@ -86,7 +86,7 @@ def run(args) -> int:
     try:
         from prefect.schedules import Cron
 
-        from flows.nightly import nightly_with
+        from gjenganger.flows.nightly import nightly_with
 
         nightly_with(args.runner, args.dask_address).serve(
             name="gjenganger-nightly",

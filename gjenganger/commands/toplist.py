@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger import db
-from gjenganger.pipeline import toplist as step
+from gjenganger.store import db
+from gjenganger.flows.steps import toplist as step
 
 
 def register(sub) -> None:

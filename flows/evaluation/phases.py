@@ -25,13 +25,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analytics import person_days as pdays
-from analytics import phase_baseline
-from analytics.phases import segment_use_periods
-from data_schema.contract import PHASES
-from gjenganger import db, store
+from gjenganger.analytics import person_days as pdays
+from gjenganger.analytics import phase_baseline
+from gjenganger.analytics.phases import segment_use_periods
+from gjenganger.data_schema.contract import PHASES
+from gjenganger.store import db
+from gjenganger.store import frames
 from gjenganger.errors import UserError
-from gjenganger.pipeline import phases as step
+from gjenganger.flows.steps import phases as step
 
 _INDEX = {p: i for i, p in enumerate(PHASES)}
 
@@ -194,7 +195,7 @@ def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> 
     """The whole report: realistic and all-known evidence, model and baseline."""
     truth_phases, offenders = read_truth(truth_dir)
     as_of = step.resolve_as_of(con, as_of)
-    incidents = store.load_incidents(con, as_of)
+    incidents = frames.load_incidents(con, as_of)
     realistic_ev = step.realistic_evidence(con, as_of, incidents)
     persons, source = step.toplist_persons(con, as_of, realistic_ev)
     persons = [p for p in persons if p in set(truth_phases["person_id"].unique().to_list())]

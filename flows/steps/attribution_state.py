@@ -25,9 +25,9 @@ import threading
 
 import polars as pl
 
-from analytics import attribution as at
-from analytics import attribution_reuse as ar
-from gjenganger.db import table_exists
+from gjenganger.analytics import attribution as at
+from gjenganger.analytics import attribution_reuse as ar
+from gjenganger.store.db import table_exists
 
 RETRAIN_DAYS = 7
 MODEL_DDL = """create table if not exists attribution_model (

@@ -17,20 +17,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from analytics import hotspots as hs
-from gjenganger import store
+from gjenganger.analytics import hotspots as hs
+from gjenganger.store import frames
 from gjenganger.errors import UserError
-from maps.hotspots import (
+from gjenganger.maps.hotspots import (
     build_map,
     fmt_date,
     group_title,
     near_repeat_text,
     period_text,
 )
-from maps.i18n import t
-from maps.offline import assert_no_remote_refs, render_offline
+from gjenganger.maps.i18n import t
+from gjenganger.maps.offline import assert_no_remote_refs, render_offline
 
-GEODATA = Path(__file__).resolve().parents[1] / "geodata"
+from gjenganger.data_schema import GEODATA  # noqa: E402
 GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
 
 
@@ -45,7 +45,7 @@ def study_area() -> tuple[Any, ...]:
 
 def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
     if as_of is None:
-        day = store.latest_data_date(con)
+        day = frames.latest_data_date(con)
         if day is None:
             raise UserError(
                 "the database has no incidents yet; run `gjenganger ingest` first"
@@ -63,7 +63,7 @@ def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
 
 def load(con, as_of: dt.date):
     """Incidents as known at the end of `as_of` (with coordinates or not)."""
-    return store.load_incidents(con, as_of=as_of)
+    return frames.load_incidents(con, as_of=as_of)
 
 
 def analyse(

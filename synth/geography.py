@@ -1,6 +1,6 @@
 """Where things happen: the six municipalities, Trondheim's districts, named centres.
 
-Geodata ships with the package (`gjenganger/geodata/`, see its PROVENANCE.md):
+Geodata ships with the package (`data_schema/geodata/`, see its PROVENANCE.md):
 municipality polygons (medium detail) and Trondheim's four districts clipped to land.
 A point counts as *on land* when it lies in one of the six municipalities and, inside
 Trondheim, also in a district (the districts follow the fjord shore, the municipality
@@ -13,7 +13,7 @@ import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from gjenganger.data_schema import GEODATA
 
 import numpy as np
 import shapely
@@ -129,7 +129,7 @@ class Geography:
 
 
 def _read(name: str) -> str:
-    return (resources.files("gjenganger") / "geodata" / name).read_text(
+    return (GEODATA / name).read_text(
         encoding="utf-8"
     )
 

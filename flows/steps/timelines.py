@@ -23,11 +23,11 @@ from pathlib import Path
 
 import polars as pl
 
-from analytics import episodes as ep
-from gjenganger import store
-from gjenganger.db import table_exists
+from gjenganger.analytics import episodes as ep
+from gjenganger.store import frames
+from gjenganger.store.db import table_exists
 from gjenganger.errors import UserError
-from gjenganger.pipeline.episodes import load_candidates, parse_date, require_data
+from gjenganger.flows.steps.episodes import load_candidates, parse_date, require_data
 
 #: The bundle's timelines cover this many days up to `as_of`.
 BUNDLE_DAYS = 730
@@ -54,7 +54,7 @@ class TimelineData:
 def _levels(incidents: pl.DataFrame) -> pl.DataFrame | None:
     """Sophistication level per incident, or None if that module is missing."""
     try:
-        from analytics.sophistication import with_levels
+        from gjenganger.analytics.sophistication import with_levels
     except ImportError:  # pragma: no cover - the phases engineer's module
         return None
     try:
@@ -66,9 +66,9 @@ def _levels(incidents: pl.DataFrame) -> pl.DataFrame | None:
 def load_timeline_data(con, as_of: dt.date | None = None) -> TimelineData:
     """Incidents, links, transactions, custody, candidates, levels and episodes."""
     require_data(con)
-    incidents = store.load_incidents(con, as_of)
-    links = store.load_links(con, as_of)
-    tx = store.load_card_transactions(con, as_of)
+    incidents = frames.load_incidents(con, as_of)
+    links = frames.load_links(con, as_of)
+    tx = frames.load_card_transactions(con, as_of)
     candidates = load_candidates(con, as_of)
     episodes = ep.attach_persons(ep.detect_episodes(tx), links, candidates)
     return TimelineData(
@@ -76,7 +76,7 @@ def load_timeline_data(con, as_of: dt.date | None = None) -> TimelineData:
         incidents=incidents,
         links=links,
         transactions=tx,
-        custody=store.load_custody(con, as_of),
+        custody=frames.load_custody(con, as_of),
         candidates=candidates,
         levels=_levels(incidents),
         episodes=episodes,
@@ -182,8 +182,8 @@ def person_page(
     index_href: str | None = None,
 ) -> tuple[str, dict]:
     """The HTML of one person's timeline page and a summary (counts, no pseudonym)."""
-    from maps.offline import render_offline
-    from maps.timeline import build_event_map, render_timeline_page
+    from gjenganger.maps.offline import render_offline
+    from gjenganger.maps.timeline import build_event_map, render_timeline_page
 
     if not known_person(data, person_id):
         raise UserError(f"person {person_id} has no cases, attributions or custody")
@@ -340,7 +340,7 @@ def _bundle_start(as_of: dt.date) -> dt.date:
 
 def _bundle_as_of(con, as_of) -> dt.date:
     as_of = parse_date(as_of, "as_of")
-    return store.latest_data_date(con) if as_of is None else as_of
+    return frames.latest_data_date(con) if as_of is None else as_of
 
 
 def publish_timeline_page(
@@ -390,7 +390,7 @@ def write_analyst_index(
     data: TimelineData | None = None, t0: float | None = None,
 ) -> dict:  # fmt: skip
     """Write `index.html` and `episodes.html` from the pages' counts; the summary."""
-    from maps.analyst_index import render_episodes_page, render_toplist_page
+    from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
 
     t0 = time.perf_counter() if t0 is None else t0
     as_of = _bundle_as_of(con, as_of)

@@ -13,9 +13,9 @@ import datetime as dt
 
 import polars as pl
 
-from analytics import episodes as ep
-from gjenganger import store
-from gjenganger.db import table_exists
+from gjenganger.analytics import episodes as ep
+from gjenganger.store import frames
+from gjenganger.store.db import table_exists
 from gjenganger.errors import UserError
 
 TABLE = "episodes"
@@ -72,8 +72,8 @@ def compute_episodes(
 ) -> pl.DataFrame:
     """All episodes with their persons, as known on `as_of` (None: everything)."""
     require_data(con)
-    tx = store.load_card_transactions(con, as_of)
-    links = store.load_links(con, as_of)
+    tx = frames.load_card_transactions(con, as_of)
+    links = frames.load_links(con, as_of)
     found = ep.detect_episodes(
         tx, max_gap_hours=max_gap_hours, window_hours=window_hours
     )
@@ -107,7 +107,7 @@ def build_episodes(
         con, as_of, max_gap_hours=max_gap_hours, window_hours=window_hours
     )
     out = found.with_columns(as_of=pl.lit(as_of, pl.Date))
-    store.write_frame(con, TABLE, out)
+    frames.write_frame(con, TABLE, out)
     return {
         "as_of": as_of.isoformat() if as_of else None,
         "episodes": found.height,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from data_schema.contract import TABLES, Table
+from gjenganger.data_schema.contract import TABLES, Table
 from gjenganger.synth.clock import Clock, iso, iso_one, local_datetime
 
 EPOCH_COLUMNS = {

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analytics import person_days as pdays
-from analytics import phases as ph
-from gjenganger import store
-from gjenganger.db import table_exists
+from gjenganger.analytics import person_days as pdays
+from gjenganger.analytics import phases as ph
+from gjenganger.store import frames
+from gjenganger.store.db import table_exists
 from gjenganger.errors import UserError
 
 MODEL_VERSION = "hsmm-1"
@@ -70,7 +70,7 @@ def resolve_as_of(con, as_of=None) -> dt.date:
         return _date(as_of)
     if not table_exists(con, "mart_incidents"):
         raise UserError("the database has no incidents; run `gjenganger ingest` first")
-    latest = store.latest_data_date(con)
+    latest = frames.latest_data_date(con)
     if latest is None:
         raise UserError("the database has no incidents; run `gjenganger ingest` first")
     return latest
@@ -126,7 +126,7 @@ def toplist_persons(con, as_of: dt.date, evidence: pl.DataFrame | None = None
 
 def realistic_evidence(con, as_of: dt.date, incidents: pl.DataFrame) -> pl.DataFrame:
     """Linked cases (weight 1) plus attributed open cases (weight p), as of a date."""
-    links = store.load_links(con, as_of)
+    links = frames.load_links(con, as_of)
     ev = pdays.evidence_from_links(links)
     attribution = load_attribution(con, as_of)
     if attribution is not None and not attribution.is_empty():
@@ -176,12 +176,12 @@ def run_phases(
     as_of = resolve_as_of(con, as_of)
     if days < 30:
         raise UserError("--days must be at least 30")
-    incidents = store.load_incidents(con, as_of)
+    incidents = frames.load_incidents(con, as_of)
     if incidents.is_empty():
         raise UserError(f"no incidents known on {as_of}")
     if evidence is None:
         evidence = realistic_evidence(con, as_of, incidents)
-    custody = store.load_custody(con, as_of)
+    custody = frames.load_custody(con, as_of)
     if persons is not None:
         report, source = list(persons), "given"
     else:
@@ -217,10 +217,10 @@ def write_run(con, run: PhaseRun) -> dict:
     periods = run.use_periods.with_columns(tag)
     current = run.current.with_columns(pl.lit(MODEL_VERSION).alias("model_version"))
     params = run.params.with_columns(tag)
-    store.write_frame(con, "person_days", pdays_out)
-    store.write_frame(con, "use_periods", periods)
-    store.write_frame(con, "current_phase", current)
-    store.write_frame(con, "phase_model", params)
+    frames.write_frame(con, "person_days", pdays_out)
+    frames.write_frame(con, "use_periods", periods)
+    frames.write_frame(con, "current_phase", current)
+    frames.write_frame(con, "phase_model", params)
     return summary(run)
 
 

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import polars as pl
 
-from analytics import attribution as at
-from gjenganger import db, store
+from gjenganger.analytics import attribution as at
+from gjenganger.store import db
+from gjenganger.store import frames
 from gjenganger.errors import UserError
-from gjenganger.pipeline.toplist import resolve_as_of
+from gjenganger.flows.steps.toplist import resolve_as_of
 
 METRICS = (
     "pairwise_auc",
@@ -92,9 +93,9 @@ def evaluate(
 ) -> dict:
     """The full report as a dict: per method metrics, pairwise AUC, timings."""
     day = resolve_as_of(con, as_of)
-    inc = store.load_incidents(con, day)
-    links = store.load_links(con, day)
-    custody = store.load_custody(con, day)
+    inc = frames.load_incidents(con, day)
+    links = frames.load_links(con, day)
+    custody = frames.load_custody(con, day)
     t0 = time.perf_counter()
     run = at.attribute(
         inc,

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from data_schema.contract import FILE_FORMATS, TABLES
+from gjenganger.data_schema.contract import FILE_FORMATS, TABLES
 from gjenganger.errors import UserError
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from gjenganger.db import table_exists
+from gjenganger.store.db import table_exists
 
 HYPOTHESIS_NOTE = (
     "HYPOTESE / HYPOTHESIS: modelled links between open cases and persons, never "

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from data_schema.contract import TABLES, Table
-from data_schema.ddl import ident
-from data_schema.validation import (
+from gjenganger.data_schema.contract import TABLES, Table
+from gjenganger.data_schema.ddl import ident
+from gjenganger.data_schema.validation import (
     classify_sql,
     fnr_hint_sql,
     identity_column_sql,
@@ -29,8 +29,8 @@ from data_schema.validation import (
     quote_literal,
     typed_expr,
 )
-from gjenganger import batches as B
-from gjenganger import faults
+from gjenganger.store import batches as B
+from gjenganger.flows import faults
 
 
 @dataclass
@@ -475,7 +475,7 @@ def quarantine_key() -> bytes:
     or `$GJENGANGER_HOME/quarantine.key` (created 0600 on first use)."""
     import os
 
-    from gjenganger.keys import ensure_key_file
+    from gjenganger.store.keys import ensure_key_file
 
     home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
     return ensure_key_file(os.environ.get("GJENGANGER_QUARANTINE_KEY_FILE",

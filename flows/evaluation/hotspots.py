@@ -3,7 +3,7 @@
 For each as-of date of a rolling series (the given date and the `--dates - 1`
 dates before it, `--step-days` apart), every method forecasts the next
 `--horizon-days` from the incidents known at the end of that date
-(`store.load_incidents(con, as_of=date)`); the forecast is scored against the
+(`frames.load_incidents(con, as_of=date)`); the forecast is scored against the
 incidents that occurred in the horizon as known now (aoristic weights inside the
 horizon), at 1 % and 5 % of the study area (the region's municipalities on a
 250 m grid). Methods: `baseline` (the previous horizon's counts), `kde`,
@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from analytics import hotspots as hs
-from analytics.aoristic import period_weight
-from analytics.grid import cell_counts
-from analytics.hit_rates import pai_pei
+from gjenganger.analytics import hotspots as hs
+from gjenganger.analytics.aoristic import period_weight
+from gjenganger.analytics.grid import cell_counts
+from gjenganger.analytics.hit_rates import pai_pei
 from gjenganger.errors import UserError
 
 SHARES = (0.01, 0.05)
@@ -74,22 +74,22 @@ def evaluate(
     methods=hs.METHODS,
 ) -> dict[str, Any]:
     """The rolling evaluation; returns per-date rows and per-method means."""
-    from gjenganger import store
-    from gjenganger.pipeline.hotspots import study_area
+    from gjenganger.store import frames
+    from gjenganger.flows.steps.hotspots import study_area
 
     if horizon_days < 1 or n_dates < 1:
         raise UserError("--horizon-days and --dates must be >= 1")
     step = step_days or horizon_days
     params = hs.with_params(params or hs.Params(), horizon_days=horizon_days)
     dates = [last_as_of - dt.timedelta(days=step * k) for k in range(n_dates)][::-1]
-    truth = hs.prepare(store.load_incidents(con))  # as known now
+    truth = hs.prepare(frames.load_incidents(con))  # as known now
     truth = hs._group_filter(truth, target_group)
     grid, mask = hs.study_grid(truth, params.cell_m, study_area())
     rows = []
     started = time.perf_counter()
     for day in dates:
         known = hs._group_filter(
-            hs.prepare(store.load_incidents(con, as_of=day)), target_group
+            hs.prepare(frames.load_incidents(con, as_of=day)), target_group
         )
         end = hs._end_day(day)
         actual = (
@@ -163,7 +163,7 @@ def evaluate(
 
 
 def run(args) -> int:
-    from gjenganger import db
+    from gjenganger.store import db
 
     try:
         last = dt.date.fromisoformat(args.as_of)

@@ -17,7 +17,13 @@ from pathlib import Path
 
 # the packages whose code decides what a step writes; a change to any of them
 # (an upgrade, a new model version) invalidates every stored resume mark
-CODE_PACKAGES = ("data_schema", "sql", "analytics", "gjenganger.pipeline")
+CODE_PACKAGES = (
+    "gjenganger.data_schema",
+    "gjenganger.sql",
+    "gjenganger.analytics",
+    "gjenganger.store",
+    "gjenganger.flows.steps",
+)
 
 DDL = """create table if not exists pipeline_steps (
     step varchar not null,

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from gjenganger import faults
+from gjenganger.flows import faults
 from gjenganger.errors import UserError
 
 BUNDLES = ("analyst", "prevention", "research")

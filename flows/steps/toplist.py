@@ -13,9 +13,9 @@ import json
 
 import polars as pl
 
-from analytics import toplist as tl
-from gjenganger import store
-from gjenganger.db import table_exists
+from gjenganger.analytics import toplist as tl
+from gjenganger.store import frames
+from gjenganger.store.db import table_exists
 from gjenganger.errors import UserError
 
 
@@ -24,7 +24,7 @@ def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
     if not table_exists(con, "mart_incidents"):
         raise UserError("the database has no incidents; run `gjenganger ingest` first")
     if as_of is None:
-        latest = store.latest_data_date(con)
+        latest = frames.latest_data_date(con)
         if latest is None:
             raise UserError(
                 "the database has no incidents; run `gjenganger ingest` first"
@@ -47,8 +47,8 @@ def compute_toplist(
     if n < 1 or window_days < 1:
         raise UserError("--n and --window-days must be at least 1")
     day = resolve_as_of(con, as_of)
-    incidents = store.load_incidents(con, day)
-    links = store.load_links(con, day)
+    incidents = frames.load_incidents(con, day)
+    links = frames.load_links(con, day)
     top, conc = tl.build(incidents, links, day, n=n, window_days=window_days)
     return day, top, conc
 

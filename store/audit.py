@@ -127,7 +127,7 @@ def finish(db_path: str | Path | None, outcome: str) -> Path:
     if not _stack:
         return default_db()
     entry = _stack.pop()
-    from gjenganger import db
+    from gjenganger.store import db
 
     # the command's database if it exists (never create one just to log a failure)
     targets = [Path(db_path)] if db_path and Path(db_path).is_file() else []

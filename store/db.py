@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from data_schema.validation import macro_sql
+from gjenganger.data_schema.validation import macro_sql
 from gjenganger.errors import UserError
-from sql import runner
+from gjenganger.sql import runner
 
 TIMEZONE = "Europe/Oslo"
 #: DuckDB's buffer-pool cap, `GJENGANGER_DUCKDB_MEMORY` overrides (e.g. "8GB")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_schema.contract import ENTRY_METHODS, OFFENCE_CODES, TARGET_TYPES
+from gjenganger.data_schema.contract import ENTRY_METHODS, OFFENCE_CODES, TARGET_TYPES
 
 
 @dataclass(frozen=True)

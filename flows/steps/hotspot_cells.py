@@ -10,18 +10,18 @@ import datetime as dt
 
 import polars as pl
 
-from gjenganger import store
+from gjenganger.store import frames
 
 
 def build_hotspot_cells(con, as_of: dt.date | None = None) -> dict:
     """Analyse all targets as of `as_of` and replace `hotspot_cells`."""
-    from analytics import hotspots as hs
-    from gjenganger.pipeline.hotspots import analyse, resolve_as_of
+    from gjenganger.analytics import hotspots as hs
+    from gjenganger.flows.steps.hotspots import analyse, resolve_as_of
 
     day = resolve_as_of(con, as_of)
     result = analyse(con, day, hs.ALL)
     cells = result.cells.drop("cell").with_columns(pl.lit(day).alias("as_of"))
-    n = store.write_frame(con, "hotspot_cells", cells)
+    n = frames.write_frame(con, "hotspot_cells", cells)
     return {
         "as_of": day.isoformat(),
         "cells": n,

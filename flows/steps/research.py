@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gjenganger.db import table_exists
-from gjenganger.keys import ensure_key_file, pseudonym
+from gjenganger.store.db import table_exists
+from gjenganger.store.keys import ensure_key_file, pseudonym
 
 # name -> (description, SQL over the operational database; `rk_person(x)` etc. are
 # rewritten to joins on the re-key maps). Only tables that exist are snapshotted.
@@ -157,8 +157,8 @@ EXAMPLES = (
 
 def render_doc() -> str:
     """`docs/research.md`: views of the snapshot, the contract's columns, examples."""
-    from data_schema.contract import INCIDENTS
-    from data_schema.dictionary import _rule
+    from gjenganger.data_schema.contract import INCIDENTS
+    from gjenganger.data_schema.dictionary import _rule
 
     out = [
         "# The research snapshot",
@@ -197,7 +197,7 @@ def render_doc() -> str:
     return "\n".join(out)
 
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "research.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "research.md"
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ import time
 
 import polars as pl
 
-from analytics import attribution as at
-from analytics import series as sr
-from gjenganger import store
-from gjenganger.pipeline.toplist import resolve_as_of
+from gjenganger.analytics import attribution as at
+from gjenganger.analytics import series as sr
+from gjenganger.store import frames
+from gjenganger.flows.steps.toplist import resolve_as_of
 
 MAX_CANDIDATES = 5
 HYPOTHESIS_DAYS = 30  # as-of dates kept in the hypothesis tables, counted back from tonight
@@ -41,9 +41,9 @@ def compute_attribution(
     """Run attribution on the frames as known on `as_of` (no writes)."""
     day = resolve_as_of(con, as_of)
     return at.attribute(
-        store.load_incidents(con, day),
-        store.load_links(con, day),
-        store.load_custody(con, day),
+        frames.load_incidents(con, day),
+        frames.load_links(con, day),
+        frames.load_custody(con, day),
         day,
         window_days=window_days,
         baselines=baselines,
@@ -165,17 +165,17 @@ def build_attribution(
     they are trained and computed again); the state for the next night is stored
     with the results.
     """
-    from gjenganger.pipeline import attribution_state as state
+    from gjenganger.flows.steps import attribution_state as state
 
     day = resolve_as_of(con, as_of)
     previous, why = (state.load_previous(con, day, window_days) if reuse
                      else (None, "reuse off"))  # fmt: skip
-    frames = (store.load_incidents(con, day), store.load_links(con, day),
-              store.load_custody(con, day))  # fmt: skip
+    inputs = (frames.load_incidents(con, day), frames.load_links(con, day),
+              frames.load_custody(con, day))  # fmt: skip
     kw = {"window_days": window_days, "seed": seed, "keep_evidence": True,
           "keep_ranks": MAX_CANDIDATES}  # fmt: skip
     sink = state.EvidenceSink(con)
-    run = at.attribute(*frames, day, previous=previous, evidence_sink=sink,
+    run = at.attribute(*inputs, day, previous=previous, evidence_sink=sink,
                        progress=progress, **kw)  # fmt: skip
     if progress is not None:
         progress("building series and writing the hypothesis tables")

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from data_schema.contract import ENTRY_METHODS, TARGET_TYPES
+from gjenganger.data_schema.contract import ENTRY_METHODS, TARGET_TYPES
 from gjenganger.synth import modus
 from gjenganger.synth.clock import HOUR, Clock
 from gjenganger.synth.columns import Columns
