@@ -39,7 +39,11 @@ import polars as pl
 
 from gjenganger.analytics import attribution_reuse as ar
 from gjenganger.analytics import linkage as lk
-from gjenganger.analytics.baselines import NaiveBayesLinkage, nearest_case_scores, series_linkage
+from gjenganger.analytics.baselines import (
+    NaiveBayesLinkage,
+    nearest_case_scores,
+    series_linkage,
+)
 from gjenganger.analytics.pair_features import CaseArrays, case_arrays, pair_matrix
 
 MODEL_VERSION = "attribution-hgb-choice-v2"
@@ -330,9 +334,14 @@ def build_rows(
         ev, fresh = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
     else:
         ev = lk.case_person_features(
-            ctx.cases, q[rc], rp, ctx.person_cases, pair_logit, ctx.custody,
+            ctx.cases,
+            q[rc],
+            rp,
+            ctx.person_cases,
+            pair_logit,
+            ctx.custody,
             exclude=q[rc] if training else None,
-        )  # fmt: skip
+        )
     y = None
     if training:
         sets = ctx.links.person_sets(len(ctx.cases))
@@ -551,6 +560,7 @@ def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
     ).to_series()
     near = rows.ev.nearest_case[sel]
     ids = c.incident_id
+
     def id_or_none(k: np.ndarray) -> pl.Series:
         return pl.Series(ids[np.maximum(k, 0)]).set(pl.Series(k < 0), None)
 
@@ -765,21 +775,32 @@ def attribute(
     fp = None
     dirty: tuple[set[str], set[str]] | None = None
     if keep_evidence or previous is not None:
-        fp = ar.fingerprints(ctx.cases.incident_id, ar.case_hashes(ctx.incidents),
-                             ctx.links, custody, ctx.eligible, ctx.open_idx)  # fmt: skip
+        fp = ar.fingerprints(
+            ctx.cases.incident_id,
+            ar.case_hashes(ctx.incidents),
+            ctx.links,
+            custody,
+            ctx.eligible,
+            ctx.open_idx,
+        )
     reuse = None
     if previous is not None:
         fitted = previous.fitted
         pair_logit = fitted.pair_logit_for(ctx.cases)
         before = previous.fingerprints
-        dirty = (ar.changed(fp.persons, before.persons, "person_id"),
-                 ar.changed(fp.cases, before.cases, "incident_id"))  # fmt: skip
-        reuse = ar.reuse_index(previous.evidence, ctx.cases.incident_id,
-                               ctx.links.persons, *dirty)  # fmt: skip
+        dirty = (
+            ar.changed(fp.persons, before.persons, "person_id"),
+            ar.changed(fp.cases, before.cases, "incident_id"),
+        )
+        reuse = ar.reuse_index(
+            previous.evidence, ctx.cases.incident_id, ctx.links.persons, *dirty
+        )
         previous.evidence = previous.evidence.clear()  # indexed: free the frame
         timings["reuse_index_s"] = time.perf_counter() - t0
-        say(f"{len(ctx.open_idx):,} open cases; pair models reused, "
-            f"{len(dirty[0]):,} persons and {len(dirty[1]):,} cases changed")  # fmt: skip
+        say(
+            f"{len(ctx.open_idx):,} open cases; pair models reused, "
+            f"{len(dirty[0]):,} persons and {len(dirty[1]):,} cases changed"
+        )
     else:
         pairs = lk.fit_crossfit_pair_models(ctx.cases, ctx.links, seed=seed)
         pair_logit = pairs.logit
@@ -829,11 +850,18 @@ def attribute(
         rows = build_rows(ctx, q, pair_logit, training=False, trees=trees, reuse=reuse)
         ev = None
         if keep_evidence:  # reusing: only the rows computed tonight are new
-            sel = (np.arange(len(rows.row_case)) if rows.fresh is None
-                   else np.flatnonzero(rows.fresh))  # fmt: skip
-            ev = ar.evidence_frame(ctx.cases.incident_id, ctx.links.persons,
-                                   q[rows.row_case[sel]], rows.row_person[sel],
-                                   ar.take(rows.ev, sel))  # fmt: skip
+            sel = (
+                np.arange(len(rows.row_case))
+                if rows.fresh is None
+                else np.flatnonzero(rows.fresh)
+            )
+            ev = ar.evidence_frame(
+                ctx.cases.incident_id,
+                ctx.links.persons,
+                q[rows.row_case[sel]],
+                rows.row_person[sel],
+                ar.take(rows.ev, sel),
+            )
             if evidence_sink is not None:  # handed over chunk by chunk: flat memory
                 evidence_sink(ev)
         z = _logit(model.clf, _with_margin(rows)) if len(rows.row_case) else np.zeros(0)
@@ -841,9 +869,12 @@ def attribute(
         res = {"model": _result(ctx, rows, p, pn, "model", None, why)}
         if keep_ranks is not None:  # the rest of the distribution is not kept
             a = res["model"]
-            res["model"] = Attribution(a.method,
-                                       a.candidates.filter(pl.col("rank") <= keep_ranks),
-                                       a.cases, a.none_prior)  # fmt: skip
+            res["model"] = Attribution(
+                a.method,
+                a.candidates.filter(pl.col("rank") <= keep_ranks),
+                a.cases,
+                a.none_prior,
+            )
         tb = time.perf_counter()
         for name, (fn, bc) in scorers.items():
             bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
@@ -894,8 +925,16 @@ def attribute(
         timings["baselines_s"] = time.perf_counter() - t0
     evidence = pl.concat(kept) if kept else None
     return AttributionRun(
-        out, ctx, pair_logit, model.candidate_recall, timings, fitted, evidence, fp,
-        "reuse" if previous is not None else "full", dirty,
+        out,
+        ctx,
+        pair_logit,
+        model.candidate_recall,
+        timings,
+        fitted,
+        evidence,
+        fp,
+        "reuse" if previous is not None else "full",
+        dirty,
     )
 
 
@@ -1090,8 +1129,9 @@ def pairwise_holdout(
     as_of = _as_date(as_of)
     cases = case_arrays(incidents)
     L = lk.make_links(cases.incident_id, links)
-    train_mask, test, ia, ib, y = holdout_pairs(cases, L, as_of, holdout_days,
-                                                max_test_pairs, seed)  # fmt: skip
+    train_mask, test, ia, ib, y = holdout_pairs(
+        cases, L, as_of, holdout_days, max_test_pairs, seed
+    )
     s = lk.sample_pairs(cases, L, train_mask, seed=seed)
     X = pair_matrix(cases, s.ia, cases, s.ib)
     model = lk.PairModel.fit(X, s.y, s.log_offset, seed=seed)

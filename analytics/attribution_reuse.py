@@ -29,14 +29,29 @@ FEATURE_COLUMNS = tuple(f"f_{name}" for name in lk.PERSON_FEATURES)
 #: the incident columns case-person evidence is computed from
 #: (`pair_features.case_arrays`): a change elsewhere (status, updated_at, a corrected
 #: report time) does not change any evidence row
-EVIDENCE_COLUMNS = ("incident_id", "lat", "lon", "occurred_from", "occurred_to",
-                    "offence_code", "target_type", "entry_method", "planned",
-                    "participants", "value_nok")  # fmt: skip
+EVIDENCE_COLUMNS = (
+    "incident_id",
+    "lat",
+    "lon",
+    "occurred_from",
+    "occurred_to",
+    "offence_code",
+    "target_type",
+    "entry_method",
+    "planned",
+    "participants",
+    "value_nok",
+)
 
 
 def case_hashes(incidents: pl.DataFrame) -> np.ndarray:
     """One 64-bit hash per incident of the columns its evidence depends on."""
-    return incidents.select(EVIDENCE_COLUMNS).hash_rows(seed=11).to_numpy().astype(np.uint64)
+    return (
+        incidents.select(EVIDENCE_COLUMNS)
+        .hash_rows(seed=11)
+        .to_numpy()
+        .astype(np.uint64)
+    )
 
 
 def person_fingerprints(
@@ -54,10 +69,13 @@ def person_fingerprints(
     with np.errstate(over="ignore"):
         np.add.at(fp, links.person_idx, h[links.case_idx])
         if custody is not None and custody.height:
-            pos = pl.DataFrame({"person_id": links.persons,
-                                "_p": np.arange(n, dtype=np.int64)})  # fmt: skip
+            pos = pl.DataFrame(
+                {"person_id": links.persons, "_p": np.arange(n, dtype=np.int64)}
+            )
             c = custody.join(pos, on="person_id")
-            np.add.at(fp, c["_p"].to_numpy(), c.drop("_p").hash_rows(seed=13).to_numpy())
+            np.add.at(
+                fp, c["_p"].to_numpy(), c.drop("_p").hash_rows(seed=13).to_numpy()
+            )
     count = np.bincount(links.person_idx, minlength=n)
     return fp[persons], count[persons]
 
@@ -78,8 +96,9 @@ def fingerprints(
 ) -> Fingerprints:
     """Fingerprints of the eligible persons and the open cases."""
     fp, n = person_fingerprints(h, links, custody, eligible)
-    persons = pl.DataFrame({"person_id": links.persons[eligible], "fp": fp,
-                            "n_known": n.astype(np.int64)})  # fmt: skip
+    persons = pl.DataFrame(
+        {"person_id": links.persons[eligible], "fp": fp, "n_known": n.astype(np.int64)}
+    )
     cases = pl.DataFrame({"incident_id": incident_ids[open_idx], "fp": h[open_idx]})
     return Fingerprints(persons, cases)
 
@@ -87,7 +106,11 @@ def fingerprints(
 def changed(now: pl.DataFrame, before: pl.DataFrame, key: str) -> set[str]:
     """Keys of `now` that are new or whose fingerprint differs from `before`."""
     j = now.join(before, on=key, how="left", suffix="_before")
-    return set(j.filter(pl.col("fp_before").is_null() | (pl.col("fp") != pl.col("fp_before")))[key].to_list())
+    return set(
+        j.filter(pl.col("fp_before").is_null() | (pl.col("fp") != pl.col("fp_before")))[
+            key
+        ].to_list()
+    )
 
 
 @dataclass
@@ -112,22 +135,37 @@ def reuse_index(
     """Index last night's evidence rows by tonight's case and person indices,
     dropping rows of changed persons and cases (and rows naming a case that is
     no longer known)."""
-    case_pos = pl.DataFrame({"incident_id": incident_ids,
-                             "_q": np.arange(len(incident_ids), dtype=np.int64)})  # fmt: skip
-    person_pos = pl.DataFrame({"person_id": persons,
-                               "_p": np.arange(len(persons), dtype=np.int64)})  # fmt: skip
+    case_pos = pl.DataFrame(
+        {
+            "incident_id": incident_ids,
+            "_q": np.arange(len(incident_ids), dtype=np.int64),
+        }
+    )
+    person_pos = pl.DataFrame(
+        {"person_id": persons, "_p": np.arange(len(persons), dtype=np.int64)}
+    )
     ev = (
-        evidence.filter(~pl.col("person_id").is_in(list(dirty_persons))
-                        & ~pl.col("incident_id").is_in(list(dirty_cases)))
+        evidence.filter(
+            ~pl.col("person_id").is_in(list(dirty_persons))
+            & ~pl.col("incident_id").is_in(list(dirty_cases))
+        )
         .join(case_pos, on="incident_id")
         .join(person_pos, on="person_id")
-        .join(case_pos.rename({"incident_id": "best_incident_id", "_q": "_best"}),
-              on="best_incident_id", how="left")
-        .join(case_pos.rename({"incident_id": "nearest_incident_id", "_q": "_near"}),
-              on="nearest_incident_id", how="left")
-        .filter((pl.col("best_incident_id").is_null() | pl.col("_best").is_not_null())
-                & (pl.col("nearest_incident_id").is_null() | pl.col("_near").is_not_null()))
-    )  # fmt: skip
+        .join(
+            case_pos.rename({"incident_id": "best_incident_id", "_q": "_best"}),
+            on="best_incident_id",
+            how="left",
+        )
+        .join(
+            case_pos.rename({"incident_id": "nearest_incident_id", "_q": "_near"}),
+            on="nearest_incident_id",
+            how="left",
+        )
+        .filter(
+            (pl.col("best_incident_id").is_null() | pl.col("_best").is_not_null())
+            & (pl.col("nearest_incident_id").is_null() | pl.col("_near").is_not_null())
+        )
+    )
     width = len(persons) + 1
     keys = ev["_q"].to_numpy() * width + ev["_p"].to_numpy()
     order = np.argsort(keys, kind="stable")
@@ -154,8 +192,9 @@ def lookup(reuse: Reuse, q_cases: np.ndarray, persons: np.ndarray) -> np.ndarray
 
 def take(ev: lk.PersonEvidence, sel: np.ndarray) -> lk.PersonEvidence:
     """The rows `sel` of an evidence set."""
-    return lk.PersonEvidence(ev.X[sel], ev.best_case[sel], ev.nearest_case[sel],
-                             ev.n_known[sel])  # fmt: skip
+    return lk.PersonEvidence(
+        ev.X[sel], ev.best_case[sel], ev.nearest_case[sel], ev.n_known[sel]
+    )
 
 
 def evidence_frame(
@@ -166,11 +205,16 @@ def evidence_frame(
     ev: lk.PersonEvidence,
 ) -> pl.DataFrame:
     """Evidence rows as a frame to store (features as float32)."""
-    cols: dict = {"incident_id": incident_ids[q_cases], "person_id": persons[row_person]}
+    cols: dict = {
+        "incident_id": incident_ids[q_cases],
+        "person_id": persons[row_person],
+    }
     X = ev.X.astype(np.float32)
     for j, name in enumerate(FEATURE_COLUMNS):
         cols[name] = X[:, j]
-    cols["best_incident_id"] = np.where(ev.best_case >= 0, incident_ids[ev.best_case], None)
+    cols["best_incident_id"] = np.where(
+        ev.best_case >= 0, incident_ids[ev.best_case], None
+    )
     cols["nearest_incident_id"] = np.where(
         ev.nearest_case >= 0, incident_ids[ev.nearest_case], None
     )

@@ -200,7 +200,9 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
             if ex >= 0:
                 v -= dow[known[ex], h]
             s_dow += dow[q, h] * v
-        s_multi = cum_multi[hi] - cum_multi[lo] - (1 if ex >= 0 and multi[known[ex]] else 0)
+        s_multi = (
+            cum_multi[hi] - cum_multi[lo] - (1 if ex >= 0 and multi[known[ex]] else 0)
+        )
         denom = max(nk, 1)
         F[r, 0] = min_d if nxy > 0 else np.nan
         F[r, 1] = math.log(s05 / (two_pi * 0.25) / max(nxy, 1) + 1e-9)
@@ -246,15 +248,18 @@ def known_csr(person_cases: list[np.ndarray], persons: np.ndarray, t0: np.ndarra
     sizes = np.fromiter((len(k) for k in lists), np.int64, len(lists))
     indptr = np.zeros(len(lists) + 1, np.int64)
     np.cumsum(sizes, out=indptr[1:])
-    known = (np.concatenate(lists).astype(np.int64) if len(lists)
-             else np.zeros(0, np.int64))  # fmt: skip
+    known = (
+        np.concatenate(lists).astype(np.int64) if len(lists) else np.zeros(0, np.int64)
+    )
     # sort each person's slice by t0 (stable: ties keep the stored order)
     owner = np.repeat(np.arange(len(lists)), sizes)
     order = np.lexsort((t0[known], owner)) if len(known) else np.zeros(0, np.int64)
     return indptr, known[order]
 
 
-def known_prefix(known: np.ndarray, tod: np.ndarray, dow: np.ndarray, multi: np.ndarray):
+def known_prefix(
+    known: np.ndarray, tod: np.ndarray, dow: np.ndarray, multi: np.ndarray
+):
     """Prefix sums over `known` (CSR order) of the hour and weekday profiles and
     the group-offending flag, so a slice's sum is two lookups."""
     cum_tod = np.zeros((len(known) + 1, tod.shape[1]))

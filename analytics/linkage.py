@@ -82,8 +82,11 @@ PERSON_FEATURES: tuple[str, ...] = (
 )
 #: the columns `evidence_kernel.person_case_aggregates` fills, in its order: every
 #: person feature but the pair-model scores and custody, computed afterwards
-KERNEL_FEATURES = tuple(f for f in PERSON_FEATURES if f not in
-                        ("max_logit", "top3_logit", "soft_count", "custody_overlap"))  # fmt: skip
+KERNEL_FEATURES = tuple(
+    f
+    for f in PERSON_FEATURES
+    if f not in ("max_logit", "top3_logit", "soft_count", "custody_overlap")
+)
 
 
 # ------------------------------------------------------------------ links
@@ -376,7 +379,10 @@ class BinnedLogit:
         out = np.full(len(X), self.intercept)
         for j, br in enumerate(self.breaks):
             out += self.coef[self.offsets[j] + self._bin(X[:, j].astype(float), br)]
-        i, g = (PAIR_FEATURES.index(_INTERACTION[0]), PAIR_FEATURES.index(_INTERACTION[1]))
+        i, g = (
+            PAIR_FEATURES.index(_INTERACTION[0]),
+            PAIR_FEATURES.index(_INTERACTION[1]),
+        )
         bd = self._bin(X[:, i].astype(float), self.grid[0])
         bg = self._bin(X[:, g].astype(float), self.grid[1])
         out += self.coef[self.offsets[-1] + bd * (len(self.grid[1]) + 2) + bg]
@@ -703,20 +709,37 @@ def case_person_features(
     n = len(q_cases)
     F = np.full((n, len(PERSON_FEATURES)), np.nan, dtype=np.float64)
     best = np.full(n, -1, np.int64)
-    exclude = np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, np.int64)
+    exclude = (
+        np.full(n, -1, np.int64) if exclude is None else np.asarray(exclude, np.int64)
+    )
     q_cases = np.asarray(q_cases, np.int64)
     uniq, row_p = np.unique(persons, return_inverse=True)
     indptr, known = ek.known_csr(person_cases, uniq, cases.t0)
     multi = cases.participants > 1
     agg, nknown, nearest, similar = ek.person_case_aggregates(
-        q_cases, row_p.astype(np.int64), exclude, indptr, known,
-        cases.x_km, cases.y_km, cases.t0, cases.t1,
-        cases.group.astype(np.int64), cases.target.astype(np.int64),
-        cases.offence.astype(np.int64), cases.entry.astype(np.int64),
-        multi, cases.tod_hist, cases.dow_hist,
+        q_cases,
+        row_p.astype(np.int64),
+        exclude,
+        indptr,
+        known,
+        cases.x_km,
+        cases.y_km,
+        cases.t0,
+        cases.t1,
+        cases.group.astype(np.int64),
+        cases.target.astype(np.int64),
+        cases.offence.astype(np.int64),
+        cases.entry.astype(np.int64),
+        multi,
+        cases.tod_hist,
+        cases.dow_hist,
         *ek.known_prefix(known, cases.tod_hist, cases.dow_hist, multi),
-        MAX_GAP_DAYS, TAU_DAYS_PER_KM, NO_XY_PENALTY, SAME_PLACE_KM, k_similar,
-    )  # fmt: skip
+        MAX_GAP_DAYS,
+        TAU_DAYS_PER_KM,
+        NO_XY_PENALTY,
+        SAME_PLACE_KM,
+        k_similar,
+    )
     F[:, [PERSON_FEATURES.index(c) for c in KERNEL_FEATURES]] = agg
     if custody is not None:
         F[:, PERSON_FEATURES.index("custody_overlap")] = custody_overlap(

@@ -30,9 +30,18 @@ from gjenganger.analytics import sophistication
 
 #: Count columns of the person-day frame, all Float64 (aoristic weights).
 COUNT_COLUMNS = (
-    "n_cases", "n_sharp", "n_level1", "n_level2", "n_level3", "n_planned", "n_unplanned",
-    "n_arrests", "value_nok", "n_linked", "n_attributed",
-)  # fmt: skip
+    "n_cases",
+    "n_sharp",
+    "n_level1",
+    "n_level2",
+    "n_level3",
+    "n_planned",
+    "n_unplanned",
+    "n_arrests",
+    "value_nok",
+    "n_linked",
+    "n_attributed",
+)
 #: A case whose occurrence window is at most this long is *sharp*: its day is known
 #: (give or take midnight). Longer windows (a cabin burglary found after weeks) are
 #: *diffuse*: their aoristic weight smears over days the person may have been
@@ -83,8 +92,9 @@ def evidence_from_attribution(
         "incident_id", "person_id", pl.col("p").cast(pl.Float64).alias("weight")
     ).filter(pl.col("weight") > min_p)
     if links is not None and not links.is_empty():
-        frame = frame.join(links.select("incident_id").unique(), on="incident_id",
-                           how="anti")  # fmt: skip
+        frame = frame.join(
+            links.select("incident_id").unique(), on="incident_id", how="anti"
+        )
     frame = frame.group_by("incident_id", "person_id").agg(pl.col("weight").max())
     return frame.with_columns(
         pl.col("weight").clip(0.0, 1.0), source=pl.lit("attributed")
@@ -130,28 +140,34 @@ def aoristic_days(cases: pl.DataFrame) -> pl.DataFrame:
     """
     if cases.is_empty():
         return cases.with_columns(
-            pl.lit(None, pl.Date).alias("date"), pl.lit(None, pl.Float64).alias("day_share")
+            pl.lit(None, pl.Date).alias("date"),
+            pl.lit(None, pl.Float64).alias("day_share"),
         )
     frame = cases.with_columns(
         pl.col("occurred_to").fill_null(pl.col("occurred_from")).alias("_to"),
         pl.col("occurred_from").alias("_from"),
     ).with_columns(
-        pl.when(pl.col("_to") < pl.col("_from")).then(pl.col("_from"))
-        .otherwise(pl.col("_to")).alias("_to"),
+        pl.when(pl.col("_to") < pl.col("_from"))
+        .then(pl.col("_from"))
+        .otherwise(pl.col("_to"))
+        .alias("_to"),
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
-    )  # fmt: skip
+    )
     frame = frame.with_columns(_day_overlap(pl.col("_from"), pl.col("_to"), "date"))
     frame = frame.explode("date")
     hours = _hours_on_day("_from", "_to", "date")
     frame = frame.with_columns(hours.alias("_h"), pl.len().over("_row").alias("_ndays"))
     total = pl.col("_h").sum().over("_row")
     share = (
-        pl.when(total > 0).then(pl.col("_h") / total)
+        pl.when(total > 0)
+        .then(pl.col("_h") / total)
         # a point in time (or a zero-length window): all weight on its day
         .otherwise(1.0 / pl.col("_ndays"))
-    )  # fmt: skip
+    )
     frame = frame.with_columns(share.alias("day_share"))
-    return frame.filter(pl.col("day_share") > 0).drop("_from", "_to", "_row", "_h", "_ndays")
+    return frame.filter(pl.col("day_share") > 0).drop(
+        "_from", "_to", "_row", "_h", "_ndays"
+    )
 
 
 def custody_days(
@@ -174,29 +190,45 @@ def custody_days(
     if "kind" not in custody.columns:
         custody = custody.with_columns(pl.lit("prison").alias("kind"))
     horizon = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    frame = custody.filter(pl.col("kind").is_in([*CLAMP_KINDS, "arrest"])).select(
-        (pl.col("kind") == "arrest").alias("is_arrest"),
-        "person_id",
-        pl.col("start_at").alias("_from"),
-        pl.col("end_at").fill_null(horizon).clip(upper_bound=horizon).alias("_to"),
-    ).filter(pl.col("_to") >= pl.lit(dt.datetime.combine(start, dt.time())))
+    frame = (
+        custody.filter(pl.col("kind").is_in([*CLAMP_KINDS, "arrest"]))
+        .select(
+            (pl.col("kind") == "arrest").alias("is_arrest"),
+            "person_id",
+            pl.col("start_at").alias("_from"),
+            pl.col("end_at").fill_null(horizon).clip(upper_bound=horizon).alias("_to"),
+        )
+        .filter(pl.col("_to") >= pl.lit(dt.datetime.combine(start, dt.time())))
+    )
     frame = frame.filter(pl.col("_from") < horizon).with_columns(
-        pl.max_horizontal("_from", pl.lit(dt.datetime.combine(start, dt.time())))
-        .alias("_from")
-    )  # fmt: skip
+        pl.max_horizontal("_from", pl.lit(dt.datetime.combine(start, dt.time()))).alias(
+            "_from"
+        )
+    )
     if frame.is_empty():
         return pl.DataFrame(schema=schema)
     frame = frame.with_columns(_day_overlap(pl.col("_from"), pl.col("_to"), "date"))
-    frame = frame.explode("date").with_columns(_hours_on_day("_from", "_to", "date")
-                                               .alias("custody_hours"))  # fmt: skip
+    frame = frame.explode("date").with_columns(
+        _hours_on_day("_from", "_to", "date").alias("custody_hours")
+    )
     hours = pl.col("custody_hours")
     out = (
         frame.group_by("person_id", "date")
-        .agg(hours.filter(~pl.col("is_arrest")).sum().clip(upper_bound=24.0).alias("clamp"),
-             hours.filter(pl.col("is_arrest")).sum().clip(upper_bound=24.0).alias("arrest"),
-             hours.sum().clip(upper_bound=24.0).alias("custody_hours"))  # fmt: skip
-        .filter(((pl.col("clamp") >= min_hours) | (pl.col("arrest") >= ARREST_MIN_HOURS))
-                & pl.col("date").is_between(start, end))  # fmt: skip
+        .agg(
+            hours.filter(~pl.col("is_arrest"))
+            .sum()
+            .clip(upper_bound=24.0)
+            .alias("clamp"),
+            hours.filter(pl.col("is_arrest"))
+            .sum()
+            .clip(upper_bound=24.0)
+            .alias("arrest"),
+            hours.sum().clip(upper_bound=24.0).alias("custody_hours"),
+        )
+        .filter(
+            ((pl.col("clamp") >= min_hours) | (pl.col("arrest") >= ARREST_MIN_HOURS))
+            & pl.col("date").is_between(start, end)
+        )
     )
     return out.select(list(schema)).sort("person_id", "date")
 
@@ -232,12 +264,20 @@ def build_person_days(
         dates.to_frame(), how="cross"
     )
     cases = sophistication.with_levels(incidents).select(
-        "incident_id", "occurred_from", "occurred_to", "level",
-        ((pl.col("occurred_to") - pl.col("occurred_from")).dt.total_minutes()
-         .fill_null(0) <= SHARP_HOURS * 60).alias("sharp"),
-        pl.col("planned"), pl.col("arrest_at_scene").fill_null(False),
+        "incident_id",
+        "occurred_from",
+        "occurred_to",
+        "level",
+        (
+            (pl.col("occurred_to") - pl.col("occurred_from"))
+            .dt.total_minutes()
+            .fill_null(0)
+            <= SHARP_HOURS * 60
+        ).alias("sharp"),
+        pl.col("planned"),
+        pl.col("arrest_at_scene").fill_null(False),
         pl.col("value_nok").cast(pl.Float64).fill_null(0.0),
-    )  # fmt: skip
+    )
     ev = evidence.filter(pl.col("person_id").is_in(persons)).join(
         cases, on="incident_id", how="inner"
     )
@@ -246,7 +286,10 @@ def build_person_days(
     agg = daily.group_by("person_id", "date").agg(
         w.sum().alias("n_cases"),
         w.filter(pl.col("sharp")).sum().alias("n_sharp"),
-        *[w.filter(pl.col("level") == lv).sum().alias(f"n_level{lv}") for lv in (1, 2, 3)],
+        *[
+            w.filter(pl.col("level") == lv).sum().alias(f"n_level{lv}")
+            for lv in (1, 2, 3)
+        ],
         w.filter(pl.col("planned").fill_null(False)).sum().alias("n_planned"),
         w.filter(~pl.col("planned").fill_null(True)).sum().alias("n_unplanned"),
         w.filter(pl.col("arrest_at_scene")).sum().alias("n_arrests"),
@@ -259,12 +302,17 @@ def build_person_days(
     )
     known = pl.col("n_planned") + pl.col("n_unplanned")
     out = out.with_columns(
-        pl.when(known > 0).then(pl.col("n_planned") / known).otherwise(None)
+        pl.when(known > 0)
+        .then(pl.col("n_planned") / known)
+        .otherwise(None)
         .alias("planned_share")
-    )  # fmt: skip
+    )
     cust = custody_days(custody, start, end, min_hours=custody_min_hours)
-    out = out.join(cust.select("person_id", "date", pl.lit(True).alias("custody")),
-                   on=["person_id", "date"], how="left")  # fmt: skip
+    out = out.join(
+        cust.select("person_id", "date", pl.lit(True).alias("custody")),
+        on=["person_id", "date"],
+        how="left",
+    )
     out = out.with_columns(pl.col("custody").fill_null(False))
     cols = ["person_id", "date", *COUNT_COLUMNS, "planned_share", "custody"]
     return out.select(cols).sort("person_id", "date")

@@ -19,8 +19,13 @@ from gjenganger.data_schema.contract import PHASES
 REST, PHASE1, PHASE2, PHASE3, INACTIVE = range(5)
 
 
-def gap_labels(n: np.ndarray, custody: np.ndarray | None = None, *, min_gap: int = 2,
-               min_weight: float = 0.3) -> np.ndarray:  # fmt: skip
+def gap_labels(
+    n: np.ndarray,
+    custody: np.ndarray | None = None,
+    *,
+    min_gap: int = 2,
+    min_weight: float = 0.3,
+) -> np.ndarray:
     """Baseline phase indices (N, T) from daily counts `n` (N, T) and custody mask."""
     n = np.atleast_2d(n)
     out = np.full(n.shape, REST, dtype=np.int8)
@@ -68,7 +73,10 @@ def baseline_daily(person_days: pl.DataFrame, **kw) -> pl.DataFrame:
     cust = frame["custody"].to_numpy().astype(bool).reshape(n_p, n_t)
     labels = gap_labels(n, cust, **kw)
     return frame.select("person_id", "date").with_columns(
-        pl.Series("phase", np.array(PHASES, dtype=object)[labels.ravel()].tolist(),
-                  dtype=pl.String),  # fmt: skip
+        pl.Series(
+            "phase",
+            np.array(PHASES, dtype=object)[labels.ravel()].tolist(),
+            dtype=pl.String,
+        ),
         pl.lit(1.0).alias("p"),
     )

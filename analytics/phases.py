@@ -124,9 +124,12 @@ class PhaseConfig:
     rate_prior_days: float = 50.0
     #: prior level mix (1, 2, 3) per phase: fig. 6 of the report
     level_prior: tuple[tuple[float, float, float], ...] = (
-        (0.4, 0.5, 0.1), (0.2, 0.7, 0.1), (0.1, 0.6, 0.3), (0.75, 0.23, 0.02),
         (0.4, 0.5, 0.1),
-    )  # fmt: skip
+        (0.2, 0.7, 0.1),
+        (0.1, 0.6, 0.3),
+        (0.75, 0.23, 0.02),
+        (0.4, 0.5, 0.1),
+    )
     planned_prior: tuple[float, ...] = (0.3, 0.5, 0.75, 0.1, 0.3)
     arrest_prior: tuple[float, ...] = (0.05, 0.05, 0.05, 0.2, 0.05)
     mark_prior_cases: float = 20.0
@@ -163,8 +166,9 @@ class PhaseParams:
     def describe(self) -> pl.DataFrame:
         """One row per phase: rate, level mix, planned and arrest share, mean days."""
         means = []
-        for pmf, tail, stay in zip(self.chain.pmfs, self.chain.tails,
-                                   self.chain.tail_stay, strict=True):  # fmt: skip
+        for pmf, tail, stay in zip(
+            self.chain.pmfs, self.chain.tails, self.chain.tail_stay, strict=True
+        ):
             k = np.arange(1, len(pmf) + 1, dtype=float)
             if tail:
                 k[-1] = len(pmf) - 1 + 1.0 / max(1.0 - stay, 1e-9)
@@ -203,7 +207,11 @@ def to_arrays(person_days: pl.DataFrame) -> SeriesArrays:
     """Dense arrays from a dense, sorted person-day frame (`build_person_days`)."""
     frame = person_days.sort("person_id", "date")
     persons = frame["person_id"].unique(maintain_order=True).to_list()
-    dates = frame.filter(pl.col("person_id") == persons[0])["date"].to_list() if persons else []
+    dates = (
+        frame.filter(pl.col("person_id") == persons[0])["date"].to_list()
+        if persons
+        else []
+    )
     n_p, n_t = len(persons), len(dates)
     if frame.height != n_p * n_t:
         raise ValueError("person_days must be dense: every person on every date")
@@ -216,7 +224,8 @@ def to_arrays(person_days: pl.DataFrame) -> SeriesArrays:
         persons=persons,
         dates=dates,
         n=arr("n_cases"),
-        sharp=np.minimum(arr("n_sharp"), arr("n_cases")) if "n_sharp" in frame.columns
+        sharp=np.minimum(arr("n_sharp"), arr("n_cases"))
+        if "n_sharp" in frame.columns
         else arr("n_cases"),
         levels=levels,
         planned=arr("n_planned"),
@@ -254,7 +263,9 @@ def _bases(x: SeriesArrays, mean_rate: float) -> tuple[float, float]:
     return (1.0 - f) * mean_rate, f * mean_rate
 
 
-def initial_params(x: SeriesArrays, config: PhaseConfig) -> tuple[PhaseParams, np.ndarray]:
+def initial_params(
+    x: SeriesArrays, config: PhaseConfig
+) -> tuple[PhaseParams, np.ndarray]:
     """Starting parameters from the report's priors, scaled to the data's mean rate."""
     free = ~x.custody
     per_person_total = x.n.sum(axis=1)
@@ -265,8 +276,9 @@ def initial_params(x: SeriesArrays, config: PhaseConfig) -> tuple[PhaseParams, n
     tails = (False, False, False, False, True)
     trans = np.array(config.transition_prior, float)
     trans = trans / trans.sum(axis=1, keepdims=True)
-    chain = Chain(pmfs, tails, np.array([0, 0, 0, 0, config.inactive_tail_stay], float),
-                  trans)  # fmt: skip
+    chain = Chain(
+        pmfs, tails, np.array([0, 0, 0, 0, config.inactive_tail_stay], float), trans
+    )
     params = PhaseParams(
         chain=chain,
         rate=np.array(config.rate_prior) * sharp_base,
@@ -299,15 +311,33 @@ class _Stats:
     cycle_ll: np.ndarray  # (N,) log-likelihood of each series under the cycle model
 
 
-def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.ndarray,
-            chunk: int, steady_ll: np.ndarray | None = None,
-            prior_cycling: float = 0.5) -> _Stats:  # fmt: skip
+def _e_step(
+    x: SeriesArrays,
+    params: PhaseParams,
+    scale: np.ndarray,
+    init: np.ndarray,
+    chunk: int,
+    steady_ll: np.ndarray | None = None,
+    prior_cycling: float = 0.5,
+) -> _Stats:
     """Expected statistics; each person's weighted by P(cycling) when `steady_ll` given."""
     n_p = len(x.persons)
     s_n = params.chain.n_states
     z = np.zeros
-    st = _Stats(z(5), z(5), z(5), z((5, 3)), z(5), z(5), z(5), z((s_n, s_n)), z((n_p, 5)),
-                0.0, np.ones(n_p), z(n_p))  # fmt: skip
+    st = _Stats(
+        z(5),
+        z(5),
+        z(5),
+        z((5, 3)),
+        z(5),
+        z(5),
+        z(5),
+        z((s_n, s_n)),
+        z((n_p, 5)),
+        0.0,
+        np.ones(n_p),
+        z(n_p),
+    )
     for lo in range(0, n_p, chunk):
         sl = slice(lo, min(lo + chunk, n_p))
         le = _log_emissions(x, sl, params, scale)
@@ -333,8 +363,12 @@ def _e_step(x: SeriesArrays, params: PhaseParams, scale: np.ndarray, init: np.nd
         if steady_ll is None:
             st.loglik += float(post.loglik.sum())
         else:  # the mixture's log-likelihood: what EM with P(cycling) weights raises
-            st.loglik += float(np.logaddexp(np.log(prior_cycling) + post.loglik,
-                                            np.log1p(-prior_cycling) + steady_ll[sl]).sum())
+            st.loglik += float(
+                np.logaddexp(
+                    np.log(prior_cycling) + post.loglik,
+                    np.log1p(-prior_cycling) + steady_ll[sl],
+                ).sum()
+            )
     return st
 
 
@@ -345,8 +379,9 @@ def p_cycling(cycle_ll: np.ndarray, steady_ll: np.ndarray, prior: float) -> np.n
     return 1.0 / (1.0 + np.exp(-np.clip(odds, -50.0, 50.0)))
 
 
-def steady_loglik(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
-                  config: PhaseConfig) -> np.ndarray:  # fmt: skip
+def steady_loglik(
+    x: SeriesArrays, params: PhaseParams, scale: np.ndarray, config: PhaseConfig
+) -> np.ndarray:
     """Log-likelihood of each series under the *steady* alternative.
 
     The report's MAS persons and minus users offend every day without use periods.
@@ -365,8 +400,12 @@ def steady_loglik(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
     ref_d = params.rate_diffuse[PHASE2] * 0.5 + params.rate_diffuse[PHASE1] * 0.5
     r_s = (sharp.sum(1) + pri * ref_s) / (n_free + pri)
     r_d = (diffuse.sum(1) + pri * ref_d) / (n_free + pri)
-    ll = (sharp.sum(1) * np.log(r_s) - n_free * r_s + diffuse.sum(1) * np.log(r_d)
-          - n_free * r_d)  # fmt: skip
+    ll = (
+        sharp.sum(1) * np.log(r_s)
+        - n_free * r_s
+        + diffuse.sum(1) * np.log(r_d)
+        - n_free * r_d
+    )
     m = config.mark_prior_cases
     lv = (x.levels * free[:, :, None]).sum(1)  # (N, 3)
     mix_pop = params.level_mix[[PHASE1, PHASE2, PHASE3]].mean(0)
@@ -383,13 +422,20 @@ def steady_loglik(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
     lam = scale * params.rate[INACTIVE]
     mu = scale * params.rate_diffuse[INACTIVE]
     cs, cn = (x.sharp * cust).sum(1), (x.n * cust).sum(1)
-    ll += cs * np.log(lam) - cust.sum(1) * lam + (cn - cs) * np.log(mu) - cust.sum(1) * mu
+    ll += (
+        cs * np.log(lam) - cust.sum(1) * lam + (cn - cs) * np.log(mu) - cust.sum(1) * mu
+    )
     n_params = 6.0
     return ll - 0.5 * n_params * np.log(max(x.n.shape[1], 2))
 
 
-def _m_step(st: _Stats, params: PhaseParams, x: SeriesArrays, config: PhaseConfig,
-            bases: tuple[float, float]) -> tuple[PhaseParams, np.ndarray]:  # fmt: skip
+def _m_step(
+    st: _Stats,
+    params: PhaseParams,
+    x: SeriesArrays,
+    config: PhaseConfig,
+    bases: tuple[float, float],
+) -> tuple[PhaseParams, np.ndarray]:
     """MAP updates of the shared parameters, then each person's activity scale."""
     prior_days = config.rate_prior_days
     prior_rate = np.array(config.rate_prior) * bases[0]
@@ -406,9 +452,15 @@ def _m_step(st: _Stats, params: PhaseParams, x: SeriesArrays, config: PhaseConfi
     chain = params.chain
     if config.learn_durations or config.learn_transitions:
         chain = _update_chain(chain, st.xi, config)
-    new = PhaseParams(chain, np.maximum(rate, 1e-6), np.maximum(diffuse, 1e-6), level_mix,
-                      np.clip(planned, 1e-4, 1 - 1e-4), np.clip(arrest, 1e-4, 1 - 1e-4),
-                      params.loglik)  # fmt: skip
+    new = PhaseParams(
+        chain,
+        np.maximum(rate, 1e-6),
+        np.maximum(diffuse, 1e-6),
+        level_mix,
+        np.clip(planned, 1e-4, 1 - 1e-4),
+        np.clip(arrest, 1e-4, 1 - 1e-4),
+        params.loglik,
+    )
     k = config.scale_shape
     # person scale: posterior mean under a Gamma(k, k) prior (empirical Bayes shrinkage
     # towards the population: a person with few cases keeps a scale near 1)
@@ -436,7 +488,9 @@ def _update_chain(chain: Chain, xi: np.ndarray, config: PhaseConfig) -> Chain:
             if chain.tails[p]:
                 ex_last = ex[-1]
                 loop = xi[idx[-1], idx[-1]]
-                stays[p] = (loop + 50 * config.inactive_tail_stay) / (loop + ex_last + 50)
+                stays[p] = (loop + 50 * config.inactive_tail_stay) / (
+                    loop + ex_last + 50
+                )
             prior = _duration_prior(config, p)
             total = ex.sum()
             pmf = ex + config.duration_prior_strength * max(1.0, total / 200.0) * prior
@@ -481,7 +535,9 @@ class PhaseFit:
                 "p": cols["p"],
             }
         )
-        extra = {f"p_{ph}": self.phase_post[:, :, i].ravel() for i, ph in enumerate(PHASES)}
+        extra = {
+            f"p_{ph}": self.phase_post[:, :, i].ravel() for i, ph in enumerate(PHASES)
+        }
         extra["path_phase"] = np.array(PHASES, dtype=object)[self.path.ravel()].tolist()
         return frame.with_columns(
             [pl.Series(k, v) for k, v in extra.items() if k != "path_phase"]
@@ -489,8 +545,13 @@ class PhaseFit:
         )
 
 
-def fit(person_days: pl.DataFrame, config: PhaseConfig | None = None, *, seed: int = 0,
-        params: PhaseParams | None = None) -> PhaseFit:  # fmt: skip
+def fit(
+    person_days: pl.DataFrame,
+    config: PhaseConfig | None = None,
+    *,
+    seed: int = 0,
+    params: PhaseParams | None = None,
+) -> PhaseFit:
     """Fit the phase model by EM pooled over every person in `person_days`, then decode.
 
     `params` skips fitting (decode with given parameters). `seed` is accepted for the
@@ -505,8 +566,9 @@ def fit(person_days: pl.DataFrame, config: PhaseConfig | None = None, *, seed: i
         return _fit(person_days, config, params)
 
 
-def _fit(person_days: pl.DataFrame, config: PhaseConfig,
-         params: PhaseParams | None) -> PhaseFit:  # fmt: skip
+def _fit(
+    person_days: pl.DataFrame, config: PhaseConfig, params: PhaseParams | None
+) -> PhaseFit:
     x = to_arrays(person_days)
     if not x.persons:
         raise ValueError("no persons to fit")
@@ -518,8 +580,12 @@ def _fit(person_days: pl.DataFrame, config: PhaseConfig,
         prev = -np.inf
         for _ in range(config.n_iter):
             init = params.chain.stationary()
-            steady = steady_loglik(x, params, scale, config) if config.model_steady else None
-            st = _e_step(x, params, scale, init, config.chunk, steady, config.prior_cycling)
+            steady = (
+                steady_loglik(x, params, scale, config) if config.model_steady else None
+            )
+            st = _e_step(
+                x, params, scale, init, config.chunk, steady, config.prior_cycling
+            )
             params.loglik.append(st.loglik)
             params, scale = _m_step(st, params, x, config, bases)
             if np.isfinite(prev) and abs(st.loglik - prev) <= config.tol * abs(prev):
@@ -530,12 +596,15 @@ def _fit(person_days: pl.DataFrame, config: PhaseConfig,
         k, total = config.scale_shape, x.n.sum(axis=1)
         for _ in range(3):
             st = _e_step(x, params, scale, params.chain.stationary(), config.chunk)
-            scale = (k + total) / (k + st.occ_person @ (params.rate + params.rate_diffuse))
+            scale = (k + total) / (
+                k + st.occ_person @ (params.rate + params.rate_diffuse)
+            )
     return decode(x, params, scale, config)
 
 
-def decode(x: SeriesArrays, params: PhaseParams, scale: np.ndarray,
-           config: PhaseConfig) -> PhaseFit:  # fmt: skip
+def decode(
+    x: SeriesArrays, params: PhaseParams, scale: np.ndarray, config: PhaseConfig
+) -> PhaseFit:
     """Posterior phase probabilities and Viterbi paths for every person."""
     n_p, n_t = x.n.shape
     init = params.chain.stationary()
@@ -576,20 +645,36 @@ def segment_use_periods(labels: np.ndarray) -> list[tuple[int, int]]:
 
 
 USE_PERIOD_SCHEMA = {
-    "person_id": pl.String, "period_no": pl.Int32, "start": pl.Date, "end": pl.Date,
-    "days": pl.Int32, "phase1_start": pl.Date, "phase2_start": pl.Date,
-    "phase3_start": pl.Date, "phase1_days": pl.Int32, "phase2_days": pl.Int32,
-    "phase3_days": pl.Int32, "n_cases": pl.Float64, "n_level1": pl.Float64,
-    "n_level2": pl.Float64, "n_level3": pl.Float64, "n_arrests": pl.Float64,
-    "value_nok": pl.Float64, "mean_p": pl.Float64, "open_start": pl.Boolean,
+    "person_id": pl.String,
+    "period_no": pl.Int32,
+    "start": pl.Date,
+    "end": pl.Date,
+    "days": pl.Int32,
+    "phase1_start": pl.Date,
+    "phase2_start": pl.Date,
+    "phase3_start": pl.Date,
+    "phase1_days": pl.Int32,
+    "phase2_days": pl.Int32,
+    "phase3_days": pl.Int32,
+    "n_cases": pl.Float64,
+    "n_level1": pl.Float64,
+    "n_level2": pl.Float64,
+    "n_level3": pl.Float64,
+    "n_arrests": pl.Float64,
+    "value_nok": pl.Float64,
+    "mean_p": pl.Float64,
+    "open_start": pl.Boolean,
     "ongoing": pl.Boolean,
-}  # fmt: skip
+}
 
 
 def use_periods_from_labels(
-    persons: list[str], dates: list[dt.date], labels: np.ndarray,
-    person_days: pl.DataFrame | None = None, p: np.ndarray | None = None,
-) -> pl.DataFrame:  # fmt: skip
+    persons: list[str],
+    dates: list[dt.date],
+    labels: np.ndarray,
+    person_days: pl.DataFrame | None = None,
+    p: np.ndarray | None = None,
+) -> pl.DataFrame:
     """Use periods (runs of phase1-3) per person with phase boundaries and offences.
 
     `labels` is (N, T) phase indices. A period touching the first day of the window
@@ -600,19 +685,42 @@ def use_periods_from_labels(
     if person_days is not None:
         arr = person_days.sort("person_id", "date")
         n_t = len(dates)
-        for c in ("n_cases", "n_level1", "n_level2", "n_level3", "n_arrests", "value_nok"):
+        for c in (
+            "n_cases",
+            "n_level1",
+            "n_level2",
+            "n_level3",
+            "n_arrests",
+            "value_nok",
+        ):
             sums[c] = arr[c].to_numpy().astype(float).reshape(len(persons), n_t)
     rows = []
     for i, pid in enumerate(persons):
         for no, (s, e) in enumerate(segment_use_periods(labels[i]), start=1):
             seg = labels[i, s : e + 1]
-            row = {"person_id": pid, "period_no": no, "start": dates[s], "end": dates[e],
-                   "days": e - s + 1}  # fmt: skip
-            for ph_idx, name in ((PHASE1, "phase1"), (PHASE2, "phase2"), (PHASE3, "phase3")):
+            row = {
+                "person_id": pid,
+                "period_no": no,
+                "start": dates[s],
+                "end": dates[e],
+                "days": e - s + 1,
+            }
+            for ph_idx, name in (
+                (PHASE1, "phase1"),
+                (PHASE2, "phase2"),
+                (PHASE3, "phase3"),
+            ):
                 hit = np.flatnonzero(seg == ph_idx)
                 row[f"{name}_start"] = dates[s + int(hit[0])] if hit.size else None
                 row[f"{name}_days"] = int(hit.size)
-            for c in ("n_cases", "n_level1", "n_level2", "n_level3", "n_arrests", "value_nok"):
+            for c in (
+                "n_cases",
+                "n_level1",
+                "n_level2",
+                "n_level3",
+                "n_arrests",
+                "value_nok",
+            ):
                 row[c] = float(sums[c][i, s : e + 1].sum()) if c in sums else None
             row["mean_p"] = float(p[i, s : e + 1].mean()) if p is not None else None
             row["open_start"] = s == 0
@@ -621,12 +729,15 @@ def use_periods_from_labels(
     return pl.DataFrame(rows, schema=USE_PERIOD_SCHEMA)
 
 
-def use_periods(fit_: PhaseFit, person_days: pl.DataFrame | None = None,
-                *, source: str = "path") -> pl.DataFrame:  # fmt: skip
+def use_periods(
+    fit_: PhaseFit, person_days: pl.DataFrame | None = None, *, source: str = "path"
+) -> pl.DataFrame:
     """Use periods of every person from the Viterbi path (`source="path"`) or from
     the per-day most likely phase (`source="marginal"`)."""
     labels = fit_.path if source == "path" else fit_.phase_post.argmax(axis=2)
-    p = np.take_along_axis(fit_.phase_post, labels[:, :, None].astype(np.int64), 2)[:, :, 0]
+    p = np.take_along_axis(fit_.phase_post, labels[:, :, None].astype(np.int64), 2)[
+        :, :, 0
+    ]
     return use_periods_from_labels(fit_.persons, fit_.dates, labels, person_days, p)
 
 
@@ -643,8 +754,9 @@ def _absorb_inactive(chain: Chain) -> np.ndarray:
     return out
 
 
-def current_state(fit_: PhaseFit, person_days: pl.DataFrame,
-                  config: PhaseConfig | None = None) -> pl.DataFrame:  # fmt: skip
+def current_state(
+    fit_: PhaseFit, person_days: pl.DataFrame, config: PhaseConfig | None = None
+) -> pl.DataFrame:
     """Each person's state on the last day of the window.
 
     `phase`, `p`: most likely phase today and its posterior probability.

@@ -108,7 +108,9 @@ class Chain:
             pi = nxt
         return pi / pi.sum()
 
-    def expected_days_until(self, target: int, *, barring: int | None = None) -> np.ndarray:
+    def expected_days_until(
+        self, target: int, *, barring: int | None = None
+    ) -> np.ndarray:
         """Expected days from each sub-state until the chain first enters `target`.
 
         Zero for sub-states of `target`; solves (I - Q) h = 1 over the others.
@@ -159,11 +161,17 @@ class _Sparse:
         self.h = chain.hazards()
         self.stay = 1.0 - self.h
         off, sizes = chain.offsets, chain.sizes
-        src = [i for p in range(chain.n_phases) for i in range(off[p], off[p] + sizes[p] - 1)]
+        src = [
+            i
+            for p in range(chain.n_phases)
+            for i in range(off[p], off[p] + sizes[p] - 1)
+        ]
         self.src = np.array(src, dtype=np.int64)
         self.dst = self.src + 1
-        self.tails = np.array([off[p] + sizes[p] - 1 for p in range(chain.n_phases)
-                               if chain.tails[p]], dtype=np.int64)  # fmt: skip
+        self.tails = np.array(
+            [off[p] + sizes[p] - 1 for p in range(chain.n_phases) if chain.tails[p]],
+            dtype=np.int64,
+        )
         self.entries = off.astype(np.int64)
         self.trans = chain.trans
         onehot = np.zeros((chain.n_states, chain.n_phases))
@@ -195,7 +203,11 @@ class _Sparse:
 
 
 def forward_backward(
-    log_emis: np.ndarray, chain: Chain, init: np.ndarray, *, want_xi: bool = True,
+    log_emis: np.ndarray,
+    chain: Chain,
+    init: np.ndarray,
+    *,
+    want_xi: bool = True,
     weights: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Posterior:
     """Scaled forward-backward for N series at once.

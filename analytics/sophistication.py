@@ -49,16 +49,30 @@ LEVELS = (1, 2, 3)
 #: Offences the report places at level 2 by default (Nivå 2: "innbrudd i bedrifter,
 #: biltyveri o.l.", "kortsvindel, enkle bedragerier").
 LEVEL2_BASE_CODES = (
-    "burglary_business", "burglary_public", "burglary_construction", "burglary_cabin",
-    "burglary_storage", "burglary_home", "vehicle_theft", "card_fraud",
-    "identity_fraud", "other_fraud", "drug_sale", "robbery",
-)  # fmt: skip
+    "burglary_business",
+    "burglary_public",
+    "burglary_construction",
+    "burglary_cabin",
+    "burglary_storage",
+    "burglary_home",
+    "vehicle_theft",
+    "card_fraud",
+    "identity_fraud",
+    "other_fraud",
+    "drug_sale",
+    "robbery",
+)
 #: Small, typically impulsive offences (Nivå 1: "impulsive, små ... brekk",
 #: "sykkeltyverier og lignende").
 PETTY_CODES = (
-    "bicycle_theft", "shoplifting", "mail_theft", "theft_from_vehicle", "other_theft",
-    "drug_use", "vandalism",
-)  # fmt: skip
+    "bicycle_theft",
+    "shoplifting",
+    "mail_theft",
+    "theft_from_vehicle",
+    "other_theft",
+    "drug_use",
+    "vandalism",
+)
 #: Offence groups where a three-person crew and a big haul means level 3.
 CREW_CODES = tuple(
     c for c in LEVEL2_BASE_CODES + PETTY_CODES if c not in ("drug_use", "vandalism")

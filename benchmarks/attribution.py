@@ -218,8 +218,9 @@ def report(results: list[dict]) -> str:
             f"({ev['pairwise'].get('linked_pairs')} linked). Evaluation run "
             f"{r['evaluate_s']} s.",
             "",
-            *metric_table(m, lambda key, n, v: fmt(
-                v, TARGETS.get(key) if n == "model" else None)),
+            *metric_table(
+                m, lambda key, n, v: fmt(v, TARGETS.get(key) if n == "model" else None)
+            ),
             "",
             "Reliability (model, candidates + none):",
             "",
@@ -272,8 +273,6 @@ def main() -> int:
     print(text)
     write_section(args.out, "attribution", text)
     return 0
-
-
 
 
 if __name__ == "__main__":

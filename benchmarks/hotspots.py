@@ -34,12 +34,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gjenganger.analytics import hotspots as hs  # noqa: E402
-from gjenganger.store import db  # noqa: E402
-from gjenganger.store import frames  # noqa: E402
 from gjenganger.flows.evaluation.hotspots import evaluate  # noqa: E402
 from gjenganger.flows.steps.hotspots import study_area  # noqa: E402
 from gjenganger.maps.hotspots import build_map  # noqa: E402
 from gjenganger.maps.offline import render_offline  # noqa: E402
+from gjenganger.store import (
+    db,  # noqa: E402
+    frames,  # noqa: E402
+)
 
 START, END = "<!-- hotspots:start -->", "<!-- hotspots:end -->"
 

@@ -26,8 +26,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gjenganger.store import db  # noqa: E402
 from gjenganger.flows.steps.ingest import ingest  # noqa: E402
+from gjenganger.store import db  # noqa: E402
 
 
 def main() -> int:
@@ -47,16 +47,35 @@ def main() -> int:
     if not (args.keep and (data / "inbox").exists()):
         shutil.rmtree(args.work, ignore_errors=True)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gjenganger", "generate", "--out", str(data),
-                        "--seed", str(args.seed), "--start", "2024-01-01", "--days",
-                        str(args.days), "--scale", str(args.scale), "--batch-days",
-                        str(args.batch_days)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gjenganger",
+                "generate",
+                "--out",
+                str(data),
+                "--seed",
+                str(args.seed),
+                "--start",
+                "2024-01-01",
+                "--days",
+                str(args.days),
+                "--scale",
+                str(args.scale),
+                "--batch-days",
+                str(args.batch_days),
+            ],
+            check=True,
+        )
         gen_s = time.perf_counter() - t0
     else:
         gen_s = float("nan")
     inbox = data / "inbox"
-    files = {t: sorted(str(p) for p in inbox.glob(f"*/{t}.csv"))
-             for t in ("incidents", "incident_persons", "card_transactions", "custody")}  # fmt: skip
+    files = {
+        t: sorted(str(p) for p in inbox.glob(f"*/{t}.csv"))
+        for t in ("incidents", "incident_persons", "card_transactions", "custody")
+    }
     size_mb = sum(Path(f).stat().st_size for fs in files.values() for f in fs) / 1e6
 
     # ours

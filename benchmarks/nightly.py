@@ -71,14 +71,28 @@ def timed(cmd: list[str], env: dict, log: Path) -> dict:
         out, _ = proc.communicate()
         stop.set()
         watcher.join()
-    return {"seconds": round(time.perf_counter() - t0, 1),
-            "peak_gib": round(peak[0] / 2**30, 2), "rc": proc.returncode,
-            "stdout": out.decode("utf-8", "replace")}  # fmt: skip
+    return {
+        "seconds": round(time.perf_counter() - t0, 1),
+        "peak_gib": round(peak[0] / 2**30, 2),
+        "rc": proc.returncode,
+        "stdout": out.decode("utf-8", "replace"),
+    }
 
 
 def nightly(work: Path, runner: str, inbox: Path, env: dict, tag: str) -> dict:
-    cmd = [GJ, "nightly", "--inbox", str(inbox), "--db", str(work / f"{runner}.duckdb"),
-           "--publish", str(work / f"publish-{runner}"), "--runner", runner, "--json"]  # fmt: skip
+    cmd = [
+        GJ,
+        "nightly",
+        "--inbox",
+        str(inbox),
+        "--db",
+        str(work / f"{runner}.duckdb"),
+        "--publish",
+        str(work / f"publish-{runner}"),
+        "--runner",
+        runner,
+        "--json",
+    ]
     res = timed(cmd, env, work / f"{runner}-{tag}.log")
     if res["rc"] != 0:
         tail = (work / f"{runner}-{tag}.log").read_text().strip().splitlines()[-3:]
@@ -103,8 +117,17 @@ def prepare(work: Path, scale: float, seed: int, env: dict) -> tuple[Path, Path,
     """Generated data (kept between runs) and the held-back last batch."""
     data = work / "data"
     if not (data / "inbox").is_dir():
-        cmd = [GJ, "generate", "--out", str(data), "--scale", str(scale),
-               "--seed", str(seed), "--json"]  # fmt: skip
+        cmd = [
+            GJ,
+            "generate",
+            "--out",
+            str(data),
+            "--scale",
+            str(scale),
+            "--seed",
+            str(seed),
+            "--json",
+        ]
         res = timed(cmd, env, work / "generate.log")
         if res["rc"] != 0:
             raise SystemExit("generate failed; see " + str(work / "generate.log"))
@@ -117,13 +140,17 @@ def prepare(work: Path, scale: float, seed: int, env: dict) -> tuple[Path, Path,
 def run(args) -> dict:
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GJENGANGER_HOME": str(work / "home"),
-           "PYTHONHASHSEED": "0"}  # fmt: skip
+    env = {**os.environ, "GJENGANGER_HOME": str(work / "home"), "PYTHONHASHSEED": "0"}
     last, full_inbox, gen = prepare(work, args.scale, args.seed, env)
-    out = {"date": dt.date.today().isoformat(), "scale": args.scale, "seed": args.seed,
-           "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                      f"{round(psutil.virtual_memory().total / 2**30)} GiB",
-           "generated": gen, "runs": {}}  # fmt: skip
+    out = {
+        "date": dt.date.today().isoformat(),
+        "scale": args.scale,
+        "seed": args.seed,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{round(psutil.virtual_memory().total / 2**30)} GiB",
+        "generated": gen,
+        "runs": {},
+    }
     for runner in args.runners:
         inbox = work / f"inbox-{runner}"
         shutil.rmtree(inbox, ignore_errors=True)
@@ -138,8 +165,12 @@ def run(args) -> dict:
                 stale.unlink()
         print(f"[bench] {runner}: full rebuild ...", file=sys.stderr, flush=True)
         full = nightly(work, runner, inbox, env, "full")
-        print(f"[bench] {runner}: full {full['seconds']} s, peak {full['peak_gib']} GiB;"
-              " incremental ...", file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"[bench] {runner}: full {full['seconds']} s, peak {full['peak_gib']} GiB;"
+            " incremental ...",
+            file=sys.stderr,
+            flush=True,
+        )
         os.symlink(last, inbox / last.name)
         inc = nightly(work, runner, inbox, env, "incremental")
         print(f"[bench] {runner}: incremental {inc['seconds']} s", file=sys.stderr)
@@ -185,11 +216,15 @@ def report(res: dict) -> str:
                 f"{s.get('phases')} | {s.get('hotspots')} | {s.get('analyst')} | "
                 f"{s.get('research')} |"
             )
-    lines += ["", "Inside attribution (seconds since the step began, cumulative; "
-              "rows of (open case, candidate) evidence):", "",
-              "| runner | night | pair models | open cases | context + pair models or reuse index | "
-              "+ stage-1 training | + scoring | series | rows reused | rows computed |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines += [
+        "",
+        "Inside attribution (seconds since the step began, cumulative; "
+        "rows of (open case, candidate) evidence):",
+        "",
+        "| runner | night | pair models | open cases | context + pair models or reuse index | "
+        "+ stage-1 training | + scoring | series | rows reused | rows computed |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for runner, runs in res["runs"].items():
         for night, r in runs.items():
             a = r.get("attribution") or {}
@@ -208,9 +243,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=15.0)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "nightly")
-    ap.add_argument("--runners", nargs="+", choices=("local", "dask"),
-                    default=["local", "dask"])  # fmt: skip
+    ap.add_argument(
+        "--work", type=Path, default=ROOT / "benchmarks" / "out" / "nightly"
+    )
+    ap.add_argument(
+        "--runners", nargs="+", choices=("local", "dask"), default=["local", "dask"]
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     ap.add_argument("--no-write", action="store_true", help="do not touch RESULTS.md")
     args = ap.parse_args()

@@ -51,21 +51,36 @@ def side(c, idx: np.ndarray) -> np.ndarray:
     hour = (c.t0[idx] * 24.0) % 24.0
     dow = (c.t0[idx] + 3.0) % 7.0
     return np.c_[
-        c.x_km[idx], c.y_km[idx],
-        np.sin(2 * np.pi * hour / 24), np.cos(2 * np.pi * hour / 24),
-        np.sin(2 * np.pi * dow / 7), np.cos(2 * np.pi * dow / 7),
+        c.x_km[idx],
+        c.y_km[idx],
+        np.sin(2 * np.pi * hour / 24),
+        np.cos(2 * np.pi * hour / 24),
+        np.sin(2 * np.pi * dow / 7),
+        np.cos(2 * np.pi * dow / 7),
         np.log1p((c.t1[idx] - c.t0[idx]) * 24.0),
-        c.offence[idx], c.group[idx], c.target[idx], c.entry[idx],
-        c.planned[idx], c.participants[idx], c.log_value[idx],
-    ]  # fmt: skip
+        c.offence[idx],
+        c.group[idx],
+        c.target[idx],
+        c.entry[idx],
+        c.planned[idx],
+        c.participants[idx],
+        c.log_value[idx],
+    ]
 
 
 def features(c, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     return np.c_[pair_matrix(c, ia, c, ib).astype(float), side(c, ia), side(c, ib)]
 
 
-def crossfit_auc(X: np.ndarray, y: np.ndarray, half_a: np.ndarray, half_b: np.ndarray,
-                 X_extra=None, y_extra=None, seed: int = 0) -> float:  # fmt: skip
+def crossfit_auc(
+    X: np.ndarray,
+    y: np.ndarray,
+    half_a: np.ndarray,
+    half_b: np.ndarray,
+    X_extra=None,
+    y_extra=None,
+    seed: int = 0,
+) -> float:
     """AUC over the pairs within either half, each scored by a model trained on
     the pairs within the other half (plus, optionally, extra training pairs)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -77,26 +92,37 @@ def crossfit_auc(X: np.ndarray, y: np.ndarray, half_a: np.ndarray, half_b: np.nd
         if X_extra is not None:
             Xt, yt = np.r_[Xt, X_extra], np.r_[yt, y_extra]
         clf = HistGradientBoostingClassifier(
-            max_iter=400, learning_rate=0.08, max_leaf_nodes=63, min_samples_leaf=40,
-            l2_regularization=1.0, random_state=seed,
-        ).fit(Xt, yt)  # fmt: skip
+            max_iter=400,
+            learning_rate=0.08,
+            max_leaf_nodes=63,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            random_state=seed,
+        ).fit(Xt, yt)
         scores.append(clf.predict_proba(X[test])[:, 1])
         truth.append(y[test])
     return float(roc_auc_score(np.concatenate(truth), np.concatenate(scores)))
 
 
-def deployed_aucs(c, L, train_mask: np.ndarray, Xp: np.ndarray, y: np.ndarray,
-                  seed: int) -> dict:  # fmt: skip
+def deployed_aucs(
+    c, L, train_mask: np.ndarray, Xp: np.ndarray, y: np.ndarray, seed: int
+) -> dict:
     """AUC on the same pairs of what `evaluate attribution` reports: the pair model
     trained on solved cases before the hold-out, and single cues."""
     from sklearn.metrics import roc_auc_score
 
     s = lk.sample_pairs(c, L, train_mask, seed=seed)
-    model = lk.PairModel.fit(pair_matrix(c, s.ia, c, s.ib), s.y, s.log_offset, seed=seed)
+    model = lk.PairModel.fit(
+        pair_matrix(c, s.ia, c, s.ib), s.y, s.log_offset, seed=seed
+    )
     d = np.nan_to_num(Xp[:, 0], nan=1e3)
-    return {"auc_pair_model": round(float(roc_auc_score(y, model.logit(Xp))), 4),
-            "auc_distance_only": round(float(roc_auc_score(y, -d)), 4),
-            "auc_gap_only": round(float(roc_auc_score(y, -np.nan_to_num(Xp[:, 1], nan=1e4))), 4)}  # fmt: skip
+    return {
+        "auc_pair_model": round(float(roc_auc_score(y, model.logit(Xp))), 4),
+        "auc_distance_only": round(float(roc_auc_score(y, -d)), 4),
+        "auc_gap_only": round(
+            float(roc_auc_score(y, -np.nan_to_num(Xp[:, 1], nan=1e4))), 4
+        ),
+    }
 
 
 def run(args) -> dict:
@@ -105,16 +131,21 @@ def run(args) -> dict:
     from gjenganger.store import frames
 
     con = duckdb.connect(str(args.db), read_only=True)
-    day = (args.as_of or con.execute(
-        "select max(reported_at)::date from mart_incidents").fetchone()[0])  # fmt: skip
+    day = (
+        args.as_of
+        or con.execute("select max(reported_at)::date from mart_incidents").fetchone()[
+            0
+        ]
+    )
     inc, links = frames.load_incidents(con, day), frames.load_links(con, day)
     con.close()
     c = case_arrays(inc)
     L = lk.make_links(c.incident_id, links)
     as_of_day = float((day - __import__("datetime").date(1970, 1, 1)).days)
     t0 = time.perf_counter()
-    train_mask, test, ia, ib, y = at.holdout_pairs(c, L, day, args.holdout_days,
-                                                   args.max_pairs, 0)  # fmt: skip
+    train_mask, test, ia, ib, y = at.holdout_pairs(
+        c, L, day, args.holdout_days, args.max_pairs, 0
+    )
     rng = np.random.default_rng(args.seed)
     in_a = np.zeros(len(c), bool)
     in_a[test[rng.random(len(test)) < 0.5]] = True
@@ -122,23 +153,31 @@ def run(args) -> dict:
     half_b = np.flatnonzero(~in_a[ia] & ~in_a[ib])
     X = features(c, ia, ib)
     n_pair = len(PAIR_FEATURES)
-    out = {"data": args.name or Path(args.db).parent.name, "as_of": str(day),
-           "test_cases": len(test), "test_pairs": int(len(y)),
-           "linked_pairs": int(y.sum()),
-           "crossfit_pairs": int(len(half_a) + len(half_b))}  # fmt: skip
+    out = {
+        "data": args.name or Path(args.db).parent.name,
+        "as_of": str(day),
+        "test_cases": len(test),
+        "test_pairs": int(len(y)),
+        "linked_pairs": int(y.sum()),
+        "crossfit_pairs": int(len(half_a) + len(half_b)),
+    }
     out |= deployed_aucs(c, L, train_mask, X[:, :n_pair], y, args.seed)
     out["crossfit_auc_pair_features"] = round(
-        crossfit_auc(X[:, :n_pair], y, half_a, half_b, seed=args.seed), 4)
-    out["crossfit_auc_all_attributes"] = round(crossfit_auc(X, y, half_a, half_b,
-                                                            seed=args.seed), 4)  # fmt: skip
+        crossfit_auc(X[:, :n_pair], y, half_a, half_b, seed=args.seed), 4
+    )
+    out["crossfit_auc_all_attributes"] = round(
+        crossfit_auc(X, y, half_a, half_b, seed=args.seed), 4
+    )
     # more favourable still: also train on pairs of open cases labelled by the truth
     truth = pl.read_csv(Path(args.truth) / "offenders.csv")
     pos = {k: i for i, k in enumerate(c.incident_id.tolist())}
     tr = truth.filter(pl.col("incident_id").is_in(list(pos)))
     T = lk.make_links(c.incident_id, tr)
-    open_idx = np.flatnonzero((inc["status"] == "open").to_numpy()
-                              & (c.t_mid >= as_of_day + 1 - 365)
-                              & ~np.isin(np.arange(len(c)), test))  # fmt: skip
+    open_idx = np.flatnonzero(
+        (inc["status"] == "open").to_numpy()
+        & (c.t_mid >= as_of_day + 1 - 365)
+        & ~np.isin(np.arange(len(c)), test)
+    )
     open_idx = open_idx[np.isin(open_idx, T.case_idx)]
     sample = rng.choice(open_idx, min(len(open_idx), 3000), replace=False)
     oa, ob = np.triu_indices(len(sample), k=1)
@@ -165,9 +204,13 @@ def main() -> int:
     ap.add_argument("--max-pairs", type=int, default=2_000_000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--name", default=None, help="data set name in the table")
-    ap.add_argument("--out", type=Path, default=None,
-                    help="add this data set's row to the pairwise_ceiling section "
-                         "of this RESULTS.md (rows of other data sets are kept)")  # fmt: skip
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="add this data set's row to the pairwise_ceiling section "
+        "of this RESULTS.md (rows of other data sets are kept)",
+    )
     args = ap.parse_args()
     if args.as_of:
         args.as_of = __import__("datetime").date.fromisoformat(args.as_of)
@@ -178,9 +221,14 @@ def main() -> int:
     return 0
 
 
-COLUMNS = ("auc_pair_model", "auc_distance_only", "auc_gap_only",
-           "crossfit_auc_pair_features", "crossfit_auc_all_attributes",
-           "crossfit_auc_all_attributes_and_truth")  # fmt: skip
+COLUMNS = (
+    "auc_pair_model",
+    "auc_distance_only",
+    "auc_gap_only",
+    "crossfit_auc_pair_features",
+    "crossfit_auc_all_attributes",
+    "crossfit_auc_all_attributes_and_truth",
+)
 
 
 def store_row(results_md: Path, res: dict) -> None:
@@ -214,8 +262,11 @@ def store_row(results_md: Path, res: dict) -> None:
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, r in rows.items():
-        lines.append(f"| {name} | {r['test_pairs']:,} ({r['linked_pairs']:,}) | "
-                     + " | ".join(f"{r[k]:.3f}" for k in COLUMNS) + " |")  # fmt: skip
+        lines.append(
+            f"| {name} | {r['test_pairs']:,} ({r['linked_pairs']:,}) | "
+            + " | ".join(f"{r[k]:.3f}" for k in COLUMNS)
+            + " |"
+        )
     write_section(results_md, "pairwise_ceiling", "\n".join(lines) + "\n")
 
 

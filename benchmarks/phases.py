@@ -31,14 +31,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gjenganger.store import db  # noqa: E402
 from gjenganger.flows.evaluation import phases as ev  # noqa: E402
-from gjenganger.flows.steps.ingest import ingest  # noqa: E402
 from gjenganger.flows.steps import phases as step  # noqa: E402
+from gjenganger.flows.steps.ingest import ingest  # noqa: E402
+from gjenganger.store import db  # noqa: E402
 
 START, DAYS = "2024-11-27", 730
-TARGETS = {"all_known_accuracy": 0.85, "realistic_accuracy": 0.65,
-           "realistic_vs_baseline": 1.3, "all_known_boundary_mae": 3.0}  # fmt: skip
+TARGETS = {
+    "all_known_accuracy": 0.85,
+    "realistic_accuracy": 0.65,
+    "realistic_vs_baseline": 1.3,
+    "all_known_boundary_mae": 3.0,
+}
 
 
 def _log(msg: str) -> None:
@@ -54,9 +58,24 @@ def prepare(seed: int, work: Path, keep: bool, days: int) -> tuple[Path, Path, d
     shutil.rmtree(data, ignore_errors=True)
     db_path.unlink(missing_ok=True)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "gjenganger", "generate", "--out", str(data),
-                    "--seed", str(seed), "--start", START, "--days", str(days)],
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gjenganger",
+            "generate",
+            "--out",
+            str(data),
+            "--seed",
+            str(seed),
+            "--start",
+            START,
+            "--days",
+            str(days),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     secs["generate"] = time.perf_counter() - t0
     con = db.connect(db_path)
     try:
@@ -88,9 +107,13 @@ def timings(db_path: Path) -> dict:
         t0 = time.perf_counter()
         big = step.run_phases(con, pool=1000)
         thousand = time.perf_counter() - t0
-        return {"demo_toplist_s": round(demo, 1), "demo_persons": len(run.persons),
-                "demo_fitted": len(run.fit.persons), "pool_1000_s": round(thousand, 1),
-                "pool_1000_persons": len(big.fit.persons)}  # fmt: skip
+        return {
+            "demo_toplist_s": round(demo, 1),
+            "demo_persons": len(run.persons),
+            "demo_fitted": len(run.fit.persons),
+            "pool_1000_s": round(thousand, 1),
+            "pool_1000_persons": len(big.fit.persons),
+        }
     finally:
         con.close()
 
@@ -98,10 +121,12 @@ def timings(db_path: Path) -> dict:
 def _row(seed: int, evidence: str, method: str, s: dict) -> str:
     f = ev._fmt
     ece = f(s["calibration"]["ece"]) if "calibration" in s else "-"
-    return (f"| {seed} | {evidence} | {method} | {f(s['accuracy'])} | {f(s['macro_f1'])} | "
-            f"{f(s['start_mae_days'], '.2f')} | {f(s['end_mae_days'], '.2f')} | "
-            f"{f(s['boundary_mae_days'], '.2f')} | {s['matched']}/{s['true_use_periods']} | "
-            f"{ece} |")  # fmt: skip
+    return (
+        f"| {seed} | {evidence} | {method} | {f(s['accuracy'])} | {f(s['macro_f1'])} | "
+        f"{f(s['start_mae_days'], '.2f')} | {f(s['end_mae_days'], '.2f')} | "
+        f"{f(s['boundary_mae_days'], '.2f')} | {s['matched']}/{s['true_use_periods']} | "
+        f"{ece} |"
+    )
 
 
 def markdown(results: list[dict]) -> str:
@@ -126,12 +151,21 @@ def markdown(results: list[dict]) -> str:
         rep = r["report"]
         for evidence in ("all_known", "realistic"):
             for method in ("model", "baseline"):
-                lines.append(_row(r["seed"], evidence.replace("_", " "), method,
-                                  rep[evidence][method]))  # fmt: skip
-    lines += ["", "| seed | persons | realistic model / baseline | all-known acc >= 0.85 | "
-              "realistic acc >= 0.65 | ratio >= 1.3 | all-known MAE <= 3 | demo run s | "
-              "1,000 persons s |",
-              "| ---: | ---: | ---: | --- | --- | --- | --- | ---: | ---: |"]  # fmt: skip
+                lines.append(
+                    _row(
+                        r["seed"],
+                        evidence.replace("_", " "),
+                        method,
+                        rep[evidence][method],
+                    )
+                )
+    lines += [
+        "",
+        "| seed | persons | realistic model / baseline | all-known acc >= 0.85 | "
+        "realistic acc >= 0.65 | ratio >= 1.3 | all-known MAE <= 3 | demo run s | "
+        "1,000 persons s |",
+        "| ---: | ---: | ---: | --- | --- | --- | --- | ---: | ---: |",
+    ]
     for r in results:
         rep, chk, t = r["report"], r["checks"], r["timings"]
         yn = {True: "yes", False: "**no**"}
@@ -142,8 +176,11 @@ def markdown(results: list[dict]) -> str:
             f"{t['demo_toplist_s']} ({t['demo_persons']} persons, {t['demo_fitted']} fitted) | "
             f"{t['pool_1000_s']} |"
         )
-    lines += ["", f"Machine: {platform.machine()}, Python {platform.python_version()}; "
-              "2 shared CPUs."]  # fmt: skip
+    lines += [
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}; "
+        "2 shared CPUs.",
+    ]
     return "\n".join(lines)
 
 
@@ -164,8 +201,12 @@ def record(section: str) -> None:
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     block = f"<!-- phases:start -->\n{section}\n<!-- phases:end -->"
     if "<!-- phases:start -->" in text:
-        text = re.sub(r"<!-- phases:start -->.*?<!-- phases:end -->", lambda _: block, text,
-                      flags=re.S)  # fmt: skip
+        text = re.sub(
+            r"<!-- phases:start -->.*?<!-- phases:end -->",
+            lambda _: block,
+            text,
+            flags=re.S,
+        )
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
@@ -176,7 +217,9 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[42, 7])
     ap.add_argument("--days", type=int, default=DAYS)
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "phases")
-    ap.add_argument("--keep", action="store_true", help="reuse generated data if present")
+    ap.add_argument(
+        "--keep", action="store_true", help="reuse generated data if present"
+    )
     ap.add_argument("--record", action="store_true", help="write benchmarks/RESULTS.md")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -193,8 +236,15 @@ def main() -> int:
             con.close()
         _log(f"seed {seed}: timing")
         t = timings(db_path)
-        results.append({"seed": seed, "report": rep, "checks": checks(rep), "timings": t,
-                        "prepare_s": {k: round(v, 1) for k, v in secs.items()}})  # fmt: skip
+        results.append(
+            {
+                "seed": seed,
+                "report": rep,
+                "checks": checks(rep),
+                "timings": t,
+                "prepare_s": {k: round(v, 1) for k, v in secs.items()},
+            }
+        )
     section = markdown(results)
     if args.json:
         print(json.dumps(results, indent=2, default=str))

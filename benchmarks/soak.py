@@ -30,8 +30,8 @@ settings.configure_environment()
 
 import duckdb  # noqa: E402
 
-from gjenganger.store import db, publish  # noqa: E402
 from gjenganger.flows.steps.ingest import ingest  # noqa: E402
+from gjenganger.store import db, publish  # noqa: E402
 
 TABLES = ("incidents", "incident_persons", "card_transactions", "custody")
 
@@ -70,8 +70,15 @@ def main() -> int:
 
     shutil.rmtree(args.work, ignore_errors=True)
     start = dt.date(2025, 10, 1)
-    generate(SynthConfig(seed=args.seed, start=start, days=args.history + args.nights,
-                         scale=args.scale), args.work / "data")  # fmt: skip
+    generate(
+        SynthConfig(
+            seed=args.seed,
+            start=start,
+            days=args.history + args.nights,
+            scale=args.scale,
+        ),
+        args.work / "data",
+    )
     batches = sorted((args.work / "data" / "inbox").iterdir())
     inbox, dbp, pub = (
         args.work / "inbox",
@@ -115,10 +122,19 @@ def main() -> int:
         shutil.copytree(batch, inbox / batch.name)
         t0 = time.perf_counter()
         report = nightly(str(inbox), str(dbp), str(pub))
-        nights.append({"batch": batch.name, "status": report["status"],
-                       "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
-        print(f"night {len(nights):2d} {batch.name}: {report['status']} "
-              f"in {nights[-1]['seconds']} s", file=sys.stderr, flush=True)  # fmt: skip
+        nights.append(
+            {
+                "batch": batch.name,
+                "status": report["status"],
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
+        )
+        print(
+            f"night {len(nights):2d} {batch.name}: {report['status']} "
+            f"in {nights[-1]['seconds']} s",
+            file=sys.stderr,
+            flush=True,
+        )
     stop.set()
     thread.join(10)
 

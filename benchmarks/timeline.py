@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gjenganger.analytics import episodes as ep  # noqa: E402
-from gjenganger.store import db  # noqa: E402
 from gjenganger.flows.steps.timelines import load_timeline_data, write_timeline  # noqa: E402
+from gjenganger.store import db  # noqa: E402
 
 TARGET_SECONDS = 5.0
 TARGET_BYTES = 5_000_000

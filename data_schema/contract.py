@@ -37,20 +37,46 @@ OFFENCE_GROUPS: dict[str, str] = {
 }
 OFFENCE_CODES: tuple[str, ...] = tuple(OFFENCE_GROUPS)
 TARGET_TYPES = (
-    "business", "shop", "construction_site", "public_building", "cabin",
-    "storage_room", "mailbox", "vehicle", "bicycle", "private_home", "person",
-    "online", "other",
-)  # fmt: skip
+    "business",
+    "shop",
+    "construction_site",
+    "public_building",
+    "cabin",
+    "storage_room",
+    "mailbox",
+    "vehicle",
+    "bicycle",
+    "private_home",
+    "person",
+    "online",
+    "other",
+)
 ENTRY_METHODS = (
-    "cylinder_snap", "window_frame", "smash_window", "forced_door", "unlocked",
-    "key", "card_no_pin", "card_with_pin", "online", "none", "other",
-)  # fmt: skip
+    "cylinder_snap",
+    "window_frame",
+    "smash_window",
+    "forced_door",
+    "unlocked",
+    "key",
+    "card_no_pin",
+    "card_with_pin",
+    "online",
+    "none",
+    "other",
+)
 STATUSES = ("open", "solved", "dropped")
 ROLES = ("suspect", "charged", "convicted")
 MERCHANT_CATEGORIES = (
-    "grocery", "kiosk", "electronics", "clothing", "fuel", "pharmacy", "online",
-    "atm", "other",
-)  # fmt: skip
+    "grocery",
+    "kiosk",
+    "electronics",
+    "clothing",
+    "fuel",
+    "pharmacy",
+    "online",
+    "atm",
+    "other",
+)
 CUSTODY_KINDS = ("arrest", "remand", "prison", "treatment")
 PHASES = ("rest", "phase1", "phase2", "phase3", "inactive")
 
@@ -130,11 +156,23 @@ class Table:
 
 def _coords(what: str) -> tuple[Column, Column]:
     return (
-        Column("lat", "double", f"WGS84 latitude of {what}; null with lon", True,
-               min_value=NORWAY_LAT[0], max_value=NORWAY_LAT[1]),
-        Column("lon", "double", f"WGS84 longitude of {what}; null with lat", True,
-               min_value=NORWAY_LON[0], max_value=NORWAY_LON[1]),
-    )  # fmt: skip
+        Column(
+            "lat",
+            "double",
+            f"WGS84 latitude of {what}; null with lon",
+            True,
+            min_value=NORWAY_LAT[0],
+            max_value=NORWAY_LAT[1],
+        ),
+        Column(
+            "lon",
+            "double",
+            f"WGS84 longitude of {what}; null with lat",
+            True,
+            min_value=NORWAY_LON[0],
+            max_value=NORWAY_LON[1],
+        ),
+    )
 
 
 INCIDENTS = Table(
@@ -149,23 +187,41 @@ INCIDENTS = Table(
         Column("updated_at", "timestamp", "version of this record"),
         Column("reported_at", "timestamp", "when reported; not after exported_at"),
         Column("occurred_from", "timestamp", "start of the offence's time window"),
-        Column("occurred_to", "timestamp",
-               "end of the window; occurred_from <= occurred_to <= reported_at"),
+        Column(
+            "occurred_to",
+            "timestamp",
+            "end of the window; occurred_from <= occurred_to <= reported_at",
+        ),
         Column("offence_code", "string", "offence code", allowed=OFFENCE_CODES),
         Column("target_type", "string", "what was targeted", allowed=TARGET_TYPES),
-        Column("entry_method", "string", "how entry/use happened", True,
-               allowed=ENTRY_METHODS),
+        Column(
+            "entry_method",
+            "string",
+            "how entry/use happened",
+            True,
+            allowed=ENTRY_METHODS,
+        ),
         Column("planned", "bool", "evidence of reconnaissance or preparation", True),
         Column("participants", "int", "offenders involved", True, min_value=1),
-        Column("value_nok", "decimal", "value stolen or damage done, NOK", True,
-               min_value=0),
+        Column(
+            "value_nok",
+            "decimal",
+            "value stolen or damage done, NOK",
+            True,
+            min_value=0,
+        ),
         *_coords("the scene"),
-        Column("municipality_no", "string", "four-digit municipality number", True,
-               pattern=MUNICIPALITY_PATTERN),
+        Column(
+            "municipality_no",
+            "string",
+            "four-digit municipality number",
+            True,
+            pattern=MUNICIPALITY_PATTERN,
+        ),
         Column("status", "string", "case status", allowed=STATUSES),
         Column("arrest_at_scene", "bool", "offender caught at or near the scene"),
     ),
-)  # fmt: skip
+)
 
 INCIDENT_PERSONS = Table(
     name="incident_persons",
@@ -175,15 +231,23 @@ INCIDENT_PERSONS = Table(
     required=True,
     checks=("unknown_incident",),
     columns=(
-        Column("incident_id", "string", "a case in this or an earlier batch",
-               pattern=ID_PATTERN),
-        Column("person_id", "string", "pseudonym, never a real identity",
-               pattern=PSEUDONYM_PATTERN),
+        Column(
+            "incident_id",
+            "string",
+            "a case in this or an earlier batch",
+            pattern=ID_PATTERN,
+        ),
+        Column(
+            "person_id",
+            "string",
+            "pseudonym, never a real identity",
+            pattern=PSEUDONYM_PATTERN,
+        ),
         Column("role", "string", "suspect, charged or convicted", allowed=ROLES),
         Column("updated_at", "timestamp", "version of this link"),
         Column("retracted", "bool", "true: the person is no longer linked (cleared)"),
     ),
-)  # fmt: skip
+)
 
 CARD_TRANSACTIONS = Table(
     name="card_transactions",
@@ -194,22 +258,38 @@ CARD_TRANSACTIONS = Table(
     checks=("unknown_incident", "not_card_fraud", "bad_coordinates"),
     columns=(
         Column("transaction_id", "string", "transaction key", pattern=ID_PATTERN),
-        Column("incident_id", "string", "the card_fraud case it belongs to",
-               pattern=ID_PATTERN),
-        Column("card_ref", "string", "pseudonym of the card", pattern=PSEUDONYM_PATTERN),
+        Column(
+            "incident_id",
+            "string",
+            "the card_fraud case it belongs to",
+            pattern=ID_PATTERN,
+        ),
+        Column(
+            "card_ref", "string", "pseudonym of the card", pattern=PSEUDONYM_PATTERN
+        ),
         Column("at", "timestamp", "when the card was used"),
-        Column("amount_nok", "decimal", "amount, NOK, > 0", min_value=0,
-               min_exclusive=True),
-        Column("merchant_category", "string", "kind of merchant",
-               allowed=MERCHANT_CATEGORIES),
-        Column("merchant_ref", "string", "pseudonym of the merchant", True,
-               pattern=PSEUDONYM_PATTERN),
+        Column(
+            "amount_nok", "decimal", "amount, NOK, > 0", min_value=0, min_exclusive=True
+        ),
+        Column(
+            "merchant_category",
+            "string",
+            "kind of merchant",
+            allowed=MERCHANT_CATEGORIES,
+        ),
+        Column(
+            "merchant_ref",
+            "string",
+            "pseudonym of the merchant",
+            True,
+            pattern=PSEUDONYM_PATTERN,
+        ),
         Column("approved", "bool", "the transaction was approved"),
         Column("pin_used", "bool", "a PIN was used"),
         *_coords("the merchant; null for online"),
         Column("updated_at", "timestamp", "version of this record"),
     ),
-)  # fmt: skip
+)
 
 CUSTODY = Table(
     name="custody",
@@ -221,13 +301,17 @@ CUSTODY = Table(
     columns=(
         Column("custody_id", "string", "custody key", pattern=ID_PATTERN),
         Column("person_id", "string", "pseudonym", pattern=PSEUDONYM_PATTERN),
-        Column("kind", "string", "arrest, remand, prison or treatment",
-               allowed=CUSTODY_KINDS),
+        Column(
+            "kind",
+            "string",
+            "arrest, remand, prison or treatment",
+            allowed=CUSTODY_KINDS,
+        ),
         Column("start_at", "timestamp", "start of the period"),
         Column("end_at", "timestamp", "end; null while ongoing; >= start_at", True),
         Column("updated_at", "timestamp", "version of this record"),
     ),
-)  # fmt: skip
+)
 
 TABLES: tuple[Table, ...] = (INCIDENTS, INCIDENT_PERSONS, CARD_TRANSACTIONS, CUSTODY)
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

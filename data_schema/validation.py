@@ -114,8 +114,13 @@ def identity_column_sql(table: Table, extra_columns: list[str]) -> str:
     parts = []
     for col in table.columns:
         fn = "has_fnr" if col.type in ("string", "timestamp") else "has_fnr_number"
-        parts.append(f"when {fn}({quote_ident(col.name)}) then {quote_literal(col.name)}")
-    parts += [f"when has_fnr({quote_ident(name)}) then {quote_literal(name)}" for name in extra_columns]
+        parts.append(
+            f"when {fn}({quote_ident(col.name)}) then {quote_literal(col.name)}"
+        )
+    parts += [
+        f"when has_fnr({quote_ident(name)}) then {quote_literal(name)}"
+        for name in extra_columns
+    ]
     return "case " + " ".join(parts) + " end"
 
 
@@ -133,7 +138,10 @@ def column_checks(col: Column) -> list[tuple[str, str]]:
         checks.append(("bad_number", f"{c} is not null and {typed_expr(col)} is null"))
     if col.pattern:
         checks.append(
-            ("bad_id", f"not regexp_full_match({c}, {quote_literal(col.pattern[1:-1])})")
+            (
+                "bad_id",
+                f"not regexp_full_match({c}, {quote_literal(col.pattern[1:-1])})",
+            )
         )
     if col.allowed:
         allowed = ", ".join(quote_literal(v) for v in col.allowed)
@@ -168,12 +176,22 @@ def table_checks(table: Table) -> list[tuple[str, str, str]]:
         )
         out.append(("bad_coordinates", "lat", cond))
     if "window_order" in table.checks:
-        out.append(("window_order", "occurred_from",
-                    f"{ts['occurred_from']} > {ts['occurred_to']} or "
-                    f"{ts['occurred_to']} > {ts['reported_at']}"))  # fmt: skip
+        out.append(
+            (
+                "window_order",
+                "occurred_from",
+                f"{ts['occurred_from']} > {ts['occurred_to']} or "
+                f"{ts['occurred_to']} > {ts['reported_at']}",
+            )
+        )
     if "reported_after_export" in table.checks:
-        out.append(("reported_after_export", "reported_at",
-                    f"{ts['reported_at']} > _exported_at"))  # fmt: skip
+        out.append(
+            (
+                "reported_after_export",
+                "reported_at",
+                f"{ts['reported_at']} > _exported_at",
+            )
+        )
     if "end_before_start" in table.checks:
         out.append(("end_before_start", "end_at", f"{ts['end_at']} < {ts['start_at']}"))
     if "unknown_incident" in table.checks:

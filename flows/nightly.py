@@ -25,10 +25,9 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
-from gjenganger.store import db, publish, runlock
 from gjenganger.flows import faults
-from gjenganger.store import frames
 from gjenganger.flows.steps import state
+from gjenganger.store import db, frames, publish, runlock
 
 
 def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect's signature
@@ -143,32 +142,47 @@ def attribution_task(db_path: str, as_of: date) -> dict:
         print(f"[attribution] {message}", file=sys.stderr, flush=True)
 
     # the callback is bound here, not passed in params: params make the resume key
-    return _run_step(db_path, "attribution", partial(build_attribution, progress=progress),
-                     as_of, {}, resumable=True)  # fmt: skip
+    return _run_step(
+        db_path,
+        "attribution",
+        partial(build_attribution, progress=progress),
+        as_of,
+        {},
+        resumable=True,
+    )
 
 
 @task(name="phases", **TASK)
 def phases_task(db_path: str, as_of: date) -> dict:
     from gjenganger.flows.steps.phases import build_phases
 
-    return _run_step(db_path, "phases", build_phases, as_of, {}, resumable=True,
-                     transaction=True)  # fmt: skip
+    return _run_step(
+        db_path, "phases", build_phases, as_of, {}, resumable=True, transaction=True
+    )
 
 
 @task(name="episodes", **TASK)
 def episodes_task(db_path: str, as_of: date) -> dict:
     from gjenganger.flows.steps.episodes import build_episodes
 
-    return _run_step(db_path, "episodes", build_episodes, as_of, {}, resumable=True,
-                     transaction=True)  # fmt: skip
+    return _run_step(
+        db_path, "episodes", build_episodes, as_of, {}, resumable=True, transaction=True
+    )
 
 
 @task(name="hotspot-cells", **TASK)
 def hotspot_cells_task(db_path: str, as_of: date) -> dict:
     from gjenganger.flows.steps.hotspot_cells import build_hotspot_cells
 
-    return _run_step(db_path, "hotspot_cells", build_hotspot_cells, as_of, {},
-                     resumable=True, transaction=True)  # fmt: skip
+    return _run_step(
+        db_path,
+        "hotspot_cells",
+        build_hotspot_cells,
+        as_of,
+        {},
+        resumable=True,
+        transaction=True,
+    )
 
 
 def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
@@ -180,8 +194,9 @@ def _read_only_step(db_path: str, fn, *args, **kwargs) -> dict:
 
 
 @task(name="hotspot-map", **TASK, **IO_TASK)
-def hotspot_map_task(db_path: str, out_dir: str, as_of: date, group: str,
-                     lang: str, night: str = "") -> dict:  # fmt: skip
+def hotspot_map_task(
+    db_path: str, out_dir: str, as_of: date, group: str, lang: str, night: str = ""
+) -> dict:
     """One target group's map (mapped over groups; read-only connection). With
     `night`, the maps of that night in one worker process share one read."""
     from gjenganger.flows.steps.hotspots import publish_hotspot_map
@@ -211,8 +226,9 @@ def ranks_task(db_path: str, as_of: date) -> list[int]:
 
 
 @task(name="timeline-page", **TASK, **IO_TASK)
-def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
-                       lang: str) -> dict | None:  # fmt: skip
+def timeline_page_task(
+    db_path: str, out_dir: str, as_of: date, rank: int, lang: str
+) -> dict | None:
     """One top-list person's page, addressed by rank (mapped; read-only)."""
     from gjenganger.flows.steps.timelines import (
         cached_timeline_data,
@@ -227,10 +243,14 @@ def timeline_page_task(db_path: str, out_dir: str, as_of: date, rank: int,
 
 
 @task(name="analyst-index", **TASK, **IO_TASK)
-def analyst_index_task(db_path: str, out_dir: str, as_of: date, pages: list,
-                       lang: str) -> dict:  # fmt: skip
+def analyst_index_task(
+    db_path: str, out_dir: str, as_of: date, pages: list, lang: str
+) -> dict:
     from gjenganger.flows.steps.exports import export_hypotheses
-    from gjenganger.flows.steps.timelines import cached_timeline_data, write_analyst_index
+    from gjenganger.flows.steps.timelines import (
+        cached_timeline_data,
+        write_analyst_index,
+    )
 
     def index(con):
         data = cached_timeline_data(con, db_path, as_of)
@@ -248,15 +268,20 @@ def _gather(futures) -> list:
     return [f.result() for f in futures]
 
 
-def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str,
-                       night: str = ""):  # fmt: skip
+def publish_prevention(
+    db_path: str, out_dir: str, as_of: date, lang: str, night: str = ""
+):
     """Per target group, one mapped task; returns a function that waits for them
     and writes the index page (so other bundles can be built meanwhile)."""
     from gjenganger.flows.steps.hotspots import GROUPS
 
     t0 = time.perf_counter()
     futures = hotspot_map_task.map(
-        unmapped(db_path), unmapped(out_dir), unmapped(as_of), list(GROUPS), unmapped(lang),
+        unmapped(db_path),
+        unmapped(out_dir),
+        unmapped(as_of),
+        list(GROUPS),
+        unmapped(lang),
         unmapped(night),
     )
 
@@ -272,9 +297,11 @@ def publish_prevention(db_path: str, out_dir: str, as_of: date, lang: str,
 def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
     """Per top-list rank, one mapped task; then the index and hypothesis lists."""
     ranks = ranks_task(db_path, as_of)
-    pages = _gather(timeline_page_task.map(
-        unmapped(db_path), unmapped(out_dir), unmapped(as_of), ranks, unmapped(lang)
-    ))  # fmt: skip
+    pages = _gather(
+        timeline_page_task.map(
+            unmapped(db_path), unmapped(out_dir), unmapped(as_of), ranks, unmapped(lang)
+        )
+    )
     return analyst_index_task(db_path, out_dir, as_of, pages, lang)
 
 
@@ -298,8 +325,9 @@ def commit_task(publish_dir: str, run_name: str, keep: int) -> str:
 RUNNERS = ("local", "dask")
 
 
-def task_runner(runner: str = "local", dask_address: str | None = None,
-                workers: int = 2):  # fmt: skip
+def task_runner(
+    runner: str = "local", dask_address: str | None = None, workers: int = 2
+):
     """The Prefect task runner for the mapped steps.
 
     `local`: a thread pool in this process. `dask`: `prefect_dask.DaskTaskRunner`
@@ -318,10 +346,15 @@ def task_runner(runner: str = "local", dask_address: str | None = None,
 
     if dask_address:
         return DaskTaskRunner(address=dask_address)
-    return DaskTaskRunner(cluster_kwargs={
-        "n_workers": workers, "threads_per_worker": 1, "processes": True,
-        "dashboard_address": None, "silence_logs": logging.WARNING,
-    })  # fmt: skip
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": True,
+            "dashboard_address": None,
+            "silence_logs": logging.WARNING,
+        }
+    )
 
 
 def worker_api():
@@ -336,8 +369,12 @@ def worker_api():
 
     ctx = FlowRunContext.get()
     runner = getattr(ctx, "task_runner", None)
-    if (type(runner).__name__ != "DaskTaskRunner" or runner.address
-            or PREFECT_API_URL.value() or ctx.client is None):  # fmt: skip
+    if (
+        type(runner).__name__ != "DaskTaskRunner"
+        or runner.address
+        or PREFECT_API_URL.value()
+        or ctx.client is None
+    ):
         return nullcontext()
     url = str(ctx.client.api_url).rstrip("/")
     return temporary_settings(updates={PREFECT_API_URL: url})
@@ -371,12 +408,22 @@ def nightly(
         return _night(inbox, db_path, publish_dir, as_of, lang, keep_nights)
 
 
-def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang: str,
-           keep_nights: int) -> dict:  # fmt: skip
+def _night(
+    inbox: str,
+    db_path: str,
+    publish_dir: str,
+    as_of: date | None,
+    lang: str,
+    keep_nights: int,
+) -> dict:
     """The night's steps, report and publication (under the run lock)."""
     run_name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    report: dict = {"run": run_name, "started_at": datetime.now(UTC).isoformat(),
-                    "steps": [], "status": "running"}  # fmt: skip
+    report: dict = {
+        "run": run_name,
+        "started_at": datetime.now(UTC).isoformat(),
+        "steps": [],
+        "status": "running",
+    }
     night = publish.start(publish_dir, run_name)
     pending: list = []
 
@@ -386,13 +433,19 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         try:
             result = fn(*args)
         except FAILURES as exc:
-            report["steps"].append({"step": name, "status": "failed",
-                                    "seconds": round(time.perf_counter() - t0, 2),
-                                    "error": _reason(exc)})  # fmt: skip
+            report["steps"].append(
+                {
+                    "step": name,
+                    "status": "failed",
+                    "seconds": round(time.perf_counter() - t0, 2),
+                    "error": _reason(exc),
+                }
+            )
             raise
         seconds = round(time.perf_counter() - t0, 2)
-        report["steps"].append({"step": name, "status": "ok", "seconds": seconds,
-                                "summary": result})  # fmt: skip
+        report["steps"].append(
+            {"step": name, "status": "ok", "seconds": seconds, "summary": result}
+        )
         _progress(f"{name} done in {seconds} s")
         return result
 
@@ -412,11 +465,18 @@ def _night(inbox: str, db_path: str, publish_dir: str, as_of: date | None, lang:
         # built (both read-only); the hotspots step's time spans both
         with worker_api():
             t_maps = time.perf_counter()
-            maps_done = publish_prevention(db_path, str(night.bundle("prevention")), day,
-                                           lang, run_name)  # fmt: skip
+            maps_done = publish_prevention(
+                db_path, str(night.bundle("prevention")), day, lang, run_name
+            )
             pending = list(maps_done.futures)
-            step("analyst", publish_analyst, db_path, str(night.bundle("analyst")), day,
-                 lang)  # fmt: skip
+            step(
+                "analyst",
+                publish_analyst,
+                db_path,
+                str(night.bundle("analyst")),
+                day,
+                lang,
+            )
             step("hotspots", maps_done, since=t_maps)
         step("research", research_task, db_path, str(night.bundle("research")))
         report["status"] = "completed"
@@ -472,8 +532,11 @@ def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
     try:
         from prefect.artifacts import create_markdown_artifact
 
-        create_markdown_artifact(markdown=_markdown(report), key="nightly-run-report",
-                                 description="gjenganger nightly run report")  # fmt: skip
+        create_markdown_artifact(
+            markdown=_markdown(report),
+            key="nightly-run-report",
+            description="gjenganger nightly run report",
+        )
     except Exception:  # noqa: BLE001 - the report file is the record; artifact is a copy
         pass
 
@@ -482,16 +545,25 @@ def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
     """One audit row for the flow run: files published (sha256), counts, outcome."""
     from gjenganger.store import audit
 
-    audit.begin("flow nightly", {"run": report["run"], "as_of": report.get("as_of"),
-                                         "publish_dir": publish_dir},
-                        None, os.environ.get("GJENGANGER_ROLE", "operator"))  # fmt: skip
+    audit.begin(
+        "flow nightly",
+        {
+            "run": report["run"],
+            "as_of": report.get("as_of"),
+            "publish_dir": publish_dir,
+        },
+        None,
+        os.environ.get("GJENGANGER_ROLE", "operator"),
+    )
     if report.get("published"):
         audit.wrote(report["published"])
     ingest = next((s for s in report["steps"] if s["step"] == "ingest"), None)
     if ingest and ingest["status"] == "ok":
-        audit.counted(rows_read=ingest["summary"]["rows_read"],
-                      rows_loaded=ingest["summary"]["rows_loaded"],
-                      rows_quarantined=ingest["summary"]["rows_quarantined"])  # fmt: skip
+        audit.counted(
+            rows_read=ingest["summary"]["rows_read"],
+            rows_loaded=ingest["summary"]["rows_loaded"],
+            rows_quarantined=ingest["summary"]["rows_quarantined"],
+        )
     try:
         audit.finish(db_path, report["status"])
     except Exception as exc:  # noqa: BLE001 - never mask the run's own outcome
@@ -499,8 +571,12 @@ def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
 
 
 def _markdown(report: dict) -> str:
-    lines = [f"# Nightly run {report['run']}: {report['status']}", "",
-             "| step | status | seconds |", "| --- | --- | --- |"]  # fmt: skip
+    lines = [
+        f"# Nightly run {report['run']}: {report['status']}",
+        "",
+        "| step | status | seconds |",
+        "| --- | --- | --- |",
+    ]
     lines += [
         f"| {s['step']} | {s['status']} | {s['seconds']} |" for s in report["steps"]
     ]

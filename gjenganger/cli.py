@@ -15,8 +15,8 @@ import signal
 import sys
 import threading
 
-from gjenganger.store import audit, settings
 from gjenganger.errors import Terminated, UserError
+from gjenganger.store import audit, settings
 
 
 def command_names() -> list[str]:
@@ -40,8 +40,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--user", help="who runs this (default: the OS user) for the audit log"
     )
-    parser.add_argument("--role", choices=audit.ROLES,
-                        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)")  # fmt: skip
+    parser.add_argument(
+        "--role",
+        choices=audit.ROLES,
+        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     names = command_names()

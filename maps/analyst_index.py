@@ -194,7 +194,7 @@ def render_toplist_page(
             (lab["max36"], True),
             (lab["last_event"], False),
             (lab["phase_now"], False),
-        ],  # fmt: skip
+        ],
         rows=table,
     )
 
@@ -258,6 +258,6 @@ def render_episodes_page(
             (lab["case"], False),
             (lab["card"], False),
             (lab["who"], False),
-        ],  # fmt: skip
+        ],
         rows=table,
     )

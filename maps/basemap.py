@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import folium
 from branca.element import MacroElement, Template
 
-from gjenganger.maps.i18n import t
-
 # Read as data files (no import of the application layer); maps/ and gjenganger/
 # are sibling top-level packages both in the checkout and when installed.
 from gjenganger.data_schema import GEODATA  # noqa: E402
+from gjenganger.maps.i18n import t
+
 REGION_FILE = "trondheim_region.geojson"
 DISTRICT_FILE = "trondheim_bydeler_land.geojson"
 DEFAULT_CENTER = (63.40, 10.35)

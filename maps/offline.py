@@ -59,7 +59,7 @@ ASSETS: dict[str, str] = {
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/pa7_hm.min.js": "folium-0.20.0/pa7_hm.min.js",
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/pa7_leaflet_hm.min.js": "folium-0.20.0/pa7_leaflet_hm.min.js",
     "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": "fontawesome-free-6.2.0/css/all.min.css",
-}  # fmt: skip
+}
 
 # Remote url() targets inside vendored CSS -> vendored file ("" = empty data URI).
 CSS_REMOTE_URLS: dict[str, str] = {
@@ -68,18 +68,36 @@ CSS_REMOTE_URLS: dict[str, str] = {
     "//netdna.bootstrapcdn.com/bootstrap/3.0.0/fonts/glyphicons-halflings-regular.eot?#iefix": "",
     "//netdna.bootstrapcdn.com/bootstrap/3.0.0/fonts/glyphicons-halflings-regular.ttf": "",
     "//netdna.bootstrapcdn.com/bootstrap/3.0.0/fonts/glyphicons-halflings-regular.svg#glyphicons-halflingsregular": "",
-}  # fmt: skip
+}
 
 _AWESOME = "L.AwesomeMarkers"
 # Links dropped when the page does not need them: URL -> (needed-if regex, why).
 OPTIONAL: dict[str, tuple[str | None, str]] = {
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (re.escape(_AWESOME), "Leaflet.awesome-markers 2.0.2 is not on npm"),
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (re.escape(_AWESOME), "Leaflet.awesome-markers 2.0.2 is not on npm"),
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": (re.escape(_AWESOME), "awesome-markers rotation CSS (awesome-markers is not vendored)"),
-    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": (r"\bglyphicon-[a-z]", "Bootstrap 3.0.0 glyphicons CSS (used by awesome-markers)"),
-    "https://cdnjs.cloudflare.com/ajax/libs/jqueryui/1.10.2/jquery-ui.min.js": (r"\$\.ui\b|jQuery\.ui\b", "jQuery UI 1.10.2 is not on npm"),
-    "https://cdnjs.cloudflare.com/ajax/libs/highlight.js/8.4/styles/default.min.css": (r"\bhljs\b", "highlight.js 8.4 CSS"),
-}  # fmt: skip
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": (
+        re.escape(_AWESOME),
+        "Leaflet.awesome-markers 2.0.2 is not on npm",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": (
+        re.escape(_AWESOME),
+        "Leaflet.awesome-markers 2.0.2 is not on npm",
+    ),
+    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": (
+        re.escape(_AWESOME),
+        "awesome-markers rotation CSS (awesome-markers is not vendored)",
+    ),
+    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": (
+        r"\bglyphicon-[a-z]",
+        "Bootstrap 3.0.0 glyphicons CSS (used by awesome-markers)",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/jqueryui/1.10.2/jquery-ui.min.js": (
+        r"\$\.ui\b|jQuery\.ui\b",
+        "jQuery UI 1.10.2 is not on npm",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/highlight.js/8.4/styles/default.min.css": (
+        r"\bhljs\b",
+        "highlight.js 8.4 CSS",
+    ),
+}
 _FONTAWESOME = (
     "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css"
 )
@@ -266,7 +284,9 @@ _HEX_AS_LETTERS = str.maketrans("0123456789abcdef", "ghijklmnopabcdef")
 
 def _letter_ids(html: str) -> str:
     """Rewrite every `<kind>_<32 hex>` element id with letters only."""
-    return _ELEMENT_ID.sub(lambda m: m.group(1) + m.group(2).translate(_HEX_AS_LETTERS), html)
+    return _ELEMENT_ID.sub(
+        lambda m: m.group(1) + m.group(2).translate(_HEX_AS_LETTERS), html
+    )
 
 
 def _sub_outside_scripts(pattern: re.Pattern[str], fn: Any, html: str) -> str:

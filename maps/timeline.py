@@ -266,7 +266,9 @@ def chart_payload(
     'use_period' or 'phase', label, start_at, end_at) become background bands.
     Events are sent column-wise (`encode_events`) to keep a two-year page small.
     """
-    from gjenganger.analytics.episodes import LANES  # the lane order (a constant, no logic)
+    from gjenganger.analytics.episodes import (
+        LANES,
+    )  # the lane order (a constant, no logic)
 
     present = (
         set(events.get_column("lane").unique().to_list()) if events.height else set()

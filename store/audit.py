@@ -37,9 +37,20 @@ DDL = """create table if not exists audit_log (
     prev_hash varchar not null,
     row_hash varchar not null
 )"""
-FIELDS = ("seq", "started_at", "finished_at", "user_name", "role", "command",
-          "params_json", "persons_json", "files_json", "counts_json", "outcome",
-          "prev_hash")  # fmt: skip
+FIELDS = (
+    "seq",
+    "started_at",
+    "finished_at",
+    "user_name",
+    "role",
+    "command",
+    "params_json",
+    "persons_json",
+    "files_json",
+    "counts_json",
+    "outcome",
+    "prev_hash",
+)
 SECRET_PARAMS = {"key_file", "key"}
 
 
@@ -66,8 +77,11 @@ def _top() -> Entry | None:
 
 def begin(command: str, params: dict, user: str | None, role: str | None) -> Entry:
     """Start recording a command; parameters naming secrets are left out."""
-    clean = {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()
-             if k not in SECRET_PARAMS and not callable(v)}  # fmt: skip
+    clean = {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in params.items()
+        if k not in SECRET_PARAMS and not callable(v)
+    }
     entry = Entry(
         command=command,
         params=json.loads(json.dumps(clean, default=str)),

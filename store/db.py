@@ -56,7 +56,9 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
         con.execute("set memory_limit = ?", [limit])
     except duckdb.Error as exc:
         con.close()
-        raise UserError(f"GJENGANGER_DUCKDB_MEMORY={limit!r} is not a memory size") from exc
+        raise UserError(
+            f"GJENGANGER_DUCKDB_MEMORY={limit!r} is not a memory size"
+        ) from exc
     for stmt in macro_sql():
         con.execute(stmt)
     if migrate and not read_only:

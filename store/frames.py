@@ -63,8 +63,9 @@ def _instant(as_of: date | str) -> str:
 def _frame(con, sql: str, shareable: bool = False) -> pl.DataFrame:
     if not shareable or _shared is None:
         return con.execute(sql).pl()
-    path = con.execute("select path from duckdb_databases() "
-                       "where database_name = current_database()").fetchone()[0]  # fmt: skip
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
     key = (str(path), sql)
     with _shared_lock:  # one reader loads, the others wait and share it
         if _shared is None:
@@ -77,15 +78,21 @@ def _frame(con, sql: str, shareable: bool = False) -> pl.DataFrame:
 def load_incidents(con, as_of: date | str | None = None) -> pl.DataFrame:
     """One row per case (current, or as known on `as_of`)."""
     src = "mart_incidents" if as_of is None else f"incidents_as_of({_instant(as_of)})"
-    return _frame(con, f"select * exclude (batch_id) from {src} order by incident_id",
-                  shareable=as_of is not None)  # fmt: skip
+    return _frame(
+        con,
+        f"select * exclude (batch_id) from {src} order by incident_id",
+        shareable=as_of is not None,
+    )
 
 
 def load_links(con, as_of: date | str | None = None) -> pl.DataFrame:
     """Current (or as-of) case-person links that are not retracted."""
     src = "mart_links" if as_of is None else f"links_as_of({_instant(as_of)})"
-    return _frame(con, f"select * from {src} order by incident_id, person_id",
-                  shareable=as_of is not None)  # fmt: skip
+    return _frame(
+        con,
+        f"select * from {src} order by incident_id, person_id",
+        shareable=as_of is not None,
+    )
 
 
 def load_card_transactions(con, as_of: date | str | None = None) -> pl.DataFrame:

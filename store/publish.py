@@ -15,8 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from gjenganger.flows import faults
 from gjenganger.errors import UserError
+from gjenganger.flows import faults
 
 BUNDLES = ("analyst", "prevention", "research")
 

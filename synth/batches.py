@@ -20,7 +20,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from gjenganger.data_schema.contract import ENTRY_METHODS, MERCHANT_CATEGORIES, ROLES, TARGET_TYPES
+from gjenganger.data_schema.contract import (
+    ENTRY_METHODS,
+    MERCHANT_CATEGORIES,
+    ROLES,
+    TARGET_TYPES,
+)
 from gjenganger.synth import modus
 from gjenganger.synth.clock import Clock
 from gjenganger.synth.columns import Columns, keys, lookup, strings

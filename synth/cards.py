@@ -20,7 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gjenganger.data_schema.contract import ENTRY_METHODS, MERCHANT_CATEGORIES, TARGET_TYPES
+from gjenganger.data_schema.contract import (
+    ENTRY_METHODS,
+    MERCHANT_CATEGORIES,
+    TARGET_TYPES,
+)
 from gjenganger.synth import ids, modus
 from gjenganger.synth.behaviour import empty, regime_of
 from gjenganger.synth.clock import HOUR, Clock

@@ -13,11 +13,12 @@ import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from gjenganger.data_schema import GEODATA
 
 import numpy as np
 import shapely
 from shapely.geometry import shape
+
+from gjenganger.data_schema import GEODATA
 
 KM_PER_DEG_LAT = 111.2
 TRONDHEIM = "5001"
@@ -129,9 +130,7 @@ class Geography:
 
 
 def _read(name: str) -> str:
-    return (GEODATA / name).read_text(
-        encoding="utf-8"
-    )
+    return (GEODATA / name).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

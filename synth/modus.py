@@ -112,9 +112,16 @@ for _t in TEMPLATES:
 
 #: Regimes: what a person's day looks like. Cycling persons take the phase regimes.
 REGIMES = (
-    "plus_p1", "plus_p2", "plus_p3", "mixed_p1", "mixed_p2", "mixed_p3",
-    "minus", "mas", "background",
-)  # fmt: skip
+    "plus_p1",
+    "plus_p2",
+    "plus_p3",
+    "mixed_p1",
+    "mixed_p2",
+    "mixed_p3",
+    "minus",
+    "mas",
+    "background",
+)
 R_MINUS, R_MAS, R_BACKGROUND = 6, 7, 8
 
 # Base weight (per cent) of each template in each regime; rows need not sum to 100.
@@ -173,15 +180,31 @@ ARREST_SHARE = np.array([0.25, 0.15, 0.6, 0.25, 0.15, 0.6, 0.6, 0.7, 0.5])
 ENTRY_STYLE = np.array([1, 0, 2, 1, 0, 2, 2, 2, 3])
 
 _CATCH_BY_TEMPLATE = {
-    "shoplifting": 1.4, "cabin": 0.4, "mail": 0.6, "identity_fraud": 0.6,
-    "drug_use": 2.0, "drug_sale": 1.5, "violence": 2.0, "robbery": 1.5,
-    "card_fraud": 1.2, "construction": 0.7,
-}  # fmt: skip
+    "shoplifting": 1.4,
+    "cabin": 0.4,
+    "mail": 0.6,
+    "identity_fraud": 0.6,
+    "drug_use": 2.0,
+    "drug_sale": 1.5,
+    "violence": 2.0,
+    "robbery": 1.5,
+    "card_fraud": 1.2,
+    "construction": 0.7,
+}
 TEMPLATE_CATCH = np.array([_CATCH_BY_TEMPLATE.get(t.name, 1.0) for t in TEMPLATES])
 _ARRESTABLE = (
-    "shoplifting", "other_theft", "theft_from_vehicle", "bicycle", "vandalism",
-    "drug_use", "drug_sale", "violence", "robbery", "biz_burglary", "storage",
-)  # fmt: skip
+    "shoplifting",
+    "other_theft",
+    "theft_from_vehicle",
+    "bicycle",
+    "vandalism",
+    "drug_use",
+    "drug_sale",
+    "violence",
+    "robbery",
+    "biz_burglary",
+    "storage",
+)
 ARRESTABLE = np.array([t.name in _ARRESTABLE for t in TEMPLATES])
 #: Templates a phase-2 crew may lift to level 3 (air drills, rental-car import).
 LEVEL3_ABLE = np.array(
@@ -202,24 +225,36 @@ PLANNED_NULL = np.array(
 ENTRY_TABLES: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
     "break": (
         ("SKILLED", "CRUDE", "unlocked", "key", "other"),
-        np.array([[0.86, 0.04, 0.05, 0.02, 0.03],
-                  [0.30, 0.38, 0.20, 0.06, 0.06],
-                  [0.02, 0.83, 0.12, 0.00, 0.03],
-                  [0.08, 0.60, 0.20, 0.05, 0.07]]),
+        np.array(
+            [
+                [0.86, 0.04, 0.05, 0.02, 0.03],
+                [0.30, 0.38, 0.20, 0.06, 0.06],
+                [0.02, 0.83, 0.12, 0.00, 0.03],
+                [0.08, 0.60, 0.20, 0.05, 0.07],
+            ]
+        ),
     ),
     "vehicle": (
         ("key", "unlocked", "smash_window", "forced_door", "other"),
-        np.array([[0.35, 0.25, 0.10, 0.20, 0.10],
-                  [0.25, 0.30, 0.20, 0.15, 0.10],
-                  [0.02, 0.30, 0.58, 0.08, 0.02],
-                  [0.10, 0.40, 0.35, 0.10, 0.05]]),
+        np.array(
+            [
+                [0.35, 0.25, 0.10, 0.20, 0.10],
+                [0.25, 0.30, 0.20, 0.15, 0.10],
+                [0.02, 0.30, 0.58, 0.08, 0.02],
+                [0.10, 0.40, 0.35, 0.10, 0.05],
+            ]
+        ),
     ),
     "mailbox": (
         ("key", "forced_door", "unlocked"),
-        np.array([[0.50, 0.30, 0.20],
-                  [0.35, 0.40, 0.25],
-                  [0.02, 0.60, 0.38],
-                  [0.10, 0.50, 0.40]]),
+        np.array(
+            [
+                [0.50, 0.30, 0.20],
+                [0.35, 0.40, 0.25],
+                [0.02, 0.60, 0.38],
+                [0.10, 0.50, 0.40],
+            ]
+        ),
     ),
     "bike": (("other", "unlocked"), np.array([[0.8, 0.2]] * 4)),
     "vandal": (("smash_window", "other", "none"), np.array([[0.5, 0.3, 0.2]] * 4)),
@@ -227,7 +262,7 @@ ENTRY_TABLES: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
     "online": (("online",), np.ones((4, 1))),
     "null": ((None,), np.ones((4, 1))),
     "card": (("card_no_pin",), np.ones((4, 1))),
-}  # fmt: skip
+}
 for _names, _w in ENTRY_TABLES.values():
     assert all(n in ENTRY_METHODS or n in (None, "SKILLED", "CRUDE") for n in _names)
 

@@ -278,8 +278,13 @@ def build(
     pref[HEROINE, modus.TEMPLATE_INDEX["storage"]] = 5.0
     home_lat, home_lon, alt_lat, alt_lon = _home_bases(geo, rng, group)
     # the heroine lives in Trondheim and uses stolen cards at its shopping centres
-    malls = [i for i, p in enumerate(geo.pois) if p.category == "shopping_centre"
-             and p.kommune == "Trondheim" and p.name not in CENTRE_POIS]  # fmt: skip
+    malls = [
+        i
+        for i, p in enumerate(geo.pois)
+        if p.category == "shopping_centre"
+        and p.kommune == "Trondheim"
+        and p.name not in CENTRE_POIS
+    ]
     h_lat, h_lon = _near(geo, rng, np.array([malls[rng.integers(len(malls))]]), 1.0)
     home_lat[HEROINE], home_lon[HEROINE] = h_lat[0], h_lon[0]
     alt_lat[HEROINE], alt_lon[HEROINE] = h_lat[0], h_lon[0]

@@ -36,8 +36,13 @@ def incident(i: int | str, **over) -> dict:
 
 
 def link(incident_id: str, person_id: str = "Pabcdefghij", **over) -> dict:
-    row = {"incident_id": incident_id, "person_id": person_id, "role": "suspect",
-           "updated_at": "2026-11-20T09:00:00+01:00", "retracted": "false"}  # fmt: skip
+    row = {
+        "incident_id": incident_id,
+        "person_id": person_id,
+        "role": "suspect",
+        "updated_at": "2026-11-20T09:00:00+01:00",
+        "retracted": "false",
+    }
     row.update({k: ("" if v is None else str(v)) for k, v in over.items()})
     return row
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gjenganger.analytics.attribution import ChoiceCalibrator, person_prior_em, reliability
+from gjenganger.analytics.attribution import (
+    ChoiceCalibrator,
+    person_prior_em,
+    reliability,
+)
 
 
 def choice_world(

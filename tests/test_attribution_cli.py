@@ -11,10 +11,10 @@ from batchkit import incident, link, write_batch
 from test_linkage_model import synthetic_world
 
 from gjenganger import cli
-from gjenganger.store import db
-from gjenganger.flows.steps.ingest import ingest
 from gjenganger.flows.steps import attribution as attr_step
 from gjenganger.flows.steps import toplist as top_step
+from gjenganger.flows.steps.ingest import ingest
+from gjenganger.store import db
 
 AS_OF = "2025-12-31"
 

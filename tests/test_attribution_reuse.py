@@ -16,14 +16,18 @@ from gjenganger.analytics import linkage as lk
 @pytest.fixture(scope="module")
 def store_db(tmp_path_factory):
     """Five months of generated data, ingested."""
-    from gjenganger.store import db
     from gjenganger.flows.steps.ingest import ingest
+    from gjenganger.store import db
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
     root = tmp_path_factory.mktemp("reuse")
-    generate(SynthConfig(seed=3, start=dt.date(2025, 1, 1), days=150, scale=0.15,
-                         batch_days=5), root / "data")  # fmt: skip
+    generate(
+        SynthConfig(
+            seed=3, start=dt.date(2025, 1, 1), days=150, scale=0.15, batch_days=5
+        ),
+        root / "data",
+    )
     con = db.connect(root / "db.duckdb")
     ingest(con, root / "data" / "inbox")
     yield con
@@ -33,8 +37,11 @@ def store_db(tmp_path_factory):
 def frames(con, day):
     from gjenganger.store import frames
 
-    return (frames.load_incidents(con, day), frames.load_links(con, day),
-            frames.load_custody(con, day))  # fmt: skip
+    return (
+        frames.load_incidents(con, day),
+        frames.load_links(con, day),
+        frames.load_custody(con, day),
+    )
 
 
 def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
@@ -43,7 +50,9 @@ def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
     prev = at.Previous(first.fitted, first.evidence, first.fingerprints)
     reused = at.attribute(*frames(store_db, d2), d2, previous=prev, keep_evidence=True)
     nothing = at.Previous(first.fitted, first.evidence.clear(), first.fingerprints)
-    fresh = at.attribute(*frames(store_db, d2), d2, previous=nothing, keep_evidence=True)
+    fresh = at.attribute(
+        *frames(store_db, d2), d2, previous=nothing, keep_evidence=True
+    )
     assert reused.mode == fresh.mode == "reuse"
     assert reused.timings["rows_reused"] > 0.5 * fresh.timings["rows_computed"]
     assert reused.timings["rows_computed"] > 0  # new cases and changed persons
@@ -55,8 +64,10 @@ def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
     np.testing.assert_allclose(a["p"].to_numpy(), b["p"].to_numpy(), rtol=0, atol=1e-9)
     # the stored table after tonight's update holds tonight's evidence for every row
     persons, cases = reused.dirty
-    kept = first.evidence.filter(~pl.col("person_id").is_in(list(persons))
-                                 & ~pl.col("incident_id").is_in(list(cases)))  # fmt: skip
+    kept = first.evidence.filter(
+        ~pl.col("person_id").is_in(list(persons))
+        & ~pl.col("incident_id").is_in(list(cases))
+    )
     table = pl.concat([kept.join(reused.evidence, on=key, how="anti"), reused.evidence])
     assert table.select(key).is_unique().all()
     now = fresh.evidence.join(table, on=key, how="left", suffix="_t")
@@ -77,8 +88,11 @@ def test_a_first_night_trains_and_a_reused_night_keeps_the_pair_models(store_db)
 
 
 def _links() -> lk.Links:
-    return lk.Links(persons=np.array(["A", "B"]), case_idx=np.array([0, 1, 2]),
-                    person_idx=np.array([0, 1, 1]))  # fmt: skip
+    return lk.Links(
+        persons=np.array(["A", "B"]),
+        case_idx=np.array([0, 1, 2]),
+        person_idx=np.array([0, 1, 1]),
+    )
 
 
 def test_a_changed_case_changes_only_its_persons_fingerprint():
@@ -94,8 +108,10 @@ def test_a_changed_case_changes_only_its_persons_fingerprint():
 def test_open_custody_keeps_the_fingerprint_and_a_new_stay_changes_it():
     h = np.array([5, 7, 9], np.uint64)
     t = dt.datetime(2025, 3, 1, 12)
-    open_stay = pl.DataFrame({"person_id": ["A"], "start_at": [t], "end_at": [None]},
-                             schema_overrides={"end_at": pl.Datetime})  # fmt: skip
+    open_stay = pl.DataFrame(
+        {"person_id": ["A"], "start_at": [t], "end_at": [None]},
+        schema_overrides={"end_at": pl.Datetime},
+    )
     a1, _ = ar.person_fingerprints(h, _links(), open_stay, np.array([0, 1]))
     a2, _ = ar.person_fingerprints(h, _links(), open_stay.clone(), np.array([0, 1]))
     closed = open_stay.with_columns(end_at=pl.lit(t + dt.timedelta(days=3)))
@@ -117,9 +133,10 @@ def test_the_nightly_step_stores_state_and_reuses_it_the_next_night(store_db):
     second = build_attribution(store_db, dt.date(2025, 5, 11))
     assert first["mode"] == "full" and second["mode"] == "reuse"
     assert second["pair_models"].startswith("reused")
-    dup = store_db.execute("select count(*) from (select incident_id, person_id from"
-                           " attribution_evidence group by all having count(*) > 1)"
-                           ).fetchone()[0]  # fmt: skip
+    dup = store_db.execute(
+        "select count(*) from (select incident_id, person_id from"
+        " attribution_evidence group by all having count(*) > 1)"
+    ).fetchone()[0]
     assert dup == 0
     missing = store_db.execute(
         "select count(*) from attribution_candidates c anti join attribution_evidence e"
@@ -148,8 +165,9 @@ def test_the_evidence_sink_takes_empty_chunks_first():
 
     con = duckdb.connect()
     sink = EvidenceSink(con)
-    chunk = pl.DataFrame({"incident_id": ["I1", "I2"], "person_id": ["A", "B"],
-                          "n_known": [3, 4]})  # fmt: skip
+    chunk = pl.DataFrame(
+        {"incident_id": ["I1", "I2"], "person_id": ["A", "B"], "n_known": [3, 4]}
+    )
     sink(chunk.clear())
     sink(chunk)
     sink(chunk.clear())
@@ -161,10 +179,13 @@ def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
     from gjenganger.flows.steps.attribution import HYPOTHESIS_TABLES, build_attribution
 
     def nights(table):
-        return [r[0].isoformat() for r in store_db.execute(
-            f"select distinct as_of from {table}"
-            " where as_of between '2025-04-01' and '2025-04-30' order by 1"
-        ).fetchall()]  # fmt: skip
+        return [
+            r[0].isoformat()
+            for r in store_db.execute(
+                f"select distinct as_of from {table}"
+                " where as_of between '2025-04-01' and '2025-04-30' order by 1"
+            ).fetchall()
+        ]
 
     build_attribution(store_db, dt.date(2025, 4, 1), keep_days=14)
     build_attribution(store_db, dt.date(2025, 4, 12), keep_days=14)
@@ -183,12 +204,16 @@ def test_attribution_reports_its_stages_and_every_tenth_of_the_open_cases(store_
 
     day = dt.date(2025, 5, 20)
     heard: list[str] = []
-    run = at.attribute(*frames(store_db, day), day, chunk_cases=100, progress=heard.append)
+    run = at.attribute(
+        *frames(store_db, day), day, chunk_cases=100, progress=heard.append
+    )
     n_open = len(run.ctx.open_idx)
     assert n_open > 1000  # more than ten chunks, so every tenth is heard of
     assert heard[0].endswith("pair models trained")
     assert heard[1].startswith("ranking model trained on")
-    scored = [int(re.match(r"scored ([\d,]+) of", m).group(1).replace(",", ""))
-              for m in heard[2:]]  # fmt: skip
+    scored = [
+        int(re.match(r"scored ([\d,]+) of", m).group(1).replace(",", ""))
+        for m in heard[2:]
+    ]
     assert len(scored) == 10 and scored == sorted(scored) and scored[-1] == n_open
     assert all(m.endswith(f"of {n_open:,} open cases") for m in heard[2:])

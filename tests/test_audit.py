@@ -15,8 +15,13 @@ from gjenganger.store import audit, db
 def _cli(*args, env=None):
     import os
 
-    return subprocess.run([sys.executable, "-m", "gjenganger", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **(env or {})})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gjenganger", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -24,8 +29,19 @@ def audited_db(tmp_path):
     inbox, path = tmp_path / "inbox", tmp_path / "db.duckdb"
     write_batch(inbox, "2026-11-20", {"incidents": [incident(1)]})
     for _ in range(3):
-        assert _cli("--user", "kari", "--role", "analyst", "ingest", str(inbox),
-                    "--db", str(path)).returncode == 0  # fmt: skip
+        assert (
+            _cli(
+                "--user",
+                "kari",
+                "--role",
+                "analyst",
+                "ingest",
+                str(inbox),
+                "--db",
+                str(path),
+            ).returncode
+            == 0
+        )
     return path
 
 
@@ -43,13 +59,16 @@ def test_verify_passes_on_an_untouched_log(audited_db):
     assert "intact: 3 rows" in r.stdout
 
 
-@pytest.mark.parametrize("tamper", [
-    "update audit_log set user_name = 'ola' where seq = 2",
-    "update audit_log set outcome = 'ok ' where seq = 1",
-    "delete from audit_log where seq = 2",
-    "delete from audit_log where seq = 3",
-    "delete from audit_log where seq = 1",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "update audit_log set user_name = 'ola' where seq = 2",
+        "update audit_log set outcome = 'ok ' where seq = 1",
+        "delete from audit_log where seq = 2",
+        "delete from audit_log where seq = 3",
+        "delete from audit_log where seq = 1",
+    ],
+)
 def test_verify_fails_after_any_row_is_changed_or_removed(audited_db, tamper):
     con = db.connect(audited_db, migrate=False)
     con.execute(tamper)

@@ -36,8 +36,12 @@ def test_help_of_each_command_exits_zero(name, capsys):
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "gjenganger", *args],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gjenganger", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_missing_inbox_gives_one_line_and_exit_2(tmp_path):
@@ -51,9 +55,15 @@ def test_a_database_locked_by_another_writer_gives_one_line_and_exit_2(tmp_path)
     path = tmp_path / "x.duckdb"
     (tmp_path / "inbox").mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r});"
-         " print('ready', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r});"
+            " print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         r = _run("ingest", str(tmp_path / "inbox"), "--db", str(path))

@@ -21,12 +21,16 @@ def test_data_dictionary_matches_the_contract():
 
 def test_live_database_columns_match_the_contract(con):
     for table in TABLES:
-        for name, extra in ((table.name, ["batch_id"]),
-                            (f"stg_{table.name}", ["batch_id", "source_file", "line"])):  # fmt: skip
+        for name, extra in (
+            (table.name, ["batch_id"]),
+            (f"stg_{table.name}", ["batch_id", "source_file", "line"]),
+        ):
             described = con.execute(f"describe {name}").fetchall()
             got = [(r[0], r[1], r[2]) for r in described]
-            want = [(c.name, c.duckdb_type, "YES" if c.nullable else "NO")
-                    for c in table.columns]  # fmt: skip
+            want = [
+                (c.name, c.duckdb_type, "YES" if c.nullable else "NO")
+                for c in table.columns
+            ]
             assert got[: len(want)] == want
             assert [r[0] for r in got[len(want) :]] == extra
 

@@ -479,8 +479,8 @@ def ingest_small_db(tmp_path):
     retracted) and an attributed-only person, ingested through the real path."""
     from batchkit import incident, link, write_batch
 
-    from gjenganger.store import db
     from gjenganger.flows.steps.ingest import ingest
+    from gjenganger.store import db
 
     ts = "2025-03-10T09:00:00+01:00"
     incidents = [
@@ -623,8 +623,8 @@ def test_the_episodes_command_filters_by_person_and_prints_a_table(small_db, cap
 def test_the_episodes_command_writes_the_episodes_table(small_db, tmp_path, capsys):
     import shutil
 
-    from gjenganger.store import db
     from gjenganger.cli import main
+    from gjenganger.store import db
 
     copy = tmp_path / "copy.duckdb"
     shutil.copy(small_db, copy)

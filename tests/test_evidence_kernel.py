@@ -28,25 +28,35 @@ def random_cases(rng: np.random.Generator, n: int) -> pl.DataFrame:
     lat = 63.40 + rng.normal(0, 0.02, n)
     lat[rng.random(n) < 0.1] = np.nan  # some cases without coordinates
     lat[1] = lat[0]  # a repeat target at the same spot
-    return pl.DataFrame({
-        "incident_id": [f"C{k:04d}" for k in range(n)],
-        "offence_code": rng.choice(OFFENCES, n),
-        "target_type": rng.choice(TARGETS, n),
-        "entry_method": [ENTRIES[k] for k in rng.integers(0, 3, n)],
-        "planned": rng.random(n) < 0.5,
-        "participants": rng.choice([1, 1, 2, 3], n),
-        "value_nok": rng.uniform(0, 50_000, n),
-        "lat": lat,
-        "lon": 10.39 + rng.normal(0, 0.04, n),
-        "occurred_from": t,
-        "occurred_to": [a + timedelta(days=float(s)) for a, s in zip(t, span, strict=True)],
-    }).with_columns(pl.col("lat").fill_nan(None))  # fmt: skip
+    return pl.DataFrame(
+        {
+            "incident_id": [f"C{k:04d}" for k in range(n)],
+            "offence_code": rng.choice(OFFENCES, n),
+            "target_type": rng.choice(TARGETS, n),
+            "entry_method": [ENTRIES[k] for k in rng.integers(0, 3, n)],
+            "planned": rng.random(n) < 0.5,
+            "participants": rng.choice([1, 1, 2, 3], n),
+            "value_nok": rng.uniform(0, 50_000, n),
+            "lat": lat,
+            "lon": 10.39 + rng.normal(0, 0.04, n),
+            "occurred_from": t,
+            "occurred_to": [
+                a + timedelta(days=float(s)) for a, s in zip(t, span, strict=True)
+            ],
+        }
+    ).with_columns(pl.col("lat").fill_nan(None))
 
 
 def reference_row(c, q: int, known: np.ndarray, exclude: int, k_similar: int) -> dict:
     """One row by the definitions in docs/linkage.md, without any fusing."""
-    K = np.array([k for k in known
-                  if k != exclude and abs(c.t0[k] - c.t0[q]) <= lk.MAX_GAP_DAYS], int)  # fmt: skip
+    K = np.array(
+        [
+            k
+            for k in known
+            if k != exclude and abs(c.t0[k] - c.t0[q]) <= lk.MAX_GAP_DAYS
+        ],
+        int,
+    )
     nk = len(K)
     before, after = c.t0[q] - c.t1[K], c.t0[K] - c.t1[q]
     g = np.maximum(np.maximum(before, after), 0.0)
@@ -61,7 +71,10 @@ def reference_row(c, q: int, known: np.ndarray, exclude: int, k_similar: int) ->
         m = valid & mask
         if not m.any():
             return float("nan")
-        return math.log(np.exp(-d[m] ** 2 / (2 * h * h)).sum() / (2 * np.pi * h * h) / m.sum() + 1e-9)
+        return math.log(
+            np.exp(-(d[m] ** 2) / (2 * h * h)).sum() / (2 * np.pi * h * h) / m.sum()
+            + 1e-9
+        )
 
     def profile(hist: np.ndarray) -> float:
         nb = hist.shape[1]
@@ -88,9 +101,14 @@ def reference_row(c, q: int, known: np.ndarray, exclude: int, k_similar: int) ->
         "share_offence": (c.offence[K] == c.offence[q]).sum() / denom,
         "share_group": same_grp.sum() / denom,
         "share_target": same_tgt.sum() / denom,
-        "share_entry": ((c.entry[K] == c.entry[q]).sum() / denom
-                        if c.entry[q] >= 0 else float("nan")),  # fmt: skip
-        "share_group_offending": share_multi if c.participants[q] > 1 else 1 - share_multi,
+        "share_entry": (
+            (c.entry[K] == c.entry[q]).sum() / denom
+            if c.entry[q] >= 0
+            else float("nan")
+        ),
+        "share_group_offending": share_multi
+        if c.participants[q] > 1
+        else 1 - share_multi,
         "hour_profile_llr": profile(c.tod_hist),
         "dow_profile_llr": profile(c.dow_hist),
         "repeat_target": float(((d <= SAME_PLACE_KM) & valid & same_tgt).any()),
@@ -105,13 +123,18 @@ def reference_row(c, q: int, known: np.ndarray, exclude: int, k_similar: int) ->
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_persons=st.integers(1, 5),
-       k_similar=st.sampled_from([1, 3, 8]))  # fmt: skip
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_persons=st.integers(1, 5),
+    k_similar=st.sampled_from([1, 3, 8]),
+)
 def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_similar):
     rng = np.random.default_rng(seed)
     c = case_arrays(random_cases(rng, 60))
-    person_cases = [np.sort(rng.choice(60, rng.integers(0, 25), replace=False))
-                    for _ in range(n_persons)]  # fmt: skip
+    person_cases = [
+        np.sort(rng.choice(60, rng.integers(0, 25), replace=False))
+        for _ in range(n_persons)
+    ]
     rows = 40
     q = rng.integers(0, 60, rows)
     persons = rng.integers(0, n_persons, rows)
@@ -120,20 +143,38 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
     indptr, known = ek.known_csr(person_cases, np.arange(n_persons), c.t0)
     multi = c.participants > 1
     F, nk, nearest, similar = ek.person_case_aggregates(
-        q, persons, exclude, indptr, known, c.x_km, c.y_km, c.t0, c.t1,
-        c.group.astype(np.int64), c.target.astype(np.int64),
-        c.offence.astype(np.int64), c.entry.astype(np.int64), multi,
-        c.tod_hist, c.dow_hist, *ek.known_prefix(known, c.tod_hist, c.dow_hist, multi),
-        lk.MAX_GAP_DAYS, lk.TAU_DAYS_PER_KM, lk.NO_XY_PENALTY, SAME_PLACE_KM, k_similar,
-    )  # fmt: skip
+        q,
+        persons,
+        exclude,
+        indptr,
+        known,
+        c.x_km,
+        c.y_km,
+        c.t0,
+        c.t1,
+        c.group.astype(np.int64),
+        c.target.astype(np.int64),
+        c.offence.astype(np.int64),
+        c.entry.astype(np.int64),
+        multi,
+        c.tod_hist,
+        c.dow_hist,
+        *ek.known_prefix(known, c.tod_hist, c.dow_hist, multi),
+        lk.MAX_GAP_DAYS,
+        lk.TAU_DAYS_PER_KM,
+        lk.NO_XY_PENALTY,
+        SAME_PLACE_KM,
+        k_similar,
+    )
     for r in range(rows):
         if len(person_cases[persons[r]]) == 0:
             assert np.isnan(F[r]).all()
             continue
         ref = reference_row(c, q[r], person_cases[persons[r]], exclude[r], k_similar)
         for j, name in enumerate(lk.KERNEL_FEATURES):
-            np.testing.assert_allclose(F[r, j], ref[name], rtol=1e-6, atol=1e-6,
-                                       err_msg=f"{name}, row {r}")  # fmt: skip
+            np.testing.assert_allclose(
+                F[r, j], ref[name], rtol=1e-6, atol=1e-6, err_msg=f"{name}, row {r}"
+            )
         assert nk[r] == ref["_nk"]
         assert nearest[r] == ref["_nearest"]
         chosen = [ref["_stdist"][k] for k in similar[r] if k >= 0]
@@ -142,9 +183,13 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
 
 def test_a_person_without_known_cases_gives_no_evidence():
     c = case_arrays(random_cases(np.random.default_rng(1), 10))
-    ev = lk.case_person_features(c, np.array([0, 1]), np.array([0, 1]),
-                                 [np.array([], np.int64), np.array([2, 3])],
-                                 lambda X, _q: np.zeros(len(X)))  # fmt: skip
+    ev = lk.case_person_features(
+        c,
+        np.array([0, 1]),
+        np.array([0, 1]),
+        [np.array([], np.int64), np.array([2, 3])],
+        lambda X, _q: np.zeros(len(X)),
+    )
     assert np.isnan(ev.X[0, : lk.PERSON_FEATURES.index("max_logit")]).all()
     within = sum(abs(c.t0[k] - c.t0[1]) <= lk.MAX_GAP_DAYS for k in (2, 3))
     assert ev.n_known[1] == within and not np.isnan(ev.X[1]).all()

@@ -16,8 +16,12 @@ from gjenganger.store import db
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "gjenganger", *args], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "gjenganger", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _count(path) -> int:
@@ -70,15 +74,28 @@ def _damage(folder, kind: str) -> str:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ["truncated_csv", "not_utf8", "manifest_not_json",
-                                  "missing_required_file", "corrupted_parquet"])  # fmt: skip
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "truncated_csv",
+        "not_utf8",
+        "manifest_not_json",
+        "missing_required_file",
+        "corrupted_parquet",
+    ],
+)
 def test_a_damaged_batch_gives_one_line_naming_the_file_and_loads_nothing(
     tmp_path, kind
 ):
     inbox, path = tmp_path / "inbox", tmp_path / "db.duckdb"
-    folder = write_batch(inbox, "2026-11-20", {
-        "incidents": [incident(1), incident(2), incident(3)],
-        "incident_persons": [link("INC-1")]})  # fmt: skip
+    folder = write_batch(
+        inbox,
+        "2026-11-20",
+        {
+            "incidents": [incident(1), incident(2), incident(3)],
+            "incident_persons": [link("INC-1")],
+        },
+    )
     name = _damage(folder, kind)
     r = _cli("ingest", str(inbox), "--db", str(path))
     assert r.returncode == 3
@@ -97,8 +114,15 @@ def test_a_publish_folder_that_cannot_be_written_is_one_line_before_any_work(tmp
     blocker = tmp_path / "plain-file"
     blocker.write_text("not a folder")
     (tmp_path / "inbox").mkdir()
-    r = _cli("nightly", "--inbox", str(tmp_path / "inbox"), "--db", str(tmp_path / "d.duckdb"),
-             "--publish", str(blocker / "publish"))  # fmt: skip
+    r = _cli(
+        "nightly",
+        "--inbox",
+        str(tmp_path / "inbox"),
+        "--db",
+        str(tmp_path / "d.duckdb"),
+        "--publish",
+        str(blocker / "publish"),
+    )
     assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1 and "publish" in r.stderr
     assert not (tmp_path / "d.duckdb").exists()

@@ -56,11 +56,22 @@ def _batch_full_of_identity_numbers(inbox: Path) -> None:
 
     ids = valid_fnrs(40)
     day = "2025-10-10"
-    base = {"reported_at": f"{day}T07:30:00+02:00", "updated_at": f"{day}T08:00:00+02:00",
-            "occurred_from": f"{day}T01:00:00+02:00", "occurred_to": f"{day}T06:00:00+02:00"}  # fmt: skip
+    base = {
+        "reported_at": f"{day}T07:30:00+02:00",
+        "updated_at": f"{day}T08:00:00+02:00",
+        "occurred_from": f"{day}T01:00:00+02:00",
+        "occurred_to": f"{day}T06:00:00+02:00",
+    }
     rows, links = [], []
-    columns = ["entry_method", "municipality_no", "participants", "value_nok", "status",
-               "incident_id", "note"]  # fmt: skip
+    columns = [
+        "entry_method",
+        "municipality_no",
+        "participants",
+        "value_nok",
+        "status",
+        "incident_id",
+        "note",
+    ]
     for i, fnr in enumerate(ids[:28]):
         col = columns[i % len(columns)]
         row = incident(f"fnr-{i}", **base)
@@ -68,11 +79,20 @@ def _batch_full_of_identity_numbers(inbox: Path) -> None:
         rows.append(row)
     rows.append(incident("fnr-clean", **base))
     for i, fnr in enumerate(ids[28:]):
-        links.append(link("INC-fnr-clean", person_id=f"P{fnr}" if i % 2 else fnr,
-                          updated_at=f"{day}T09:00:00+02:00"))  # fmt: skip
-    write_batch(inbox, "2025-10-10-ekstra", {"incidents": rows, "incident_persons": links},
-                exported_at="2025-10-11T01:30:00+02:00",
-                extra_columns={"incidents": ["note"]})  # fmt: skip
+        links.append(
+            link(
+                "INC-fnr-clean",
+                person_id=f"P{fnr}" if i % 2 else fnr,
+                updated_at=f"{day}T09:00:00+02:00",
+            )
+        )
+    write_batch(
+        inbox,
+        "2025-10-10-ekstra",
+        {"incidents": rows, "incident_persons": links},
+        exported_at="2025-10-11T01:30:00+02:00",
+        extra_columns={"incidents": ["note"]},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +107,18 @@ def first_night(data, prefect_harness):
 def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data):
     assert first_night["status"] == "completed"
     steps = [s["step"] for s in first_night["steps"]]
-    assert steps == ["ingest", "toplist", "attribution", "phases", "episodes",
-                     "hotspot_cells", "analyst", "hotspots", "research", "publish"]  # fmt: skip
+    assert steps == [
+        "ingest",
+        "toplist",
+        "attribution",
+        "phases",
+        "episodes",
+        "hotspot_cells",
+        "analyst",
+        "hotspots",
+        "research",
+        "publish",
+    ]
     latest = publish.latest(data["root"] / "publish")
     assert (latest / "analyst" / "index.html").is_file()
     assert (latest / "prevention" / "hotspots" / "index.html").is_file()
@@ -98,8 +128,14 @@ def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data)
     )
     views = {r[0] for r in snap.execute("select view_name from about").fetchall()}
     snap.close()
-    assert views == {"cases", "case_persons", "person_days", "use_periods",
-                     "hotspot_cells", "episodes"}  # fmt: skip
+    assert views == {
+        "cases",
+        "case_persons",
+        "person_days",
+        "use_periods",
+        "hotspot_cells",
+        "episodes",
+    }
     assert {p.stem for p in (latest / "research" / "parquet").iterdir()} == views
     report = json.loads((latest / "run-report.json").read_text())
     assert report["steps"][0]["summary"]["rows_read"] == (
@@ -142,7 +178,13 @@ def test_identity_scan_finds_numbers_but_not_digests():
     import hashlib
 
     fnr = valid_fnrs(1, seed=5)[0]
-    for text in (fnr, f"INC{fnr}", f"P{fnr}", f"id_{fnr}", f'{{"fnr": "{fnr[:6]} {fnr[6:]}"}}'):
+    for text in (
+        fnr,
+        f"INC{fnr}",
+        f"P{fnr}",
+        f"id_{fnr}",
+        f'{{"fnr": "{fnr[:6]} {fnr[6:]}"}}',
+    ):
         assert _fnr_runs(text) == [fnr], text
     digest = hashlib.sha256(b"x").hexdigest()[:20] + fnr + "ab" * 16
     assert _fnr_runs(f"{digest}\tdiv_icon_{'c' * 5}{fnr}{'d' * 16}") == []
@@ -153,13 +195,19 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
 
     con = db.connect(data["root"] / "db.duckdb", read_only=True)
     try:
-        q = con.execute("select sum(count_quarantined) from ingest_batches"
-                        " where batch_id = '2025-10-10-ekstra'").fetchone()[0]  # fmt: skip
+        q = con.execute(
+            "select sum(count_quarantined) from ingest_batches"
+            " where batch_id = '2025-10-10-ekstra'"
+        ).fetchone()[0]
         assert q == 40  # every row holding one was held back
         found = {}
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
-            " and table_type = 'BASE TABLE'").fetchall()]  # fmt: skip
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'main'"
+                " and table_type = 'BASE TABLE'"
+            ).fetchall()
+        ]
         for t in tables:
             text = _table_text(con, t)
             if hits := _fnr_runs(text):
@@ -168,16 +216,21 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
         con.close()
     assert found == {}
     published = data["root"] / "publish"
-    leaks = [str(p) for p in published.rglob("*") if p.is_file() and p.suffix != ".duckdb"
-             and _fnr_runs(p.read_bytes().decode("utf-8", "replace"))]  # fmt: skip
-    snap = duckdb.connect(str(publish.latest(published) / "research" / "gjenganger.duckdb"),
-                          read_only=True)  # fmt: skip
+    leaks = [
+        str(p)
+        for p in published.rglob("*")
+        if p.is_file()
+        and p.suffix != ".duckdb"
+        and _fnr_runs(p.read_bytes().decode("utf-8", "replace"))
+    ]
+    snap = duckdb.connect(
+        str(publish.latest(published) / "research" / "gjenganger.duckdb"),
+        read_only=True,
+    )
     for (t,) in snap.execute(
         "select table_name from information_schema.tables"
     ).fetchall():
-        if _fnr_runs(
-            _table_text(snap, t)
-        ):
+        if _fnr_runs(_table_text(snap, t)):
             leaks.append(f"research:{t}")
     snap.close()
     assert leaks == []
@@ -205,8 +258,12 @@ def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
     url = PREFECT_API_DATABASE_CONNECTION_URL.value()
     path = url.split("///", 1)[1]
     con = duckdb.connect(str(data["root"] / "db.duckdb"), read_only=True)
-    persons = [r[0] for r in con.execute(
-        "select distinct person_id from incident_persons").fetchall()]  # fmt: skip
+    persons = [
+        r[0]
+        for r in con.execute(
+            "select distinct person_id from incident_persons"
+        ).fetchall()
+    ]
     con.close()
     lite = sqlite3.connect(path)
     text = "\n".join(
@@ -288,9 +345,13 @@ def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
     cutoff_day = con.execute(
         "select min(reported_at)::date + 20 from mart_incidents"
     ).fetchone()[0]
-    doomed = {r[0] for r in con.execute(
-        "select incident_id from mart_incidents where reported_at::date < ?",
-        [cutoff_day]).fetchall()}  # fmt: skip
+    doomed = {
+        r[0]
+        for r in con.execute(
+            "select incident_id from mart_incidents where reported_at::date < ?",
+            [cutoff_day],
+        ).fetchall()
+    }
     deleted = purge(con, 0, cutoff_day)
     left = con.execute("select count(*) from incidents").fetchone()[0]
     con.close()
@@ -298,11 +359,16 @@ def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
     report = nightly(str(data["inbox"]), str(root / "db.duckdb"), str(root / "publish"))
     assert report["status"] == "completed"
     latest = publish.latest(root / "publish")
-    snap = duckdb.connect(str(latest / "research" / "gjenganger.duckdb"), read_only=True)
+    snap = duckdb.connect(
+        str(latest / "research" / "gjenganger.duckdb"), read_only=True
+    )
     assert snap.execute("select count(*) from cases").fetchone()[0] == left
-    assert snap.execute(
-        "select count(*) from cases where reported_at::date < ?", [cutoff_day]
-    ).fetchone()[0] == 0
+    assert (
+        snap.execute(
+            "select count(*) from cases where reported_at::date < ?", [cutoff_day]
+        ).fetchone()[0]
+        == 0
+    )
     snap.close()
     text = b"".join(p.read_bytes() for p in latest.rglob("*.html"))
     text += b"".join(p.read_bytes() for p in latest.rglob("*.csv"))
@@ -313,13 +379,29 @@ def test_the_top_list_shows_each_persons_current_phase(first_night, data):
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-m", "gjenganger", "toplist", "--db",
-                        str(data["root"] / "db.duckdb"), "--json"],
-                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gjenganger",
+            "toplist",
+            "--db",
+            str(data["root"] / "db.duckdb"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert rows
     with_phase = [x for x in rows if x.get("phase_now")]
     assert with_phase and all(0 <= x["phase_p"] <= 1 for x in with_phase)
-    assert {x["phase_now"] for x in with_phase} <= {"rest", "phase1", "phase2", "phase3",
-                                                   "inactive"}  # fmt: skip
+    assert {x["phase_now"] for x in with_phase} <= {
+        "rest",
+        "phase1",
+        "phase2",
+        "phase3",
+        "inactive",
+    }

@@ -22,14 +22,24 @@ def night(tmp_path_factory):
     from gjenganger.synth.generator import generate
 
     root = tmp_path_factory.mktemp("crash")
-    generate(SynthConfig(seed=9, start=dt.date(2025, 6, 1), days=60, scale=0.08,
-                         batch_days=20), root / "data")  # fmt: skip
+    generate(
+        SynthConfig(
+            seed=9, start=dt.date(2025, 6, 1), days=60, scale=0.08, batch_days=20
+        ),
+        root / "data",
+    )
     batches = sorted((root / "data" / "inbox").iterdir())
     (root / "inbox").mkdir()
     for b in batches[:-1]:
         shutil.copytree(b, root / "inbox" / b.name)
-    args = ["--inbox", str(root / "inbox"), "--db", str(root / "db.duckdb"),
-            "--publish", str(root / "pub")]  # fmt: skip
+    args = [
+        "--inbox",
+        str(root / "inbox"),
+        "--db",
+        str(root / "db.duckdb"),
+        "--publish",
+        str(root / "pub"),
+    ]
     return root, batches[-1], args
 
 
@@ -39,9 +49,14 @@ def _nightly(args, pause: str | None = None):
         env["GJENGANGER_FAULT_PAUSE"] = pause
     # its own process group: the kill takes the run's local Prefect server with it,
     # as a power cut would (killing the flow process alone would orphan the server)
-    return subprocess.Popen([sys.executable, "-m", "gjenganger", "nightly", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "gjenganger", "nightly", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _kill_at(proc, point: str) -> None:
@@ -60,8 +75,10 @@ def _kill_at(proc, point: str) -> None:
 def _phase_rows(root):
     con = duckdb.connect(str(root / "db.duckdb"), read_only=True)
     try:
-        return {t: con.execute(f"select count(*), sum(hash(x)) from {t} x").fetchone()
-                for t in ("person_days", "use_periods")}  # fmt: skip
+        return {
+            t: con.execute(f"select count(*), sum(hash(x)) from {t} x").fetchone()
+            for t in ("person_days", "use_periods")
+        }
     finally:
         con.close()
 
@@ -107,10 +124,20 @@ def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
-    generate(SynthConfig(seed=5, start=dt.date(2025, 6, 1), days=40, scale=0.05,
-                         batch_days=20), tmp_path / "data")  # fmt: skip
-    args = ["--inbox", str(tmp_path / "data" / "inbox"), "--db", str(tmp_path / "db.duckdb"),
-            "--publish", str(tmp_path / "pub")]  # fmt: skip
+    generate(
+        SynthConfig(
+            seed=5, start=dt.date(2025, 6, 1), days=40, scale=0.05, batch_days=20
+        ),
+        tmp_path / "data",
+    )
+    args = [
+        "--inbox",
+        str(tmp_path / "data" / "inbox"),
+        "--db",
+        str(tmp_path / "db.duckdb"),
+        "--publish",
+        str(tmp_path / "pub"),
+    ]
     proc = _nightly(args, pause="step:phases")
     servers: list[psutil.Process] = []
     try:
@@ -120,8 +147,11 @@ def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
             if not line and proc.poll() is not None:
                 break
             if "fault-point step:phases" in line:
-                servers = [c for c in psutil.Process(proc.pid).children(recursive=True)
-                           if "create_app" in " ".join(c.cmdline())]  # fmt: skip
+                servers = [
+                    c
+                    for c in psutil.Process(proc.pid).children(recursive=True)
+                    if "create_app" in " ".join(c.cmdline())
+                ]
                 proc.send_signal(signal.SIGTERM)
                 break
         proc.wait(120)
@@ -147,8 +177,8 @@ def test_sigterm_fails_the_night_cleanly_and_stops_its_prefect_server(tmp_path):
 def test_the_run_report_names_the_signal_that_stopped_a_night():
     from prefect.exceptions import TerminationSignal
 
-    from gjenganger.flows.nightly import _reason
     from gjenganger.errors import Terminated
+    from gjenganger.flows.nightly import _reason
 
     assert _reason(TerminationSignal(signal.SIGTERM)) == "stopped by SIGTERM"
     assert _reason(Terminated("SIGTERM")) == "stopped by SIGTERM"

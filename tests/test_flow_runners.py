@@ -12,8 +12,15 @@ import pytest
 
 from gjenganger.store import publish
 
-TABLES = ("toplist", "attribution_candidates", "person_days", "use_periods",
-          "current_phase", "episodes", "hotspot_cells")  # fmt: skip
+TABLES = (
+    "toplist",
+    "attribution_candidates",
+    "person_days",
+    "use_periods",
+    "current_phase",
+    "episodes",
+    "hotspot_cells",
+)
 # run-specific text: generation time stamps, the run folder's name, and Folium's
 # random element ids (a fresh uuid per element on every render)
 STAMP = re.compile(
@@ -28,16 +35,19 @@ def runs(tmp_path_factory, prefect_harness):
     from gjenganger.synth.generator import generate
 
     root = tmp_path_factory.mktemp("runners")
-    cfg = SynthConfig(seed=11, start=dt.date(2025, 3, 1), days=90, scale=0.1,
-                      batch_days=30)  # fmt: skip
+    cfg = SynthConfig(
+        seed=11, start=dt.date(2025, 3, 1), days=90, scale=0.1, batch_days=30
+    )
     generate(cfg, root / "data")
     out = {}
     for runner in ("local", "dask"):
         folder = root / runner
         report = nightly_with(runner)(
-            str(root / "data" / "inbox"), str(folder / "db.duckdb"),
-            str(folder / "publish"), as_of=dt.date(2025, 5, 29),
-        )  # fmt: skip
+            str(root / "data" / "inbox"),
+            str(folder / "db.duckdb"),
+            str(folder / "publish"),
+            as_of=dt.date(2025, 5, 29),
+        )
         out[runner] = (folder, report)
     return out
 
@@ -82,8 +92,12 @@ def test_the_published_pages_are_the_same_on_both_runners(runs):
     (a, _), (b, _) = runs["local"], runs["dask"]
     la, lb = publish.latest(a / "publish"), publish.latest(b / "publish")
     for bundle in ("analyst", "prevention"):
-        files_a = sorted(p.relative_to(la) for p in (la / bundle).rglob("*") if p.is_file())
-        files_b = sorted(p.relative_to(lb) for p in (lb / bundle).rglob("*") if p.is_file())
+        files_a = sorted(
+            p.relative_to(la) for p in (la / bundle).rglob("*") if p.is_file()
+        )
+        files_b = sorted(
+            p.relative_to(lb) for p in (lb / bundle).rglob("*") if p.is_file()
+        )
         assert files_a == files_b
         assert len(files_a) > 5
         for rel in files_a:
@@ -107,17 +121,35 @@ def test_a_dask_night_in_ephemeral_mode_starts_one_prefect_server(tmp_path):
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
-    generate(SynthConfig(seed=4, start=dt.date(2025, 6, 1), days=40, scale=0.05,
-                         batch_days=20), tmp_path / "data")  # fmt: skip
+    generate(
+        SynthConfig(
+            seed=4, start=dt.date(2025, 6, 1), days=40, scale=0.05, batch_days=20
+        ),
+        tmp_path / "data",
+    )
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env["GJENGANGER_HOME"] = str(tmp_path / "home")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gjenganger", "nightly", "--runner", "dask",
-         "--inbox", str(tmp_path / "data" / "inbox"), "--db", str(tmp_path / "db.duckdb"),
-         "--publish", str(tmp_path / "pub")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gjenganger",
+            "nightly",
+            "--runner",
+            "dask",
+            "--inbox",
+            str(tmp_path / "data" / "inbox"),
+            "--db",
+            str(tmp_path / "db.duckdb"),
+            "--publish",
+            str(tmp_path / "pub"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
     servers: set[int] = set()
     try:
         root = psutil.Process(proc.pid)
@@ -126,7 +158,9 @@ def test_a_dask_night_in_ephemeral_mode_starts_one_prefect_server(tmp_path):
             try:
                 for child in root.children(recursive=True):
                     try:
-                        if "prefect.server.api.server:create_app" in " ".join(child.cmdline()):
+                        if "prefect.server.api.server:create_app" in " ".join(
+                            child.cmdline()
+                        ):
                             servers.add(child.pid)
                     except psutil.Error:
                         pass

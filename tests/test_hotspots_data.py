@@ -174,8 +174,8 @@ def write_batch(
 
 def make_db(tmp_path, frame: pl.DataFrame):
     """A DuckDB database at tmp_path/'h.duckdb' holding `frame` (ingested)."""
-    from gjenganger.store import db
     from gjenganger.flows.steps.ingest import ingest
+    from gjenganger.store import db
 
     write_batch(tmp_path / "inbox", frame)
     path = tmp_path / "h.duckdb"

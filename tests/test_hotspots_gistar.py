@@ -9,7 +9,13 @@ import pytest
 from numpy.testing import assert_allclose
 
 from gjenganger.analytics.fdr import bh_reject, bh_threshold, confidence_bins
-from gjenganger.analytics.gistar import band_weights, choose_band, gi_star, hotspots, moran_z
+from gjenganger.analytics.gistar import (
+    band_weights,
+    choose_band,
+    gi_star,
+    hotspots,
+    moran_z,
+)
 from gjenganger.analytics.grid import Grid
 
 esda = pytest.importorskip("esda")

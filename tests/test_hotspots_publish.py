@@ -12,10 +12,10 @@ import pytest
 from test_hotspots_data import make_db, simulate
 
 from gjenganger import cli
-from gjenganger.store import db
 from gjenganger.flows.steps.hotspots import GROUPS, publish_hotspots
 from gjenganger.maps.i18n import t
 from gjenganger.maps.offline import remote_refs
+from gjenganger.store import db
 
 try:
     from browser_support import layer_control_labels, open_offline

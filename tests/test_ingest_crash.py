@@ -17,17 +17,29 @@ from gjenganger.store import db
 def _snapshot(path) -> dict:
     con = db.connect(path)
     try:
-        return {t: con.execute(f"select count(*) from {t}").fetchone()[0]
-                for t in ("incidents", "stg_incidents", "incident_persons", "quarantine",
-                          "ingest_batches")}  # fmt: skip
+        return {
+            t: con.execute(f"select count(*) from {t}").fetchone()[0]
+            for t in (
+                "incidents",
+                "stg_incidents",
+                "incident_persons",
+                "quarantine",
+                "ingest_batches",
+            )
+        }
     finally:
         con.close()
 
 
 def _cli(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "gjenganger", *args],
-                            env={**os.environ, **(env or {})}, stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, **kw)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "gjenganger", *args],
+        env={**os.environ, **(env or {})},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loads_it(
@@ -41,15 +53,30 @@ def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loa
         occurred_from="2026-11-19T01:00:00+01:00",
         occurred_to="2026-11-19T06:00:00+01:00",
     )
-    write_batch(inbox, "2026-11-19", {"incidents": [first]},
-                exported_at="2026-11-20T01:30:00+01:00")  # fmt: skip
+    write_batch(
+        inbox,
+        "2026-11-19",
+        {"incidents": [first]},
+        exported_at="2026-11-20T01:30:00+01:00",
+    )
     assert _cli("ingest", str(inbox), "--db", str(path)).wait(60) == 0
     before = _snapshot(path)
     assert before["incidents"] == 1
-    write_batch(inbox, "2026-11-20", {"incidents": [incident(i) for i in range(1, 200)],
-                                      "incident_persons": [link("INC-1")]})  # fmt: skip
-    proc = _cli("ingest", str(inbox), "--db", str(path),
-                env={"GJENGANGER_FAULT_PAUSE": "ingest:incidents"})  # fmt: skip
+    write_batch(
+        inbox,
+        "2026-11-20",
+        {
+            "incidents": [incident(i) for i in range(1, 200)],
+            "incident_persons": [link("INC-1")],
+        },
+    )
+    proc = _cli(
+        "ingest",
+        str(inbox),
+        "--db",
+        str(path),
+        env={"GJENGANGER_FAULT_PAUSE": "ingest:incidents"},
+    )
     deadline = time.time() + 60
     line = ""
     while time.time() < deadline and "fault-point" not in line:

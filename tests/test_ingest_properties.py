@@ -9,15 +9,35 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gjenganger.data_schema.contract import INCIDENTS
-from gjenganger.store import db
 from gjenganger.flows.steps.ingest import ingest
+from gjenganger.store import db
 
 NASTY = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", " ", "NULL", "15076500565", "150765 00565", "1e309", "-0", "nan",
-                     "2026-02-30T10:00:00", "63.4", "99.9", "true", "ja", '"', ",", "\n",
-                     "2026-11-20T07:30:00+14:00", "9" * 40, "Ø" * 50]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "NULL",
+            "15076500565",
+            "150765 00565",
+            "1e309",
+            "-0",
+            "nan",
+            "2026-02-30T10:00:00",
+            "63.4",
+            "99.9",
+            "true",
+            "ja",
+            '"',
+            ",",
+            "\n",
+            "2026-11-20T07:30:00+14:00",
+            "9" * 40,
+            "Ø" * 50,
+        ]
+    ),
+)
 COLUMNS = st.sampled_from(INCIDENTS.column_names)
 _counter = itertools.count()
 
@@ -43,8 +63,11 @@ def test_mutated_rows_are_each_loaded_or_quarantined_and_ingest_never_raises(
         for col, value in muts:
             row[col] = value
         rows.append(row)
-    write_batch(run / "inbox", "2026-11-20", {"incidents": rows,
-                                              "incident_persons": [link("INC-0")]})  # fmt: skip
+    write_batch(
+        run / "inbox",
+        "2026-11-20",
+        {"incidents": rows, "incident_persons": [link("INC-0")]},
+    )
     con = db.connect(run / "db.duckdb")
     try:
         (result,) = ingest(con, run / "inbox")

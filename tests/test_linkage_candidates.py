@@ -22,12 +22,22 @@ def random_cases(rng: np.random.Generator, n: int) -> CaseArrays:
     z = np.zeros(n)
     return CaseArrays(
         incident_id=np.array([f"I{i}" for i in range(n)]),
-        x_km=x, y_km=y, t0=t0, t1=t1,
-        tod_hist=np.zeros((n, 24), np.float32), tod_proj=np.zeros((n, 24), np.float32),
-        dow_hist=np.zeros((n, 7), np.float32), dow_proj=np.zeros((n, 7), np.float32),
-        offence=z.astype(np.int64), group=rng.integers(0, 3, n), target=z, entry=z,
-        planned=z.astype(np.int8), participants=z, log_value=z,
-    )  # fmt: skip
+        x_km=x,
+        y_km=y,
+        t0=t0,
+        t1=t1,
+        tod_hist=np.zeros((n, 24), np.float32),
+        tod_proj=np.zeros((n, 24), np.float32),
+        dow_hist=np.zeros((n, 7), np.float32),
+        dow_proj=np.zeros((n, 7), np.float32),
+        offence=z.astype(np.int64),
+        group=rng.integers(0, 3, n),
+        target=z,
+        entry=z,
+        planned=z.astype(np.int8),
+        participants=z,
+        log_value=z,
+    )
 
 
 def brute_force(cases, q, person_cases, eligible, exclude, n_st, n_sp):
@@ -80,8 +90,9 @@ def test_a_prolific_person_does_not_crowd_out_the_others():
     cases = random_cases(rng, 2000)
     cases.x_km[:] = np.r_[rng.normal(0, 0.01, 1900), rng.normal(5, 1, 100)]
     cases.y_km[:] = 0.0
-    person_cases = [np.arange(1900)] + [np.arange(1900 + 10 * j, 1910 + 10 * j)
-                                        for j in range(10)]  # fmt: skip
+    person_cases = [np.arange(1900)] + [
+        np.arange(1900 + 10 * j, 1910 + 10 * j) for j in range(10)
+    ]
     q = np.array([0])
     cases.x_km[0] = 0.0
     rq, rp = lk.select_candidates(

@@ -186,8 +186,9 @@ def test_the_time_held_out_pairs_are_later_solved_cases_within_a_year():
     cases = case_arrays(inc)
     L = lk.make_links(cases.incident_id, links)
     as_of = date(2025, 12, 31)
-    train, test, ia, ib, y = holdout_pairs(cases, L, as_of, holdout_days=120,
-                                           max_test_pairs=5_000, seed=0)  # fmt: skip
+    train, test, ia, ib, y = holdout_pairs(
+        cases, L, as_of, holdout_days=120, max_test_pairs=5_000, seed=0
+    )
     cut = (as_of - date(1970, 1, 1)).days + 1 - 120
     linked = np.isin(np.arange(len(cases)), L.case_idx)
     assert np.array_equal(train, linked & (cases.t_mid < cut))

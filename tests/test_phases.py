@@ -22,10 +22,18 @@ HAND = "Phandmade01"
 # ----------------------------------------------------------------- helpers
 def _inc(i, day, code, entry, planned, *, arrest=False, hour=2):
     t = dt.datetime.combine(START + dt.timedelta(days=day), dt.time(hour))
-    return {"incident_id": f"I{i}", "offence_code": code, "target_type": "business",
-            "entry_method": entry, "planned": planned, "participants": 1,
-            "value_nok": 20000.0, "occurred_from": t,
-            "occurred_to": t + dt.timedelta(hours=1), "arrest_at_scene": arrest}  # fmt: skip
+    return {
+        "incident_id": f"I{i}",
+        "offence_code": code,
+        "target_type": "business",
+        "entry_method": entry,
+        "planned": planned,
+        "participants": 1,
+        "value_nok": 20000.0,
+        "occurred_from": t,
+        "occurred_to": t + dt.timedelta(hours=1),
+        "arrest_at_scene": arrest,
+    }
 
 
 def hand_made_incidents(prefix: str = "H", offset: int = 0) -> pl.DataFrame:
@@ -33,42 +41,76 @@ def hand_made_incidents(prefix: str = "H", offset: int = 0) -> pl.DataFrame:
     impulsive days with an arrest, then 4 empty days (from day `offset`)."""
     rows, k = [], 0
     for d in (0, 4, 8):
-        rows.append(_inc(f"{prefix}{k}", offset + d, "burglary_storage", "cylinder_snap",
-                         True))  # fmt: skip
+        rows.append(
+            _inc(f"{prefix}{k}", offset + d, "burglary_storage", "cylinder_snap", True)
+        )
         k += 1
     for d in range(10, 15):
         for j in range(3):
-            rows.append(_inc(f"{prefix}{k}", offset + d, "burglary_business",
-                             "cylinder_snap", True, hour=1 + j))  # fmt: skip
+            rows.append(
+                _inc(
+                    f"{prefix}{k}",
+                    offset + d,
+                    "burglary_business",
+                    "cylinder_snap",
+                    True,
+                    hour=1 + j,
+                )
+            )
             k += 1
     for d in range(15, 20):
         for j in range(3):
-            rows.append(_inc(f"{prefix}{k}", offset + d, "shoplifting", "none", False,
-                             arrest=(d == 18 and j == 0), hour=10 + j))  # fmt: skip
+            rows.append(
+                _inc(
+                    f"{prefix}{k}",
+                    offset + d,
+                    "shoplifting",
+                    "none",
+                    False,
+                    arrest=(d == 18 and j == 0),
+                    hour=10 + j,
+                )
+            )
             k += 1
     return pl.DataFrame(rows)
 
 
-def hand_made_series(days: int = 24, custody: pl.DataFrame | None = None,
-                     repeat: int = 1) -> pl.DataFrame:  # fmt: skip
+def hand_made_series(
+    days: int = 24, custody: pl.DataFrame | None = None, repeat: int = 1
+) -> pl.DataFrame:
     inc = pl.concat([hand_made_incidents(f"H{r}_", 24 * r) for r in range(repeat)])
-    ev = pl.DataFrame({"incident_id": inc["incident_id"], "person_id": HAND,
-                       "weight": 1.0, "source": "linked"})  # fmt: skip
-    return pdays.build_person_days(inc, ev, custody, START,
-                                   START + dt.timedelta(days=days - 1))  # fmt: skip
+    ev = pl.DataFrame(
+        {
+            "incident_id": inc["incident_id"],
+            "person_id": HAND,
+            "weight": 1.0,
+            "source": "linked",
+        }
+    )
+    return pdays.build_person_days(
+        inc, ev, custody, START, START + dt.timedelta(days=days - 1)
+    )
 
 
 def _runs(labels) -> list[str]:
     return [k for k, _ in itertools.groupby(labels)]
 
 
-def simulate_population(n: int, days: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+def simulate_population(
+    n: int, days: int, seed: int
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Person-day series drawn from the report's cycle (for fitting tests)."""
     rng = np.random.default_rng(seed)
     rate = [0.0, 0.6, 2.5, 2.0, 0.0]
-    level = [[.3, .6, .1], [.2, .75, .05], [.1, .6, .3], [.85, .15, 0], [.3, .6, .1]]
-    planned = [.3, .5, .85, .05, .3]
-    arrest = [0, .03, .03, .25, 0]
+    level = [
+        [0.3, 0.6, 0.1],
+        [0.2, 0.75, 0.05],
+        [0.1, 0.6, 0.3],
+        [0.85, 0.15, 0],
+        [0.3, 0.6, 0.1],
+    ]
+    planned = [0.3, 0.5, 0.85, 0.05, 0.3]
+    arrest = [0, 0.03, 0.03, 0.25, 0]
     dur = {0: (2, 7), 1: (3, 10), 2: (5, 15), 3: (2, 7), 4: (20, 80)}
     truth = np.zeros((n, days), int)
     frames = []
@@ -91,20 +133,34 @@ def simulate_population(n: int, days: int, seed: int) -> tuple[pl.DataFrame, np.
             k = rng.binomial(cnt[t], planned[s])
             pl_[t], up[t] = k, cnt[t] - k
             ar[t] = rng.binomial(cnt[t], arrest[s])
-        frames.append(pl.DataFrame({
-            "person_id": f"Psim{i:05d}", "date": dates, "n_cases": cnt.astype(float),
-            "n_level1": lv[:, 0], "n_level2": lv[:, 1], "n_level3": lv[:, 2],
-            "n_planned": pl_, "n_unplanned": up, "n_arrests": ar,
-            "custody": truth[i] == 4,
-        }))  # fmt: skip
+        frames.append(
+            pl.DataFrame(
+                {
+                    "person_id": f"Psim{i:05d}",
+                    "date": dates,
+                    "n_cases": cnt.astype(float),
+                    "n_level1": lv[:, 0],
+                    "n_level2": lv[:, 1],
+                    "n_level3": lv[:, 2],
+                    "n_planned": pl_,
+                    "n_unplanned": up,
+                    "n_arrests": ar,
+                    "custody": truth[i] == 4,
+                }
+            )
+        )
     return pl.concat(frames), truth
 
 
 # ----------------------------------------------------------------- machinery
 def _tiny_chain() -> Chain:
     trans = np.array([[0, 1.0, 0], [0.3, 0, 0.7], [1.0, 0, 0]])
-    return Chain((np.array([0.5, 0.5]), np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.4])),
-                 (False, False, True), np.array([0, 0, 0.8]), trans)  # fmt: skip
+    return Chain(
+        (np.array([0.5, 0.5]), np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.4])),
+        (False, False, True),
+        np.array([0, 0, 0.8]),
+        trans,
+    )
 
 
 def test_expanded_transition_rows_sum_to_one():
@@ -179,12 +235,19 @@ def test_the_hand_made_person_comes_out_in_order_when_fitted_with_a_population()
 
 
 def test_custody_days_come_out_inactive_with_certainty():
-    custody = pl.DataFrame({"person_id": [HAND], "kind": ["prison"],
-                            "start_at": [dt.datetime(2026, 1, 26)],
-                            "end_at": [dt.datetime(2026, 2, 20)]})  # fmt: skip
+    custody = pl.DataFrame(
+        {
+            "person_id": [HAND],
+            "kind": ["prison"],
+            "start_at": [dt.datetime(2026, 1, 26)],
+            "end_at": [dt.datetime(2026, 2, 20)],
+        }
+    )
     series = hand_made_series(days=60, custody=custody)
     daily = ph.fit(series, ph.PhaseConfig(n_iter=0)).daily()
-    inside = daily.filter(pl.col("date").is_between(dt.date(2026, 1, 26), dt.date(2026, 2, 19)))
+    inside = daily.filter(
+        pl.col("date").is_between(dt.date(2026, 1, 26), dt.date(2026, 2, 19))
+    )
     assert inside["phase"].unique().to_list() == ["inactive"]
     assert inside["p"].min() > 0.999
     assert inside["path_phase"].unique().to_list() == ["inactive"]
@@ -208,16 +271,30 @@ def test_a_person_with_sparse_data_borrows_strength_from_the_others():
     pop, _ = simulate_population(30, 120, seed=2)
     sparse = pop.filter(pl.col("person_id") == "Psim00000").with_columns(
         pl.lit("Psparse0001").alias("person_id"),
-        *[pl.lit(0.0).alias(c) for c in ("n_cases", "n_level1", "n_level2", "n_level3",
-                                         "n_planned", "n_unplanned", "n_arrests")],
+        *[
+            pl.lit(0.0).alias(c)
+            for c in (
+                "n_cases",
+                "n_level1",
+                "n_level2",
+                "n_level3",
+                "n_planned",
+                "n_unplanned",
+                "n_arrests",
+            )
+        ],
         pl.lit(False).alias("custody"),
-    )  # fmt: skip
+    )
     # two cases in four months
     sparse = sparse.with_columns(
-        pl.when(pl.int_range(pl.len()).is_in([30, 31])).then(1.0).otherwise(0.0)
-        .alias("n_cases"))  # fmt: skip
-    sparse = sparse.with_columns(pl.col("n_cases").alias("n_level2"),
-                                 pl.col("n_cases").alias("n_planned"))  # fmt: skip
+        pl.when(pl.int_range(pl.len()).is_in([30, 31]))
+        .then(1.0)
+        .otherwise(0.0)
+        .alias("n_cases")
+    )
+    sparse = sparse.with_columns(
+        pl.col("n_cases").alias("n_level2"), pl.col("n_cases").alias("n_planned")
+    )
     fit = ph.fit(pl.concat([pop, sparse]))
     i = fit.persons.index("Psparse0001")
     raw = 2.0 / (120 * 0.6 * fit.params.rate[ph.PHASE2])  # its own activity alone
@@ -236,7 +313,9 @@ def test_use_periods_give_start_end_and_phase_boundaries():
     assert row["phase3_start"] == START + dt.timedelta(days=15)
     assert (row["phase1_days"], row["phase2_days"], row["phase3_days"]) == (10, 5, 5)
     assert row["n_cases"] == pytest.approx(33.0)
-    assert row["n_level1"] == pytest.approx(15.0) and row["n_arrests"] == pytest.approx(1.0)
+    assert row["n_level1"] == pytest.approx(15.0) and row["n_arrests"] == pytest.approx(
+        1.0
+    )
     assert row["open_start"] and not row["ongoing"]
 
 
@@ -253,9 +332,15 @@ def test_current_state_counts_days_in_the_use_period_and_expects_rest_soon_in_ph
 
 
 def test_current_state_of_a_person_in_custody_is_inactive_and_flags_thin_data():
-    custody = pl.DataFrame({"person_id": [HAND], "kind": ["prison"],
-                            "start_at": [dt.datetime(2026, 1, 26)], "end_at": [None]},
-                           schema_overrides={"end_at": pl.Datetime("us")})  # fmt: skip
+    custody = pl.DataFrame(
+        {
+            "person_id": [HAND],
+            "kind": ["prison"],
+            "start_at": [dt.datetime(2026, 1, 26)],
+            "end_at": [None],
+        },
+        schema_overrides={"end_at": pl.Datetime("us")},
+    )
     series = hand_made_series(days=150, custody=custody)
     fit = ph.fit(series, ph.PhaseConfig(n_iter=0))
     cur = ph.current_state(fit, series).row(0, named=True)
@@ -283,11 +368,22 @@ def test_a_steady_daily_offender_is_recognised_and_does_not_bend_the_cycle():
     steady = []
     for i in range(6):  # MAS-like: level-1 cases every day, no rests
         cnt = rng.poisson(3.0, 240).astype(float)
-        steady.append(pl.DataFrame({
-            "person_id": f"Psteady{i:04d}", "date": pop["date"][:240], "n_cases": cnt,
-            "n_level1": cnt, "n_level2": 0.0, "n_level3": 0.0, "n_planned": 0.0,
-            "n_unplanned": cnt, "n_arrests": np.floor(cnt / 3), "custody": False,
-        }))  # fmt: skip
+        steady.append(
+            pl.DataFrame(
+                {
+                    "person_id": f"Psteady{i:04d}",
+                    "date": pop["date"][:240],
+                    "n_cases": cnt,
+                    "n_level1": cnt,
+                    "n_level2": 0.0,
+                    "n_level3": 0.0,
+                    "n_planned": 0.0,
+                    "n_unplanned": cnt,
+                    "n_arrests": np.floor(cnt / 3),
+                    "custody": False,
+                }
+            )
+        )
     fit = ph.fit(pl.concat([pop, *steady]))
     p_cyc = dict(zip(fit.persons, fit.p_cycling, strict=True))
     assert all(p_cyc[f"Psteady{i:04d}"] < 0.01 for i in range(6))
@@ -296,4 +392,6 @@ def test_a_steady_daily_offender_is_recognised_and_does_not_bend_the_cycle():
     assert (fit.phase_post.argmax(axis=2)[sim] == truth).mean() > 0.85
     series = pl.concat([pop, *steady])
     cur = ph.current_state(fit, series)
-    assert cur.filter(pl.col("person_id").str.starts_with("Psteady"))["low_confidence"].all()
+    assert cur.filter(pl.col("person_id").str.starts_with("Psteady"))[
+        "low_confidence"
+    ].all()

@@ -11,26 +11,40 @@ from datetime import date
 import duckdb
 from batchkit import incident, link, write_batch
 
-from gjenganger.store import audit, db
 from gjenganger.flows.steps.ingest import ingest
 from gjenganger.flows.steps.research import build_snapshot
+from gjenganger.store import audit, db
 from gjenganger.store.retention import purge
 
 
 def _old_and_new(con, tmp_path):
     inbox = tmp_path / "inbox"
-    old = incident("old", reported_at="2024-01-10T07:30:00+01:00",
-                   updated_at="2024-01-10T08:00:00+01:00",
-                   occurred_from="2024-01-09T22:00:00+01:00",
-                   occurred_to="2024-01-10T06:00:00+01:00")  # fmt: skip
-    write_batch(inbox, "2024-01-10", {"incidents": [old, incident("bad", value_nok="-1")],
-                                      "incident_persons": [link("INC-old")]},
-                exported_at="2024-01-11T01:30:00+01:00")  # fmt: skip
-    write_batch(inbox, "2026-11-20", {"incidents": [incident("new")],
-                                      "incident_persons": [link("INC-new")]})  # fmt: skip
+    old = incident(
+        "old",
+        reported_at="2024-01-10T07:30:00+01:00",
+        updated_at="2024-01-10T08:00:00+01:00",
+        occurred_from="2024-01-09T22:00:00+01:00",
+        occurred_to="2024-01-10T06:00:00+01:00",
+    )
+    write_batch(
+        inbox,
+        "2024-01-10",
+        {
+            "incidents": [old, incident("bad", value_nok="-1")],
+            "incident_persons": [link("INC-old")],
+        },
+        exported_at="2024-01-11T01:30:00+01:00",
+    )
+    write_batch(
+        inbox,
+        "2026-11-20",
+        {"incidents": [incident("new")], "incident_persons": [link("INC-new")]},
+    )
     ingest(con, inbox)
-    con.execute("create or replace table attribution_candidates as select 'INC-old' as incident_id,"
-                " 'Pabcdefghij' as person_id, 0.7 as p")  # fmt: skip
+    con.execute(
+        "create or replace table attribution_candidates as select 'INC-old' as incident_id,"
+        " 'Pabcdefghij' as person_id, 0.7 as p"
+    )
 
 
 def test_purge_removes_old_cases_their_links_and_derived_rows_in_one_go(con, tmp_path):
@@ -41,8 +55,16 @@ def test_purge_removes_old_cases_their_links_and_derived_rows_in_one_go(con, tmp
     deleted = purge(con, 365, date(2026, 11, 26))
     assert deleted["incidents"] == 1 and deleted["stg_incidents"] == 1
     assert deleted["attribution_candidates"] == 1 and deleted["quarantine"] == 1
-    ids = {r[0] for t in ("incidents", "stg_incidents", "incident_persons", "stg_incident_persons")
-           for r in con.execute(f"select incident_id from {t}").fetchall()}  # fmt: skip
+    ids = {
+        r[0]
+        for t in (
+            "incidents",
+            "stg_incidents",
+            "incident_persons",
+            "stg_incident_persons",
+        )
+        for r in con.execute(f"select incident_id from {t}").fetchall()
+    }
     assert ids == {"INC-new"}
 
 
@@ -61,14 +83,33 @@ def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
     build_snapshot(con, tmp_path / "research", b"r" * 32)
     snap = tmp_path / "research" / "gjenganger.duckdb"
     env = {**os.environ, "GJENGANGER_HOME": str(tmp_path / "home")}
-    cmd = [sys.executable, "-m", "gjenganger", "--user", "forsker1", "--role", "researcher",
-           "query", "--purpose", "NTNU study 7", "--snapshot", str(snap), "--json"]  # fmt: skip
-    r = subprocess.run([*cmd, "select count(*) as n from cases"], capture_output=True,
-                       text=True, env=env, timeout=60)  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "gjenganger",
+        "--user",
+        "forsker1",
+        "--role",
+        "researcher",
+        "query",
+        "--purpose",
+        "NTNU study 7",
+        "--snapshot",
+        str(snap),
+        "--json",
+    ]
+    r = subprocess.run(
+        [*cmd, "select count(*) as n from cases"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == [{"n": 2}]
-    w = subprocess.run([*cmd, "delete from cases"], capture_output=True, text=True, env=env,
-                       timeout=60)  # fmt: skip
+    w = subprocess.run(
+        [*cmd, "delete from cases"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert w.returncode == 2 and "read-only" in w.stderr.lower()
     log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
     rows = log.execute(
@@ -120,14 +161,32 @@ def test_interactive_query_logs_every_statement_with_its_sql(con, tmp_path):
     snap = tmp_path / "research" / "gjenganger.duckdb"
     env = {**os.environ, "GJENGANGER_HOME": str(tmp_path / "home")}
     r = subprocess.run(
-        [sys.executable, "-m", "gjenganger", "--user", "forsker2", "query", "--purpose",
-         "pilot", "--snapshot", str(snap)],
-        input="select count(*) from cases\nselect 42\n", capture_output=True, text=True,
-        env=env, timeout=60)  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gjenganger",
+            "--user",
+            "forsker2",
+            "query",
+            "--purpose",
+            "pilot",
+            "--snapshot",
+            str(snap),
+        ],
+        input="select count(*) from cases\nselect 42\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "42" in r.stdout
     log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
-    sqls = [json.loads(p).get("sql") for (p,) in log.execute(
-        "select params_json from audit_log order by seq").fetchall()]  # fmt: skip
+    sqls = [
+        json.loads(p).get("sql")
+        for (p,) in log.execute(
+            "select params_json from audit_log order by seq"
+        ).fetchall()
+    ]
     log.close()
     assert sqls[:2] == ["select count(*) from cases", "select 42"]

@@ -9,17 +9,18 @@ import sys
 
 import pytest
 
-from gjenganger.store import runlock
 from gjenganger.errors import UserError
+from gjenganger.store import runlock
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
     db = tmp_path / "db.duckdb"
     with runlock.hold(db) as path:
         assert path.read_text().strip() == str(os.getpid())
-        with pytest.raises(UserError, match=rf"another gjenganger run \(PID {os.getpid()}\)"):
-            with runlock.hold(db):
-                pass
+        with pytest.raises(
+            UserError, match=rf"another gjenganger run \(PID {os.getpid()}\)"
+        ), runlock.hold(db):
+            pass
     with runlock.hold(db):  # released when the block ends
         pass
     with runlock.hold(tmp_path / "other.duckdb"):  # another database is another lock
@@ -29,10 +30,14 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     db = tmp_path / "db.duckdb"
-    code = ("import sys, time; from gjenganger.store import runlock\n"
-            f"with runlock.hold({str(db)!r}):\n"
-            "    print('held', flush=True); time.sleep(120)\n")  # fmt: skip
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    code = (
+        "import sys, time; from gjenganger.store import runlock\n"
+        f"with runlock.hold({str(db)!r}):\n"
+        "    print('held', flush=True); time.sleep(120)\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(UserError, match=rf"PID {holder.pid}\)"):
@@ -63,10 +68,22 @@ def test_the_command_says_so_in_one_line_and_exits_non_zero(tmp_path):
     db = tmp_path / "db.duckdb"
     with runlock.hold(db):
         res = subprocess.run(
-            [sys.executable, "-m", "gjenganger", "nightly", "--inbox", str(tmp_path / "inbox"),
-             "--db", str(db), "--publish", str(tmp_path / "publish")],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gjenganger",
+                "nightly",
+                "--inbox",
+                str(tmp_path / "inbox"),
+                "--db",
+                str(db),
+                "--publish",
+                str(tmp_path / "publish"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [
         f"gjenganger: another gjenganger run (PID {os.getpid()}) is working on {db};"
@@ -74,17 +91,27 @@ def test_the_command_says_so_in_one_line_and_exits_non_zero(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("command", [
-    ["ingest", "INBOX"], ["purge", "--older-than", "30"], ["attribute"], ["phases"],
-    ["episodes", "--write"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ingest", "INBOX"],
+        ["purge", "--older-than", "30"],
+        ["attribute"],
+        ["phases"],
+        ["episodes", "--write"],
+    ],
+)
 def test_commands_that_write_wait_for_a_running_night(tmp_path, command):
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "db.duckdb"
     argv = [str(tmp_path / "inbox") if a == "INBOX" else a for a in command]
     with runlock.hold(db):
-        res = subprocess.run([sys.executable, "-m", "gjenganger", *argv, "--db", str(db)],
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        res = subprocess.run(
+            [sys.executable, "-m", "gjenganger", *argv, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert res.returncode == 2, res.stderr
     assert "another gjenganger run" in res.stderr and not db.exists()
 
@@ -95,7 +122,19 @@ def test_commands_that_only_read_do_not_take_the_lock(tmp_path):
     path = tmp_path / "db.duckdb"
     db.connect(path).close()
     with runlock.hold(path):
-        res = subprocess.run([sys.executable, "-m", "gjenganger", "phases", "--no-write",
-                              "--db", str(path), "--json"],
-                             capture_output=True, text=True, timeout=300)  # fmt: skip
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gjenganger",
+                "phases",
+                "--no-write",
+                "--db",
+                str(path),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     assert "another gjenganger run" not in res.stderr

@@ -32,26 +32,45 @@ def test_serve_registers_the_nightly_schedule_and_stops_on_ctrl_c(tmp_path):
     (tmp_path / "inbox").mkdir()
     gj = Path(sys.executable).parent / "gjenganger"
     proc = subprocess.Popen(
-        [str(gj), "serve", "--inbox", str(tmp_path / "inbox"), "--db",
-         str(tmp_path / "db.duckdb"), "--publish", str(tmp_path / "publish"),
-         "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            str(gj),
+            "serve",
+            "--inbox",
+            str(tmp_path / "inbox"),
+            "--db",
+            str(tmp_path / "db.duckdb"),
+            "--publish",
+            str(tmp_path / "publish"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     api = f"http://127.0.0.1:{port}/api"
     deployment = None
     try:
         deadline = time.time() + 180
         while time.time() < deadline and proc.poll() is None:
             try:
-                deployment = _get(f"{api}/deployments/name/gjenganger-nightly/gjenganger-nightly")
+                deployment = _get(
+                    f"{api}/deployments/name/gjenganger-nightly/gjenganger-nightly"
+                )
                 break
             except OSError:
                 time.sleep(2)
-        assert deployment is not None, proc.stderr.read1().decode() if proc.poll() else "timeout"
-        crons = [(s["schedule"].get("cron"), s["schedule"].get("timezone"))
-                 for s in deployment["schedules"]]  # fmt: skip
+        assert deployment is not None, (
+            proc.stderr.read1().decode() if proc.poll() else "timeout"
+        )
+        crons = [
+            (s["schedule"].get("cron"), s["schedule"].get("timezone"))
+            for s in deployment["schedules"]
+        ]
         assert crons == [("0 2 * * *", "Europe/Oslo")]
-        assert deployment["parameters"]["db_path"] == str((tmp_path / "db.duckdb").resolve())
+        assert deployment["parameters"]["db_path"] == str(
+            (tmp_path / "db.duckdb").resolve()
+        )
     finally:
         proc.send_signal(signal.SIGINT)
         try:

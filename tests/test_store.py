@@ -7,17 +7,19 @@ from threading import Thread
 
 from batchkit import incident, link, write_batch
 
-from gjenganger.store import db
-from gjenganger.store import frames
 from gjenganger.flows.steps.ingest import ingest
+from gjenganger.store import db, frames
 
 DAY = date(2026, 11, 20)
 
 
 def loaded(con, tmp_path):
     inbox = tmp_path / "inbox"
-    write_batch(inbox, "2026-11-20", {"incidents": [incident(1), incident(2)],
-                                      "incident_persons": [link("INC-1")]})  # fmt: skip
+    write_batch(
+        inbox,
+        "2026-11-20",
+        {"incidents": [incident(1), incident(2)], "incident_persons": [link("INC-1")]},
+    )
     ingest(con, inbox)
     return con
 
@@ -29,7 +31,9 @@ def test_outside_the_block_every_call_reads_the_database(con, tmp_path):
 
 
 def test_inside_the_block_threads_and_connections_share_one_read(con, tmp_path):
-    loaded(con, tmp_path).close()  # the flow's map tasks read with their own connections
+    loaded(
+        con, tmp_path
+    ).close()  # the flow's map tasks read with their own connections
     path = tmp_path / "test.duckdb"
     with frames.shared_frames():
         got = []
@@ -50,7 +54,9 @@ def test_inside_the_block_threads_and_connections_share_one_read(con, tmp_path):
         one, two = db.connect(path, read_only=True), db.connect(path, read_only=True)
         assert frames.load_incidents(one, DAY) is got[0]
         assert frames.load_links(one, DAY) is frames.load_links(two, DAY)
-        assert frames.load_incidents(one) is not frames.load_incidents(one)  # current: never shared
+        assert frames.load_incidents(one) is not frames.load_incidents(
+            one
+        )  # current: never shared
     after = frames.load_incidents(one, DAY)
     assert after is not got[0] and after.equals(got[0])  # leaving the block drops them
     one.close()
@@ -60,7 +66,10 @@ def test_inside_the_block_threads_and_connections_share_one_read(con, tmp_path):
 def test_another_database_file_is_never_served_from_the_share(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    con_a, con_b = db.connect(tmp_path / "a" / "x.duckdb"), db.connect(tmp_path / "b" / "x.duckdb")
+    con_a, con_b = (
+        db.connect(tmp_path / "a" / "x.duckdb"),
+        db.connect(tmp_path / "b" / "x.duckdb"),
+    )
     try:
         loaded(con_a, tmp_path / "a")
         with frames.shared_frames():

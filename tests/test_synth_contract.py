@@ -271,8 +271,8 @@ def test_truth_names_an_offender_for_every_exported_case(out):
 
 
 def test_the_ingest_loads_every_row_and_quarantines_none(out, tmp_path):
-    from gjenganger.store import db
     from gjenganger.flows.steps.ingest import ingest
+    from gjenganger.store import db
 
     con = db.connect(tmp_path / "synth.duckdb")
     try:

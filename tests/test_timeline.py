@@ -264,8 +264,8 @@ def test_the_timeline_command_rejects_an_unknown_person_and_bad_dates(
 def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
     small_db, tmp_path
 ):
-    from gjenganger.store import db
     from gjenganger.flows.steps.timelines import publish_analyst_bundle
+    from gjenganger.store import db
 
     con = db.connect(small_db, read_only=True, migrate=False)
     try:

@@ -29,14 +29,15 @@ HYPOTHESIS_ONLY = "PhypothesisOnly01"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """(database path, truth folder, the scripted episode's truth row)."""
-    from gjenganger.store import db
     from gjenganger.flows.steps.ingest import ingest
+    from gjenganger.store import db
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate
 
     root = tmp_path_factory.mktemp("demo")
-    cfg = SynthConfig(seed=42, start=dt.date(2024, 11, 27), days=45, scale=0.1,
-                      batch_days=15)  # fmt: skip
+    cfg = SynthConfig(
+        seed=42, start=dt.date(2024, 11, 27), days=45, scale=0.1, batch_days=15
+    )
     generate(cfg, root / "data")
     path = root / "demo.duckdb"
     con = db.connect(path)
@@ -96,15 +97,26 @@ def test_episodes_min_nok_40000_lists_the_generated_44000_kr_episode(demo, capsy
 def test_the_48_hour_timeline_of_that_person_opens_offline_and_shows_a_card_amount(
     demo, tmp_path, capsys
 ):
-    from gjenganger.store import db
     from gjenganger.cli import main
+    from gjenganger.store import db
 
     path, _, truth = demo
     day = _local(truth["start_at"]).date()
     out = tmp_path / "timeline.html"
-    args = ["timeline", "--db", str(path), "--person", truth["person_id"],
-            "--from", day.isoformat(), "--to", (day + dt.timedelta(days=1)).isoformat(),
-            "--out", str(out), "--json"]  # fmt: skip
+    args = [
+        "timeline",
+        "--db",
+        str(path),
+        "--person",
+        truth["person_id"],
+        "--from",
+        day.isoformat(),
+        "--to",
+        (day + dt.timedelta(days=1)).isoformat(),
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["max_36h_nok"] >= 44000 and summary["episodes"] >= 1
@@ -151,8 +163,21 @@ def test_a_person_known_only_through_attribution_is_never_shown_as_linked(
 
     path, _, _ = demo
     out = tmp_path / "hyp.html"
-    assert main(["timeline", "--db", str(path), "--person", HYPOTHESIS_ONLY,
-                 "--out", str(out), "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "timeline",
+                "--db",
+                str(path),
+                "--person",
+                HYPOTHESIS_ONLY,
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["linked"] == 0 and summary["hypotheses"] == 1
     page = out.read_text(encoding="utf-8")
@@ -172,8 +197,8 @@ def test_a_person_known_only_through_attribution_is_never_shown_as_linked(
 def test_the_analyst_bundle_lists_the_top_list_with_timelines_and_the_episode(
     demo, tmp_path
 ):
-    from gjenganger.store import db
     from gjenganger.flows.steps.timelines import publish_analyst_bundle
+    from gjenganger.store import db
 
     path, _, truth = demo
     con = db.connect(path, read_only=True, migrate=False)

@@ -24,10 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from gjenganger.analytics import attribution as at
-from gjenganger.store import db
-from gjenganger.store import frames
 from gjenganger.errors import UserError
 from gjenganger.flows.steps.toplist import resolve_as_of
+from gjenganger.store import db, frames
 
 METRICS = (
     "pairwise_auc",
@@ -144,11 +143,16 @@ def metric_table(methods: dict, cell=None) -> list[str]:
     """
     names = list(methods)
     cell = cell or (lambda _key, _method, v: _fmt(v))
-    lines = ["| metric | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
+    lines = [
+        "| metric | " + " | ".join(names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
     for key in REPORT_KEYS:
-        lines.append(f"| {key} | "
-                     + " | ".join(cell(key, n, methods[n].get(key)) for n in names)
-                     + " |")  # fmt: skip
+        lines.append(
+            f"| {key} | "
+            + " | ".join(cell(key, n, methods[n].get(key)) for n in names)
+            + " |"
+        )
     return lines
 
 

@@ -74,8 +74,8 @@ def evaluate(
     methods=hs.METHODS,
 ) -> dict[str, Any]:
     """The rolling evaluation; returns per-date rows and per-method means."""
-    from gjenganger.store import frames
     from gjenganger.flows.steps.hotspots import study_area
+    from gjenganger.store import frames
 
     if horizon_days < 1 or n_dates < 1:
         raise UserError("--horizon-days and --dates must be >= 1")

@@ -29,10 +29,9 @@ from gjenganger.analytics import person_days as pdays
 from gjenganger.analytics import phase_baseline
 from gjenganger.analytics.phases import segment_use_periods
 from gjenganger.data_schema.contract import PHASES
-from gjenganger.store import db
-from gjenganger.store import frames
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import phases as step
+from gjenganger.store import db, frames
 
 _INDEX = {p: i for i, p in enumerate(PHASES)}
 
@@ -47,10 +46,18 @@ def register(kinds) -> None:
         "gap-segmentation baseline.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--truth", type=Path, required=True,
-                   help="the generator's truth folder (phases.csv, offenders.csv)")  # fmt: skip
-    p.add_argument("--as-of", dest="as_of", metavar="DATE",
-                   help="as known at the end of DATE (default: newest report)")  # fmt: skip
+    p.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        help="the generator's truth folder (phases.csv, offenders.csv)",
+    )
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        help="as known at the end of DATE (default: newest report)",
+    )
     p.add_argument("--days", type=int, default=step.WINDOW_DAYS, help="window length")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
@@ -62,24 +69,30 @@ def read_truth(truth_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     for f in (phases_csv, offenders_csv):
         if not f.exists():
             raise UserError(f"missing {f}")
-    phases = pl.read_csv(phases_csv, schema_overrides={"person_id": pl.String,
-                                                       "phase": pl.String})  # fmt: skip
+    phases = pl.read_csv(
+        phases_csv, schema_overrides={"person_id": pl.String, "phase": pl.String}
+    )
     phases = phases.with_columns(pl.col("date").cast(pl.String).str.to_date())
     bad = set(phases["phase"].unique().to_list()) - set(PHASES)
     if bad:
         raise UserError(f"unknown phase in {phases_csv}: {sorted(bad)[0]}")
-    offenders = pl.read_csv(offenders_csv, schema_overrides={"incident_id": pl.String,
-                                                             "person_id": pl.String})  # fmt: skip
+    offenders = pl.read_csv(
+        offenders_csv,
+        schema_overrides={"incident_id": pl.String, "person_id": pl.String},
+    )
     return phases.select("person_id", "date", "phase"), offenders
 
 
-def _labels(frame: pl.DataFrame, persons: list[str], dates: list[dt.date]) -> np.ndarray:
+def _labels(
+    frame: pl.DataFrame, persons: list[str], dates: list[dt.date]
+) -> np.ndarray:
     """(N, T) phase indices from a (person_id, date, phase) frame; -1 where missing."""
     grid = pl.DataFrame({"person_id": persons}).join(
         pl.DataFrame({"date": dates}, schema={"date": pl.Date}), how="cross"
     )
-    out = grid.join(frame.select("person_id", "date", "phase"), on=["person_id", "date"],
-                    how="left")  # fmt: skip
+    out = grid.join(
+        frame.select("person_id", "date", "phase"), on=["person_id", "date"], how="left"
+    )
     idx = out["phase"].replace_strict(_INDEX, default=-1, return_dtype=pl.Int8)
     return idx.to_numpy().reshape(len(persons), len(dates))
 
@@ -114,8 +127,9 @@ def boundary_errors(truth: np.ndarray, pred: np.ndarray) -> dict:
     }
 
 
-def score(truth: np.ndarray, pred: np.ndarray, boundary_pred: np.ndarray | None = None
-          ) -> dict:  # fmt: skip
+def score(
+    truth: np.ndarray, pred: np.ndarray, boundary_pred: np.ndarray | None = None
+) -> dict:
     """Per-day accuracy, macro-F1, confusion matrix (rows truth, cols inferred) and
     boundary errors, over days where the truth is known."""
     ok = truth >= 0
@@ -136,10 +150,15 @@ def score(truth: np.ndarray, pred: np.ndarray, boundary_pred: np.ndarray | None 
         "days": int(ok.sum()),
         "accuracy": float((t == p).mean()) if t.size else None,
         "macro_f1": float(np.mean(f1s)) if f1s else None,
-        "confusion": {"labels": list(PHASES), "rows_truth_cols_inferred": conf.tolist()},
+        "confusion": {
+            "labels": list(PHASES),
+            "rows_truth_cols_inferred": conf.tolist(),
+        },
     }
     truth_b = np.where(ok, truth, -1)
-    out.update(boundary_errors(truth_b, pred if boundary_pred is None else boundary_pred))
+    out.update(
+        boundary_errors(truth_b, pred if boundary_pred is None else boundary_pred)
+    )
     return out
 
 
@@ -158,18 +177,28 @@ def calibration(truth: np.ndarray, pred: np.ndarray, p: np.ndarray) -> dict:
         if not m.any():
             continue
         acc, mean_p = float(hit[m].mean()), float(pp[m].mean())
-        bins.append({"lo": lo, "hi": hi, "days": int(m.sum()), "mean_p": mean_p,
-                     "accuracy": acc})  # fmt: skip
+        bins.append(
+            {
+                "lo": lo,
+                "hi": hi,
+                "days": int(m.sum()),
+                "mean_p": mean_p,
+                "accuracy": acc,
+            }
+        )
         ece += m.sum() / max(pp.size, 1) * abs(acc - mean_p)
     return {"ece": float(ece), "bins": bins}
 
 
-def _p_matrix(frame: pl.DataFrame, persons: list[str], dates: list[dt.date]) -> np.ndarray:
+def _p_matrix(
+    frame: pl.DataFrame, persons: list[str], dates: list[dt.date]
+) -> np.ndarray:
     grid = pl.DataFrame({"person_id": persons}).join(
         pl.DataFrame({"date": dates}, schema={"date": pl.Date}), how="cross"
     )
-    out = grid.join(frame.select("person_id", "date", "p"), on=["person_id", "date"],
-                    how="left")  # fmt: skip
+    out = grid.join(
+        frame.select("person_id", "date", "p"), on=["person_id", "date"], how="left"
+    )
     return out["p"].fill_null(0.0).to_numpy().reshape(len(persons), len(dates))
 
 
@@ -178,16 +207,25 @@ def evaluate_run(run: step.PhaseRun, truth_phases: pl.DataFrame) -> dict:
     persons, dates = run.persons, run.fit.dates
     truth = _labels(truth_phases, persons, dates)
     if (truth >= 0).sum() == 0:
-        raise UserError("truth/phases.csv has no rows for the evaluated persons and window")
-    model = _labels(run.person_days.select("person_id", "date", "phase"), persons, dates)
-    path = _labels(run.person_days.select("person_id", "date",
-                                          pl.col("path_phase").alias("phase")),
-                   persons, dates)  # fmt: skip
+        raise UserError(
+            "truth/phases.csv has no rows for the evaluated persons and window"
+        )
+    model = _labels(
+        run.person_days.select("person_id", "date", "phase"), persons, dates
+    )
+    path = _labels(
+        run.person_days.select(
+            "person_id", "date", pl.col("path_phase").alias("phase")
+        ),
+        persons,
+        dates,
+    )
     series = run.series_all.filter(pl.col("person_id").is_in(persons))
     base = _labels(phase_baseline.baseline_daily(series), persons, dates)
     model_score = score(truth, model, path)
-    model_score["calibration"] = calibration(truth, model, _p_matrix(run.person_days,
-                                                                     persons, dates))  # fmt: skip
+    model_score["calibration"] = calibration(
+        truth, model, _p_matrix(run.person_days, persons, dates)
+    )
     return {"model": model_score, "baseline": score(truth, base)}
 
 
@@ -198,12 +236,20 @@ def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> 
     incidents = frames.load_incidents(con, as_of)
     realistic_ev = step.realistic_evidence(con, as_of, incidents)
     persons, source = step.toplist_persons(con, as_of, realistic_ev)
-    persons = [p for p in persons if p in set(truth_phases["person_id"].unique().to_list())]
+    persons = [
+        p for p in persons if p in set(truth_phases["person_id"].unique().to_list())
+    ]
     if not persons:
         raise UserError("no top-list person appears in truth/phases.csv")
-    out = {"as_of": as_of.isoformat(), "persons": len(persons), "toplist_source": source}
+    out = {
+        "as_of": as_of.isoformat(),
+        "persons": len(persons),
+        "toplist_source": source,
+    }
     t0 = time.perf_counter()
-    real = step.run_phases(con, as_of, persons=persons, days=days, evidence=realistic_ev)
+    real = step.run_phases(
+        con, as_of, persons=persons, days=days, evidence=realistic_ev
+    )
     out["seconds_realistic"] = round(time.perf_counter() - t0, 2)
     truth_ev = pdays.evidence_from_truth(
         offenders.join(incidents.select("incident_id"), on="incident_id", how="semi")
@@ -215,7 +261,11 @@ def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> 
     out["realistic"] = evaluate_run(real, truth_phases)
     out["all_known"] = evaluate_run(known, truth_phases)
     r = out["realistic"]
-    ratio = r["model"]["accuracy"] / r["baseline"]["accuracy"] if r["baseline"]["accuracy"] else None
+    ratio = (
+        r["model"]["accuracy"] / r["baseline"]["accuracy"]
+        if r["baseline"]["accuracy"]
+        else None
+    )
     out["realistic_accuracy_vs_baseline"] = ratio
     return out
 
@@ -233,26 +283,38 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"Phase evaluation as of {report['as_of']}: {report['persons']} persons "
-          f"({report['toplist_source']}), window {report['window']['start']} to "
-          f"{report['window']['end']}")  # fmt: skip
-    print(f"{'evidence':<10} {'method':<9} {'accuracy':>8} {'macroF1':>8} "
-          f"{'start MAE':>9} {'end MAE':>8} {'matched':>9}")  # fmt: skip
+    print(
+        f"Phase evaluation as of {report['as_of']}: {report['persons']} persons "
+        f"({report['toplist_source']}), window {report['window']['start']} to "
+        f"{report['window']['end']}"
+    )
+    print(
+        f"{'evidence':<10} {'method':<9} {'accuracy':>8} {'macroF1':>8} "
+        f"{'start MAE':>9} {'end MAE':>8} {'matched':>9}"
+    )
     for ev in ("realistic", "all_known"):
         for m in ("model", "baseline"):
             s = report[ev][m]
-            print(f"{ev:<10} {m:<9} {_fmt(s['accuracy']):>8} {_fmt(s['macro_f1']):>8} "
-                  f"{_fmt(s['start_mae_days'], '.2f'):>9} {_fmt(s['end_mae_days'], '.2f'):>8} "
-                  f"{s['matched']:>4}/{s['true_use_periods']:<4}")  # fmt: skip
-    print(f"realistic accuracy, model / baseline: "
-          f"{_fmt(report['realistic_accuracy_vs_baseline'], '.2f')}")
+            print(
+                f"{ev:<10} {m:<9} {_fmt(s['accuracy']):>8} {_fmt(s['macro_f1']):>8} "
+                f"{_fmt(s['start_mae_days'], '.2f'):>9} {_fmt(s['end_mae_days'], '.2f'):>8} "
+                f"{s['matched']:>4}/{s['true_use_periods']:<4}"
+            )
+    print(
+        f"realistic accuracy, model / baseline: "
+        f"{_fmt(report['realistic_accuracy_vs_baseline'], '.2f')}"
+    )
     for ev in ("realistic", "all_known"):
         cal = report[ev]["model"]["calibration"]
-        print(f"calibration ({ev}, model): expected calibration error "
-              f"{cal['ece']:.3f}; p bin: days, mean p, accuracy")  # fmt: skip
+        print(
+            f"calibration ({ev}, model): expected calibration error "
+            f"{cal['ece']:.3f}; p bin: days, mean p, accuracy"
+        )
         for b in cal["bins"]:
-            print(f"  [{b['lo']:.2f}, {b['hi']:.2f}] {b['days']:>7} {b['mean_p']:.3f} "
-                  f"{b['accuracy']:.3f}")  # fmt: skip
+            print(
+                f"  [{b['lo']:.2f}, {b['hi']:.2f}] {b['days']:>7} {b['mean_p']:.3f} "
+                f"{b['accuracy']:.3f}"
+            )
     for ev in ("realistic", "all_known"):
         conf = report[ev]["model"]["confusion"]["rows_truth_cols_inferred"]
         print(f"confusion ({ev}, model; rows truth, cols inferred: {' '.join(PHASES)})")

@@ -22,12 +22,19 @@ import polars as pl
 
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import series as sr
-from gjenganger.store import frames
 from gjenganger.flows.steps.toplist import resolve_as_of
+from gjenganger.store import frames
 
 MAX_CANDIDATES = 5
-HYPOTHESIS_DAYS = 30  # as-of dates kept in the hypothesis tables, counted back from tonight
-HYPOTHESIS_TABLES = ("attribution_candidates", "attribution_cases", "series", "series_members")
+HYPOTHESIS_DAYS = (
+    30  # as-of dates kept in the hypothesis tables, counted back from tonight
+)
+HYPOTHESIS_TABLES = (
+    "attribution_candidates",
+    "attribution_cases",
+    "series",
+    "series_members",
+)
 
 
 def compute_attribution(
@@ -85,8 +92,9 @@ def _drop_old_nights(con, day: dt.date, keep_days: int) -> int:
     )
 
 
-def write_attribution(con, run: at.AttributionRun, state=None, sink=None,
-                      keep_days: int = HYPOTHESIS_DAYS) -> dict:  # fmt: skip
+def write_attribution(
+    con, run: at.AttributionRun, state=None, sink=None, keep_days: int = HYPOTHESIS_DAYS
+) -> dict:
     """Write the run's candidates, cases and series (replacing that as-of date) and
     drop nights older than `keep_days`; with `state` (the `attribution_state`
     module), also the state for the next night."""
@@ -168,18 +176,28 @@ def build_attribution(
     from gjenganger.flows.steps import attribution_state as state
 
     day = resolve_as_of(con, as_of)
-    previous, why = (state.load_previous(con, day, window_days) if reuse
-                     else (None, "reuse off"))  # fmt: skip
-    inputs = (frames.load_incidents(con, day), frames.load_links(con, day),
-              frames.load_custody(con, day))  # fmt: skip
-    kw = {"window_days": window_days, "seed": seed, "keep_evidence": True,
-          "keep_ranks": MAX_CANDIDATES}  # fmt: skip
+    previous, why = (
+        state.load_previous(con, day, window_days) if reuse else (None, "reuse off")
+    )
+    inputs = (
+        frames.load_incidents(con, day),
+        frames.load_links(con, day),
+        frames.load_custody(con, day),
+    )
+    kw = {
+        "window_days": window_days,
+        "seed": seed,
+        "keep_evidence": True,
+        "keep_ranks": MAX_CANDIDATES,
+    }
     sink = state.EvidenceSink(con)
-    run = at.attribute(*inputs, day, previous=previous, evidence_sink=sink,
-                       progress=progress, **kw)  # fmt: skip
+    run = at.attribute(
+        *inputs, day, previous=previous, evidence_sink=sink, progress=progress, **kw
+    )
     if progress is not None:
         progress("building series and writing the hypothesis tables")
     summary = write_attribution(con, run, state, sink, keep_days)
-    summary["pair_models"] = (f"reused: {why}" if run.mode == "reuse"
-                              else f"trained tonight ({why})")  # fmt: skip
+    summary["pair_models"] = (
+        f"reused: {why}" if run.mode == "reuse" else f"trained tonight ({why})"
+    )
     return summary

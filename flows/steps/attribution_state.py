@@ -43,10 +43,16 @@ def _polars_version() -> str:
     return pl.__version__
 
 
-def load_previous(con, as_of: dt.date, window_days: int) -> tuple[at.Previous | None, str]:
+def load_previous(
+    con, as_of: dt.date, window_days: int
+) -> tuple[at.Previous | None, str]:
     """Last night's state if tonight may reuse it, and why (or why not)."""
-    names = ("attribution_model", "attribution_evidence",
-             "attribution_fingerprints_persons", "attribution_fingerprints_cases")  # fmt: skip
+    names = (
+        "attribution_model",
+        "attribution_evidence",
+        "attribution_fingerprints_persons",
+        "attribution_fingerprints_cases",
+    )
     if not all(table_exists(con, n) for n in names):
         return None, "no stored pair models"
     row = con.execute(
@@ -90,15 +96,20 @@ class EvidenceSink:
         self.con = con
         self.lock = threading.Lock()
         self.rows = 0
-        self.created = False  # the table exists (made from the first chunk, even an empty one)
+        self.created = (
+            False  # the table exists (made from the first chunk, even an empty one)
+        )
         con.execute(f"drop table if exists {self.TABLE}")
 
     def __call__(self, frame: pl.DataFrame) -> None:
         with self.lock:
             self.con.register("_chunk", frame.to_arrow())
             try:
-                verb = (f"insert into {self.TABLE} by name" if self.created
-                        else f"create table {self.TABLE} as")  # fmt: skip
+                verb = (
+                    f"insert into {self.TABLE} by name"
+                    if self.created
+                    else f"create table {self.TABLE} as"
+                )
                 self.con.execute(f"{verb} select * from _chunk")
             finally:
                 self.con.unregister("_chunk")
@@ -112,13 +123,23 @@ def _update_evidence(con, run: at.AttributionRun, new: str) -> None:
     stay until the next full night rewrites the table: they are valid for their
     unchanged (case, person) and are never looked up otherwise."""
     persons, cases = run.dirty or (set(), set())
-    con.register("_dirty_p", pl.DataFrame({"id": sorted(persons)}, schema={"id": pl.String}).to_arrow())
-    con.register("_dirty_c", pl.DataFrame({"id": sorted(cases)}, schema={"id": pl.String}).to_arrow())
+    con.register(
+        "_dirty_p",
+        pl.DataFrame({"id": sorted(persons)}, schema={"id": pl.String}).to_arrow(),
+    )
+    con.register(
+        "_dirty_c",
+        pl.DataFrame({"id": sorted(cases)}, schema={"id": pl.String}).to_arrow(),
+    )
     try:
-        con.execute("delete from attribution_evidence where person_id in (select id from _dirty_p)"
-                    " or incident_id in (select id from _dirty_c)")  # fmt: skip
-        con.execute(f"delete from attribution_evidence e using {new} n where"
-                    " e.incident_id = n.incident_id and e.person_id = n.person_id")  # fmt: skip
+        con.execute(
+            "delete from attribution_evidence where person_id in (select id from _dirty_p)"
+            " or incident_id in (select id from _dirty_c)"
+        )
+        con.execute(
+            f"delete from attribution_evidence e using {new} n where"
+            " e.incident_id = n.incident_id and e.person_id = n.person_id"
+        )
         con.execute(f"insert into attribution_evidence by name select * from {new}")
     finally:
         for name in ("_dirty_p", "_dirty_c"):
@@ -142,7 +163,9 @@ def save(con, run: at.AttributionRun, sink: EvidenceSink | None = None) -> None:
         return
     try:
         if run.mode == "full" or not table_exists(con, "attribution_evidence"):
-            con.execute(f"create or replace table attribution_evidence as select * from {new}")
+            con.execute(
+                f"create or replace table attribution_evidence as select * from {new}"
+            )
         else:
             _update_evidence(con, run, new)
     finally:
@@ -157,6 +180,11 @@ def save(con, run: at.AttributionRun, sink: EvidenceSink | None = None) -> None:
         con.execute("delete from attribution_model")
         con.execute(
             "insert into attribution_model values (?, ?, ?, ?, ?)",
-            [run.fitted.as_of, at.MODEL_VERSION, _polars_version(),
-             run.fitted.window_days, pickle.dumps(run.fitted)],
-        )  # fmt: skip
+            [
+                run.fitted.as_of,
+                at.MODEL_VERSION,
+                _polars_version(),
+                run.fitted.window_days,
+                pickle.dumps(run.fitted),
+            ],
+        )

@@ -14,9 +14,9 @@ import datetime as dt
 import polars as pl
 
 from gjenganger.analytics import episodes as ep
+from gjenganger.errors import UserError
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
-from gjenganger.errors import UserError
 
 TABLE = "episodes"
 

@@ -22,7 +22,9 @@ def export_hypotheses(con, out_dir: Path, as_of: dt.date) -> dict:
     where = "where as_of = ?" if "as_of" in cols else "where ? is not null"
     # (incident, rank) is unique within one as-of date: a total order without
     # sorting on every column (which took seconds at national scale)
-    order = ", ".join(c for c in ("as_of", "incident_id", "rank", "person_id") if c in cols)
+    order = ", ".join(
+        c for c in ("as_of", "incident_id", "rank", "person_id") if c in cols
+    )
     n = con.execute(
         f"copy (select 'hypotese' as label, * from attribution_candidates {where}"
         f" order by {order}) to '{path}' (header, delimiter ',')",

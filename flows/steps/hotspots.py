@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gjenganger.analytics import hotspots as hs
-from gjenganger.store import frames
+from gjenganger.data_schema import GEODATA  # noqa: E402
 from gjenganger.errors import UserError
 from gjenganger.maps.hotspots import (
     build_map,
@@ -29,8 +29,8 @@ from gjenganger.maps.hotspots import (
 )
 from gjenganger.maps.i18n import t
 from gjenganger.maps.offline import assert_no_remote_refs, render_offline
+from gjenganger.store import frames
 
-from gjenganger.data_schema import GEODATA  # noqa: E402
 GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
 
 
@@ -157,8 +157,17 @@ def write_hotspot_index(
     """Write `out_dir/hotspots/index.html` linking the maps; the step summary."""
     params = params or hs.Params()
     folder = Path(out_dir) / "hotspots"
-    rows = [(m["group"], f"{m['group']}.html", m["hot_cells"], m["window_total"],
-             m["near_repeat"], m["period"]) for m in maps]  # fmt: skip
+    rows = [
+        (
+            m["group"],
+            f"{m['group']}.html",
+            m["hot_cells"],
+            m["window_total"],
+            m["near_repeat"],
+            m["period"],
+        )
+        for m in maps
+    ]
     index = _index_page(rows, as_of, lang, params.k_min)
     assert_no_remote_refs(index)
     (folder / "index.html").write_text(index, encoding="utf-8")
@@ -197,8 +206,17 @@ def publish_hotspots(
         raise UserError(str(exc)) from exc
     maps, grid = [], None
     for group in groups:
-        m = publish_hotspot_map(con, out_dir, day, group, lang, params=params,
-                                tiles_url=tiles_url, incidents=incidents, grid=grid)  # fmt: skip
+        m = publish_hotspot_map(
+            con,
+            out_dir,
+            day,
+            group,
+            lang,
+            params=params,
+            tiles_url=tiles_url,
+            incidents=incidents,
+            grid=grid,
+        )
         grid = m.pop("_grid")
         maps.append(m)
     return write_hotspot_index(out_dir, day, maps, lang, params, started)

@@ -29,8 +29,8 @@ from gjenganger.data_schema.validation import (
     quote_literal,
     typed_expr,
 )
-from gjenganger.store import batches as B
 from gjenganger.flows import faults
+from gjenganger.store import batches as B
 
 
 @dataclass
@@ -104,8 +104,10 @@ def _read_table_raw(
     con.execute(
         "create or replace temp table _paths (path varchar, batch_id varchar, file varchar)"
     )
-    con.executemany("insert into _paths values (?, ?, ?)",
-                    [(p, b, n) for p, (b, n) in path_to_batch.items()])  # fmt: skip
+    con.executemany(
+        "insert into _paths values (?, ?, ?)",
+        [(p, b, n) for p, (b, n) in path_to_batch.items()],
+    )
 
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for _, f in files:
@@ -113,7 +115,8 @@ def _read_table_raw(
     for (fmt, cols), paths in sorted(groups.items()):
         plist = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
         select_cols = ", ".join(
-            f"cast({quote_ident(c)} as varchar)" if c in cols else "null" for c in all_cols
+            f"cast({quote_ident(c)} as varchar)" if c in cols else "null"
+            for c in all_cols
         )
         if fmt == "parquet":
             try:
@@ -124,12 +127,16 @@ def _read_table_raw(
                     " join _paths p on p.path = filename"
                 )
             except duckdb.Error as exc:
-                raise _find_unreadable(con, paths, "read_parquet({plist})", exc) from exc
+                raise _find_unreadable(
+                    con, paths, "read_parquet({plist})", exc
+                ) from exc
             continue
         colspec = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in cols) + "}"
         con.execute("drop table if exists _rej_errors; drop table if exists _rej_scans")
-        options = (f", columns = {colspec}, header = true, auto_detect = false,"
-                   " delim = ',', quote = '\"', escape = '\"', strict_mode = true")  # fmt: skip
+        options = (
+            f", columns = {colspec}, header = true, auto_detect = false,"
+            " delim = ',', quote = '\"', escape = '\"', strict_mode = true"
+        )
         try:
             con.execute(
                 f"create or replace temp table _grp as select * from read_csv({plist}"
@@ -137,7 +144,9 @@ def _read_table_raw(
                 " rejects_table = '_rej_errors', rejects_scan = '_rej_scans')"
             )
         except duckdb.Error as exc:
-            reader = "read_csv({plist}" + options.replace("{", "{{").replace("}", "}}") + ")"
+            reader = (
+                "read_csv({plist}" + options.replace("{", "{{").replace("}", "}}") + ")"
+            )
             raise _find_unreadable(con, paths, reader, exc) from exc
         # parser rejects, with their true line numbers
         con.execute(
@@ -213,7 +222,10 @@ def _write(con, table: Table, extras: list[str], now: datetime, key: str) -> Non
     name = table.name
     record = (
         "json_object("
-        + ", ".join(f"{quote_literal(c)}, {quote_ident(c)}" for c in [*table.column_names, *extras])
+        + ", ".join(
+            f"{quote_literal(c)}, {quote_ident(c)}"
+            for c in [*table.column_names, *extras]
+        )
         + ")"
     )
     con.execute(
@@ -292,8 +304,14 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     for folder in folders:
         bid = B.batch_id_of(folder)
         if bid in results:
-            duplicates.append(BatchResult(bid, str(folder), "rejected",
-                              reason=f"{folder}: batch_id {bid} appears twice in the inbox"))  # fmt: skip
+            duplicates.append(
+                BatchResult(
+                    bid,
+                    str(folder),
+                    "rejected",
+                    reason=f"{folder}: batch_id {bid} appears twice in the inbox",
+                )
+            )
             continue
         if bid in done:
             results[bid] = BatchResult(bid, str(folder), "skipped")
@@ -304,8 +322,11 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
         except B.BatchRejected as exc:
             results[bid] = BatchResult(bid, str(folder), "rejected", reason=str(exc))
     pending.sort(key=lambda b: b.batch_id)
-    _log(progress, f"{len(folders)} batch folders: {len(pending)} to load, "
-         f"{sum(r.status == 'skipped' for r in results.values())} already loaded")  # fmt: skip
+    _log(
+        progress,
+        f"{len(folders)} batch folders: {len(pending)} to load, "
+        f"{sum(r.status == 'skipped' for r in results.values())} already loaded",
+    )
 
     now = datetime.now(UTC)
     if pending:
@@ -326,8 +347,10 @@ def _load(
         con.execute(
             "create or replace temp table _batches (batch_id varchar, exported_at timestamptz)"
         )
-        con.executemany("insert into _batches values (?, ?)",
-                        [(b.batch_id, b.exported_at) for b in pending])  # fmt: skip
+        con.executemany(
+            "insert into _batches values (?, ?)",
+            [(b.batch_id, b.exported_at) for b in pending],
+        )
         # 1. read every table's files; check manifest row counts before writing
         # anything, so a mismatching batch is rejected whole
         read: list[tuple[Table, list, list[str]]] = []
@@ -342,11 +365,13 @@ def _load(
             extras = _read_until_readable(con, table, files, results)
             files = [(b, f) for b, f in files if results[b.batch_id].status == "loaded"]
             _log(progress, f"{table.name}: read {len(files)} files")
-            got = dict(con.execute(
-                f"select _path, sum(n) from (select _path, count(*) n from raw_{table.name}"
-                f" group by all union all select _path, count(*) from rej_{table.name}"
-                " group by all) group by all"
-            ).fetchall())  # fmt: skip
+            got = dict(
+                con.execute(
+                    f"select _path, sum(n) from (select _path, count(*) n from raw_{table.name}"
+                    f" group by all union all select _path, count(*) from rej_{table.name}"
+                    " group by all) group by all"
+                ).fetchall()
+            )
             for b, f in files:
                 n = got.get(str(f.path), 0)
                 if n != f.rows and results[b.batch_id].status == "loaded":
@@ -374,14 +399,16 @@ def _load(
             faults.point(f"ingest:{table.name}")
         reasons = con.execute(
             "select batch_id, reason, count(*) from quarantine where quarantined_at = ?"
-            " group by all", [now]
-        ).fetchall()  # fmt: skip
+            " group by all",
+            [now],
+        ).fetchall()
         for bid, reason, n in reasons:
             results[bid].reasons[reason] += n
         for bid, file, line, column in con.execute(
             "select batch_id, source_file, line, column_name from quarantine where"
-            " quarantined_at = ? and reason = 'identity_number' order by all", [now]
-        ).fetchall():  # fmt: skip
+            " quarantined_at = ? and reason = 'identity_number' order by all",
+            [now],
+        ).fetchall():
             results[bid].identity_numbers.append(
                 {"file": file, "line": line, "column": column}
             )
@@ -393,13 +420,22 @@ def _load(
                 continue
             for f in b.files.values():
                 r.files.setdefault(f.name, FileCounts())
-            tot = [sum(getattr(c, k) for c in r.files.values())
-                   for k in ("read", "loaded", "quarantined")]  # fmt: skip
+            tot = [
+                sum(getattr(c, k) for c in r.files.values())
+                for k in ("read", "loaded", "quarantined")
+            ]
             con.execute(
                 "insert into ingest_batches values (?, ?, ?, ?, ?, 'loaded', null, ?, ?, ?, ?)",
-                [b.batch_id, b.manifest_sha256, b.exported_at, now, datetime.now(UTC),
-                 *tot, json.dumps(r.as_dict(), sort_keys=True)],
-            )  # fmt: skip
+                [
+                    b.batch_id,
+                    b.manifest_sha256,
+                    b.exported_at,
+                    now,
+                    datetime.now(UTC),
+                    *tot,
+                    json.dumps(r.as_dict(), sort_keys=True),
+                ],
+            )
         con.execute("commit")
     except BaseException:
         if in_transaction:
@@ -431,7 +467,9 @@ def _read_until_readable(con, table: Table, files, results) -> list[str]:
             _reject_inside(con, batch, results, f"{exc}")
 
 
-def _find_unreadable(con, paths: list[str], reader: str, exc: Exception) -> FileUnreadable:
+def _find_unreadable(
+    con, paths: list[str], reader: str, exc: Exception
+) -> FileUnreadable:
     """Which file of a failed multi-file read is unreadable (by name, else by trial)."""
     msg = str(exc).strip().splitlines()[0]
     named = re.search(r"file = (\S+)", str(exc))
@@ -439,7 +477,9 @@ def _find_unreadable(con, paths: list[str], reader: str, exc: Exception) -> File
         return FileUnreadable(named.group(1), msg)
     for path in paths:
         try:
-            con.execute(f"select count(*) from {reader.format(plist=quote_literal(path))}")
+            con.execute(
+                f"select count(*) from {reader.format(plist=quote_literal(path))}"
+            )
         except duckdb.Error as one:
             return FileUnreadable(path, str(one).strip().splitlines()[0])
     return FileUnreadable(paths[0], msg)
@@ -453,8 +493,10 @@ def _reject_inside(con, batch: B.Batch, results, reason: str) -> None:
     for table in TABLES:
         for prefix in ("raw", "rej"):
             try:
-                con.execute(f"delete from {prefix}_{table.name} where _batch_id = ?",
-                            [batch.batch_id])  # fmt: skip
+                con.execute(
+                    f"delete from {prefix}_{table.name} where _batch_id = ?",
+                    [batch.batch_id],
+                )
             except duckdb.CatalogException:
                 pass
     con.execute("delete from _batches where batch_id = ?", [batch.batch_id])
@@ -478,8 +520,9 @@ def quarantine_key() -> bytes:
     from gjenganger.store.keys import ensure_key_file
 
     home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
-    return ensure_key_file(os.environ.get("GJENGANGER_QUARANTINE_KEY_FILE",
-                                          home / "quarantine.key"))  # fmt: skip
+    return ensure_key_file(
+        os.environ.get("GJENGANGER_QUARANTINE_KEY_FILE", home / "quarantine.key")
+    )
 
 
 def summary(results: list[BatchResult]) -> dict:

@@ -24,9 +24,9 @@ import polars as pl
 
 from gjenganger.analytics import person_days as pdays
 from gjenganger.analytics import phases as ph
+from gjenganger.errors import UserError
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
-from gjenganger.errors import UserError
 
 MODEL_VERSION = "hsmm-1"
 #: persons fitted alongside the top list (most evidence first): more series give the
@@ -83,17 +83,21 @@ def load_attribution(con, as_of: dt.date) -> pl.DataFrame | None:
     cols = {r[0] for r in con.execute("describe attribution_candidates").fetchall()}
     if "as_of" in cols:
         row = con.execute(
-            "select max(as_of) from attribution_candidates where as_of::date <= ?", [as_of]
+            "select max(as_of) from attribution_candidates where as_of::date <= ?",
+            [as_of],
         ).fetchone()
         if row is None or row[0] is None:
             return None
         sql = "select incident_id, person_id, p from attribution_candidates where as_of = ?"
         return con.execute(sql, [row[0]]).pl()
-    return con.execute("select incident_id, person_id, p from attribution_candidates").pl()
+    return con.execute(
+        "select incident_id, person_id, p from attribution_candidates"
+    ).pl()
 
 
-def toplist_persons(con, as_of: dt.date, evidence: pl.DataFrame | None = None
-                    ) -> tuple[list[str], str]:  # fmt: skip
+def toplist_persons(
+    con, as_of: dt.date, evidence: pl.DataFrame | None = None
+) -> tuple[list[str], str]:
     """Top-list person ids (table `toplist`, newest run on or before `as_of`).
 
     Without a `toplist` table: the `FALLBACK_TOP` persons with the most (weighted)
@@ -103,13 +107,16 @@ def toplist_persons(con, as_of: dt.date, evidence: pl.DataFrame | None = None
         cols = {r[0] for r in con.execute("describe toplist").fetchall()}
         where, params = "", []
         if "as_of" in cols:
-            row = con.execute("select max(as_of) from toplist where as_of::date <= ?",
-                              [as_of]).fetchone()  # fmt: skip
+            row = con.execute(
+                "select max(as_of) from toplist where as_of::date <= ?", [as_of]
+            ).fetchone()
             if row and row[0] is not None:
                 where, params = "where as_of = ?", [row[0]]
         if "rank" in cols:
-            sql = (f"select person_id, min(rank) as r from toplist {where} "
-                   "group by person_id order by r, person_id")  # fmt: skip
+            sql = (
+                f"select person_id, min(rank) as r from toplist {where} "
+                "group by person_id order by r, person_id"
+            )
         else:
             sql = f"select distinct person_id from toplist {where} order by person_id"
         ids = [r[0] for r in con.execute(sql, params).fetchall()]
@@ -118,9 +125,11 @@ def toplist_persons(con, as_of: dt.date, evidence: pl.DataFrame | None = None
     if evidence is None or evidence.is_empty():
         return [], "fallback"
     top = (
-        evidence.group_by("person_id").agg(pl.col("weight").sum().alias("w"))
-        .sort(["w", "person_id"], descending=[True, False]).head(FALLBACK_TOP)
-    )  # fmt: skip
+        evidence.group_by("person_id")
+        .agg(pl.col("weight").sum().alias("w"))
+        .sort(["w", "person_id"], descending=[True, False])
+        .head(FALLBACK_TOP)
+    )
     return top["person_id"].to_list(), "fallback"
 
 
@@ -130,9 +139,12 @@ def realistic_evidence(con, as_of: dt.date, incidents: pl.DataFrame) -> pl.DataF
     ev = pdays.evidence_from_links(links)
     attribution = load_attribution(con, as_of)
     if attribution is not None and not attribution.is_empty():
-        attribution = attribution.join(incidents.select("incident_id"), on="incident_id",
-                                       how="semi")  # fmt: skip
-        ev = pdays.combine_evidence(ev, pdays.evidence_from_attribution(attribution, links))
+        attribution = attribution.join(
+            incidents.select("incident_id"), on="incident_id", how="semi"
+        )
+        ev = pdays.combine_evidence(
+            ev, pdays.evidence_from_attribution(attribution, links)
+        )
     return ev
 
 
@@ -145,14 +157,18 @@ def _window(incidents: pl.DataFrame, as_of: dt.date, days: int) -> dt.date:
     return min(start, as_of)
 
 
-def fit_pool(evidence: pl.DataFrame, persons: list[str], pool: int = FIT_POOL) -> list[str]:
+def fit_pool(
+    evidence: pl.DataFrame, persons: list[str], pool: int = FIT_POOL
+) -> list[str]:
     """The reported persons plus the persons with most evidence, up to `pool` in all."""
     extra = (
         evidence.filter(~pl.col("person_id").is_in(persons))
-        .group_by("person_id").agg(pl.col("weight").sum().alias("w"))
+        .group_by("person_id")
+        .agg(pl.col("weight").sum().alias("w"))
         .sort(["w", "person_id"], descending=[True, False])
-        .head(max(pool - len(persons), 0))["person_id"].to_list()
-    )  # fmt: skip
+        .head(max(pool - len(persons), 0))["person_id"]
+        .to_list()
+    )
     return sorted(set(persons) | set(extra))
 
 
@@ -187,7 +203,9 @@ def run_phases(
     else:
         report, source = toplist_persons(con, as_of, evidence)
     if person is not None:
-        known = set(evidence["person_id"].to_list()) | set(custody["person_id"].to_list())
+        known = set(evidence["person_id"].to_list()) | set(
+            custody["person_id"].to_list()
+        )
         if person not in known and person not in report:
             raise UserError(f"person {person} has no cases or custody as of {as_of}")
         report, source = [person], "person"
@@ -195,24 +213,34 @@ def run_phases(
         raise UserError("no persons to report on (no top list and no linked cases)")
     start = _window(incidents, as_of, days)
     fitted = fit_pool(evidence, report, pool)
-    series = pdays.build_person_days(incidents, evidence, custody, start, as_of,
-                                     persons=fitted)  # fmt: skip
+    series = pdays.build_person_days(
+        incidents, evidence, custody, start, as_of, persons=fitted
+    )
     result = ph.fit(series, config, seed=seed)
     daily = series.join(result.daily(), on=["person_id", "date"], how="left")
     periods = ph.use_periods(result, series)
     current = ph.current_state(result, series, config)
     keep = pl.col("person_id").is_in(report)
     return PhaseRun(
-        as_of=as_of, start=start, persons=report, toplist_source=source,
-        person_days=daily.filter(keep), use_periods=periods.filter(keep),
-        current=current.filter(keep), params=result.params.describe(), fit=result,
+        as_of=as_of,
+        start=start,
+        persons=report,
+        toplist_source=source,
+        person_days=daily.filter(keep),
+        use_periods=periods.filter(keep),
+        current=current.filter(keep),
+        params=result.params.describe(),
+        fit=result,
         series_all=series,
-    )  # fmt: skip
+    )
 
 
 def write_run(con, run: PhaseRun) -> dict:
     """Write the run's tables (replacing earlier ones); the step summary."""
-    tag = [pl.lit(run.as_of).alias("as_of"), pl.lit(MODEL_VERSION).alias("model_version")]
+    tag = [
+        pl.lit(run.as_of).alias("as_of"),
+        pl.lit(MODEL_VERSION).alias("model_version"),
+    ]
     pdays_out = run.person_days.with_columns(tag)
     periods = run.use_periods.with_columns(tag)
     current = run.current.with_columns(pl.lit(MODEL_VERSION).alias("model_version"))

@@ -97,11 +97,14 @@ def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
     if target.exists():
         target.unlink()
     maps = {
-        "rk_person": ("R", "select person_id from incident_persons union "
-                           "select person_id from custody"),
+        "rk_person": (
+            "R",
+            "select person_id from incident_persons union "
+            "select person_id from custody",
+        ),
         "rk_case": ("C", "select incident_id from incidents"),
         "rk_card": ("K", "select distinct card_ref from card_transactions"),
-    }  # fmt: skip
+    }
     for name, (prefix, sql) in maps.items():
         values = sorted(r[0] for r in con.execute(sql).fetchall())
         con.register(name, rekey(values, key, prefix))
@@ -182,16 +185,26 @@ def render_doc() -> str:
         "| --- | --- |",
     ]
     out += [f"| `{name}` | {desc} |" for name, (desc, _, _) in VIEWS.items()]
-    out += ["", "## `cases` columns (from the export contract)", "",
-            "| column | type | rule | meaning |", "| --- | --- | --- | --- |",
-            "| `case_key` | string | | re-keyed case id (`C` + letters) |"]  # fmt: skip
+    out += [
+        "",
+        "## `cases` columns (from the export contract)",
+        "",
+        "| column | type | rule | meaning |",
+        "| --- | --- | --- | --- |",
+        "| `case_key` | string | | re-keyed case id (`C` + letters) |",
+    ]
     for c in INCIDENTS.columns:
         if c.name in ("incident_id", "updated_at"):
             continue
         out.append(f"| `{c.name}` | {c.type} | {_rule(c)} | {c.description} |")
-    out += ["| `offence_group` | string | | group of the offence code |", "",
-            "Times are Europe/Oslo local time. The full contract: `docs/data-dictionary.md`.",
-            "", "## Example queries", ""]  # fmt: skip
+    out += [
+        "| `offence_group` | string | | group of the offence code |",
+        "",
+        "Times are Europe/Oslo local time. The full contract: `docs/data-dictionary.md`.",
+        "",
+        "## Example queries",
+        "",
+    ]
     for title, sql in EXAMPLES:
         out += [f"### {title}", "", "```sql", sql, "```", ""]
     return "\n".join(out)

@@ -24,10 +24,10 @@ from pathlib import Path
 import polars as pl
 
 from gjenganger.analytics import episodes as ep
-from gjenganger.store import frames
-from gjenganger.store.db import table_exists
 from gjenganger.errors import UserError
 from gjenganger.flows.steps.episodes import load_candidates, parse_date, require_data
+from gjenganger.store import frames
+from gjenganger.store.db import table_exists
 
 #: The bundle's timelines cover this many days up to `as_of`.
 BUNDLE_DAYS = 730
@@ -368,13 +368,22 @@ def publish_timeline_page(
         return None
     person_id = hit["person_id"][0]
     page, counts = person_page(
-        con, data, person_id, start=_bundle_start(as_of), end=as_of, lang=lang,
+        con,
+        data,
+        person_id,
+        start=_bundle_start(as_of),
+        end=as_of,
+        lang=lang,
         index_href="../index.html",
-    )  # fmt: skip
+    )
     path = timelines_dir / f"{person_id}.html"
     path.write_text(page, encoding="utf-8")
-    return {"rank": rank, "bytes": path.stat().st_size,
-            "seconds": round(time.perf_counter() - t1, 3), **counts}  # fmt: skip
+    return {
+        "rank": rank,
+        "bytes": path.stat().st_size,
+        "seconds": round(time.perf_counter() - t1, 3),
+        **counts,
+    }
 
 
 def toplist_ranks(con, as_of, data: TimelineData | None = None) -> list[int]:
@@ -386,9 +395,14 @@ def toplist_ranks(con, as_of, data: TimelineData | None = None) -> list[int]:
 
 
 def write_analyst_index(
-    con, out_dir, as_of, pages: list[dict | None], lang: str = "nb",
-    data: TimelineData | None = None, t0: float | None = None,
-) -> dict:  # fmt: skip
+    con,
+    out_dir,
+    as_of,
+    pages: list[dict | None],
+    lang: str = "nb",
+    data: TimelineData | None = None,
+    t0: float | None = None,
+) -> dict:
     """Write `index.html` and `episodes.html` from the pages' counts; the summary."""
     from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
 
@@ -402,13 +416,22 @@ def write_analyst_index(
     rows, sizes, slowest = [], [], 0.0
     for page in sorted((p for p in pages if p), key=lambda p: p["rank"]):
         person_id = by_rank[page["rank"]]
-        counts = {k: v for k, v in page.items() if k not in ("rank", "bytes", "seconds")}
+        counts = {
+            k: v for k, v in page.items() if k not in ("rank", "bytes", "seconds")
+        }
         sizes.append(page["bytes"])
         slowest = max(slowest, page["seconds"])
         phase, p = phases.get(person_id, (None, None))
-        rows.append({"rank": page["rank"], "person_id": person_id,
-                     "href": f"timelines/{person_id}.html", "phase": phase,
-                     "phase_p": p, **counts})  # fmt: skip
+        rows.append(
+            {
+                "rank": page["rank"],
+                "person_id": person_id,
+                "href": f"timelines/{person_id}.html",
+                "phase": phase,
+                "phase_p": p,
+                **counts,
+            }
+        )
     start = _bundle_start(as_of)
     window_start = dt.datetime.combine(start, dt.time())
     episodes = data.episodes.filter(pl.col("end_at") >= window_start).sort(
@@ -417,15 +440,27 @@ def write_analyst_index(
     hrefs = {r["person_id"]: r["href"] for r in rows}
     generated = dt.datetime.now().replace(microsecond=0)
     (out_dir / "index.html").write_text(
-        render_toplist_page(rows, as_of=as_of, lang=lang, source=source,
-                            generated_at=generated, n_episodes=episodes.height),
+        render_toplist_page(
+            rows,
+            as_of=as_of,
+            lang=lang,
+            source=source,
+            generated_at=generated,
+            n_episodes=episodes.height,
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     (out_dir / "episodes.html").write_text(
-        render_episodes_page(episodes, as_of=as_of, lang=lang, hrefs=hrefs,
-                             generated_at=generated, since=start),
+        render_episodes_page(
+            episodes,
+            as_of=as_of,
+            lang=lang,
+            hrefs=hrefs,
+            generated_at=generated,
+            since=start,
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     return {
         "as_of": as_of.isoformat(),
         "toplist_source": source,

@@ -14,9 +14,9 @@ import json
 import polars as pl
 
 from gjenganger.analytics import toplist as tl
+from gjenganger.errors import UserError
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
-from gjenganger.errors import UserError
 
 
 def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
@@ -68,9 +68,11 @@ def build_toplist(
     ).select(
         "as_of",
         "window_days",
-        *(pl.col(c).cast(pl.Int32) if c in INT_COLUMNS else pl.col(c)
-          for c in tl.TOPLIST_COLUMNS),
-    )  # fmt: skip
+        *(
+            pl.col(c).cast(pl.Int32) if c in INT_COLUMNS else pl.col(c)
+            for c in tl.TOPLIST_COLUMNS
+        ),
+    )
     con.execute("begin transaction")
     try:
         con.execute("delete from toplist where as_of = ?", [day])

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
-from gjenganger.store import db, runlock
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import attribution as step
+from gjenganger.store import db, runlock
 
 
 def register(sub) -> None:

@@ -6,8 +6,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from gjenganger.store import audit, db
 from gjenganger.errors import UserError
+from gjenganger.store import audit, db
 
 
 def register(sub) -> None:
@@ -63,8 +63,10 @@ def run_show(args) -> int:
     path, con = _open(args.db)
     try:
         con.execute(audit.DDL)
-        sql = ("select seq, started_at, user_name, role, command, persons_json, outcome,"
-               " params_json from audit_log where 1=1")  # fmt: skip
+        sql = (
+            "select seq, started_at, user_name, role, command, persons_json, outcome,"
+            " params_json from audit_log where 1=1"
+        )
         params: list = []
         if args.person:
             sql += " and list_contains(cast(persons_json as json)::varchar[], ?)"
@@ -93,7 +95,9 @@ def run_show(args) -> int:
         print(json.dumps(docs, indent=2))
     else:
         for d in docs:
-            print(f"{d['seq']:>5} {d['started_at'][:19]} {d['user']:<12} {d['role']:<10} "
-                  f"{d['command']:<22} {d['outcome']}"
-                  + (f"  persons: {', '.join(d['persons'])}" if d["persons"] else ""))  # fmt: skip
+            print(
+                f"{d['seq']:>5} {d['started_at'][:19]} {d['user']:<12} {d['role']:<10} "
+                f"{d['command']:<22} {d['outcome']}"
+                + (f"  persons: {', '.join(d['persons'])}" if d["persons"] else "")
+            )
     return 0

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
-from gjenganger.store import db, runlock
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import episodes as step
+from gjenganger.store import db, runlock
 
 
 def register(sub) -> None:
@@ -74,7 +74,10 @@ def run(args) -> int:
         try:
             if args.write:
                 step.build_episodes(
-                    con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours
+                    con,
+                    as_of,
+                    max_gap_hours=args.gap_hours,
+                    window_hours=args.window_hours,
                 )
             found = step.compute_episodes(
                 con, as_of, max_gap_hours=args.gap_hours, window_hours=args.window_hours

@@ -70,8 +70,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from gjenganger.analytics import hotspots as hs
-    from gjenganger.store import db
     from gjenganger.flows.steps import hotspots as step
+    from gjenganger.store import db
 
     if args.window_days < 1:
         raise UserError(f"--window-days must be >= 1, got {args.window_days}")

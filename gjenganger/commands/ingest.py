@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.store import db, runlock
 from gjenganger.flows.steps.ingest import ingest, summary
+from gjenganger.store import db, runlock
 
 
 def register(sub) -> None:

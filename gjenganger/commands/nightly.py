@@ -6,8 +6,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from gjenganger.store import publish, runlock
 from gjenganger.errors import UserError
+from gjenganger.store import publish, runlock
 
 
 def register(sub) -> None:
@@ -22,16 +22,28 @@ def register(sub) -> None:
     p.add_argument("--inbox", type=Path, required=True, help="folder of batch folders")
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     p.add_argument("--publish", type=Path, required=True, help="publication folder")
-    p.add_argument("--as-of", type=date.fromisoformat, default=None,
-                   help="analysis date (default: the newest report in the data)")  # fmt: skip
+    p.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        help="analysis date (default: the newest report in the data)",
+    )
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
     p.add_argument("--keep", type=int, default=7, help="published nights to keep")
-    p.add_argument("--runner", choices=("local", "dask"), default="local",
-                   help="where mapped per-person and per-group tasks run: threads "
-                   "in this process (local) or a Dask cluster through prefect-dask")  # fmt: skip
-    p.add_argument("--dask-address", default=None, metavar="ADDR",
-                   help="scheduler of an existing Dask cluster (tcp://host:8786); "
-                   "default with --runner dask: a temporary local cluster")  # fmt: skip
+    p.add_argument(
+        "--runner",
+        choices=("local", "dask"),
+        default="local",
+        help="where mapped per-person and per-group tasks run: threads "
+        "in this process (local) or a Dask cluster through prefect-dask",
+    )
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        metavar="ADDR",
+        help="scheduler of an existing Dask cluster (tcp://host:8786); "
+        "default with --runner dask: a temporary local cluster",
+    )
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=run)
 
@@ -46,8 +58,14 @@ def run(args) -> int:
     from gjenganger.flows.nightly import nightly_with
 
     try:
-        report = nightly_with(args.runner, args.dask_address)(str(args.inbox), str(args.db), str(args.publish),
-                         as_of=args.as_of, lang=args.lang, keep_nights=args.keep)  # fmt: skip
+        report = nightly_with(args.runner, args.dask_address)(
+            str(args.inbox),
+            str(args.db),
+            str(args.publish),
+            as_of=args.as_of,
+            lang=args.lang,
+            keep_nights=args.keep,
+        )
     except UserError:
         raise
     except Exception as exc:

@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.store import db, runlock
 from gjenganger.flows.steps import phases as step
+from gjenganger.store import db, runlock
 
 
 def register(sub) -> None:
@@ -21,17 +21,31 @@ def register(sub) -> None:
         "person's state today.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--as-of", dest="as_of", metavar="DATE",
-                   help="as known at the end of DATE (default: newest report)")  # fmt: skip
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="DATE",
+        help="as known at the end of DATE (default: newest report)",
+    )
     p.add_argument("--person", metavar="ID", help="report on this person only")
-    p.add_argument("--days", type=int, default=step.WINDOW_DAYS,
-                   help=f"window length in days ending at the as-of date "
-                   f"(default {step.WINDOW_DAYS})")  # fmt: skip
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON array of {person_id, date, phase, p} for every "
-                   "reported person and every day of the window")  # fmt: skip
-    p.add_argument("--no-write", action="store_true",
-                   help="do not write the tables (read-only database access)")
+    p.add_argument(
+        "--days",
+        type=int,
+        default=step.WINDOW_DAYS,
+        help=f"window length in days ending at the as-of date "
+        f"(default {step.WINDOW_DAYS})",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON array of {person_id, date, phase, p} for every "
+        "reported person and every day of the window",
+    )
+    p.add_argument(
+        "--no-write",
+        action="store_true",
+        help="do not write the tables (read-only database access)",
+    )
     p.set_defaults(func=run)
 
 
@@ -39,7 +53,9 @@ def run(args) -> int:
     with runlock.hold_when(not args.no_write, args.db):
         con = db.connect(args.db, read_only=args.no_write)
         try:
-            result = step.run_phases(con, args.as_of, person=args.person, days=args.days)
+            result = step.run_phases(
+                con, args.as_of, person=args.person, days=args.days
+            )
             if not args.no_write:
                 step.write_run(con, result)
         finally:
@@ -55,13 +71,19 @@ def run(args) -> int:
         json.dump(out, sys.stdout)
         sys.stdout.write("\n")
         return 0
-    print(f"Phases as of {result.as_of} (window from {result.start}, "
-          f"{len(result.fit.persons)} persons fitted, persons from {result.toplist_source})")  # fmt: skip
-    print(f"{'person':<20} {'phase':<9} {'p':>5} {'in use period':>14} "
-          f"{'days to rest':>13}  note")  # fmt: skip
+    print(
+        f"Phases as of {result.as_of} (window from {result.start}, "
+        f"{len(result.fit.persons)} persons fitted, persons from {result.toplist_source})"
+    )
+    print(
+        f"{'person':<20} {'phase':<9} {'p':>5} {'in use period':>14} "
+        f"{'days to rest':>13}  note"
+    )
     cur = result.current
     order = {p: i for i, p in enumerate(result.persons)}
-    for r in sorted(cur.iter_rows(named=True), key=lambda r: order.get(r["person_id"], 0)):
+    for r in sorted(
+        cur.iter_rows(named=True), key=lambda r: order.get(r["person_id"], 0)
+    ):
         note = []
         if r["in_custody"]:
             note.append("in custody")
@@ -71,6 +93,8 @@ def run(args) -> int:
             note.append("low confidence")
         days_in = f"{r['days_in_use_period']} d" if r["days_in_use_period"] else "-"
         to_rest = "-" if r["phase"] == "rest" else f"{r['expected_days_to_rest']:.1f} d"
-        print(f"{r['person_id']:<20} {r['phase']:<9} {r['p']:>5.2f} {days_in:>14} "
-              f"{to_rest:>13}  {', '.join(note)}")  # fmt: skip
+        print(
+            f"{r['person_id']:<20} {r['phase']:<9} {r['p']:>5.2f} {days_in:>14} "
+            f"{to_rest:>13}  {', '.join(note)}"
+        )
     return 0

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.store import audit
 from gjenganger.errors import UserError
+from gjenganger.store import audit
 from gjenganger.store.keys import pseudonym, read_key_file
 
 
@@ -76,6 +76,8 @@ def run(args) -> int:
     audit.wrote(args.output)
     audit.counted(rows=rows)
     doc = {"rows": rows, "columns": columns, "output": str(args.output)}
-    print(json.dumps(doc) if args.json else f"{rows} rows pseudonymised -> {args.output}",
-          file=sys.stdout)  # fmt: skip
+    print(
+        json.dumps(doc) if args.json else f"{rows} rows pseudonymised -> {args.output}",
+        file=sys.stdout,
+    )
     return 0

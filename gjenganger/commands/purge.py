@@ -21,9 +21,12 @@ def register(sub) -> None:
         "then. The next nightly publication no longer contains them.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument("--older-than", type=int,
-                   default=int(os.environ.get("GJENGANGER_RETENTION_DAYS", "1825")),
-                   help="retention in days (default $GJENGANGER_RETENTION_DAYS or 1825)")  # fmt: skip
+    p.add_argument(
+        "--older-than",
+        type=int,
+        default=int(os.environ.get("GJENGANGER_RETENTION_DAYS", "1825")),
+        help="retention in days (default $GJENGANGER_RETENTION_DAYS or 1825)",
+    )
     p.add_argument(
         "--as-of", type=date.fromisoformat, default=None, help="reference date"
     )

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from gjenganger.store import audit
 from gjenganger.errors import UserError
+from gjenganger.store import audit
 
 
 def register(sub) -> None:
@@ -27,8 +27,12 @@ def register(sub) -> None:
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--snapshot", type=Path, help="research snapshot .duckdb file")
     where.add_argument("--publish", type=Path, help="publication folder (uses latest)")
-    p.add_argument("--audit-db", type=Path, default=None,
-                   help="audit log database (default $GJENGANGER_HOME/audit.duckdb)")  # fmt: skip
+    p.add_argument(
+        "--audit-db",
+        type=Path,
+        default=None,
+        help="audit log database (default $GJENGANGER_HOME/audit.duckdb)",
+    )
     p.add_argument("--json", action="store_true", help="rows as JSON objects")
     p.add_argument(
         "sql", nargs="?", help="one SQL statement (omit for interactive mode)"
@@ -82,11 +86,19 @@ def run(args) -> int:
                 print(f"gjenganger: {exc}", file=sys.stderr)
             statements += 1
             # each statement its own audit row, with the SQL text
-            audit.begin("query", {"purpose": args.purpose, "snapshot": str(path),
-                                  "sql": line.strip()}, args.user, args.role)  # fmt: skip
+            audit.begin(
+                "query",
+                {"purpose": args.purpose, "snapshot": str(path), "sql": line.strip()},
+                args.user,
+                args.role,
+            )
             audit.finish(args.audit_db, "ok")
-        audit.begin("query", {"purpose": args.purpose, "snapshot": str(path),
-                              "statements": statements}, args.user, args.role)  # fmt: skip
+        audit.begin(
+            "query",
+            {"purpose": args.purpose, "snapshot": str(path), "statements": statements},
+            args.user,
+            args.role,
+        )
         return 0
     finally:
         con.close()

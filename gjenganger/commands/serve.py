@@ -10,8 +10,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from gjenganger.store import publish
 from gjenganger.errors import UserError
+from gjenganger.store import publish
 
 DEFAULT_CRON = "0 2 * * *"
 TIMEZONE = "Europe/Oslo"
@@ -39,10 +39,18 @@ def register(sub) -> None:
     p.add_argument(
         "--port", type=int, default=0, help="port for the local server (0: free)"
     )
-    p.add_argument("--runner", choices=("local", "dask"), default="local",
-                   help="where mapped per-person and per-group tasks run")  # fmt: skip
-    p.add_argument("--dask-address", default=None, metavar="ADDR",
-                   help="scheduler of an existing Dask cluster (with --runner dask)")  # fmt: skip
+    p.add_argument(
+        "--runner",
+        choices=("local", "dask"),
+        default="local",
+        help="where mapped per-person and per-group tasks run",
+    )
+    p.add_argument(
+        "--dask-address",
+        default=None,
+        metavar="ADDR",
+        help="scheduler of an existing Dask cluster (with --runner dask)",
+    )
     p.set_defaults(func=run)
 
 
@@ -74,12 +82,27 @@ def run(args) -> int:
     if not os.environ.get("PREFECT_API_URL"):
         port = args.port or _free_port()
         url = f"http://127.0.0.1:{port}/api"
-        env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-               "PREFECT_UI_ENABLED": "false"}  # fmt: skip
+        env = {
+            **os.environ,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+        }
         server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         print(f"started local prefect server at {url}", file=sys.stderr)
         _wait_healthy(url, server)  # Prefect 3 answers at /api/health
         os.environ["PREFECT_API_URL"] = url
@@ -91,9 +114,13 @@ def run(args) -> int:
         nightly_with(args.runner, args.dask_address).serve(
             name="gjenganger-nightly",
             schedules=[Cron(args.cron, timezone=TIMEZONE)],
-            parameters={"inbox": str(args.inbox.resolve()), "db_path": str(args.db.resolve()),
-                        "publish_dir": str(args.publish.resolve()), "lang": args.lang},
-        )  # fmt: skip
+            parameters={
+                "inbox": str(args.inbox.resolve()),
+                "db_path": str(args.db.resolve()),
+                "publish_dir": str(args.publish.resolve()),
+                "lang": args.lang,
+            },
+        )
     except KeyboardInterrupt:
         pass
     finally:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.store import db
 from gjenganger.flows.steps.timelines import write_timeline
+from gjenganger.store import db
 
 
 def register(sub) -> None:

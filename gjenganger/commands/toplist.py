@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.store import db
 from gjenganger.flows.steps import toplist as step
+from gjenganger.store import db
 
 
 def register(sub) -> None:
@@ -58,8 +58,13 @@ def _current_phases(con) -> dict[str, dict]:
         "select person_id, phase, p, days_in_use_period, expected_days_to_rest,"
         " low_confidence from current_phase"
     ).fetchall()
-    keys = ("phase_now", "phase_p", "days_in_use_period", "expected_days_to_rest",
-            "phase_low_confidence")  # fmt: skip
+    keys = (
+        "phase_now",
+        "phase_p",
+        "days_in_use_period",
+        "expected_days_to_rest",
+        "phase_low_confidence",
+    )
     return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
 
 
