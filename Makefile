@@ -12,15 +12,31 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test venv chromium lint ddl clean
+.PHONY: demo test test-fast venv lock upgrade chromium lint ddl clean
 
-$(BIN)/gjenganger: pyproject.toml
+# The exact versions, with hashes, of everything installed (dev tools too) are in
+# requirements.lock; pyproject.toml states the compatible ranges. The project
+# itself is installed editable without dependencies, so tests run the working tree.
+LOCK := requirements.lock
+$(BIN)/gjenganger: $(LOCK) pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 venv: $(BIN)/gjenganger
+
+# Regenerate the lock after editing the ranges in pyproject.toml (pins already in
+# the lock are kept where they still fit); `make upgrade` moves every pin to the
+# newest version the ranges allow. Universal: one lock for every platform and
+# Python version that pyproject.toml allows, with environment markers.
+COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile --quiet \
+	pyproject.toml --extra dev --generate-hashes --universal -o $(LOCK)
+lock: venv
+	$(COMPILE)
+
+upgrade: venv
+	$(COMPILE) --upgrade
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 chromium:
@@ -34,8 +50,18 @@ demo: venv
 	$(BIN)/gjenganger generate --out $(DEMO)/data --seed $(SEED) --start $(START) --days $(DAYS)
 	$(BIN)/gjenganger nightly --inbox $(DEMO)/data/inbox --db $(DEMO)/gjenganger.duckdb --publish $(DEMO)/publish
 
-test: venv chromium
+# ruff with the project's configuration (pyproject.toml): lint rules and format.
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Everything: lint first, then the whole suite (slow and browser tests included).
+test: venv lint chromium
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+# The quick loop while editing: no lint, no tests marked slow.
+test-fast: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow"
 
 ddl: venv
 	$(BIN)/python -m gjenganger.data_schema.ddl

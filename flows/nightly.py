@@ -25,7 +25,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
-from gjenganger.flows import faults
+from gjenganger.store import faults
 from gjenganger.flows.steps import state
 from gjenganger.store import db, frames, publish, runlock
 

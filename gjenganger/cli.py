@@ -19,6 +19,17 @@ from gjenganger.errors import Terminated, UserError
 from gjenganger.store import audit, settings
 
 
+class ArgumentProblem(Exception):
+    """A command line that does not parse; printed as one line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line (no usage block) and exit 2."""
+
+    def error(self, message: str):
+        raise ArgumentProblem(f"{self.prog}: {message}")
+
+
 def command_names() -> list[str]:
     """Every subcommand, one per module of `gjenganger/commands/`."""
     import gjenganger.commands as pkg
@@ -32,7 +43,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     Importing one command module instead of all keeps start-up fast: the analytics
     behind other commands (scipy, scikit-learn, folium) are not loaded.
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gjenganger",
         description="Police incident analytics on repeat offenders (synthetic-safe, "
         "offline). Run `gjenganger COMMAND --help` for each command.",
@@ -83,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser(only=_command_in(argv))
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except ArgumentProblem as exc:
+        print(f"{exc} (see --help)", file=sys.stderr)
+        return 2
     command = " ".join(x for x in (args.command, getattr(args, "kind", None)) if x)
     params = {k: v for k, v in vars(args).items() if k not in ("func", "user", "role")}
     audit.begin(command, params, args.user, args.role)

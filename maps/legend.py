@@ -34,6 +34,13 @@ OKABE_ITO = {
     "purple": "#CC79A7",
     "black": "#000000",
 }
+# Sophistication levels on the timeline pages: 1 orange, 2 blue, 3 reddish purple
+LEVEL_COLOURS = {
+    1: OKABE_ITO["orange"],
+    2: OKABE_ITO["blue"],
+    3: OKABE_ITO["purple"],
+    None: "#999999",
+}
 
 
 @dataclass

@@ -29,19 +29,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import folium
 import polars as pl
-from branca.element import MacroElement, Template
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gjenganger.analytics.episodes import LANES  # the lane order (a constant)
+from gjenganger.maps.event_map import epoch_ms
+from gjenganger.maps.i18n import LANGS, TIMELINE_LABELS, label, labels
+from gjenganger.maps.legend import LEVEL_COLOURS
 
 HERE = Path(__file__).resolve().parent
 ECHARTS_JS = HERE / "static" / "echarts" / "echarts.common.min.js"
 TEMPLATE = "timeline_template.html"
-REPLAY_JS = HERE / "timeline_replay.js"
-LANGS = ("nb", "en")
 
-# Okabe-Ito, colour-blind safe. Level 1 orange, 2 blue, 3 reddish purple.
-LEVEL_COLOURS = {1: "#E69F00", 2: "#0072B2", 3: "#CC79A7", None: "#999999"}
 CUSTODY_COLOUR = "#555555"
 ARREST_COLOUR = "#000000"
 CUMULATIVE_COLOUR = "#009E73"
@@ -54,177 +53,6 @@ PHASE_COLOURS = {
     "inactive": "rgba(86,180,233,0.16)",
 }
 USE_PERIOD_COLOUR = "rgba(0,158,115,0.10)"
-
-# Labels of this page (nb, en). Contract vocabularies come from maps.i18n when it
-# has them; `_VOCAB` is the fallback so the page never shows a raw key.
-LABELS: dict[str, tuple[str, str]] = {
-    "title": ("Tidslinje", "Timeline"),
-    "person": ("Person (pseudonym)", "Person (pseudonym)"),
-    "period": ("Periode", "Period"),
-    "whole_history": ("hele historikken", "whole history"),
-    "generated": ("Laget", "Generated"),
-    "lane_acquisitive": ("Vinning", "Acquisitive"),
-    "lane_fraud": ("Bedrageri", "Fraud"),
-    "lane_drugs": ("Narkotika", "Drugs"),
-    "lane_vandalism": ("Skadeverk", "Vandalism"),
-    "lane_violence": ("Vold", "Violence"),
-    "lane_other": ("Annet", "Other"),
-    "lane_card": ("Kortbruk", "Card use"),
-    "lane_arrest": ("Pågripelser", "Arrests"),
-    "lane_custody": ("Varetekt/fengsel/behandling", "Custody/prison/treatment"),
-    "level_1": ("Nivå 1 (impulsiv)", "Level 1 (impulsive)"),
-    "level_2": ("Nivå 2", "Level 2"),
-    "level_3": ("Nivå 3 (organisert)", "Level 3 (organised)"),
-    "level_none": ("Nivå ukjent", "Level unknown"),
-    "hypotheses": ("Hypoteser (attribuert, hule)", "Hypotheses (attributed, hollow)"),
-    "windows": ("Tidsvindu for lovbrudd", "Offence time windows"),
-    "cumulative": ("Kumulativ NOK, kortbruk", "Cumulative NOK, card use"),
-    "cumulative_axis": ("Kumulativ NOK", "Cumulative NOK"),
-    "use_periods": ("Rusperioder", "Use periods"),
-    "phases": ("Faser", "Phases"),
-    "linked": ("koblet i saksregisteret", "linked in the case register"),
-    "hypothesis": ("hypotese", "hypothesis"),
-    "hypothesis_note": (
-        "attribuert av modellen, ikke koblet",
-        "attributed by the model, not linked",
-    ),
-    "time": ("Tid", "Time"),
-    "window": ("Tidsvindu", "Time window"),
-    "target": ("Mål", "Target"),
-    "entry": ("Fremgangsmåte", "Entry"),
-    "value": ("Verdi", "Value"),
-    "amount": ("Beløp", "Amount"),
-    "status": ("Status", "Status"),
-    "level": ("Nivå", "Level"),
-    "case": ("Sak", "Case"),
-    "card": ("Kort", "Card"),
-    "merchant": ("Brukersted", "Merchant"),
-    "approved": ("godkjent", "approved"),
-    "declined": ("avvist", "declined"),
-    "start": ("Start", "Start"),
-    "end": ("Slutt", "End"),
-    "ongoing": ("pågår", "ongoing"),
-    "hours_short": ("t", "h"),
-    "summary": ("Sammendrag", "Summary"),
-    "span": ("Tidsrom", "Span"),
-    "days": ("dager", "days"),
-    "events": ("Hendelser", "Events"),
-    "events_by_kind": ("Hendelser etter type", "Events by kind"),
-    "linked_cases": ("Koblede saker", "Linked cases"),
-    "hypothesis_cases": (
-        "Hypoteser (attribuerte saker)",
-        "Hypotheses (attributed cases)",
-    ),
-    "nok_total": ("NOK totalt", "NOK total"),
-    "nok_note": (
-        "verdier i saker + godkjent kortbruk; kortsvindel telles én gang",
-        "case values + approved card use; card fraud counted once",
-    ),
-    "max36": ("Største NOK-sum innen 36 timer", "Largest NOK total within 36 hours"),
-    "top_episodes": ("Største kortepisoder", "Top card episodes"),
-    "episode_start": ("Start", "Start"),
-    "duration": ("Varighet", "Duration"),
-    "transactions": ("Transaksjoner (godkj./avv.)", "Transactions (appr./decl.)"),
-    "merchants": ("Brukersteder", "Merchants"),
-    "total": ("Sum", "Total"),
-    "max36_short": ("Maks 36 t", "Max 36 h"),
-    "person_link": ("Person", "Person"),
-    "no_episodes": (
-        "Ingen kortepisoder i perioden.",
-        "No card episodes in the period.",
-    ),
-    "no_events": ("Ingen hendelser i perioden.", "No events in the period."),
-    "only_hypotheses": (
-        "Personen er ikke koblet til noen sak i perioden: alle saker her er "
-        "hypoteser fra attribusjonsmodellen.",
-        "The person is linked to no case in the period: every case here is a "
-        "hypothesis of the attribution model.",
-    ),
-    "hypothesis_banner": (
-        "Hule symboler og stiplede markører er hypoteser (attribuert med "
-        "sannsynlighet p), ikke koblinger i saksregisteret.",
-        "Hollow symbols and dashed markers are hypotheses (attributed with "
-        "probability p), not links in the case register.",
-    ),
-    "zoom": ("Zoom", "Zoom"),
-    "zoom_all": ("Alt", "All"),
-    "zoom_year": ("1 år", "1 year"),
-    "zoom_90d": ("90 d", "90 d"),
-    "zoom_30d": ("30 d", "30 d"),
-    "zoom_7d": ("7 d", "7 d"),
-    "zoom_48h": ("48 t", "48 h"),
-    "zoom_12h": ("12 t", "12 h"),
-    "zoom_max36": ("Største 36 t", "Largest 36 h"),
-    "save_png": ("Lagre PNG", "Save PNG"),
-    "map": ("Kart med avspilling", "Map with replay"),
-    "map_note": (
-        "Glidebryteren spiller av hendelsene i rekkefølge; linjen er veien mellom "
-        "påfølgende hendelser. Nettbruk uten posisjon vises ikke.",
-        "The slider replays the events in order; the line is the path between "
-        "consecutive events. Online use without a position is not shown.",
-    ),
-    "no_map": ("Ingen hendelser med posisjon.", "No events with a position."),
-    "play": ("Spill av", "Play"),
-    "pause": ("Pause", "Pause"),
-    "hint": (
-        "Dra eller rull i diagrammet for å zoome fra år ned til timer; hold musen "
-        "over et punkt for detaljer.",
-        "Drag or scroll in the chart to zoom from years down to hours; hover a point "
-        "for details.",
-    ),
-    "back": ("Til analyseoversikten", "To the analyst index"),
-    "offline": (
-        "Siden virker uten nett. Diagram: Apache ECharts 5.6.0 (Apache-2.0). "
-        "Kart: Leaflet (BSD-2-Clause).",
-        "Works without network. Chart: Apache ECharts 5.6.0 (Apache-2.0). "
-        "Map: Leaflet (BSD-2-Clause).",
-    ),
-    "confidential": (
-        "Taushetsbelagt: kun for analytikere i politiets nett.",
-        "Confidential: for analysts on the police network only.",
-    ),
-    "arrest_at_scene": ("pågrepet på stedet", "arrested at the scene"),
-}
-
-# Fallback labels of contract vocabulary (maps.i18n is preferred when present).
-_VOCAB: dict[str, tuple[str, str]] = {
-    "arrest": ("Pågripelse", "Arrest"),
-    "remand": ("Varetekt", "Remand"),
-    "prison": ("Fengsel", "Prison"),
-    "treatment": ("Behandling", "Treatment"),
-    "grocery": ("Dagligvare", "Grocery"),
-    "kiosk": ("Kiosk", "Kiosk"),
-    "electronics": ("Elektronikk", "Electronics"),
-    "clothing": ("Klær", "Clothing"),
-    "fuel": ("Drivstoff", "Fuel"),
-    "pharmacy": ("Apotek", "Pharmacy"),
-    "atm": ("Minibank", "ATM"),
-    "cylinder_snap": ("Sylinderbrekk", "Cylinder snapped"),
-    "window_frame": ("Vinduslist fjernet", "Window frame removed"),
-    "smash_window": ("Knust rute", "Smashed window"),
-    "forced_door": ("Brutt dør", "Forced door"),
-    "unlocked": ("Ulåst", "Unlocked"),
-    "key": ("Nøkkel", "Key"),
-    "card_no_pin": ("Kort uten PIN", "Card without PIN"),
-    "card_with_pin": ("Kort med PIN", "Card with PIN"),
-    "none": ("Ingen", "None"),
-    "arrest_at_scene": ("Pågrepet på stedet", "Arrested at the scene"),
-}
-
-
-def label(key: str, lang: str = "nb") -> str:
-    """The label of `key` in `lang`: this page's labels, maps.i18n, then fallbacks."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    pair = LABELS.get(key)
-    if pair is None:
-        try:
-            from gjenganger.maps.i18n import t
-
-            return t(key, lang)
-        except (ImportError, KeyError):
-            pair = _VOCAB.get(key, (key, key))
-    return pair[0] if lang == "nb" else pair[1]
 
 
 def format_nok(value: float | None, lang: str = "nb") -> str:
@@ -241,14 +69,6 @@ def _fmt_dt(value: datetime | date | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
-
-
-def _ms(value: datetime | None) -> int | None:
-    """Naive local time as epoch milliseconds read as UTC (the chart uses UTC, so
-    the wall-clock time shown is the local time of the data)."""
-    if value is None:
-        return None
-    return int((value - datetime(1970, 1, 1)).total_seconds() * 1000)
 
 
 # ------------------------------------------------------------------ chart data
@@ -301,8 +121,8 @@ def chart_payload(
                     "kind": kind,
                     "name": label(lab, lang) if kind == "phase" else lab,
                     "key": lab,
-                    "a": _ms(s),
-                    "b": _ms(e),
+                    "a": epoch_ms(s),
+                    "b": epoch_ms(e),
                     "colour": PHASE_COLOURS.get(lab, USE_PERIOD_COLOUR)
                     if kind == "phase"
                     else USE_PERIOD_COLOUR,
@@ -339,8 +159,8 @@ def chart_payload(
             "cumulative": CUMULATIVE_COLOUR,
             "window": WINDOW_COLOUR,
         },
-        "max36": [_ms(max36[0]), _ms(max36[1])],
-        "view": [_ms(view[0]), _ms(view[1])],
+        "max36": [epoch_ms(max36[0]), epoch_ms(max36[1])],
+        "view": [epoch_ms(view[0]), epoch_ms(view[1])],
     }
 
 
@@ -415,7 +235,7 @@ def encode_events(events: pl.DataFrame) -> dict[str, Any]:
         .alias("ok"),
         *[pl.col(c) for c in _CODED],
     )
-    out: dict[str, Any] = {"base": _ms(base), "n": frame.height, "dict": {}}
+    out: dict[str, Any] = {"base": epoch_ms(base), "n": frame.height, "dict": {}}
     for col in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p", "ok"):
         out[col] = frame.get_column(col).to_list()
     for col in _CODED:
@@ -426,125 +246,6 @@ def encode_events(events: pl.DataFrame) -> dict[str, Any]:
             -1 if v is None else index[v] for v in frame.get_column(col).to_list()
         ]
     return out
-
-
-# ------------------------------------------------------------------ replay map
-@cache
-def _replay_js() -> str:
-    return REPLAY_JS.read_text(encoding="utf-8")
-
-
-class _Replay(MacroElement):
-    """Circle markers for every located event, a slider and a play button that
-    replay them in time order, and the path between consecutive events drawn up to
-    the slider's position. Plain Leaflet, so `render_offline` needs no plugin."""
-
-    _template = Template(
-        r"""
-{% macro header(this, kwargs) %}
-<style>
-.gj-replay{background:#fff;padding:6px 8px;border-radius:4px;
-  box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px sans-serif;min-width:320px}
-.gj-replay input[type=range]{width:220px;vertical-align:middle}
-.gj-replay button{font:12px sans-serif;margin-right:6px}
-</style>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-{{ this.js }}
-gjReplayInit({{ this._parent.get_name() }}, {{ this.data|tojson }},
-             {{ this.labels|tojson }}, {{ this.colours|tojson }});
-{% endmacro %}
-"""
-    )
-
-    def __init__(
-        self, data: dict[str, Any], labels: dict[str, str], colours: dict[str, str]
-    ):
-        super().__init__()
-        self._name = "Replay"
-        self.js = _replay_js()
-        self.data = data
-        self.labels = labels
-        self.colours = colours
-
-
-def map_points(events: pl.DataFrame, lang: str = "nb") -> dict[str, Any]:
-    """The located events in time order, column-wise, for the replay control.
-
-    `t` seconds from `base` (epoch ms), `lat`/`lon` (5 decimals, ~1 m), `lv` level
-    (0 unknown), `h` 1 for a hypothesis, `p` its probability, `v` NOK, `k` index
-    into `kinds` (offence label, or card use approved/declined), `inc` the case.
-    Tooltips are built in the browser from these columns.
-    """
-    located = events.filter(
-        pl.col("lat").is_not_null()
-        & pl.col("lon").is_not_null()
-        & ~pl.col("lane").is_in(["arrest", "custody"])
-    ).sort("at", "event_id")
-    kind = (
-        pl.when(pl.col("lane") == "card")
-        .then(
-            pl.when(pl.col("approved"))
-            .then(pl.lit("~card_ok"))
-            .otherwise(pl.lit("~card_no"))
-        )
-        .otherwise(pl.col("offence_code").fill_null(pl.col("lane")))
-    )
-    located = located.with_columns(_kind=kind)
-    kinds = sorted(located.get_column("_kind").unique().to_list())
-    card = label("lane_card", lang)
-    kind_labels = [
-        f"{card} ({label('approved', lang)})"
-        if k == "~card_ok"
-        else f"{card} ({label('declined', lang)})"
-        if k == "~card_no"
-        else label(k, lang)
-        for k in kinds
-    ]
-    base = located.get_column("at").min() if located.height else None
-    base = base.replace(microsecond=0) if base is not None else datetime(1970, 1, 1)
-    cols = located.select(
-        ((pl.col("at") - pl.lit(base)).dt.total_seconds()).alias("t"),
-        pl.col("lat").round(5),
-        pl.col("lon").round(5),
-        pl.col("level").fill_null(0).cast(pl.Int64).alias("lv"),
-        (~pl.col("is_linked").fill_null(True)).cast(pl.Int8).alias("h"),
-        pl.col("attribution_p").round(2).alias("p"),
-        pl.col("value_nok").round(0).cast(pl.Int64).alias("v"),
-        pl.col("_kind")
-        .replace_strict({k: i for i, k in enumerate(kinds)}, return_dtype=pl.Int64)
-        .alias("k"),
-        pl.col("incident_id").alias("inc"),
-    )
-    return {
-        "base": _ms(base),
-        "n": cols.height,
-        "kinds": kind_labels,
-        **{c: cols.get_column(c).to_list() for c in cols.columns},
-    }
-
-
-def build_event_map(events: pl.DataFrame, *, lang: str = "nb") -> folium.Map:
-    """A Folium map of the person's located events with the replay slider.
-
-    Uses the offline basemap (`maps.basemap.base_map`: municipality outlines, no
-    tiles) when present, else a tile-less map. Render with
-    `maps.offline.render_offline`.
-    """
-    try:
-        from gjenganger.maps.basemap import base_map
-
-        m = base_map(lang)
-    except ImportError:  # pragma: no cover - the basemap module is optional
-        m = folium.Map(location=[63.43, 10.39], zoom_start=11, tiles=None)
-    labels = {
-        k: label(k, lang)
-        for k in ("play", "pause", "linked", "hypothesis", "value", "case")
-    }
-    labels["lang"] = lang
-    colours = {str(k or 0): v for k, v in LEVEL_COLOURS.items()}
-    _Replay(map_points(events, lang), labels, colours).add_to(m)
-    return m
 
 
 # ------------------------------------------------------------------ the page
@@ -608,8 +309,8 @@ def _episode_rows(summary: dict[str, Any], lang: str) -> list[dict[str, str]]:
                 "card": str(ep.get("card_ref", "")),
                 "who": who,
                 "hyp": ep.get("person_source") == "attributed",
-                "a": _ms(ep.get("start_at")),
-                "b": _ms(ep.get("end_at")),
+                "a": epoch_ms(ep.get("start_at")),
+                "b": epoch_ms(ep.get("end_at")),
             }
         )
     return rows

@@ -4,17 +4,25 @@ One object per file, the file name is the object's name. A file whose statement 
 a query (starts with `select` or `with`) becomes `create or replace view <name>`;
 any other file (DDL, macros) runs as written. Within a layer, files whose
 dependencies are not there yet are retried after the others.
+
+Every table the pipeline writes is declared here, one file each; `SCHEMA_VERSION`
+names this layout (recorded in table `schema_version`, see `gjenganger.store.schema`).
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent
 LAYERS = ("staging", "core", "marts")
+#: the layout of the files below; raise it (and add a migration to
+#: `gjenganger.store.schema.MIGRATIONS`) when a change needs more than
+#: `create ... if not exists` to reach an existing database
+SCHEMA_VERSION = 1
 
 
 def _body(text: str) -> str:
@@ -33,6 +41,24 @@ def statement_for(path: Path) -> str:
 def sql_files(layers: tuple[str, ...] = LAYERS) -> list[Path]:
     """Every .sql file of the given layers, in layer then name order."""
     return [p for layer in layers for p in sorted((SQL_DIR / layer).glob("*.sql"))]
+
+
+@cache
+def declared_tables(layers: tuple[str, ...] = LAYERS) -> dict[str, Path]:
+    """Table name -> its file, for every file of `layers` that creates a table."""
+    return {
+        p.stem: p
+        for p in sql_files(layers)
+        if re.match(r"(?is)^create\s+(or\s+replace\s+)?table\b", statement_for(p))
+    }
+
+
+def declare(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Create one declared table if it is missing (runs its file only).
+
+    For connections that were not migrated, e.g. the audit log's own database.
+    """
+    con.execute(statement_for(declared_tables()[name]))
 
 
 def apply(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = LAYERS) -> None:

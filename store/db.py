@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from gjenganger.data_schema.validation import macro_sql
 from gjenganger.errors import UserError
-from gjenganger.sql import runner
+from gjenganger.store import schema
 
 TIMEZONE = "Europe/Oslo"
 #: DuckDB's buffer-pool cap, `GJENGANGER_DUCKDB_MEMORY` overrides (e.g. "8GB")
@@ -23,7 +24,10 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
     Sets the session time zone to Europe/Oslo (contract timestamps without an offset
     are local time), caps DuckDB's memory (`GJENGANGER_DUCKDB_MEMORY`, default
     3GB; larger work spills to disk) and creates the identity-guard macros. A locked or unreadable
-    file becomes a one-line `UserError`.
+    file becomes a one-line `UserError`. Writable (and `migrate`), the database is
+    created at or migrated to the current schema version; read-only, one of another
+    version is refused (`gjenganger.store.schema`). `migrate=False` (writable)
+    opens any database as it is, e.g. to append to its audit log.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -61,9 +65,32 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
         ) from exc
     for stmt in macro_sql():
         con.execute(stmt)
-    if migrate and not read_only:
-        runner.apply(con)
+    try:
+        if read_only:
+            schema.check(con, path)
+        elif migrate:
+            schema.migrate(con, path)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+@contextmanager
+def transaction(con):
+    """Run the with-block in one transaction: commit at the end, roll back on any
+    exception (a failing rollback, e.g. of a connection already closed, does not
+    hide the original error)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        raise
+    con.execute("commit")
 
 
 def load_spatial(con) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import polars as pl
+
+from gjenganger.errors import UserError
+from gjenganger.store.db import table_exists
 
 _shared: dict | None = None  # (database file, query) -> frame, while sharing
 _shared_night: str | None = None
@@ -52,12 +55,10 @@ def shared_frames(night: str = "block"):
         stop_sharing()
 
 
-def _instant(as_of: date | str) -> str:
+def _instant(as_of: date) -> str:
     """The SQL literal of the instant ending `as_of` (next midnight, local time)."""
-    day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    if isinstance(day, datetime):
-        day = day.date()
-    return f"timestamptz '{(day + timedelta(days=1)).isoformat()} 00:00:00 Europe/Oslo'"
+    midnight = (as_of + timedelta(days=1)).isoformat()
+    return f"timestamptz '{midnight} 00:00:00 Europe/Oslo'"
 
 
 def _frame(con, sql: str, shareable: bool = False) -> pl.DataFrame:
@@ -75,7 +76,7 @@ def _frame(con, sql: str, shareable: bool = False) -> pl.DataFrame:
         return _shared[key]
 
 
-def load_incidents(con, as_of: date | str | None = None) -> pl.DataFrame:
+def load_incidents(con, as_of: date | None = None) -> pl.DataFrame:
     """One row per case (current, or as known on `as_of`)."""
     src = "mart_incidents" if as_of is None else f"incidents_as_of({_instant(as_of)})"
     return _frame(
@@ -85,7 +86,7 @@ def load_incidents(con, as_of: date | str | None = None) -> pl.DataFrame:
     )
 
 
-def load_links(con, as_of: date | str | None = None) -> pl.DataFrame:
+def load_links(con, as_of: date | None = None) -> pl.DataFrame:
     """Current (or as-of) case-person links that are not retracted."""
     src = "mart_links" if as_of is None else f"links_as_of({_instant(as_of)})"
     return _frame(
@@ -95,7 +96,7 @@ def load_links(con, as_of: date | str | None = None) -> pl.DataFrame:
     )
 
 
-def load_card_transactions(con, as_of: date | str | None = None) -> pl.DataFrame:
+def load_card_transactions(con, as_of: date | None = None) -> pl.DataFrame:
     """Card transactions (current, or as known on `as_of`)."""
     src = (
         "mart_card_transactions"
@@ -105,7 +106,7 @@ def load_card_transactions(con, as_of: date | str | None = None) -> pl.DataFrame
     return _frame(con, f'select * from {src} order by card_ref, "at", transaction_id')
 
 
-def load_custody(con, as_of: date | str | None = None) -> pl.DataFrame:
+def load_custody(con, as_of: date | None = None) -> pl.DataFrame:
     """Custody periods (current, or as known on `as_of`)."""
     src = "mart_custody" if as_of is None else f"custody_as_of({_instant(as_of)})"
     return _frame(con, f"select * from {src} order by person_id, start_at")
@@ -115,6 +116,19 @@ def latest_data_date(con) -> date | None:
     """The local date of the newest report in the database (the default as-of)."""
     row = con.execute("select max(reported_at)::date from mart_incidents").fetchone()
     return row[0] if row else None
+
+
+def resolve_as_of(con, as_of: date | None = None) -> date:
+    """The one as-of resolver: `as_of` itself, or the newest report date in the
+    database when none is given; a one-line `UserError` when nothing was ingested."""
+    if not table_exists(con, "mart_incidents"):
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+    if as_of is not None:
+        return as_of
+    latest = latest_data_date(con)
+    if latest is None:
+        raise UserError("the database has no incidents; run `gjenganger ingest` first")
+    return latest
 
 
 def write_frame(con, table: str, frame: pl.DataFrame, replace: bool = True) -> int:

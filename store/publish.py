@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gjenganger.errors import UserError
-from gjenganger.flows import faults
+from gjenganger.store import faults
 
 BUNDLES = ("analyst", "prevention", "research")
 

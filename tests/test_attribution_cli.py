@@ -158,8 +158,8 @@ def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_pat
     path = tmp_path / "r.duckdb"
     con = db.connect(path)
     ingest(con, inbox)
-    top1 = top_step.compute_toplist(con, AS_OF)[1]
-    run1 = attr_step.compute_attribution(con, AS_OF)
+    top1 = top_step.compute_toplist(con, DAY)[1]
+    run1 = attr_step.compute_attribution(con, DAY)
     person = top1["person_id"][0]
     gone = links.filter(pl.col("person_id") == person).sort("incident_id")[
         "incident_id"

@@ -25,7 +25,6 @@ import polars as pl
 
 from gjenganger.analytics import attribution as at
 from gjenganger.errors import UserError
-from gjenganger.flows.steps.toplist import resolve_as_of
 from gjenganger.store import db, frames
 
 METRICS = (
@@ -91,7 +90,7 @@ def evaluate(
     seed: int = 0,
 ) -> dict:
     """The full report as a dict: per method metrics, pairwise AUC, timings."""
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     inc = frames.load_incidents(con, day)
     links = frames.load_links(con, day)
     custody = frames.load_custody(con, day)

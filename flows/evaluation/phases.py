@@ -232,7 +232,7 @@ def evaluate_run(run: step.PhaseRun, truth_phases: pl.DataFrame) -> dict:
 def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> dict:
     """The whole report: realistic and all-known evidence, model and baseline."""
     truth_phases, offenders = read_truth(truth_dir)
-    as_of = step.resolve_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     incidents = frames.load_incidents(con, as_of)
     realistic_ev = step.realistic_evidence(con, as_of, incidents)
     persons, source = step.toplist_persons(con, as_of, realistic_ev)

@@ -22,7 +22,6 @@ import polars as pl
 
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import series as sr
-from gjenganger.flows.steps.toplist import resolve_as_of
 from gjenganger.store import frames
 
 MAX_CANDIDATES = 5
@@ -39,14 +38,14 @@ HYPOTHESIS_TABLES = (
 
 def compute_attribution(
     con,
-    as_of: dt.date | str | None = None,
+    as_of: dt.date | None = None,
     *,
     window_days: int = 365,
     baselines: bool = False,
     seed: int = 0,
 ) -> at.AttributionRun:
     """Run attribution on the frames as known on `as_of` (no writes)."""
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     return at.attribute(
         frames.load_incidents(con, day),
         frames.load_links(con, day),
@@ -158,7 +157,7 @@ def write_attribution(
 
 def build_attribution(
     con,
-    as_of: dt.date | str | None = None,
+    as_of: dt.date | None = None,
     *,
     window_days: int = 365,
     seed: int = 0,
@@ -175,7 +174,7 @@ def build_attribution(
     """
     from gjenganger.flows.steps import attribution_state as state
 
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     previous, why = (
         state.load_previous(con, day, window_days) if reuse else (None, "reuse off")
     )

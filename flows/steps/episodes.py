@@ -21,16 +21,6 @@ from gjenganger.store.db import table_exists
 TABLE = "episodes"
 
 
-def parse_date(value: str | dt.date | None, what: str = "date") -> dt.date | None:
-    """A date from YYYY-MM-DD (or a date), as a one-line `UserError` if malformed."""
-    if value is None or isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise UserError(f"{what} must be YYYY-MM-DD, got {value!r}") from exc
-
-
 def require_data(con) -> None:
     """Fail with a one-line message when nothing was ingested yet."""
     if not table_exists(con, "mart_incidents"):

@@ -16,9 +16,9 @@ from gjenganger.store import frames
 def build_hotspot_cells(con, as_of: dt.date | None = None) -> dict:
     """Analyse all targets as of `as_of` and replace `hotspot_cells`."""
     from gjenganger.analytics import hotspots as hs
-    from gjenganger.flows.steps.hotspots import analyse, resolve_as_of
+    from gjenganger.flows.steps.hotspots import analyse
 
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     result = analyse(con, day, hs.ALL)
     cells = result.cells.drop("cell").with_columns(pl.lit(day).alias("as_of"))
     n = frames.write_frame(con, "hotspot_cells", cells)

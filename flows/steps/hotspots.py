@@ -43,24 +43,6 @@ def study_area() -> tuple[Any, ...]:
     return tuple(shape(f["geometry"]) for f in fc["features"])
 
 
-def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
-    if as_of is None:
-        day = frames.latest_data_date(con)
-        if day is None:
-            raise UserError(
-                "the database has no incidents yet; run `gjenganger ingest` first"
-            )
-        return day
-    if isinstance(as_of, str):
-        try:
-            return dt.date.fromisoformat(as_of)
-        except ValueError as exc:
-            raise UserError(
-                f"--as-of must be a date YYYY-MM-DD, got {as_of!r}"
-            ) from exc
-    return as_of
-
-
 def load(con, as_of: dt.date):
     """Incidents as known at the end of `as_of` (with coordinates or not)."""
     return frames.load_incidents(con, as_of=as_of)
@@ -68,7 +50,7 @@ def load(con, as_of: dt.date):
 
 def analyse(
     con,
-    as_of: dt.date | str | None = None,
+    as_of: dt.date | None = None,
     target_group: str = hs.ALL,
     params: hs.Params | None = None,
     incidents=None,
@@ -76,7 +58,7 @@ def analyse(
 ) -> hs.Result:
     """Run the analysis for one target group (reads the store unless given
     `incidents`)."""
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     params = params or hs.Params()
     try:
         hs.target_types(target_group)
@@ -107,7 +89,7 @@ def write_map(
 def publish_hotspot_map(
     con,
     out_dir: str | Path,
-    as_of: dt.date | str | None,
+    as_of: dt.date | None,
     group: str,
     lang: str = "nb",
     *,
@@ -121,7 +103,7 @@ def publish_hotspot_map(
     One unit of the prevention bundle, so the nightly flow can map target groups
     over task workers. Holds places and counts only.
     """
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     params = params or hs.Params()
     folder = Path(out_dir) / "hotspots"
     folder.mkdir(parents=True, exist_ok=True)
@@ -186,7 +168,7 @@ def write_hotspot_index(
 def publish_hotspots(
     con,
     out_dir: str | Path,
-    as_of: dt.date | str | None = None,
+    as_of: dt.date | None = None,
     lang: str = "nb",
     *,
     params: hs.Params | None = None,
@@ -197,7 +179,7 @@ def publish_hotspots(
     `out_dir/hotspots/`; return a summary (files, sizes, hot cells, near-repeat
     sentences, seconds)."""
     started = time.perf_counter()
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     params = params or hs.Params()
     (Path(out_dir) / "hotspots").mkdir(parents=True, exist_ok=True)
     try:

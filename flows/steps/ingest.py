@@ -29,7 +29,7 @@ from gjenganger.data_schema.validation import (
     quote_literal,
     typed_expr,
 )
-from gjenganger.flows import faults
+from gjenganger.store import faults
 from gjenganger.store import batches as B
 
 

@@ -53,29 +53,6 @@ class PhaseRun:
     series_all: pl.DataFrame  # series of every fitted person
 
 
-def _date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError as exc:
-            raise UserError(f"not a date (YYYY-MM-DD): {value}") from exc
-    return value
-
-
-def resolve_as_of(con, as_of=None) -> dt.date:
-    """The as-of date: given, or the newest report in the database."""
-    if as_of is not None:
-        return _date(as_of)
-    if not table_exists(con, "mart_incidents"):
-        raise UserError("the database has no incidents; run `gjenganger ingest` first")
-    latest = frames.latest_data_date(con)
-    if latest is None:
-        raise UserError("the database has no incidents; run `gjenganger ingest` first")
-    return latest
-
-
 def load_attribution(con, as_of: dt.date) -> pl.DataFrame | None:
     """Attributed candidates of the newest attribution run on or before `as_of`."""
     if not table_exists(con, "attribution_candidates"):
@@ -189,7 +166,7 @@ def run_phases(
     `evidence` replaces the linked + attributed evidence (evaluation passes the true
     offenders). `persons` replaces the top list; `person` reports on one person.
     """
-    as_of = resolve_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     if days < 30:
         raise UserError("--days must be at least 30")
     incidents = frames.load_incidents(con, as_of)

@@ -25,7 +25,7 @@ import polars as pl
 
 from gjenganger.analytics import episodes as ep
 from gjenganger.errors import UserError
-from gjenganger.flows.steps.episodes import load_candidates, parse_date, require_data
+from gjenganger.flows.steps.episodes import load_candidates, require_data
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
 
@@ -249,13 +249,13 @@ def write_timeline(
     if lang not in ("nb", "en"):
         raise UserError(f"--lang must be nb or en, got {lang!r}")
     t0 = time.perf_counter()
-    data = load_timeline_data(con, parse_date(as_of, "--as-of"))
+    data = load_timeline_data(con, as_of)
     page, counts = person_page(
         con,
         data,
         person_id,
-        start=parse_date(start, "--from"),
-        end=parse_date(end, "--to"),
+        start=start,
+        end=end,
         lang=lang,
     )
     out = Path(out)
@@ -338,11 +338,6 @@ def _bundle_start(as_of: dt.date) -> dt.date:
     return as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
 
 
-def _bundle_as_of(con, as_of) -> dt.date:
-    as_of = parse_date(as_of, "as_of")
-    return frames.latest_data_date(con) if as_of is None else as_of
-
-
 def publish_timeline_page(
     con, out_dir, as_of, rank: int, lang: str = "nb", data: TimelineData | None = None
 ) -> dict | None:
@@ -355,7 +350,7 @@ def publish_timeline_page(
     if lang not in ("nb", "en"):
         raise UserError(f"lang must be nb or en, got {lang!r}")
     t1 = time.perf_counter()
-    as_of = _bundle_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     timelines_dir = Path(out_dir) / "timelines"
     try:
         timelines_dir.mkdir(parents=True, exist_ok=True)
@@ -388,7 +383,7 @@ def publish_timeline_page(
 
 def toplist_ranks(con, as_of, data: TimelineData | None = None) -> list[int]:
     """The ranks the analyst bundle has a page for (what the flow maps over)."""
-    as_of = _bundle_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     data = load_timeline_data(con, as_of) if data is None else data
     persons, _ = toplist(con, data, as_of)
     return persons["rank"].to_list()
@@ -407,7 +402,7 @@ def write_analyst_index(
     from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
 
     t0 = time.perf_counter() if t0 is None else t0
-    as_of = _bundle_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     out_dir = Path(out_dir)
     data = load_timeline_data(con, as_of) if data is None else data
     persons, source = toplist(con, data, as_of)
@@ -491,7 +486,7 @@ def publish_analyst_bundle(con, out_dir, as_of, lang: str = "nb") -> dict:
     if lang not in ("nb", "en"):
         raise UserError(f"lang must be nb or en, got {lang!r}")
     t0 = time.perf_counter()
-    as_of = _bundle_as_of(con, as_of)
+    as_of = frames.resolve_as_of(con, as_of)
     try:
         (Path(out_dir) / "timelines").mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -16,37 +16,15 @@ import polars as pl
 from gjenganger.analytics import toplist as tl
 from gjenganger.errors import UserError
 from gjenganger.store import frames
-from gjenganger.store.db import table_exists
-
-
-def resolve_as_of(con, as_of: dt.date | str | None) -> dt.date:
-    """`as_of` as a date; default the newest report date in the database."""
-    if not table_exists(con, "mart_incidents"):
-        raise UserError("the database has no incidents; run `gjenganger ingest` first")
-    if as_of is None:
-        latest = frames.latest_data_date(con)
-        if latest is None:
-            raise UserError(
-                "the database has no incidents; run `gjenganger ingest` first"
-            )
-        return latest
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, dt.date):
-        return as_of
-    try:
-        return dt.date.fromisoformat(as_of)
-    except ValueError as exc:
-        raise UserError(f"--as-of must be YYYY-MM-DD, got {as_of!r}") from exc
 
 
 def compute_toplist(
-    con, as_of: dt.date | str | None = None, *, n: int = 20, window_days: int = 365
+    con, as_of: dt.date | None = None, *, n: int = 20, window_days: int = 365
 ) -> tuple[dt.date, pl.DataFrame, dict]:
     """(as_of, top-n frame, concentration figures) as known on `as_of`."""
     if n < 1 or window_days < 1:
         raise UserError("--n and --window-days must be at least 1")
-    day = resolve_as_of(con, as_of)
+    day = frames.resolve_as_of(con, as_of)
     incidents = frames.load_incidents(con, day)
     links = frames.load_links(con, day)
     top, conc = tl.build(incidents, links, day, n=n, window_days=window_days)
@@ -58,7 +36,7 @@ INT_COLUMNS = ("rank", "cases", "prev_cases")
 
 
 def build_toplist(
-    con, as_of: dt.date | str | None = None, *, n: int = 20, window_days: int = 365
+    con, as_of: dt.date | None = None, *, n: int = 20, window_days: int = 365
 ) -> dict:
     """The nightly step: write `toplist` and `toplist_concentration` for `as_of`."""
     day, top, conc = compute_toplist(con, as_of, n=n, window_days=window_days)

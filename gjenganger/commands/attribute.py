@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
+from gjenganger.arguments import add_as_of
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import attribution as step
 from gjenganger.store import db, runlock
@@ -25,11 +26,7 @@ def register(sub) -> None:
         "days before this one are deleted from them. Method: docs/linkage.md.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
-    )
+    add_as_of(p)
     p.add_argument(
         "--window-days",
         type=int,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
+from gjenganger.arguments import iso_date
 from gjenganger.errors import UserError
 from gjenganger.store import audit, db
 
@@ -28,7 +28,7 @@ def register(sub) -> None:
     s = verbs.add_parser("show", help="list audit rows, e.g. who looked at a person")
     s.add_argument("--db", type=Path, default=None, help="database (default: home log)")
     s.add_argument("--person", help="only rows that looked at this person")
-    s.add_argument("--since", type=date.fromisoformat, help="only rows from this date")
+    s.add_argument("--since", type=iso_date, help="only rows from this date")
     s.add_argument("--json", action="store_true", help="print rows as JSON")
     s.set_defaults(func=run_show)
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
+from gjenganger.arguments import add_as_of
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import episodes as step
 from gjenganger.store import db, runlock
@@ -34,12 +35,7 @@ def register(sub) -> None:
         metavar="N",
         help="only episodes with total approved NOK >= N",
     )
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="as known at the end of DATE "
-        "(YYYY-MM-DD); default: everything in the database",
-    )
+    add_as_of(p, "as known at the end of DATE (default: everything in the database)")
     p.add_argument(
         "--gap-hours",
         type=float,
@@ -68,7 +64,7 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.gap_hours <= 0 or args.window_hours <= 0:
         raise UserError("--gap-hours and --window-hours must be > 0")
-    as_of = step.parse_date(args.as_of, "--as-of")
+    as_of = args.as_of
     with runlock.hold_when(args.write, args.db):
         con = db.connect(args.db, read_only=not args.write, migrate=args.write)
         try:

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from gjenganger.arguments import iso_date
 from gjenganger.errors import UserError
 from gjenganger.synth import SynthConfig, generate
 from gjenganger.synth.config import FORMATS
@@ -32,7 +33,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument(
         "--start",
-        type=date.fromisoformat,
+        type=iso_date,
         default=date(2024, 1, 1),
         help="first day, YYYY-MM-DD (default 2024-01-01)",
     )

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of
 from gjenganger.errors import UserError
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise UserError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from exc
 
 
 def register(sub) -> None:
@@ -30,13 +23,7 @@ def register(sub) -> None:
         "never people; cells with fewer than 5 incidents show no count.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="DATE",
-        default=None,
-        help="as known at the end of DATE (default: newest report)",
-    )
+    add_as_of(p)
     p.add_argument(
         "--window-days",
         type=int,
@@ -83,7 +70,7 @@ def run(args) -> int:
         hs.target_types(args.target_type)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    as_of = _date(args.as_of) if args.as_of else None
+    as_of = args.as_of
     params = hs.Params(cell_m=args.cell_m, window_days=args.window_days)
     con = db.connect(args.db, read_only=True)
     try:

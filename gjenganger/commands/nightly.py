@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of
 from gjenganger.errors import UserError
 from gjenganger.store import publish, runlock
 
@@ -22,12 +22,7 @@ def register(sub) -> None:
     p.add_argument("--inbox", type=Path, required=True, help="folder of batch folders")
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     p.add_argument("--publish", type=Path, required=True, help="publication folder")
-    p.add_argument(
-        "--as-of",
-        type=date.fromisoformat,
-        default=None,
-        help="analysis date (default: the newest report in the data)",
-    )
+    add_as_of(p, "analysis date (default: the newest report in the data)")
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
     p.add_argument("--keep", type=int, default=7, help="published nights to keep")
     p.add_argument(

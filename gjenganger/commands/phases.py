@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of
 from gjenganger.flows.steps import phases as step
 from gjenganger.store import db, runlock
 
@@ -21,12 +22,7 @@ def register(sub) -> None:
         "person's state today.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument(
-        "--as-of",
-        dest="as_of",
-        metavar="DATE",
-        help="as known at the end of DATE (default: newest report)",
-    )
+    add_as_of(p)
     p.add_argument("--person", metavar="ID", help="report on this person only")
     p.add_argument(
         "--days",

@@ -7,6 +7,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of
 from gjenganger.store import audit, db, runlock
 from gjenganger.store.retention import purge
 
@@ -27,9 +28,7 @@ def register(sub) -> None:
         default=int(os.environ.get("GJENGANGER_RETENTION_DAYS", "1825")),
         help="retention in days (default $GJENGANGER_RETENTION_DAYS or 1825)",
     )
-    p.add_argument(
-        "--as-of", type=date.fromisoformat, default=None, help="reference date"
-    )
+    add_as_of(p, "reference date (default: the newest report)")
     p.add_argument(
         "--json", action="store_true", help="print rows deleted per table as JSON"
     )

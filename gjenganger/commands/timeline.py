@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of, iso_date
 from gjenganger.flows.steps.timelines import write_timeline
 from gjenganger.store import db
 
@@ -25,12 +26,14 @@ def register(sub) -> None:
     p.add_argument(
         "--from",
         dest="start",
+        type=iso_date,
         metavar="DATE",
         help="first day shown (YYYY-MM-DD); default: the first event",
     )
     p.add_argument(
         "--to",
         dest="end",
+        type=iso_date,
         metavar="DATE",
         help="last day shown (YYYY-MM-DD, inclusive); default: the last event",
     )
@@ -40,9 +43,7 @@ def register(sub) -> None:
         default="nb",
         help="page language: Norwegian bokmål (default) or English",
     )
-    p.add_argument(
-        "--as-of", metavar="DATE", help="use the data as known at the end of DATE"
-    )
+    add_as_of(p)
     p.add_argument(
         "--out",
         type=Path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gjenganger.arguments import add_as_of
 from gjenganger.flows.steps import toplist as step
 from gjenganger.store import db
 
@@ -21,11 +22,7 @@ def register(sub) -> None:
         "by the top 5 %% of persons, Gini and a Lorenz table.",
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
-    )
+    add_as_of(p)
     p.add_argument("--n", type=int, default=20, help="persons to list (default 20)")
     p.add_argument(
         "--window-days",
