@@ -12,16 +12,17 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test test-fast venv lock upgrade chromium lint ddl clean
+.PHONY: demo test test-fast venv lock upgrade lock-check chromium lint ddl clean
 
 # The exact versions, with hashes, of everything installed (dev tools too) are in
 # requirements.lock; pyproject.toml states the compatible ranges. The project
-# itself is installed editable without dependencies, so tests run the working tree.
+# itself is installed editable without dependencies, so tests run the working tree,
+# and built with the locked setuptools (no build isolation: nothing unlocked).
 LOCK := requirements.lock
 $(BIN)/gjenganger: $(LOCK) pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 venv: $(BIN)/gjenganger
@@ -31,12 +32,19 @@ venv: $(BIN)/gjenganger
 # newest version the ranges allow. Universal: one lock for every platform and
 # Python version that pyproject.toml allows, with environment markers.
 COMPILE = UV_CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/uv pip compile --quiet \
-	pyproject.toml --extra dev --generate-hashes --universal -o $(LOCK)
+	pyproject.toml --extra dev --generate-hashes --universal
 lock: venv
-	$(COMPILE)
+	$(COMPILE) -o $(LOCK)
 
 upgrade: venv
-	$(COMPILE) --upgrade
+	$(COMPILE) --upgrade -o $(LOCK)
+
+# CI: the lock still matches the ranges in pyproject.toml (nothing to add or drop).
+lock-check: venv
+	cp $(LOCK) $(VENV)/lock-check.txt
+	$(COMPILE) -o $(VENV)/lock-check.txt
+	@diff -u $(LOCK) $(VENV)/lock-check.txt >/dev/null || { diff -u $(LOCK) \
+	  $(VENV)/lock-check.txt | head -40; echo "$(LOCK) is out of date: make lock"; exit 1; }
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 chromium:

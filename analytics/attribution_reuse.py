@@ -2,10 +2,11 @@
 
 The case-person evidence of a row (open case q, person P) depends only on q and
 on P's known cases and custody and on the case-case pair models
-(`linkage.case_person_features`). With the pair models kept, a row whose case and
-person are both unchanged since the last night has the same evidence, so only rows of changed cases, changed persons
-and new candidates are computed again; everything downstream (relational
-features, scores, calibration, ranking, series) is recomputed for every case.
+(`person_evidence.case_person_features`). With the pair models kept, a row whose
+case and person are both unchanged since the last night has the same evidence, so
+only rows of changed cases, changed persons and new candidates are computed again;
+everything downstream (relational features, scores, calibration, ranking, series)
+is recomputed for every case.
 
 Change is detected by fingerprints: a 64-bit sum of row hashes of a person's known
 cases plus a hash of their custody intervals, and the row hash of each open case.
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from gjenganger.analytics import linkage as lk
+from gjenganger.analytics.linkage import Links
+from gjenganger.analytics.person_evidence import PERSON_FEATURES, PersonEvidence
 
-FEATURE_COLUMNS = tuple(f"f_{name}" for name in lk.PERSON_FEATURES)
+FEATURE_COLUMNS = tuple(f"f_{name}" for name in PERSON_FEATURES)
 
 
 #: the incident columns case-person evidence is computed from
@@ -55,7 +57,7 @@ def case_hashes(incidents: pl.DataFrame) -> np.ndarray:
 
 
 def person_fingerprints(
-    h: np.ndarray, links: lk.Links, custody: pl.DataFrame | None, persons: np.ndarray
+    h: np.ndarray, links: Links, custody: pl.DataFrame | None, persons: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(fingerprint, known-case count) of each person index in `persons`.
 
@@ -89,7 +91,7 @@ class Fingerprints:
 def fingerprints(
     incident_ids: np.ndarray,
     h: np.ndarray,
-    links: lk.Links,
+    links: Links,
     custody: pl.DataFrame | None,
     eligible: np.ndarray,
     open_idx: np.ndarray,
@@ -190,9 +192,9 @@ def lookup(reuse: Reuse, q_cases: np.ndarray, persons: np.ndarray) -> np.ndarray
     return np.where(reuse.keys[pos] == key, pos, -1)
 
 
-def take(ev: lk.PersonEvidence, sel: np.ndarray) -> lk.PersonEvidence:
+def take(ev: PersonEvidence, sel: np.ndarray) -> PersonEvidence:
     """The rows `sel` of an evidence set."""
-    return lk.PersonEvidence(
+    return PersonEvidence(
         ev.X[sel], ev.best_case[sel], ev.nearest_case[sel], ev.n_known[sel]
     )
 
@@ -202,7 +204,7 @@ def evidence_frame(
     persons: np.ndarray,
     q_cases: np.ndarray,
     row_person: np.ndarray,
-    ev: lk.PersonEvidence,
+    ev: PersonEvidence,
 ) -> pl.DataFrame:
     """Evidence rows as a frame to store (features as float32)."""
     cols: dict = {

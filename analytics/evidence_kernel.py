@@ -1,4 +1,4 @@
-"""Compiled inner loop of the case-person evidence (`linkage.case_person_features`).
+"""Compiled inner loop of case-person evidence (`person_evidence.case_person_features`).
 
 For each (open case q, person P) row, one pass over P's known cases within
 `max_gap` days of q accumulates every aggregate at once: nearest distance, the
@@ -47,8 +47,8 @@ def person_case_aggregates(  # noqa: PLR0913, PLR0915 - one fused pass by design
     same_place_km,
     k_similar,
 ):
-    """Aggregates per row (the 24 columns of `linkage.KERNEL_FEATURES`, in that
-    order, NaN where undefined),
+    """Aggregates per row (the 24 columns of `person_evidence.KERNEL_FEATURES`, in
+    that order, NaN where undefined),
     number of known cases counted, nearest known case, and the `k_similar` known
     cases nearest in space-time per row (case index, -1 padding)."""
     n = len(q_case)

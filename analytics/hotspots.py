@@ -29,9 +29,15 @@ import polars as pl
 
 from gjenganger.analytics import emerging as emerging_mod
 from gjenganger.analytics import gistar, kde, knox, prospective
-from gjenganger.analytics.aoristic import binned_weights, period_weight, to_days
+from gjenganger.analytics.aoristic import period_weight, to_days
 from gjenganger.analytics.geo import to_utm33, with_xy
 from gjenganger.analytics.grid import DEFAULT_CELL_M, Grid, cell_counts
+from gjenganger.analytics.hotspot_tables import (
+    active_cells,
+    cell_table,
+    target_hotspots,
+    weekly_counts,
+)
 
 TARGET_GROUPS: dict[str, tuple[str, ...]] = {
     "business": ("business", "shop"),
@@ -279,6 +285,7 @@ def knox_bands(
 
 
 def grid_half(params: Params) -> float:
+    """Half a grid cell in metres: the smallest near-repeat distance band."""
     return params.cell_m / 2
 
 
@@ -310,16 +317,11 @@ def analyse(
         raise ValueError(f"as_of must be a datetime.date, got {as_of!r}")
     prepared_all = incidents if is_prepared(incidents) else prepare(incidents)
     g, mask = grid or study_grid(prepared_all, params.cell_m, study_area)
-    prepared = _group_filter(prepared_all, target_group)
     p = params
     end = _end_day(as_of)
     w_start = end - p.window_days
     h_start = w_start - p.history_days
-    x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
-    t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
-    known = t0 < end  # the store already filters by report date; guard the future
-    x, y, t0, t1 = x[known], y[known], t0[known], t1[known]
-    prepared = prepared.filter(pl.Series(known))
+    prepared, (x, y, t0, t1) = _known(_group_filter(prepared_all, target_group), end)
 
     recent = cell_counts(g, x, y, period_weight(t0, t1, w_start, end)) * mask
     previous = cell_counts(g, x, y, period_weight(t0, t1, h_start, w_start)) * mask
@@ -338,43 +340,20 @@ def analyse(
         min_count=p.k_min,
     )
     table, bands, nr = knox_bands(prepared, as_of, p)
-    risk = forecast(p.method, g, mask, prepared, as_of, p, bands)
-    risk = np.where(mask, risk, 0.0)
-    if p.method == "gistar":  # z is not a count; no negative risk
-        risk = np.clip(risk, 0, None)
-    risk = np.where(risk >= RISK_FLOOR, risk, 0.0)  # kernel tails: effectively zero
+    risk = _risk(g, mask, prepared, as_of, p, bands)
+    cells = cell_table(g, mask, recent, previous, risk, gi, dens, em)
 
-    keep = mask & (
-        (recent > 0)
-        | (previous > 0)
-        | (risk > 0)
-        | (gi["bin"] != 0)
-        | (em["code"] != 0)
+    by_target = target_hotspots(
+        g,
+        active,
+        prepared_all.filter(pl.col("t0") < end),
+        TARGET_GROUPS,
+        w_start,
+        end,
+        band,
+        p.k_min,
     )
-    idx = np.flatnonzero(keep)
-    lat, lon = g.centres_wgs84(idx)
-    cells = pl.DataFrame(
-        {
-            "cell": idx,
-            "cell_id": g.cell_ids(idx),
-            "lat": lat,
-            "lon": lon,
-            "count": recent[idx],
-            "previous": previous[idx],
-            "gi_z": gi["z"][idx],
-            "gi_bin": gi["bin"][idx],
-            "is_hot": gi["bin"][idx] >= 2,
-            "density": dens[idx],
-            "risk": risk[idx],
-            "emerging": [emerging_mod.CLASSES[c] for c in em["code"][idx]],
-            "rate_ratio": em["rate_ratio"][idx],
-        }
-    )
-
-    by_target = _by_target(
-        g, active, prepared_all.filter(pl.col("t0") < end), w_start, end, band, p.k_min
-    )
-    weekly = _weekly(g, mask, x, y, t0, t1, end, p.slider_weeks)
+    weekly = weekly_counts(g, mask, x, y, t0, t1, end, p.slider_weeks)
     window = (as_of - dt.timedelta(days=p.window_days - 1), as_of)
     history = (
         window[0] - dt.timedelta(days=p.history_days),
@@ -398,82 +377,33 @@ def analyse(
     )
 
 
-def active_cells(
-    g: Grid, mask: np.ndarray, prepared: pl.DataFrame, start: float, end: float
-) -> np.ndarray:
-    """The Gi* study area: cells of `mask` with at least one incident of any
-    target type between `start` and `end` (the history and the window).
-
-    As ArcGIS Optimized Hot Spot Analysis does without a bounding polygon, empty
-    forest, sea and farmland are left out of the comparison, so hot spots are hot
-    relative to the places where crime happens at all, not to the whole region
-    (where every city cell would be "hot"). Falls back to `mask` when fewer than
-    30 cells are active.
-    """
-    w = period_weight(prepared["t0"].to_numpy(), prepared["t1"].to_numpy(), start, end)
-    act = (
-        cell_counts(g, prepared["x"].to_numpy(), prepared["y"].to_numpy(), w) > 0
-    ) & mask
-    return act if act.sum() >= 30 else mask
+def _known(
+    prepared: pl.DataFrame, end: float
+) -> tuple[pl.DataFrame, tuple[np.ndarray, ...]]:
+    """The incidents that began before `end`, and their x, y, t0, t1 arrays (the
+    store already filters by report date; this guards against the future)."""
+    x, y = prepared["x"].to_numpy(), prepared["y"].to_numpy()
+    t0, t1 = prepared["t0"].to_numpy(), prepared["t1"].to_numpy()
+    known = t0 < end
+    x, y, t0, t1 = x[known], y[known], t0[known], t1[known]
+    return prepared.filter(pl.Series(known)), (x, y, t0, t1)
 
 
-def _by_target(
+def _risk(
     g: Grid,
-    mask,
+    mask: np.ndarray,
     prepared: pl.DataFrame,
-    start: float,
-    end: float,
-    band: float,
-    k_min: int,
-) -> pl.DataFrame:
-    frames = []
-    for group, types in TARGET_GROUPS.items():
-        f = prepared.filter(pl.col("target_type").is_in(types))
-        if f.height == 0:
-            continue
-        w = period_weight(f["t0"].to_numpy(), f["t1"].to_numpy(), start, end)
-        c = cell_counts(g, f["x"].to_numpy(), f["y"].to_numpy(), w) * mask
-        if c.sum() <= 0:
-            continue
-        gi = gistar.hotspots(g, c, mask, band, min_count=k_min)
-        idx = np.flatnonzero(gi["bin"] != 0)  # the map shows the hot cells only
-        frames.append(
-            pl.DataFrame(
-                {
-                    "target_group": [group] * idx.size,
-                    "cell": idx,
-                    "count": c[idx],
-                    "gi_z": gi["z"][idx],
-                    "gi_bin": gi["bin"][idx],
-                }
-            )
-        )
-    if not frames:
-        return pl.DataFrame(
-            schema={
-                "target_group": pl.String,
-                "cell": pl.Int64,
-                "count": pl.Float64,
-                "gi_z": pl.Float64,
-                "gi_bin": pl.Int8,
-            }
-        )
-    return pl.concat(frames)
-
-
-def _weekly(g: Grid, mask, x, y, t0, t1, end: float, n_weeks: int) -> pl.DataFrame:
-    """Aoristic counts per (week, cell) of the last `n_weeks` weeks up to `end`."""
-    origin = end - 7.0 * n_weeks
-    rows, bins, w = binned_weights(t0, t1, origin, 7.0, n_weeks)
-    cell = g.index(x[rows], y[rows])
-    ok = cell >= 0
-    ok[ok] = mask[cell[ok]]
-    f = pl.DataFrame({"week": bins[ok], "cell": cell[ok], "count": w[ok]})
-    f = f.group_by(["week", "cell"]).agg(pl.col("count").sum()).sort(["week", "cell"])
-    start = dt.date(1970, 1, 1) + dt.timedelta(days=int(round(origin)))
-    return f.with_columns(
-        (pl.lit(start) + pl.duration(days=pl.col("week") * 7)).alias("week_start")
-    )
+    as_of: dt.date,
+    p: Params,
+    bands: dict[str, float],
+) -> np.ndarray:
+    """The forecast of `p.method` inside the mask, as expected incidents: no
+    negative risk, and kernel tails below `RISK_FLOOR` set to zero."""
+    risk = forecast(p.method, g, mask, prepared, as_of, p, bands)
+    risk = np.where(mask, risk, 0.0)
+    if p.method == "gistar":  # z is not a count; no negative risk
+        risk = np.clip(risk, 0, None)
+    return np.where(risk >= RISK_FLOOR, risk, 0.0)  # kernel tails: effectively zero
 
 
 def with_params(params: Params, **changes: Any) -> Params:

@@ -108,6 +108,17 @@ def knox_table(
             np.random.default_rng(seed).choice(x.size, max_events, replace=False)
         )
         x, y, t = x[keep], y[keep], t[keep]
+    table = _pair_table(x, y, db, tb)
+    obs = table(t)
+    rng = np.random.default_rng(seed)
+    sims = np.stack([table(t[rng.permutation(t.size)]) for _ in range(n_perm)])
+    return _knox_frame(obs, sims, db, tb, n_perm)
+
+
+def _pair_table(x: np.ndarray, y: np.ndarray, db: np.ndarray, tb: np.ndarray):
+    """A function of the event times giving the (distance band x time band)
+    counts of the pairs within the last distance band; the pairs and their
+    distance bands are found once, so each permutation only re-bins the times."""
     nd, nt = db.size, tb.size
     pairs = (
         cKDTree(np.column_stack([x, y])).query_pairs(db[-1], output_type="ndarray")
@@ -135,9 +146,14 @@ def knox_table(
         ok = tbin < nt
         return np.bincount((dbin_nt + tbin)[ok], minlength=nd * nt).reshape(nd, nt)
 
-    obs = table(t)
-    rng = np.random.default_rng(seed)
-    sims = np.stack([table(t[rng.permutation(t.size)]) for _ in range(n_perm)])
+    return table
+
+
+def _knox_frame(
+    obs: np.ndarray, sims: np.ndarray, db: np.ndarray, tb: np.ndarray, n_perm: int
+) -> pl.DataFrame:
+    """The Knox table from observed and permuted counts (see `knox_table`)."""
+    nd, nt = db.size, tb.size
     cum = lambda a: np.cumsum(np.cumsum(a, axis=-1), axis=-2)  # noqa: E731
     cobs, csims = cum(obs), cum(sims)
     exp, cexp = sims.mean(axis=0), csims.mean(axis=0)

@@ -263,40 +263,11 @@ def build_person_days(
     grid = pl.DataFrame({"person_id": persons}, schema={"person_id": pl.String}).join(
         dates.to_frame(), how="cross"
     )
-    cases = sophistication.with_levels(incidents).select(
-        "incident_id",
-        "occurred_from",
-        "occurred_to",
-        "level",
-        (
-            (pl.col("occurred_to") - pl.col("occurred_from"))
-            .dt.total_minutes()
-            .fill_null(0)
-            <= SHARP_HOURS * 60
-        ).alias("sharp"),
-        pl.col("planned"),
-        pl.col("arrest_at_scene").fill_null(False),
-        pl.col("value_nok").cast(pl.Float64).fill_null(0.0),
-    )
     ev = evidence.filter(pl.col("person_id").is_in(persons)).join(
-        cases, on="incident_id", how="inner"
+        _case_marks(incidents), on="incident_id", how="inner"
     )
     daily = aoristic_days(ev).filter(pl.col("date").is_between(start, end))
-    w = pl.col("weight") * pl.col("day_share")
-    agg = daily.group_by("person_id", "date").agg(
-        w.sum().alias("n_cases"),
-        w.filter(pl.col("sharp")).sum().alias("n_sharp"),
-        *[
-            w.filter(pl.col("level") == lv).sum().alias(f"n_level{lv}")
-            for lv in (1, 2, 3)
-        ],
-        w.filter(pl.col("planned").fill_null(False)).sum().alias("n_planned"),
-        w.filter(~pl.col("planned").fill_null(True)).sum().alias("n_unplanned"),
-        w.filter(pl.col("arrest_at_scene")).sum().alias("n_arrests"),
-        (w * pl.col("value_nok")).sum().alias("value_nok"),
-        w.filter(pl.col("source") == "linked").sum().alias("n_linked"),
-        w.filter(pl.col("source") == "attributed").sum().alias("n_attributed"),
-    )
+    agg = _daily_counts(daily)
     out = grid.join(agg, on=["person_id", "date"], how="left").with_columns(
         [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in COUNT_COLUMNS]
     )
@@ -316,3 +287,43 @@ def build_person_days(
     out = out.with_columns(pl.col("custody").fill_null(False))
     cols = ["person_id", "date", *COUNT_COLUMNS, "planned_share", "custody"]
     return out.select(cols).sort("person_id", "date")
+
+
+def _case_marks(incidents: pl.DataFrame) -> pl.DataFrame:
+    """Per incident what a person-day counts: window, level, sharp (a window of
+    at most `SHARP_HOURS`), planned, arrest at the scene and value."""
+    return sophistication.with_levels(incidents).select(
+        "incident_id",
+        "occurred_from",
+        "occurred_to",
+        "level",
+        (
+            (pl.col("occurred_to") - pl.col("occurred_from"))
+            .dt.total_minutes()
+            .fill_null(0)
+            <= SHARP_HOURS * 60
+        ).alias("sharp"),
+        pl.col("planned"),
+        pl.col("arrest_at_scene").fill_null(False),
+        pl.col("value_nok").cast(pl.Float64).fill_null(0.0),
+    )
+
+
+def _daily_counts(daily: pl.DataFrame) -> pl.DataFrame:
+    """The weighted counts per person and day (evidence weight x aoristic day
+    share) of the `COUNT_COLUMNS`, from `aoristic_days` rows."""
+    w = pl.col("weight") * pl.col("day_share")
+    return daily.group_by("person_id", "date").agg(
+        w.sum().alias("n_cases"),
+        w.filter(pl.col("sharp")).sum().alias("n_sharp"),
+        *[
+            w.filter(pl.col("level") == lv).sum().alias(f"n_level{lv}")
+            for lv in (1, 2, 3)
+        ],
+        w.filter(pl.col("planned").fill_null(False)).sum().alias("n_planned"),
+        w.filter(~pl.col("planned").fill_null(True)).sum().alias("n_unplanned"),
+        w.filter(pl.col("arrest_at_scene")).sum().alias("n_arrests"),
+        (w * pl.col("value_nok")).sum().alias("value_nok"),
+        w.filter(pl.col("source") == "linked").sum().alias("n_linked"),
+        w.filter(pl.col("source") == "attributed").sum().alias("n_attributed"),
+    )

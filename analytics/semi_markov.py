@@ -1,4 +1,4 @@
-"""Explicit-duration (semi-Markov) chains as expanded-state HMMs, vectorised over series.
+"""Explicit-duration (semi-Markov) chains as expanded-state HMMs, many series at once.
 
 A hidden semi-Markov model lets each state ("phase") last a number of days drawn from
 its own duration distribution, instead of the geometric durations a plain HMM
@@ -217,8 +217,9 @@ def forward_backward(
     distribution over sub-states on the first day. `xi` holds the expected number of
     each sub-state transition, summed over series (weighted by `weights`, default 1)
     and days (dense S x S); `weights` may be a function of the series'
-    log-likelihoods, evaluated after the forward pass. Only the two recursions loop over days; posteriors and expected counts are then
-    computed for all days at once (arrays are day-major, (T, N, S)).
+    log-likelihoods, evaluated after the forward pass. Only the two recursions
+    loop over days; posteriors and expected counts are then computed for all days
+    at once (arrays are day-major, (T, N, S)).
     """
     n, t_n, p_n = log_emis.shape
     sp = _Sparse(chain)

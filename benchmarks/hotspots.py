@@ -30,18 +30,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from gjenganger.analytics import hotspots as hs
+from gjenganger.flows.evaluation.hotspots import evaluate
+from gjenganger.flows.steps.hotspots import study_area
+from gjenganger.maps.hotspots import build_map
+from gjenganger.maps.offline import render_offline
+from gjenganger.store import db, frames
 
-from gjenganger.analytics import hotspots as hs  # noqa: E402
-from gjenganger.flows.evaluation.hotspots import evaluate  # noqa: E402
-from gjenganger.flows.steps.hotspots import study_area  # noqa: E402
-from gjenganger.maps.hotspots import build_map  # noqa: E402
-from gjenganger.maps.offline import render_offline  # noqa: E402
-from gjenganger.store import (
-    db,  # noqa: E402
-    frames,  # noqa: E402
-)
+ROOT = Path(__file__).resolve().parent.parent
 
 START, END = "<!-- hotspots:start -->", "<!-- hotspots:end -->"
 

@@ -22,6 +22,7 @@ section of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -47,10 +48,8 @@ def tree_rss(proc: psutil.Process) -> int:
     """Resident bytes of a process and all its descendants."""
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):  # the process has gone
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -193,10 +192,11 @@ def report(res: dict) -> str:
         f"## Nightly flow at national scale (`benchmarks/nightly.py`, {res['date']})",
         "",
         f"Machine: {res['machine']}. Data: `gjenganger generate --scale {res['scale']} "
-        f"--seed {res['seed']}`, two years, {n} incidents; the full rebuild loads every "
-        "batch but the last into an empty database, the incremental night adds the last "
-        "one. Peak memory = the largest summed resident memory of the process tree "
-        "(flow and Dask workers). Targets: full < 15 min, incremental < 3 min, "
+        f"--seed {res['seed']}`, two years, {n} incidents; the full rebuild loads "
+        "every batch but the last into an empty database, the incremental night adds "
+        "the last one. Peak memory = the largest summed resident memory of the "
+        "process tree (flow and Dask workers). Targets: full < 15 min, "
+        "incremental < 3 min, "
         "peak < 8 GiB. Step columns are seconds from the run report; the prevention "
         "maps are built on the task runner while the analyst bundle is built, so the "
         "hotspots column spans the analyst one.",
@@ -221,8 +221,9 @@ def report(res: dict) -> str:
         "Inside attribution (seconds since the step began, cumulative; "
         "rows of (open case, candidate) evidence):",
         "",
-        "| runner | night | pair models | open cases | context + pair models or reuse index | "
-        "+ stage-1 training | + scoring | series | rows reused | rows computed |",
+        "| runner | night | pair models | open cases "
+        "| context + pair models or reuse index | + stage-1 training | + scoring "
+        "| series | rows reused | rows computed |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for runner, runs in res["runs"].items():

@@ -1,11 +1,12 @@
 """How well can *any* model tell linked from unlinked case pairs on this data?
 
-The attribution issue's target asks for pairwise AUC >= 0.95 on solved cases held out by time. This
-script estimates the ceiling of that figure on a generated data set: it takes the
-exact test pairs of `gjenganger evaluate attribution` (`attribution.holdout_pairs`:
-all pairs of linked cases in the last 120 days, within 365 days of each other,
-linked = a person in common) and fits a flexible model *on those pairs themselves*,
-with everything the export contract gives about the two cases:
+The attribution issue's target asks for pairwise AUC >= 0.95 on solved cases held
+out by time. This script estimates the ceiling of that figure on a generated data
+set: it takes the exact test pairs of `gjenganger evaluate attribution`
+(`attribution_evaluation.holdout_pairs`: all pairs of linked cases in the last 120
+days, within 365 days of each other, linked = a person in common) and fits a
+flexible model *on those pairs themselves*, with everything the export contract
+gives about the two cases:
 
 - the 13 pair features of `pair_features.pair_matrix` (distance, gaps, hour and
   weekday differences, modus matches, value and participant differences, same
@@ -41,9 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gjenganger.analytics import attribution as at  # noqa: E402
+from gjenganger.analytics import attribution_evaluation as ae  # noqa: E402
 from gjenganger.analytics import linkage as lk  # noqa: E402
 from gjenganger.analytics.pair_features import PAIR_FEATURES, case_arrays, pair_matrix  # noqa: E402
+from gjenganger.analytics.pair_model import PairModel  # noqa: E402
+from gjenganger.analytics.pair_sampling import sample_pairs  # noqa: E402
 
 
 def side(c, idx: np.ndarray) -> np.ndarray:
@@ -73,11 +76,11 @@ def features(c, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
 
 
 def crossfit_auc(
-    X: np.ndarray,
+    X: np.ndarray,  # noqa: N803 - scikit-learn's X/y naming
     y: np.ndarray,
     half_a: np.ndarray,
     half_b: np.ndarray,
-    X_extra=None,
+    X_extra=None,  # noqa: N803 - scikit-learn's X/y naming
     y_extra=None,
     seed: int = 0,
 ) -> float:
@@ -105,16 +108,19 @@ def crossfit_auc(
 
 
 def deployed_aucs(
-    c, L, train_mask: np.ndarray, Xp: np.ndarray, y: np.ndarray, seed: int
+    c,
+    links,
+    train_mask: np.ndarray,
+    Xp: np.ndarray,  # noqa: N803 - scikit-learn's X/y naming
+    y: np.ndarray,
+    seed: int,
 ) -> dict:
     """AUC on the same pairs of what `evaluate attribution` reports: the pair model
     trained on solved cases before the hold-out, and single cues."""
     from sklearn.metrics import roc_auc_score
 
-    s = lk.sample_pairs(c, L, train_mask, seed=seed)
-    model = lk.PairModel.fit(
-        pair_matrix(c, s.ia, c, s.ib), s.y, s.log_offset, seed=seed
-    )
+    s = sample_pairs(c, links, train_mask, seed=seed)
+    model = PairModel.fit(pair_matrix(c, s.ia, c, s.ib), s.y, s.log_offset, seed=seed)
     d = np.nan_to_num(Xp[:, 0], nan=1e3)
     return {
         "auc_pair_model": round(float(roc_auc_score(y, model.logit(Xp))), 4),
@@ -143,7 +149,7 @@ def run(args) -> dict:
     L = lk.make_links(c.incident_id, links)
     as_of_day = float((day - __import__("datetime").date(1970, 1, 1)).days)
     t0 = time.perf_counter()
-    train_mask, test, ia, ib, y = at.holdout_pairs(
+    train_mask, test, ia, ib, y = ae.holdout_pairs(
         c, L, day, args.holdout_days, args.max_pairs, 0
     )
     rng = np.random.default_rng(args.seed)
@@ -247,8 +253,8 @@ def store_row(results_md: Path, res: dict) -> None:
         "",
         "The test pairs of `evaluate attribution`'s pairwise AUC (all pairs of solved "
         "cases in the last 120 days, within 365 days of each other, linked = a person "
-        "in common; at most 2,000,000, sampled). Machine: x86_64, 2 cores, 24 GiB; 3-5 min a data set. "
-        "Left: what the tool reports (pair model "
+        "in common; at most 2,000,000, sampled). Machine: x86_64, 2 cores, 24 GiB; "
+        "3-5 min a data set. Left: what the tool reports (pair model "
         "trained on earlier solved cases) and single cues. Right: gradient boosting "
         "fitted on these pairs themselves, two-fold cross-fitted by case, with the "
         "13 pair features; with both cases' raw attributes too (place, hour, weekday, "

@@ -124,7 +124,8 @@ def _row(seed: int, evidence: str, method: str, s: dict) -> str:
     return (
         f"| {seed} | {evidence} | {method} | {f(s['accuracy'])} | {f(s['macro_f1'])} | "
         f"{f(s['start_mae_days'], '.2f')} | {f(s['end_mae_days'], '.2f')} | "
-        f"{f(s['boundary_mae_days'], '.2f')} | {s['matched']}/{s['true_use_periods']} | "
+        f"{f(s['boundary_mae_days'], '.2f')} | "
+        f"{s['matched']}/{s['true_use_periods']} | "
         f"{ece} |"
     )
 
@@ -134,14 +135,15 @@ def markdown(results: list[dict]) -> str:
     lines = [
         "## Phases (`benchmarks/phases.py`)",
         "",
-        f"Generated data (`gjenganger generate --start {START} --days {DAYS}`), ingested; "
-        "top list (`build_toplist`) and attribution over the whole two years; evaluated "
-        "over the top-list persons that cycle (plus/mixed users: the generator writes "
-        "phases for them only) on every day of the window. Realistic = linked + attributed "
-        "cases; all known = every true offence (`truth/offenders.csv`). Boundary MAE = "
-        "mean absolute error of use-period start and end, days, over true use periods "
-        "inside the window matched to the inferred period overlapping most. ECE = "
-        "expected calibration error of the stated per-day probability p (0 = honest).",
+        f"Generated data (`gjenganger generate --start {START} --days {DAYS}`), "
+        "ingested; top list (`build_toplist`) and attribution over the whole two "
+        "years; evaluated over the top-list persons that cycle (plus/mixed users: the "
+        "generator writes phases for them only) on every day of the window. Realistic "
+        "= linked + attributed cases; all known = every true offence "
+        "(`truth/offenders.csv`). Boundary MAE = mean absolute error of use-period "
+        "start and end, days, over true use periods inside the window matched to the "
+        "inferred period overlapping most. ECE = expected calibration error of the "
+        "stated per-day probability p (0 = honest).",
         "",
         "| seed | evidence | method | accuracy | macro-F1 | start MAE | end MAE | "
         "boundary MAE | matched | ECE |",
@@ -170,10 +172,13 @@ def markdown(results: list[dict]) -> str:
         rep, chk, t = r["report"], r["checks"], r["timings"]
         yn = {True: "yes", False: "**no**"}
         lines.append(
-            f"| {r['seed']} | {rep['persons']} | {rep['realistic_accuracy_vs_baseline']:.2f} | "
+            f"| {r['seed']} | {rep['persons']} | "
+            f"{rep['realistic_accuracy_vs_baseline']:.2f} | "
             f"{yn[chk['all_known_accuracy']]} | {yn[chk['realistic_accuracy']]} | "
-            f"{yn[chk['realistic_vs_baseline']]} | {yn[chk['all_known_boundary_mae']]} | "
-            f"{t['demo_toplist_s']} ({t['demo_persons']} persons, {t['demo_fitted']} fitted) | "
+            f"{yn[chk['realistic_vs_baseline']]} | "
+            f"{yn[chk['all_known_boundary_mae']]} | "
+            f"{t['demo_toplist_s']} ({t['demo_persons']} persons, "
+            f"{t['demo_fitted']} fitted) | "
             f"{t['pool_1000_s']} |"
         )
     lines += [

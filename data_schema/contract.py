@@ -91,7 +91,8 @@ NORWAY_LON = (4.0, 31.5)
 REASONS: dict[str, str] = {
     "identity_number": "a value looks like a Norwegian national identity number "
     "(11 digits, valid mod-11 check digits): pseudonymisation failed",
-    "malformed_row": "the CSV row could not be parsed (wrong column count, bad quoting)",
+    "malformed_row": "the CSV row could not be parsed (wrong column count, "
+    "bad quoting)",
     "missing_value": "a required column is empty",
     "bad_timestamp": "a timestamp is not ISO 8601",
     "bad_number": "a number or boolean does not parse",

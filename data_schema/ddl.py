@@ -13,7 +13,10 @@ from pathlib import Path
 from gjenganger.data_schema.contract import OFFENCE_GROUPS, TABLES, Table
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-GENERATED = "-- generated from data_schema/contract.py by `python -m data_schema.ddl`; do not edit\n"
+GENERATED = (
+    "-- generated from data_schema/contract.py by `python -m data_schema.ddl`;"
+    " do not edit\n"
+)
 
 
 RESERVED = {"at"}

@@ -1,6 +1,7 @@
 """The data dictionary (`docs/data-dictionary.md`), generated from the contract.
 
-`python -m gjenganger.data_schema.dictionary` rewrites the file; a test fails when it is stale.
+`python -m gjenganger.data_schema.dictionary` rewrites the file; a test fails when it
+is stale.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ def render() -> str:
     out = [
         "# Data dictionary",
         "",
-        "Generated from `data_schema/contract.py` by"
-        " `python -m gjenganger.data_schema.dictionary`; do not edit. Each contract table is stored three times: `stg_<table>` (every"
-        " valid version as loaded, plus `batch_id`, `source_file`, `line`), `<table>`"
-        " (the current version of each key, plus `batch_id`) and a `mart_` view with"
-        " local (Europe/Oslo) times. Timestamps without an offset are Europe/Oslo time.",
+        "Generated from `data_schema/contract.py` by `python -m "
+        "gjenganger.data_schema.dictionary`; do not edit. Each contract table is "
+        "stored three times: `stg_<table>` (every valid version as loaded, plus "
+        "`batch_id`, `source_file`, `line`), `<table>` (the current version of each "
+        "key, plus `batch_id`) and a `mart_` view with local (Europe/Oslo) times. "
+        "Timestamps without an offset are Europe/Oslo time.",
         "",
     ]
     for table in TABLES:

@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from collections import Counter
+from contextlib import nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,9 +26,9 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
-from gjenganger.store import faults
 from gjenganger.flows.steps import state
-from gjenganger.store import db, frames, publish, runlock
+from gjenganger.store import db, faults, frames, publish, runlock
+from gjenganger.store import steps as marks
 
 
 def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect's signature
@@ -103,23 +104,15 @@ def _run_step(
     con = db.connect(db_path)
     try:
         key = state.input_hash(
-            step, data=state.data_version(con), as_of=as_of, **params
+            step, data=marks.data_version(con), as_of=as_of, **params
         )
-        if resumable and (done := state.finished(con, step, key)) is not None:
+        if resumable and (done := marks.finished(con, step, key)) is not None:
             return {**done, "resumed": True}
-        if transaction:
-            con.execute("begin transaction")
-        try:
+        with db.transaction(con) if transaction else nullcontext():
             summary = fn(con, as_of=as_of, **params)
             faults.point(f"step:{step}")
             if resumable:
-                state.mark_finished(con, step, key, summary)
-            if transaction:
-                con.execute("commit")
-        except BaseException:
-            if transaction:
-                con.execute("rollback")
-            raise
+                marks.mark_finished(con, step, key, summary)
         return summary
     finally:
         con.close()
@@ -203,13 +196,14 @@ def hotspot_map_task(
 
     if night:
         frames.share_frames(night)
-    m = _read_only_step(db_path, publish_hotspot_map, Path(out_dir), as_of, group, lang)
-    m.pop("_grid", None)
-    return m
+    return _read_only_step(
+        db_path, publish_hotspot_map, Path(out_dir), as_of, group, lang
+    )
 
 
 @task(name="hotspot-index", **TASK, **IO_TASK)
 def hotspot_index_task(out_dir: str, as_of: date, maps: list[dict], lang: str) -> dict:
+    """The prevention bundle's index page, linking the maps; the step summary."""
     from gjenganger.flows.steps.hotspots import write_hotspot_index
 
     return write_hotspot_index(Path(out_dir), as_of, maps, lang)
@@ -217,10 +211,12 @@ def hotspot_index_task(out_dir: str, as_of: date, maps: list[dict], lang: str) -
 
 @task(name="toplist-ranks", **TASK)
 def ranks_task(db_path: str, as_of: date) -> list[int]:
-    from gjenganger.flows.steps.timelines import cached_timeline_data, toplist_ranks
+    """The top-list ranks the analyst bundle has a page for (what pages map over)."""
+    from gjenganger.flows.steps.analyst import toplist_ranks
+    from gjenganger.flows.steps.timelines import cached_timeline_data
 
     def ranks(con):  # loads the frames the page tasks of this process reuse
-        return toplist_ranks(con, as_of, cached_timeline_data(con, db_path, as_of))
+        return toplist_ranks(con, cached_timeline_data(con, db_path, as_of))
 
     return _read_only_step(db_path, ranks)
 
@@ -230,14 +226,12 @@ def timeline_page_task(
     db_path: str, out_dir: str, as_of: date, rank: int, lang: str
 ) -> dict | None:
     """One top-list person's page, addressed by rank (mapped; read-only)."""
-    from gjenganger.flows.steps.timelines import (
-        cached_timeline_data,
-        publish_timeline_page,
-    )
+    from gjenganger.flows.steps.analyst import publish_timeline_page
+    from gjenganger.flows.steps.timelines import cached_timeline_data
 
     def page(con):
         data = cached_timeline_data(con, db_path, as_of)
-        return publish_timeline_page(con, Path(out_dir), as_of, rank, lang, data)
+        return publish_timeline_page(con, data, Path(out_dir), rank, lang)
 
     return _read_only_step(db_path, page)
 
@@ -246,15 +240,14 @@ def timeline_page_task(
 def analyst_index_task(
     db_path: str, out_dir: str, as_of: date, pages: list, lang: str
 ) -> dict:
+    """The analyst bundle's `index.html`, `episodes.html` and hypothesis list."""
+    from gjenganger.flows.steps.analyst import write_analyst_index
     from gjenganger.flows.steps.exports import export_hypotheses
-    from gjenganger.flows.steps.timelines import (
-        cached_timeline_data,
-        write_analyst_index,
-    )
+    from gjenganger.flows.steps.timelines import cached_timeline_data
 
     def index(con):
         data = cached_timeline_data(con, db_path, as_of)
-        return write_analyst_index(con, Path(out_dir), as_of, pages, lang, data)
+        return write_analyst_index(con, data, Path(out_dir), pages, lang)
 
     summary = _read_only_step(db_path, index)
     summary["hypotheses"] = _read_only_step(
@@ -362,8 +355,6 @@ def worker_api():
     API. Without it, with no PREFECT_API_URL set, every Dask worker starts an
     ephemeral Prefect server of its own on the same database file. A remote cluster
     (`--dask-address`) needs PREFECT_API_URL set to a server its workers can reach."""
-    from contextlib import nullcontext
-
     from prefect.context import FlowRunContext
     from prefect.settings import PREFECT_API_URL, temporary_settings
 

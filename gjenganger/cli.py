@@ -8,6 +8,7 @@ returns an exit code (0 by default). Errors become one line on stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
@@ -19,7 +20,7 @@ from gjenganger.errors import Terminated, UserError
 from gjenganger.store import audit, settings
 
 
-class ArgumentProblem(Exception):
+class CommandLineError(Exception):
     """A command line that does not parse; printed as one line, exit 2."""
 
 
@@ -27,7 +28,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (no usage block) and exit 2."""
 
     def error(self, message: str):
-        raise ArgumentProblem(f"{self.prog}: {message}")
+        raise CommandLineError(f"{self.prog}: {message}")
 
 
 def command_names() -> list[str]:
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(only=_command_in(argv))
     try:
         args = parser.parse_args(argv)
-    except ArgumentProblem as exc:
+    except CommandLineError as exc:
         print(f"{exc} (see --help)", file=sys.stderr)
         return 2
     command = " ".join(x for x in (args.command, getattr(args, "kind", None)) if x)
@@ -116,10 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         code, outcome = 2, f"error: {exc}"
     except BrokenPipeError:  # e.g. `gjenganger toplist | head`
         code, outcome = 0, "ok (output closed early)"
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
-        except OSError:
-            pass
     except Terminated as exc:
         print(f"gjenganger: stopped by {exc}", file=sys.stderr)
         code, outcome = 143, f"stopped by {exc}"

@@ -4,7 +4,7 @@ Plain, self-contained HTML (no script, no network): `index.html` lists the top-l
 persons, each linking to their timeline page; `episodes.html` lists the card-use
 episodes, largest 36-hour total first. Attributed persons are always marked as
 hypotheses with their probability, never as linked. Rendering only: rows in, an
-HTML string out.
+HTML string out. Labels come from `maps.i18n.ANALYST_LABELS`.
 """
 
 from __future__ import annotations
@@ -15,56 +15,8 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, select_autoescape
 
-from gjenganger.maps.timeline import format_nok, label
-
-_LABELS: dict[str, tuple[str, str]] = {
-    "bundle_title": ("Analyseoversikt", "Analyst index"),
-    "toplist": ("Topplisten", "The top list"),
-    "episodes_title": ("Kortepisoder", "Card episodes"),
-    "rank": ("Rang", "Rank"),
-    "person": ("Person (pseudonym)", "Person (pseudonym)"),
-    "timeline": ("Tidslinje", "Timeline"),
-    "cases_linked": ("Koblede saker", "Linked cases"),
-    "cases_hyp": ("Hypoteser", "Hypotheses"),
-    "events": ("Hendelser", "Events"),
-    "nok": ("NOK totalt", "NOK total"),
-    "max36": ("Største 36 t", "Largest 36 h"),
-    "last_event": ("Siste hendelse", "Last event"),
-    "phase_now": ("Fase nå", "Phase now"),
-    "as_of": ("Per", "As of"),
-    "generated": ("Laget", "Generated"),
-    "window": ("Tidslinjene dekker", "Timelines cover"),
-    "source_toplist": ("Kilde: topplisten", "Source: the top list"),
-    "source_fallback": (
-        "Kilde: flest koblede saker siste 365 dager (topplisten er ikke beregnet)",
-        "Source: most linked cases in the last 365 days (no top list computed)",
-    ),
-    "see_episodes": ("Alle kortepisoder", "All card episodes"),
-    "back": ("Til topplisten", "To the top list"),
-    "start": ("Start", "Start"),
-    "duration": ("Varighet", "Duration"),
-    "tx": ("Transaksjoner (godkj./avv.)", "Transactions (appr./decl.)"),
-    "merchants": ("Brukersteder", "Merchants"),
-    "total": ("Sum", "Total"),
-    "case": ("Sak", "Case"),
-    "card": ("Kort", "Card"),
-    "who": ("Person", "Person"),
-    "linked": ("koblet", "linked"),
-    "hypothesis": ("hypotese", "hypothesis"),
-    "none": ("ukjent", "unknown"),
-    "no_rows": ("Ingen.", "None."),
-    "since": ("siden", "since"),
-    "hyp_note": (
-        "Personer merket «hypotese» er foreslått av attribusjonsmodellen med "
-        "sannsynlighet p; de er ikke koblet til saken i saksregisteret.",
-        "Persons marked 'hypothesis' are proposed by the attribution model with "
-        "probability p; they are not linked to the case in the case register.",
-    ),
-    "confidential": (
-        "Taushetsbelagt: kun for analytikere i politiets nett. Virker uten nett.",
-        "Confidential: for analysts on the police network only. Works without network.",
-    ),
-}
+from gjenganger.maps.i18n import ANALYST_LABELS, label, labels
+from gjenganger.maps.timeline import format_nok
 
 _STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -108,10 +60,6 @@ _PAGE = """<!DOCTYPE html>
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def _labels(lang: str) -> dict[str, str]:
-    return {k: (nb if lang == "nb" else en) for k, (nb, en) in _LABELS.items()}
-
-
 def _day(value: Any) -> str:
     if value is None:
         return "–"
@@ -128,7 +76,7 @@ def _cell(
 
 def _render(lang: str, **ctx: Any) -> str:
     return _env.from_string(_PAGE).render(
-        lang=lang, L=_labels(lang), style=_STYLE, **ctx
+        lang=lang, L=labels(ANALYST_LABELS, lang), style=_STYLE, **ctx
     )
 
 
@@ -148,7 +96,7 @@ def render_toplist_page(
 ) -> str:
     """`index.html`: one row per top-list person (dicts with rank, person_id, href,
     linked, hypotheses, events, nok_total, max_36h_nok, span_end, phase, phase_p)."""
-    lab = _labels(lang)
+    lab = labels(ANALYST_LABELS, lang)
     table = []
     for r in rows:
         phase = "–"
@@ -210,7 +158,7 @@ def render_episodes_page(
 ) -> str:
     """`episodes.html`: one row per episode (`analytics.episodes` columns); persons
     with a timeline page in `hrefs` link to it; attributed ones are hypotheses."""
-    lab = _labels(lang)
+    lab = labels(ANALYST_LABELS, lang)
     hrefs = hrefs or {}
     hours = label("hours_short", lang)
     table = []

@@ -53,6 +53,7 @@ class Section:
 
 
 def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> str:
+    """The legend box's inner HTML (escaped): title, sections, notes."""
     e = html.escape
     parts = [f'<div class="gj-legend-title">{e(title)}</div>']
     for s in sections:

@@ -4,13 +4,13 @@ In the spirit of i2 Analyst's Notebook timelines: one lane per event kind (each
 offence group, card transactions, arrests, custody), points sized by NOK and
 coloured by sophistication level, offence windows as thin "event frames", custody
 as bars, a cumulative-NOK line for card use, background bands for use periods and
-phases, and zoom from years down to hours. Below it, a Folium map of the same events
-with a time slider that replays them in order along the path between consecutive
-events, and a summary (span, events by kind, NOK, largest 36-hour total, top
-episodes).
+phases, and zoom from years down to hours (the chart's data: `maps.timeline_chart`).
+Below it, the replay map of the same events (`maps.event_map`), and a summary
+(span, events by kind, NOK, largest 36-hour total, top episodes). Labels come from
+`maps.i18n.TIMELINE_LABELS`.
 
-Rendering only: frames and dicts in (`analytics.episodes.person_events` /
-`person_summary` columns), an HTML string out. The page is self-contained: Apache
+Rendering only: frames and dicts in (`analytics.person_timeline.person_events`
+and `person_summary`), an HTML string out. The page is self-contained: Apache
 ECharts (vendored in `maps/static/echarts/`, Apache-2.0) is inlined, the map is
 rendered by `maps.offline.render_offline` and embedded with `<iframe srcdoc>`, so
 nothing needs the network and the file can be mailed or opened from `file://`.
@@ -32,27 +32,17 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gjenganger.analytics.episodes import LANES  # the lane order (a constant)
 from gjenganger.maps.event_map import epoch_ms
 from gjenganger.maps.i18n import LANGS, TIMELINE_LABELS, label, labels
-from gjenganger.maps.legend import LEVEL_COLOURS
+from gjenganger.maps.timeline_chart import (
+    PHASE_COLOURS,
+    USE_PERIOD_COLOUR,
+    chart_payload,
+)
 
 HERE = Path(__file__).resolve().parent
 ECHARTS_JS = HERE / "static" / "echarts" / "echarts.common.min.js"
 TEMPLATE = "timeline_template.html"
-
-CUSTODY_COLOUR = "#555555"
-ARREST_COLOUR = "#000000"
-CUMULATIVE_COLOUR = "#009E73"
-WINDOW_COLOUR = "#9a9a9a"
-PHASE_COLOURS = {
-    "rest": "rgba(153,153,153,0.18)",
-    "phase1": "rgba(240,228,66,0.22)",
-    "phase2": "rgba(230,159,0,0.22)",
-    "phase3": "rgba(213,94,0,0.24)",
-    "inactive": "rgba(86,180,233,0.16)",
-}
-USE_PERIOD_COLOUR = "rgba(0,158,115,0.10)"
 
 
 def format_nok(value: float | None, lang: str = "nb") -> str:
@@ -69,183 +59,6 @@ def _fmt_dt(value: datetime | date | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
-
-
-# ------------------------------------------------------------------ chart data
-def chart_payload(
-    events: pl.DataFrame,
-    *,
-    bands: pl.DataFrame | None = None,
-    lang: str = "nb",
-    max36: tuple[datetime | None, datetime | None] = (None, None),
-    view: tuple[datetime | None, datetime | None] = (None, None),
-) -> dict[str, Any]:
-    """The JSON the page's script draws: lanes, events, labels, bands, zoom.
-
-    `events` has the columns of `analytics.episodes.EVENT_COLUMNS`. `bands` (kind
-    'use_period' or 'phase', label, start_at, end_at) become background bands.
-    Events are sent column-wise (`encode_events`) to keep a two-year page small.
-    """
-    from gjenganger.analytics.episodes import (
-        LANES,
-    )  # the lane order (a constant, no logic)
-
-    present = (
-        set(events.get_column("lane").unique().to_list()) if events.height else set()
-    )
-    lanes = [ln for ln in LANES if ln in present] or ["card"]
-    columns = encode_events(events)
-
-    card = events.filter(
-        (pl.col("lane") == "card") & pl.col("approved").fill_null(False)
-    )
-    cumulative = (
-        card.sort("at")
-        .select(
-            pl.col("at").dt.epoch("ms"),
-            pl.col("value_nok").fill_null(0.0).cum_sum().round(2),
-        )
-        .rows()
-        if card.height
-        else []
-    )
-    band_rows = []
-    if bands is not None and bands.height:
-        for kind, lab, s, e in bands.select(
-            "kind", "label", "start_at", "end_at"
-        ).iter_rows():
-            if s is None or e is None:
-                continue
-            band_rows.append(
-                {
-                    "kind": kind,
-                    "name": label(lab, lang) if kind == "phase" else lab,
-                    "key": lab,
-                    "a": epoch_ms(s),
-                    "b": epoch_ms(e),
-                    "colour": PHASE_COLOURS.get(lab, USE_PERIOD_COLOUR)
-                    if kind == "phase"
-                    else USE_PERIOD_COLOUR,
-                }
-            )
-
-    vocab = {}
-    for col in (
-        "offence_code",
-        "target_type",
-        "entry_method",
-        "status",
-        "merchant_category",
-        "custody_kind",
-    ):
-        if events.height:
-            # sorted: polars' unique() order varies between runs (same page bytes)
-            for v in events.get_column(col).drop_nulls().unique().sort().to_list():
-                vocab[v] = label(v, lang)
-    page_labels = {k: label(k, lang) for k in LABELS}
-    page_labels.update({f"lane_{ln}": label(f"lane_{ln}", lang) for ln in LANES})
-    return {
-        "lang": lang,
-        "lanes": [{"key": ln, "name": label(f"lane_{ln}", lang)} for ln in lanes],
-        "events": columns,
-        "cumulative": cumulative,
-        "bands": band_rows,
-        "labels": page_labels,
-        "vocab": vocab,
-        "colours": {
-            "levels": {str(k or "none"): v for k, v in LEVEL_COLOURS.items()},
-            "custody": CUSTODY_COLOUR,
-            "arrest": ARREST_COLOUR,
-            "cumulative": CUMULATIVE_COLOUR,
-            "window": WINDOW_COLOUR,
-        },
-        "max36": [epoch_ms(max36[0]), epoch_ms(max36[1])],
-        "view": [epoch_ms(view[0]), epoch_ms(view[1])],
-    }
-
-
-_CODED = (
-    "lane",
-    "offence_code",
-    "target_type",
-    "entry_method",
-    "status",
-    "merchant_category",
-    "custody_kind",
-    "card_ref",
-)
-_SHORT = {
-    "lane": "ln",
-    "offence_code": "off",
-    "target_type": "tg",
-    "entry_method": "em",
-    "status": "st",
-    "merchant_category": "mc",
-    "custody_kind": "ck",
-    "card_ref": "cr",
-}
-
-
-def encode_events(events: pl.DataFrame) -> dict[str, Any]:
-    """Events column-wise, compact: what the page's script decodes into objects.
-
-    Times are whole seconds from `base` (epoch ms of local wall-clock time):
-    `t` the plotted time, `da` = t - start, `db` = end - t (null while custody is
-    ongoing). Repeated strings are indexes into `dict[<key>]` (-1 = null); `v` is
-    NOK rounded to the krone; `lk` 1 linked / 0 hypothesis; `ok` 1/0/-1.
-    """
-    if events.height == 0:
-        return {
-            "base": 0,
-            "n": 0,
-            "dict": {v: [] for v in _SHORT.values()},
-            **{
-                k: []
-                for k in (
-                    "id",
-                    "inc",
-                    "t",
-                    "da",
-                    "db",
-                    "v",
-                    "lv",
-                    "lk",
-                    "p",
-                    "ok",
-                    *_SHORT.values(),
-                )
-            },
-        }
-    base = events.get_column("start_at").min() or events.get_column("at").min()
-    base = base.replace(microsecond=0)
-    secs = lambda c: (pl.col(c) - pl.lit(base)).dt.total_seconds()  # noqa: E731
-    frame = events.select(
-        pl.col("event_id").alias("id"),
-        pl.col("incident_id").alias("inc"),
-        secs("at").alias("t"),
-        (secs("at") - secs("start_at")).fill_null(0).alias("da"),
-        (secs("end_at") - secs("at")).alias("db"),
-        pl.col("value_nok").round(0).cast(pl.Int64).alias("v"),
-        pl.col("level").fill_null(0).cast(pl.Int64).alias("lv"),
-        pl.col("is_linked").fill_null(True).cast(pl.Int8).alias("lk"),
-        pl.col("attribution_p").round(2).alias("p"),
-        pl.when(pl.col("approved").is_null())
-        .then(-1)
-        .otherwise(pl.col("approved").cast(pl.Int8))
-        .alias("ok"),
-        *[pl.col(c) for c in _CODED],
-    )
-    out: dict[str, Any] = {"base": epoch_ms(base), "n": frame.height, "dict": {}}
-    for col in ("id", "inc", "t", "da", "db", "v", "lv", "lk", "p", "ok"):
-        out[col] = frame.get_column(col).to_list()
-    for col in _CODED:
-        values = sorted(frame.get_column(col).drop_nulls().unique().to_list())
-        index = {v: i for i, v in enumerate(values)}
-        out["dict"][_SHORT[col]] = values
-        out[_SHORT[col]] = [
-            -1 if v is None else index[v] for v in frame.get_column(col).to_list()
-        ]
-    return out
 
 
 # ------------------------------------------------------------------ the page
@@ -316,6 +129,56 @@ def _episode_rows(summary: dict[str, Any], lang: str) -> list[dict[str, str]]:
     return rows
 
 
+def _band_legend(bands: pl.DataFrame | None, lang: str) -> list[tuple[str, str]]:
+    """(label, colour) of the band kinds and phases present, in legend order."""
+    if bands is None or not bands.height:
+        return []
+    legend = []
+    if "use_period" in set(bands.get_column("kind").to_list()):
+        legend.append((label("use_periods", lang), USE_PERIOD_COLOUR))
+    present = set(bands.filter(pl.col("kind") == "phase")["label"].to_list())
+    legend += [
+        (label(ph, lang), colour)
+        for ph, colour in PHASE_COLOURS.items()
+        if ph in present
+    ]
+    return legend
+
+
+def _summary_context(
+    summary: dict[str, Any], lab: dict[str, str], lang: str
+) -> dict[str, Any]:
+    """The summary cards and the top episodes, as the template shows them."""
+    n_linked = summary.get("n_linked", 0)
+    n_hypotheses = summary.get("n_hypotheses", 0)
+    return {
+        "span": (
+            f"{_fmt_dt(summary.get('span_start'))} – {_fmt_dt(summary.get('span_end'))}"
+            f" ({summary.get('span_days', 0):.1f} {lab['days']})"
+            if summary.get("span_start")
+            else "–"
+        ),
+        "n_events": summary.get("n_events", 0),
+        "by_lane": [
+            (label(f"lane_{ln}", lang), n)
+            for ln, n in summary.get("by_lane", {}).items()
+        ],
+        "n_linked": n_linked,
+        "n_hypotheses": n_hypotheses,
+        "nok_total": format_nok(summary.get("nok_total", 0.0), lang),
+        "max36": format_nok(summary.get("max_36h_nok", 0.0), lang),
+        "max36_window": (
+            f"{_fmt_dt(summary.get('max_36h_start_at'))} – "
+            f"{_fmt_dt(summary.get('max_36h_end_at'))}"
+            if summary.get("max_36h_start_at")
+            else ""
+        ),
+        "episodes": _episode_rows(summary, lang),
+        "only_hypotheses": n_linked == 0 and n_hypotheses > 0,
+        "has_hypotheses": n_hypotheses > 0,
+    }
+
+
 def render_timeline_page(
     person_id: str,
     events: pl.DataFrame,
@@ -330,14 +193,14 @@ def render_timeline_page(
 ) -> str:
     """The whole timeline page of one person as one self-contained HTML string.
 
-    `events` and `summary` come from `analytics.episodes.person_events` and
-    `person_summary`; `map_html` is the offline-rendered Folium page
-    (`render_offline(build_event_map(...))`), embedded in an `<iframe srcdoc>` so
-    its styles stay apart from the page's.
+    `events` and `summary` come from `analytics.person_timeline` (`person_events`,
+    `person_summary`); `map_html` is the offline-rendered Folium page
+    (`render_offline(maps.event_map.build_event_map(...))`), embedded in an
+    `<iframe srcdoc>` so its styles stay apart from the page's.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
-    lab = {k: label(k, lang) for k in LABELS}
+    lab = labels(TIMELINE_LABELS, lang)
     payload = chart_payload(
         events,
         bands=bands,
@@ -348,57 +211,25 @@ def render_timeline_page(
             datetime.combine(period[1], datetime.max.time()) if period[1] else None,
         ),
     )
-    by_lane = [
-        (label(f"lane_{ln}", lang), n) for ln, n in summary.get("by_lane", {}).items()
-    ]
-    band_legend = []
-    if bands is not None and bands.height:
-        kinds = set(bands.get_column("kind").to_list())
-        if "use_period" in kinds:
-            band_legend.append((label("use_periods", lang), USE_PERIOD_COLOUR))
-        present = set(bands.filter(pl.col("kind") == "phase")["label"].to_list())
-        band_legend += [
-            (label(ph, lang), colour)
-            for ph, colour in PHASE_COLOURS.items()
-            if ph in present
-        ]
-    only_hyp = summary.get("n_linked", 0) == 0 and summary.get("n_hypotheses", 0) > 0
-    ctx = {
-        "lang": lang,
-        "lab": lab,
-        "person_id": person_id,
-        "period": (
-            f"{period[0] or '…'} – {period[1] or '…'}"
-            if period[0] or period[1]
-            else lab["whole_history"]
-        ),
-        "generated": _fmt_dt(generated_at) if generated_at else None,
-        "span": (
-            f"{_fmt_dt(summary.get('span_start'))} – {_fmt_dt(summary.get('span_end'))}"
-            f" ({summary.get('span_days', 0):.1f} {lab['days']})"
-            if summary.get("span_start")
-            else "–"
-        ),
-        "n_events": summary.get("n_events", 0),
-        "by_lane": by_lane,
-        "n_linked": summary.get("n_linked", 0),
-        "n_hypotheses": summary.get("n_hypotheses", 0),
-        "nok_total": format_nok(summary.get("nok_total", 0.0), lang),
-        "max36": format_nok(summary.get("max_36h_nok", 0.0), lang),
-        "max36_window": (
-            f"{_fmt_dt(summary.get('max_36h_start_at'))} – "
-            f"{_fmt_dt(summary.get('max_36h_end_at'))}"
-            if summary.get("max_36h_start_at")
-            else ""
-        ),
-        "episodes": _episode_rows(summary, lang),
-        "only_hypotheses": only_hyp,
-        "band_legend": band_legend,
-        "has_hypotheses": summary.get("n_hypotheses", 0) > 0,
-        "map_src": embed_html(map_html) if map_html else None,
-        "index_href": index_href,
-        "n_lanes": len(payload["lanes"]),
-        "echarts_js": _echarts_js(),
-        "data_json": _json_for_script(payload),
-    }
-    return _env().get_template(TEMPLATE).render(**ctx)
+    return (
+        _env()
+        .get_template(TEMPLATE)
+        .render(
+            lang=lang,
+            lab=lab,
+            person_id=person_id,
+            period=(
+                f"{period[0] or '…'} – {period[1] or '…'}"
+                if period[0] or period[1]
+                else lab["whole_history"]
+            ),
+            generated=_fmt_dt(generated_at) if generated_at else None,
+            band_legend=_band_legend(bands, lang),
+            map_src=embed_html(map_html) if map_html else None,
+            index_href=index_href,
+            n_lanes=len(payload["lanes"]),
+            echarts_js=_echarts_js(),
+            data_json=_json_for_script(payload),
+            **_summary_context(summary, lab, lang),
+        )
+    )

@@ -7,7 +7,8 @@ deleting any row breaks the chain; removing rows from the end is caught by the h
 anchor kept in a file beside the database (`<db>.audit-head`).
 
 The log lives in the operational database given by `--db`, or in
-`$GJENGANGER_HOME/audit.duckdb` for commands without one.
+`$GJENGANGER_HOME/audit.duckdb` for commands without one; table `audit_log` is
+declared in sql/core/audit_log.sql.
 """
 
 from __future__ import annotations
@@ -17,26 +18,13 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from gjenganger.sql import runner
 
 ROLES = ("analyst", "prevention", "researcher", "operator")
 GENESIS = "0" * 64
-DDL = """create table if not exists audit_log (
-    seq bigint primary key,
-    started_at varchar not null,
-    finished_at varchar not null,
-    user_name varchar not null,
-    role varchar not null,
-    command varchar not null,
-    params_json varchar not null,
-    persons_json varchar not null,
-    files_json varchar not null,
-    counts_json varchar not null,
-    outcome varchar not null,
-    prev_hash varchar not null,
-    row_hash varchar not null
-)"""
 FIELDS = (
     "seq",
     "started_at",
@@ -128,6 +116,7 @@ def _anchor(db_path: Path) -> Path:
 
 
 def default_db() -> Path:
+    """The home audit log, for commands without a database of their own."""
     home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
     return home / "audit.duckdb"
 
@@ -164,7 +153,7 @@ def finish(db_path: str | Path | None, outcome: str) -> Path:
 
 def append(con, db_path: Path, entry: Entry, outcome: str) -> dict:
     """Append one chained row in a transaction and move the head anchor."""
-    con.execute(DDL)
+    runner.declare(con, "audit_log")
     con.execute("begin transaction")
     try:
         last = con.execute(
@@ -203,7 +192,7 @@ def append(con, db_path: Path, entry: Entry, outcome: str) -> dict:
 
 def verify(con, db_path: Path) -> list[str]:
     """Every problem found in the chain (empty when the log is intact)."""
-    con.execute(DDL)
+    runner.declare(con, "audit_log")
     rows = con.execute(
         f"select {', '.join(FIELDS)}, row_hash from audit_log order by seq"
     ).fetchall()
@@ -232,3 +221,28 @@ def verify(con, db_path: Path) -> list[str]:
     elif rows:
         problems.append(f"head anchor {anchor.name} is missing")
     return problems
+
+
+def row_count(con) -> int:
+    """Rows in the audit log."""
+    runner.declare(con, "audit_log")
+    return con.execute("select count(*) from audit_log").fetchone()[0]
+
+
+def rows(con, person: str | None = None, since: date | None = None) -> list[tuple]:
+    """(seq, started_at, user_name, role, command, persons_json, outcome,
+    params_json) of the rows that looked at `person` and started on or after
+    `since` (all when None), oldest first."""
+    runner.declare(con, "audit_log")
+    sql = (
+        "select seq, started_at, user_name, role, command, persons_json, outcome,"
+        " params_json from audit_log where 1=1"
+    )
+    params: list = []
+    if person:
+        sql += " and list_contains(cast(persons_json as json)::varchar[], ?)"
+        params.append(person)
+    if since:
+        sql += " and started_at >= ?"
+        params.append(since.isoformat())
+    return con.execute(sql + " order by seq", params).fetchall()

@@ -24,7 +24,7 @@ OSLO = ZoneInfo("Europe/Oslo")
 CHUNK = 1 << 20
 
 
-class BatchRejected(Exception):
+class BatchRejectedError(Exception):
     """The batch does not match its manifest or cannot be read; nothing is loaded."""
 
 
@@ -73,15 +73,15 @@ def read_manifest(folder: Path) -> tuple[dict, str]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
-        raise BatchRejected(f"{path}: manifest.json is missing") from exc
+        raise BatchRejectedError(f"{path}: manifest.json is missing") from exc
     except OSError as exc:
-        raise BatchRejected(f"{path}: cannot read ({exc.strerror})") from exc
+        raise BatchRejectedError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
         manifest = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BatchRejected(f"{path}: not valid JSON ({exc})") from exc
+        raise BatchRejectedError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(manifest, dict):
-        raise BatchRejected(f"{path}: not a JSON object")
+        raise BatchRejectedError(f"{path}: not a JSON object")
     return manifest, hashlib.sha256(raw).hexdigest()
 
 
@@ -89,7 +89,7 @@ def batch_id_of(folder: Path) -> str:
     """The manifest's batch_id, or the folder name when the manifest is unusable."""
     try:
         manifest, _ = read_manifest(folder)
-    except BatchRejected:
+    except BatchRejectedError:
         return folder.name
     bid = manifest.get("batch_id")
     return bid if isinstance(bid, str) and bid else folder.name
@@ -107,7 +107,7 @@ def _hash_and_check_utf8(path: Path, check_utf8: bool) -> str:
                     try:
                         decoder.decode(chunk)
                     except UnicodeDecodeError as exc:
-                        raise BatchRejected(
+                        raise BatchRejectedError(
                             f"{path}: not UTF-8 (byte {offset + exc.start})"
                         ) from exc
                 offset += len(chunk)
@@ -115,11 +115,11 @@ def _hash_and_check_utf8(path: Path, check_utf8: bool) -> str:
                 try:
                     decoder.decode(b"", final=True)
                 except UnicodeDecodeError as exc:
-                    raise BatchRejected(
+                    raise BatchRejectedError(
                         f"{path}: not UTF-8 (truncated character)"
                     ) from exc
     except OSError as exc:
-        raise BatchRejected(f"{path}: cannot read ({exc.strerror})") from exc
+        raise BatchRejectedError(f"{path}: cannot read ({exc.strerror})") from exc
     return digest.hexdigest()
 
 
@@ -128,9 +128,9 @@ def _csv_header(path: Path) -> list[str]:
         try:
             return next(csv.reader(fh))
         except StopIteration as exc:
-            raise BatchRejected(f"{path}: empty file, no header row") from exc
+            raise BatchRejectedError(f"{path}: empty file, no header row") from exc
         except csv.Error as exc:
-            raise BatchRejected(f"{path}: unreadable header ({exc})") from exc
+            raise BatchRejectedError(f"{path}: unreadable header ({exc})") from exc
 
 
 def _parquet_columns(path: Path) -> tuple[list[str], int]:
@@ -140,62 +140,68 @@ def _parquet_columns(path: Path) -> tuple[list[str], int]:
         meta = pq.ParquetFile(path).metadata
         return list(meta.schema.names), meta.num_rows
     except Exception as exc:  # noqa: BLE001 - any parse failure is a bad file
-        raise BatchRejected(f"{path}: not a readable Parquet file") from exc
+        raise BatchRejectedError(f"{path}: not a readable Parquet file") from exc
 
 
 def check_batch(folder: Path) -> Batch:
-    """Check a batch folder against its manifest; raise `BatchRejected` if it fails."""
+    """Check a batch folder against its manifest; `BatchRejectedError` if it fails."""
     manifest, manifest_sha = read_manifest(folder)
     batch_id = manifest.get("batch_id")
     if not isinstance(batch_id, str) or not batch_id:
-        raise BatchRejected(f"{folder / 'manifest.json'}: batch_id missing")
+        raise BatchRejectedError(f"{folder / 'manifest.json'}: batch_id missing")
     batch = Batch(batch_id=batch_id, folder=folder, manifest_sha256=manifest_sha)
     try:
         batch.exported_at = parse_timestamp(str(manifest.get("exported_at")))
     except ValueError as exc:
-        raise BatchRejected(
+        raise BatchRejectedError(
             f"{folder / 'manifest.json'}: exported_at is not ISO 8601"
         ) from exc
     listed = manifest.get("files")
     if not isinstance(listed, dict):
-        raise BatchRejected(f"{folder / 'manifest.json'}: files is not an object")
+        raise BatchRejectedError(f"{folder / 'manifest.json'}: files is not an object")
 
     data_names = {f"{t.name}.{fmt}": t for t in TABLES for fmt in FILE_FORMATS}
     on_disk = {p.name for p in folder.iterdir() if p.is_file() and p.name in data_names}
     for name in sorted(set(listed) - on_disk):
-        raise BatchRejected(f"{folder / name}: listed in the manifest but missing")
+        raise BatchRejectedError(f"{folder / name}: listed in the manifest but missing")
     for name in sorted(on_disk - set(listed)):
-        raise BatchRejected(f"{folder / name}: present but not in the manifest")
+        raise BatchRejectedError(f"{folder / name}: present but not in the manifest")
     for name in sorted(set(listed) - set(data_names)):
-        raise BatchRejected(f"{folder / 'manifest.json'}: unknown file {name}")
+        raise BatchRejectedError(f"{folder / 'manifest.json'}: unknown file {name}")
 
     for name in sorted(listed):
         table = data_names[name]
         entry = listed[name]
         if not isinstance(entry, dict) or not isinstance(entry.get("rows"), int):
-            raise BatchRejected(f"{folder / 'manifest.json'}: no row count for {name}")
+            raise BatchRejectedError(
+                f"{folder / 'manifest.json'}: no row count for {name}"
+            )
         if table.name in batch.files:
-            raise BatchRejected(f"{folder}: both CSV and Parquet for {table.name}")
+            raise BatchRejectedError(f"{folder}: both CSV and Parquet for {table.name}")
         fmt = name.rsplit(".", 1)[1]
         path = folder / name
         digest = _hash_and_check_utf8(path, check_utf8=fmt == "csv")
         if digest != str(entry.get("sha256", "")).lower():
-            raise BatchRejected(f"{path}: sha256 differs from the manifest")
+            raise BatchRejectedError(f"{path}: sha256 differs from the manifest")
         bf = BatchFile(table.name, name, path, fmt, entry["rows"])
         if fmt == "csv":
             bf.columns = _csv_header(path)
         else:
             bf.columns, n_rows = _parquet_columns(path)
             if n_rows != bf.rows:
-                raise BatchRejected(f"{path}: {n_rows} rows, manifest says {bf.rows}")
+                raise BatchRejectedError(
+                    f"{path}: {n_rows} rows, manifest says {bf.rows}"
+                )
         missing = [c for c in table.column_names if c not in bf.columns]
         if missing:
-            raise BatchRejected(f"{path}: lacks column(s) {', '.join(missing)}")
+            raise BatchRejectedError(f"{path}: lacks column(s) {', '.join(missing)}")
         if len(set(bf.columns)) != len(bf.columns):
-            raise BatchRejected(f"{path}: repeated column names in the header")
+            raise BatchRejectedError(f"{path}: repeated column names in the header")
         batch.files[table.name] = bf
 
     for table in TABLES:
         if table.required and table.name not in batch.files:
-            raise BatchRejected(f"{folder}: required file {table.name}.csv is missing")
+            raise BatchRejectedError(
+                f"{folder}: required file {table.name}.csv is missing"
+            )
     return batch

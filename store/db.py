@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -23,11 +23,12 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
 
     Sets the session time zone to Europe/Oslo (contract timestamps without an offset
     are local time), caps DuckDB's memory (`GJENGANGER_DUCKDB_MEMORY`, default
-    3GB; larger work spills to disk) and creates the identity-guard macros. A locked or unreadable
-    file becomes a one-line `UserError`. Writable (and `migrate`), the database is
-    created at or migrated to the current schema version; read-only, one of another
-    version is refused (`gjenganger.store.schema`). `migrate=False` (writable)
-    opens any database as it is, e.g. to append to its audit log.
+    3GB; larger work spills to disk) and creates the identity-guard macros. A
+    locked or unreadable file becomes a one-line `UserError`. Writable (and
+    `migrate`), the database is created at or migrated to the current schema
+    version; read-only, one of another version is refused
+    (`gjenganger.store.schema`). `migrate=False` (writable) opens an older
+    database as it is, e.g. to append to its audit log; a newer one is refused.
     """
     path = Path(path)
     if read_only and not path.exists():
@@ -66,10 +67,10 @@ def connect(path: str | Path, read_only: bool = False, migrate: bool = True):
     for stmt in macro_sql():
         con.execute(stmt)
     try:
-        if read_only:
-            schema.check(con, path)
-        elif migrate:
+        if migrate and not read_only:
             schema.migrate(con, path)
+        else:
+            schema.check(con, path, older_ok=not read_only)
     except BaseException:
         con.close()
         raise
@@ -85,10 +86,8 @@ def transaction(con):
     try:
         yield con
     except BaseException:
-        try:
+        with suppress(duckdb.Error):
             con.execute("rollback")
-        except duckdb.Error:
-            pass
         raise
     con.execute("commit")
 

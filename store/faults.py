@@ -12,7 +12,7 @@ import sys
 import time
 
 
-class InjectedFault(RuntimeError):
+class InjectedFaultError(RuntimeError):
     """Raised at a fault point named in GJENGANGER_FAULT_FAIL."""
 
 
@@ -22,4 +22,4 @@ def point(name: str) -> None:
         print(f"fault-point {name}", file=sys.stderr, flush=True)
         time.sleep(float(os.environ.get("GJENGANGER_FAULT_SECONDS", "60")))
     if os.environ.get("GJENGANGER_FAULT_FAIL") == name:
-        raise InjectedFault(f"injected failure at {name}")
+        raise InjectedFaultError(f"injected failure at {name}")

@@ -131,16 +131,31 @@ def resolve_as_of(con, as_of: date | None = None) -> date:
     return latest
 
 
-def write_frame(con, table: str, frame: pl.DataFrame, replace: bool = True) -> int:
-    """Write a Polars frame as a DuckDB table (replacing it by default); row count."""
-    con.register("_frame_to_write", frame.to_arrow())
-    try:
-        if replace:
-            con.execute(
-                f"create or replace table {table} as select * from _frame_to_write"
-            )
-        else:
-            con.execute(f"insert into {table} select * from _frame_to_write")
-    finally:
-        con.unregister("_frame_to_write")
+def insert_rows(con, table: str, frame: pl.DataFrame) -> int:
+    """Insert a Polars frame's rows into a declared table by column name (the
+    frame's column order does not matter; a column the table lacks is an error);
+    row count."""
+    if frame.height:
+        view = f"_rows_{table}"
+        con.register(view, frame.to_arrow())
+        try:
+            con.execute(f"insert into {table} by name select * from {view}")
+        finally:
+            con.unregister(view)
     return frame.height
+
+
+def replace_rows(
+    con, table: str, frame: pl.DataFrame, as_of: date | None = None
+) -> int:
+    """Replace the rows of one as-of date of a declared table with `frame`'s (all
+    rows when `as_of` is None: a table that holds only the latest run); row count.
+
+    The one way a step writes a frame, so a re-run gives the same table. No
+    transaction of its own: the caller's (or the step's) holds the writes together.
+    """
+    if as_of is None:
+        con.execute(f"delete from {table}")
+    else:
+        con.execute(f"delete from {table} where as_of = ?", [as_of])
+    return insert_rows(con, table, frame)

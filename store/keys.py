@@ -48,6 +48,7 @@ def ensure_key_file(path: str | Path) -> bytes:
 
 
 def pseudonym(key: bytes, value: str, prefix: str = "P", length: int = 24) -> str:
-    """`prefix` + the first `length` hex digits of HMAC-SHA256(key, value), as letters."""
+    """`prefix` + the first `length` hex digits of HMAC-SHA256(key, value), as
+    letters."""
     digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
     return prefix + digest[:length].translate(_LETTERS)

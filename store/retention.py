@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from gjenganger.store.db import transaction
+
 CORE = ("incidents", "incident_persons", "card_transactions", "custody")
 
 
@@ -36,11 +38,10 @@ def purge(con, older_than_days: int, today: date) -> dict[str, int]:
         if n:
             deleted[table] = deleted.get(table, 0) + n
 
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(
-            "create or replace temp table _purged as select incident_id from stg_incidents"
-            f" group by incident_id having max(reported_at) < {lit}"
+            "create or replace temp table _purged as select incident_id"
+            f" from stg_incidents group by incident_id having max(reported_at) < {lit}"
         )
         # every row naming a purged case, in any *incident_id column (derived rows
         # such as a hypothesis' nearest known case included)
@@ -53,10 +54,5 @@ def purge(con, older_than_days: int, today: date) -> dict[str, int]:
             for table, col in _tables_with(con, column):
                 run(table, f"{col} < date '{cutoff.isoformat()}'")
         # derived results computed from the old data must be recomputed
-        if _tables_with(con, "input_hash"):
-            con.execute("delete from pipeline_steps")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        con.execute("delete from pipeline_steps")
     return deleted

@@ -17,7 +17,9 @@ release; table `schema_version` records the versions applied to a database.
   from its declaration, the database is refused instead.
 - A database of a newer version is refused with one line.
 
-A read-only connection cannot migrate: it refuses an older or newer database.
+A read-only connection cannot migrate: it refuses an older or newer database. A
+writable one that must not migrate (`connect(migrate=False)`, used to append to
+the audit log) takes an older database as it is and refuses a newer one.
 """
 
 from __future__ import annotations
@@ -61,17 +63,18 @@ def _derived_tables() -> set[str]:
     return set(runner.declared_tables(("marts",))) | {"pipeline_steps"}
 
 
-def _columns(con, tables: set[str]) -> dict[str, list[tuple[str, str]]]:
+def _columns(con, tables: set[str]) -> dict[str, list[str]]:
+    """Table -> its columns as 'name TYPE', in order."""
     rows = con.execute(
-        "select table_name, list((column_name, data_type) order by ordinal_position)"
-        " from information_schema.columns where table_schema = 'main'"
-        " group by table_name"
+        "select table_name, list(column_name || ' ' || data_type"
+        " order by ordinal_position) from information_schema.columns"
+        " where table_schema = 'main' group by table_name"
     ).fetchall()
-    return {t: [tuple(c.values()) for c in cols] for t, cols in rows if t in tables}
+    return {t: cols for t, cols in rows if t in tables}
 
 
 @cache
-def _declared_columns() -> dict[str, list[tuple[str, str]]]:
+def _declared_columns() -> dict[str, list[str]]:
     """The columns (name, type) of every declared table, from a scratch database."""
     scratch = duckdb.connect()
     try:
@@ -132,13 +135,16 @@ def _newer(path, version: int) -> UserError:
     )
 
 
-def check(con, path) -> None:
-    """Refuse (one-line `UserError`) a database of another version, for reading."""
+def check(con, path, older_ok: bool = False) -> None:
+    """Refuse (one-line `UserError`) a database of a newer version, and one of an
+    older version unless `older_ok` (a connection that will not migrate it)."""
     version = found_version(con)
     if version is None or version == SCHEMA_VERSION:
         return
     if version > SCHEMA_VERSION:
         raise _newer(path, version)
+    if older_ok:
+        return
     raise _older(
         path,
         version,

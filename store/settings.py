@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -20,7 +21,6 @@ def configure_environment() -> None:
     os.environ.setdefault("PREFECT_API_ENABLE_HTTP2", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
-    try:  # Prefect's SQLite cannot create its file in a missing folder
+    # Prefect's SQLite cannot create its file in a missing folder
+    with suppress(OSError):
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass

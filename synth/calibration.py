@@ -1,8 +1,9 @@
 """Measure a generated data set against the report's figures (from its files only).
 
-`python -m gjenganger.synth.calibration OUT` prints the figures as JSON; the tests in
-`tests/test_synth_calibration.py` assert on the same functions, and
-docs/synthetic-data.md quotes them.
+`python -m gjenganger.synth.calibration OUT` prints the figures as JSON (with the
+world the folder was generated in and the figures the worlds move, see
+`world_figures`); the tests in `tests/test_synth_calibration.py` assert on the same
+functions, and docs/synthetic-data.md quotes them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
+
+from gjenganger.synth import world_figures
 
 #: Cases reported in the last days may still be solved later: measure before this.
 SETTLE_DAYS = 120
@@ -185,6 +188,14 @@ def home_burglary_share(d) -> float:
     return round((b["offence_code"] == "burglary_home").mean(), 4)
 
 
+def world_name(out: Path) -> str | None:
+    """The world named in `truth/world.json` (None for folders made before worlds)."""
+    path = Path(out) / "truth" / "world.json"
+    return (
+        json.loads(path.read_text(encoding="utf-8"))["name"] if path.exists() else None
+    )
+
+
 def measure(out: Path) -> dict:
     """All calibration figures of one output folder."""
     d = load(out)
@@ -214,6 +225,7 @@ def measure(out: Path) -> dict:
     ep = d["episodes"].filter(pl.col("scripted") == "true")
     cycling = d["incidents"].filter(pl.col("group").is_in(["plus", "mixed"]))
     return {
+        "world": world_name(out),
         "period": [first.isoformat(), last.isoformat()],
         "incidents": d["final"].height,
         "incidents_per_year": round(d["final"].height / years),
@@ -241,6 +253,7 @@ def measure(out: Path) -> dict:
         ),
         "null_coordinates_share": round(d["final"]["lat"].is_null().mean(), 4),
         "episode_44k": ep.row(0, named=True) if ep.height else None,
+        "world_figures": world_figures.measure(d),
     }
 
 

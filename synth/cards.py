@@ -26,12 +26,13 @@ from gjenganger.data_schema.contract import (
     TARGET_TYPES,
 )
 from gjenganger.synth import ids, modus
-from gjenganger.synth.behaviour import empty, regime_of
 from gjenganger.synth.clock import HOUR, Clock
 from gjenganger.synth.columns import Columns
 from gjenganger.synth.cycles import States
 from gjenganger.synth.geography import Geography
 from gjenganger.synth.population import HEROINE, Population
+from gjenganger.synth.rows import empty, regime_of
+from gjenganger.synth.worlds import BASELINE, World
 
 CAT = {c: i for i, c in enumerate(MERCHANT_CATEGORIES)}
 STORE_CATEGORIES = tuple(c for c in MERCHANT_CATEGORIES if c != "online")
@@ -59,8 +60,8 @@ AMOUNTS = {
     "atm": (500, 5000),
     "other": (50, 1500),
 }
-NO_PIN_LIMIT = 500.0
-SOURCE_SHARE = {"mail": 1.0, "storage": 0.5, "other_theft": 0.3}
+#: Thefts that may yield a card, in the order of `World.card_sources`.
+SOURCES = ("mail", "storage", "other_theft")
 ONLINE_MERCHANTS = 24
 MERCHANTS_PER_SLOT = 2
 EPISODE_TARGET_NOK = (45_500, 47_500)
@@ -150,13 +151,14 @@ def _weights(table: dict) -> np.ndarray:
     return np.cumsum(w / w.sum())
 
 
-def _transactions(rng, pop, m: Merchants, ep_person, ep_start, pin_known):
+def _transactions(rng, pop, m: Merchants, ep_person, ep_start, pin_known, world):
     """Uses of each card: (episode, at, amount, category, merchant, approved, pin)."""
     n_ep = len(ep_person)
-    n_tx = 3 + rng.poisson(4, n_ep)
-    n_tx = np.minimum(n_tx, 12)
+    lo_uses, hi_uses = world.card_uses
+    n_tx = lo_uses + rng.poisson(world.card_uses_extra, n_ep)
+    n_tx = np.minimum(n_tx, hi_uses)
     ep = np.repeat(np.arange(n_ep), n_tx)
-    dur = rng.uniform(1, 30, n_ep)
+    dur = rng.uniform(*world.card_hours, n_ep)
     off = rng.random(len(ep))
     order = np.lexsort((off, ep))
     ep, off = ep[order], off[order]
@@ -177,10 +179,9 @@ def _transactions(rng, pop, m: Merchants, ep_person, ep_start, pin_known):
     amount = np.exp(rng.uniform(np.log(lo), np.log(hi)))
     amount = np.where(category == CAT["atm"], np.round(amount, -2), np.round(amount, 2))
     in_store = (category != CAT["online"]) & (category != CAT["atm"])
-    pin_used = pin & ((category == CAT["atm"]) | (in_store & (amount > NO_PIN_LIMIT)))
-    approved = ~(~pin & in_store & (amount > NO_PIN_LIMIT)) & (
-        rng.random(len(ep)) > 0.04
-    )
+    over = in_store & (amount > world.no_pin_limit)
+    pin_used = pin & ((category == CAT["atm"]) | over)
+    approved = ~(~pin & over) & (rng.random(len(ep)) > 0.04)
     merchant = _pick_merchants(rng, m, pop, ep_person[ep], category)
     return Columns(
         episode=ep,
@@ -203,6 +204,7 @@ def _fraud_cases(
     ep_person,
     ep_source,
     ep_scripted,
+    world: World = BASELINE,
 ) -> Columns:
     """One card_fraud case per episode, from its transactions."""
     n_ep = len(ep_person)
@@ -244,7 +246,8 @@ def _fraud_cases(
     rows["lon"][has] = m.lon[first_store[has]]
     rows["t_from"] = t_first
     rows["t_to"] = t_last
-    report = t_last + (rng.uniform(24, 240, n_ep) * HOUR).astype(np.int64)
+    lo, hi = (h * world.report_delay_factor for h in world.card_report_hours)
+    report = t_last + (rng.uniform(lo, hi, n_ep) * HOUR).astype(np.int64)
     rows["t_report"] = report - report % 60
     rows["card"] = np.arange(n_ep, dtype=np.int64)
     rows["source"] = ep_source
@@ -319,20 +322,21 @@ def generate(
     clock: Clock,
     rows: Columns,
     e_day: int | None,
+    world: World = BASELINE,
 ):
     """Card-fraud cases and transactions from the thefts in `rows` (plus the scripted
     44,000-kr card). Returns (new incident rows, transactions, card refs, merchants);
-    the scripted mail theft is among the new rows."""
+    the scripted mail theft is among the new rows. A theft yields a used card with
+    the template's `card_sources` share times the person's habit times `card_rate`."""
     m = merchants(rng, geo)
     tmpl = rows["template"]
     share = np.zeros(modus.T)
-    for name, v in SOURCE_SHARE.items():
+    for name, v in zip(SOURCES, world.card_sources, strict=True):
         share[modus.TEMPLATE_INDEX[name]] = v
-    p = share[tmpl] * pop.p_card[rows["person"]]
+    p = share[tmpl] * pop.p_card[rows["person"]] * world.card_rate
     src = np.flatnonzero((rng.random(rows.n) < p) & ~rows["forced"])
-    start = rows["t"][src] + ((10 / 60 + rng.exponential(3.0, len(src))) * HOUR).astype(
-        np.int64
-    )
+    wait = 10 / 60 + rng.exponential(world.card_start_hours, len(src))
+    start = rows["t"][src] + (wait * HOUR).astype(np.int64)
     start -= start % 60
     person = rows["person"][src]
     s_day = clock.day_of(start)
@@ -340,7 +344,7 @@ def generate(
     ok = (s_day < clock.days) & np.isin(state, (1, 2, 3, 5))
     src, start, person = src[ok], start[ok], person[ok]
     pin_known = rng.random(len(src)) < pop.pin_known[person]
-    tx = _transactions(rng, pop, m, person, start, pin_known)
+    tx = _transactions(rng, pop, m, person, start, pin_known, world)
     ep_source = rows["gen"][src]
     scripted = np.zeros(len(src), dtype=bool)
     new_rows = []
@@ -353,7 +357,9 @@ def generate(
         ep_source = np.r_[ep_source, mail["gen"]]
         scripted = np.r_[scripted, True]
         new_rows.append(mail)
-    frauds = _fraud_cases(rng, pop, states, clock, m, tx, person, ep_source, scripted)
+    frauds = _fraud_cases(
+        rng, pop, states, clock, m, tx, person, ep_source, scripted, world
+    )
     if e_day is not None:
         frauds["t_report"][-1] = s_report[0]
     gen0 = (rows["gen"].max() + 2) if rows.n else 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from gjenganger.synth import presets
+from gjenganger.synth.worlds import BASELINE, World
+
 FORMATS = ("csv", "parquet")
 
 
@@ -14,7 +17,9 @@ class SynthConfig:
 
     `scale` multiplies every population group (1 = the Trondheim region, about
     30,000 incidents a year); `catch_rate_factor` multiplies every catch (solve)
-    probability; `batch_days` groups that many days into one batch.
+    probability; `batch_days` groups that many days into one batch. `world` holds
+    every open assumption of the report (`worlds.World`); `world_name` is the preset
+    it started from (recorded in `truth/world.json`).
     """
 
     seed: int
@@ -24,6 +29,8 @@ class SynthConfig:
     catch_rate_factor: float = 1.0
     batch_days: int = 1
     fmt: str = "csv"
+    world: World = BASELINE
+    world_name: str = "baseline"
 
     def problems(self) -> list[str]:
         """What is wrong with the options, as one-line messages (empty if fine)."""
@@ -43,4 +50,9 @@ class SynthConfig:
             out.append(f"--format must be one of {', '.join(FORMATS)} (got {self.fmt})")
         if self.seed < 0:
             out.append(f"--seed must be >= 0 (got {self.seed})")
-        return out
+        if self.world_name not in presets.PRESETS:
+            out.append(
+                f"unknown world {self.world_name!r}; one of: "
+                + ", ".join(presets.names())
+            )
+        return out + self.world.problems()

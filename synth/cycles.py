@@ -9,6 +9,10 @@ phase 3 (2-6 days, impulsive, caught), then a gap:
   prison for 1.5-10 months (inactive);
 - `sober`: a drug-free spell of 2-12 months, half of them in treatment (inactive).
 
+Those are the baseline world's figures; every length and share comes from the run's
+`World` (`worlds.py`), lengths times its `phase_length_factor` or
+`custody_length_factor`.
+
 Blocks and gaps are drawn forwards and backwards from an anchor block, so the process
 is already running when the generated period starts. Minus users and MAS persons do
 not cycle: they are `steady` (active every day) apart from prison or treatment spells.
@@ -21,12 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gjenganger.synth.population import HEROINE, MINUS, Population
+from gjenganger.synth.worlds import BASELINE, World, scaled
 
 REST, PHASE1, PHASE2, PHASE3, INACTIVE, STEADY = range(6)
 #: Names of the truth phases, by state code (STEADY is not a truth phase).
 STATE_NAMES = ("rest", "phase1", "phase2", "phase3", "inactive", "steady")
-ACTIVE_MIN, ACTIVE_MAX = 7, 30
-REST_MIN, REST_MAX = 2, 7
 #: Days before the episode day E at which the heroine's active period starts, and its
 #: phase lengths: phase 2 covers E-4 .. E+4.
 HEROINE_BLOCK = (9, (5, 9, 4))
@@ -59,25 +62,64 @@ class States:
         return (s == PHASE1) | (s == PHASE2) | (s == PHASE3) | (s == STEADY)
 
 
-def _block(rng: np.random.Generator) -> tuple[int, int, int]:
-    p1 = int(rng.integers(3, 9)) if rng.random() > 0.1 else 2
-    p2 = int(rng.integers(5, 16)) if rng.random() > 0.1 else int(rng.integers(3, 5))
-    p3 = int(rng.integers(2, 7))
-    p2 -= max(0, p1 + p2 + p3 - ACTIVE_MAX)
+@dataclass(frozen=True)
+class Lengths:
+    """A world's phase and spell lengths in days, scaled by its factors."""
+
+    p1: tuple[int, ...]
+    p2: tuple[int, ...]
+    p3: tuple[int, ...]
+    active_max: int
+    rest: tuple[int, ...]
+    short: float
+    prison: tuple[float, float, float]  # median, min, max
+    sober: tuple[float, float, float]
+    treatment: float
+
+    @staticmethod
+    def of(world: World) -> Lengths:
+        """The lengths of `world` (identical numbers at factors 1)."""
+        f, c = world.phase_length_factor, world.custody_length_factor
+        return Lengths(
+            p1=scaled(world.phase1_days, f),
+            p2=scaled(world.phase2_days, f),
+            p3=scaled(world.phase3_days, f),
+            active_max=scaled((world.active_max_days,), f)[0],
+            rest=scaled(world.rest_days, f),
+            short=world.short_phase_share,
+            prison=(world.prison_days_median * c, *(d * c for d in world.prison_days)),
+            sober=(world.sober_days_median * c, *(d * c for d in world.sober_days)),
+            treatment=world.treatment_share,
+        )
+
+
+def _block(rng: np.random.Generator, ln: Lengths) -> tuple[int, int, int]:
+    """Phase 1, 2 and 3 lengths of one active period."""
+    (a1, b1), (a2, b2), (a3, b3) = ln.p1, ln.p2, ln.p3
+    p1 = int(rng.integers(a1, b1 + 1)) if rng.random() > ln.short else max(1, a1 - 1)
+    if rng.random() > ln.short:
+        p2 = int(rng.integers(a2, b2 + 1))
+    else:
+        p2 = int(rng.integers(max(1, a2 - 2), max(2, a2)))
+    p3 = int(rng.integers(a3, b3 + 1))
+    p2 -= max(0, p1 + p2 + p3 - ln.active_max)
     return p1, p2, p3
 
 
-def _gap(rng: np.random.Generator, p_prison: float, p_sober: float) -> tuple[str, int]:
+def _gap(rng, p_prison: float, p_sober: float, ln: Lengths) -> tuple[str, int]:
+    """What follows an active period: prison, a sober spell or a rest."""
     u = rng.random()
     if u < p_prison:
-        return "prison", int(np.clip(rng.lognormal(np.log(110), 0.5), 45, 300))
+        median, lo, hi = ln.prison
+        return "prison", int(np.clip(rng.lognormal(np.log(median), 0.5), lo, hi))
     if u < p_prison + p_sober:
-        kind = "treatment" if rng.random() < 0.5 else "sober"
-        return kind, int(np.clip(rng.lognormal(np.log(150), 0.5), 60, 420))
-    return "rest", int(rng.integers(REST_MIN, REST_MAX + 1))
+        kind = "treatment" if rng.random() < ln.treatment else "sober"
+        median, lo, hi = ln.sober
+        return kind, int(np.clip(rng.lognormal(np.log(median), 0.5), lo, hi))
+    return "rest", int(rng.integers(ln.rest[0], ln.rest[1] + 1))
 
 
-def _cycle_person(rng, days, p_prison, p_sober, anchor, forced_block=None):
+def _cycle_person(rng, days, p_prison, p_sober, anchor, ln, forced_block=None):
     """Segments (state_or_kind, first_day, length) covering the period."""
     segs: list[tuple[object, int, int]] = []
 
@@ -92,33 +134,51 @@ def _cycle_person(rng, days, p_prison, p_sober, anchor, forced_block=None):
         )
 
     d = anchor
-    block = forced_block or _block(rng)
+    block = forced_block or _block(rng, ln)
     while d < days:
         add_block(d, block)
         d += sum(block)
-        kind, length = _gap(rng, p_prison, p_sober)
+        kind, length = _gap(rng, p_prison, p_sober, ln)
         segs.append((kind, d, length))
         d += length
-        block = _block(rng)
+        block = _block(rng, ln)
     d = anchor
     while d > 0:
-        kind, length = _gap(rng, p_prison, p_sober)
+        kind, length = _gap(rng, p_prison, p_sober, ln)
         d -= length
         segs.append((kind, d, length))
         if d <= 0:
             break
-        block = _block(rng)
+        block = _block(rng, ln)
         d -= sum(block)
         add_block(d, block)
     return segs
 
 
-def _steady_spells(rng, days, group):
+def steady_rates(world: World) -> dict[int, tuple]:
+    """(kind, spells a year, min days, max days) of minus users (MINUS) and MAS
+    persons (any other key), with the world's custody factors applied."""
+    f, c = world.custody_rate_factor, world.custody_length_factor
+
+    def spell(kind, per_year, days):
+        return (kind, per_year * f, *scaled(days, c))
+
+    return {
+        MINUS: (
+            spell("prison", world.minus_prison_per_year, world.minus_prison_days),
+            spell(
+                "treatment", world.minus_treatment_per_year, world.minus_treatment_days
+            ),
+        ),
+        -1: (
+            spell("treatment", world.mas_treatment_per_year, world.mas_treatment_days),
+        ),
+    }
+
+
+def _steady_spells(rng, days, group, steady):
     """(kind, first_day, length) prison/treatment spells of a minus or MAS person."""
-    if group == MINUS:
-        rates = (("prison", 0.4, 20, 120), ("treatment", 0.2, 21, 90))
-    else:
-        rates = (("treatment", 0.3, 14, 60),)
+    rates = steady[MINUS] if group == MINUS else steady[-1]
     span = days + 200
     out = []
     for kind, per_year, lo, hi in rates:
@@ -136,9 +196,14 @@ def _steady_spells(rng, days, group):
 
 
 def simulate(
-    rng: np.random.Generator, pop: Population, days: int, episode_day: int | None
+    rng: np.random.Generator,
+    pop: Population,
+    days: int,
+    episode_day: int | None,
+    world: World = BASELINE,
 ) -> States:
     """The state of every non-background person on every day of the period."""
+    ln, steady = Lengths.of(world), steady_rates(world)
     n_steady = pop.n_steady
     state = np.full((n_steady, days), STEADY, dtype=np.int8)
     sp_person, sp_kind, sp_first, sp_last = [], [], [], []
@@ -148,13 +213,21 @@ def simulate(
             if i == HEROINE and episode_day is not None:
                 anchor = episode_day - HEROINE_BLOCK[0]
                 segs = _cycle_person(
-                    rng, days, pop.p_prison[i], pop.p_sober[i], anchor, HEROINE_BLOCK[1]
+                    rng,
+                    days,
+                    pop.p_prison[i],
+                    pop.p_sober[i],
+                    anchor,
+                    ln,
+                    HEROINE_BLOCK[1],
                 )
             else:
                 anchor = int(rng.integers(-40, days))
-                segs = _cycle_person(rng, days, pop.p_prison[i], pop.p_sober[i], anchor)
+                segs = _cycle_person(
+                    rng, days, pop.p_prison[i], pop.p_sober[i], anchor, ln
+                )
         else:
-            segs = _steady_spells(rng, days, pop.group[i])
+            segs = _steady_spells(rng, days, pop.group[i], steady)
         for what, first, length in segs:
             lo, hi = max(first, 0), min(first + length, days)
             if isinstance(what, str):

@@ -2,11 +2,13 @@
 
 Every step draws from its own child of `numpy.random.SeedSequence(seed)`, so the same
 options give byte-identical output and a change in one step does not reshuffle the
-others.
+others. The run's `World` (the report's open assumptions) goes to every step and is
+recorded in `truth/world.json`.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -26,7 +28,9 @@ from gjenganger.synth import (
     justice,
     modus,
     population,
+    presets,
     truth,
+    windows,
     writer,
 )
 from gjenganger.synth.clock import Clock
@@ -79,10 +83,11 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     """Everything that happens and what the police learn, in memory."""
     say = log or (lambda _msg: None)
     rng = _rngs(cfg.seed)
+    world = cfg.world
     geo = geography.load()
     clock = Clock(cfg.start, cfg.days)
     e_day = cards.episode_day(cfg.days)
-    pop = population.build(rng["population"], geo, cfg.scale, cfg.days)
+    pop = population.build(rng["population"], geo, cfg.scale, cfg.days, world)
     say(
         f"population: {pop.n:,} persons ("
         + ", ".join(
@@ -91,29 +96,29 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
         )
         + ")"
     )
-    states = cycles.simulate(rng["cycles"], pop, cfg.days, e_day)
-    rows = behaviour.generate(rng["behaviour"], geo, pop, states, clock)
+    states = cycles.simulate(rng["cycles"], pop, cfg.days, e_day, world)
+    rows = behaviour.generate(rng["behaviour"], geo, pop, states, clock, world)
     say(f"offences: {rows.n:,} drawn")
     new, tx, card_refs, merchants = cards.generate(
-        rng["cards"], geo, pop, states, clock, rows, e_day
+        rng["cards"], geo, pop, states, clock, rows, e_day, world
     )
     rows = Columns.concat(rows, new)
     scripted_theft = rows["scripted"] & (rows["template"] != modus.CARD_FRAUD)
-    behaviour.time_windows(rng["cards"], rows, clock, only=scripted_theft)
+    windows.time_windows(rng["cards"], rows, clock, only=scripted_theft, world=world)
 
     crew = crews.assign(rng["crews"], pop, states, rows)
     crews.recount(rows, crew)
     r = rng["justice"]
-    spell_iv = justice.spell_custody(states, clock, rows, r)
+    spell_iv = justice.spell_custody(states, clock, rows, r, world)
     rows, crew = justice.drop_in_custody(rows, crew, spell_iv, pop, r)
-    rows["caught"] = justice.catch(r, pop, rows, cfg.catch_rate_factor)
-    rows["arrest"], arrest_iv = justice.arrests(r, rows, rows["caught"], e_day)
+    rows["caught"] = justice.catch(r, pop, rows, cfg.catch_rate_factor, world)
+    rows["arrest"], arrest_iv = justice.arrests(r, rows, rows["caught"], e_day, world)
     rows, crew = justice.drop_in_custody(rows, crew, arrest_iv, pop, r)
     crews.recount(rows, crew)
     rows["solved_at"], rows["dropped_at"] = justice.outcomes(
-        r, rows, rows["caught"], rows["arrest"], clock
+        r, rows, rows["caught"], rows["arrest"], clock, world
     )
-    link = justice.links(r, pop, rows, crew, rows["solved_at"], rows["arrest"])
+    link = justice.links(r, pop, rows, crew, rows["solved_at"], rows["arrest"], world)
     custody = justice.Intervals.build(
         np.r_[spell_iv.person, arrest_iv.person],
         np.r_[spell_iv.kind, arrest_iv.kind],
@@ -209,6 +214,9 @@ def generate(
         ),
     }
     truth_rows = writer.write_truth(out / "truth", truth_frames)
+    world_record = presets.record(cfg.world_name, cfg.world)
+    text = json.dumps(world_record, indent=2, ensure_ascii=False) + "\n"
+    (out / "truth" / "world.json").write_text(text, encoding="utf-8")
     seconds = round(time.monotonic() - t0, 1)
     say(f"done in {seconds} s: {len(written):,} batches in {out / 'inbox'}")
     scripted = truth_frames["episodes"].filter("scripted")
@@ -221,6 +229,7 @@ def generate(
         "days": cfg.days,
         "scale": cfg.scale,
         "catch_rate_factor": cfg.catch_rate_factor,
+        "world": world_record,
         "batch_days": cfg.batch_days,
         "format": cfg.fmt,
         "batches": len(written),

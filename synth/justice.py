@@ -13,6 +13,9 @@
 - Solved cases link their participants (co-offenders 85 %), as suspect or charged,
   some later charged or convicted (MAS persons are never convicted); 1.5 % of solved
   cases first link a wrong suspect who is retracted weeks later.
+
+Those are the baseline world's figures; catch, custody, solve delays and linking
+follow the run's `World` (`worlds.py`).
 """
 
 from __future__ import annotations
@@ -22,17 +25,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from gjenganger.synth import modus
-from gjenganger.synth.behaviour import arrest_windows
 from gjenganger.synth.clock import DAY, HOUR, Clock
 from gjenganger.synth.columns import Columns
 from gjenganger.synth.cycles import States
 from gjenganger.synth.population import BACKGROUND, HEROINE, MAS, Population
+from gjenganger.synth.windows import arrest_windows
+from gjenganger.synth.worlds import BASELINE, World, scaled
 
 ROLE_SUSPECT, ROLE_CHARGED, ROLE_CONVICTED = 0, 1, 2
-SOLVE_MEDIAN_DAYS = 20
 SOLVE_MAX_DAYS = 240
 DROP_SHARE = 0.08
-CO_OFFENDER_LINKED = 0.85
 WRONG_SUSPECT_SHARE = 0.015
 ROLE_UPDATE_SHARE = 0.4
 MAX_CATCH = 0.95
@@ -69,8 +71,11 @@ class Intervals:
         return ok & (self.person[idx] == person) & (self.end[idx] >= a)
 
 
-def spell_custody(states: States, clock: Clock, rows: Columns, rng) -> Intervals:
+def spell_custody(
+    states: States, clock: Clock, rows: Columns, rng, world: World = BASELINE
+) -> Intervals:
     """Arrest, remand, prison and treatment periods of the inactive spells."""
+    remand_lo, remand_hi = scaled(world.remand_days, world.custody_length_factor)
     sp = states.spells
     forced = np.flatnonzero(rows["forced"])
     f_key = rows["person"][forced] * 100_000 + rows["day"][forced]
@@ -99,7 +104,7 @@ def spell_custody(states: States, clock: Clock, rows: Columns, rng) -> Intervals
             start.append(t_arrest),
             end.append(court),
         )
-        r = int(rng.integers(14, 61))
+        r = int(rng.integers(remand_lo, remand_hi + 1))
         if s + r >= e + 1:
             (
                 person.append(p),
@@ -151,11 +156,22 @@ def drop_in_custody(rows: Columns, crew: Columns, iv: Intervals, pop: Population
     return rows, crew
 
 
-def catch(rng, pop: Population, rows: Columns, factor: float) -> np.ndarray:
+def catch_mult(world: World) -> np.ndarray:
+    """Catch multiplier per regime: the world's phase 1/2/3 multipliers (raised to
+    `catch_phase_bias`) for plus and mixed users, 1 for the steady regimes."""
+    phase = np.asarray(world.catch_phase, dtype=float)
+    if world.catch_phase_bias != 1:
+        phase = phase**world.catch_phase_bias
+    return np.r_[phase, phase, 1.0, 1.0, 1.0]
+
+
+def catch(
+    rng, pop: Population, rows: Columns, factor: float, world: World = BASELINE
+) -> np.ndarray:
     """Which offences the police will solve (sooner or later)."""
     p = (
         pop.catch[rows["person"]]
-        * modus.CATCH_MULT[rows["regime"]]
+        * catch_mult(world)[rows["regime"]]
         * modus.TEMPLATE_CATCH[rows["template"]]
         * factor
     )
@@ -167,8 +183,9 @@ def catch(rng, pop: Population, rows: Columns, factor: float) -> np.ndarray:
     )
 
 
-def arrests(rng, rows: Columns, caught: np.ndarray, e_day):
-    """Arrests at the scene and their custody periods (random ones 3-12 hours)."""
+def arrests(rng, rows: Columns, caught: np.ndarray, e_day, world: World = BASELINE):
+    """Arrests at the scene and their custody periods (random ones: the world's
+    `arrest_hours`, baseline 3-12 hours)."""
     regime = rows["regime"]
     arrest = (
         caught
@@ -185,7 +202,7 @@ def arrests(rng, rows: Columns, caught: np.ndarray, e_day):
     cand = np.flatnonzero(arrest)
     clash = [i for i in cand if (int(rows["person"][i]), int(rows["day"][i])) in f_days]
     arrest[clash] = False
-    hours = rng.uniform(3, 12, rows.n)
+    hours = rng.uniform(*world.arrest_hours, rows.n)
     order = np.flatnonzero(arrest)
     order = order[np.lexsort((rows["t"][order], rows["person"][order]))]
     last_end: dict[int, int] = {}
@@ -216,10 +233,11 @@ def _working_hour(
     return clock.at(day, rng.uniform(8, 16, len(t)))
 
 
-def outcomes(rng, rows: Columns, caught, arrest, clock: Clock):
+def outcomes(rng, rows: Columns, caught, arrest, clock: Clock, world: World = BASELINE):
     """solved_at and dropped_at (-1: never) of every case."""
     n = rows.n
-    delay = np.clip(rng.lognormal(np.log(SOLVE_MEDIAN_DAYS), 1.0, n), 1, SOLVE_MAX_DAYS)
+    median = world.solve_median_days
+    delay = np.clip(rng.lognormal(np.log(median), 1.0, n), 1, SOLVE_MAX_DAYS)
     delay[rows["scripted"]] = 5
     solved_at = np.where(caught, _working_hour(clock, rows["t_report"], delay, rng), -1)
     solved_at = np.where(arrest, rows["t_report"], solved_at)
@@ -231,12 +249,19 @@ def outcomes(rng, rows: Columns, caught, arrest, clock: Clock):
 
 
 def links(
-    rng, pop: Population, rows: Columns, crew: Columns, solved_at, arrest
+    rng,
+    pop: Population,
+    rows: Columns,
+    crew: Columns,
+    solved_at,
+    arrest,
+    world: World = BASELINE,
 ) -> Columns:
     """Versions of case-person links: (gen, person, role, updated, retracted)."""
     pos = np.searchsorted(rows["gen"], crew["gen"])
     solved = solved_at[pos] >= 0
-    linked = solved & (crew["principal"] | (rng.random(crew.n) < CO_OFFENDER_LINKED))
+    co_linked = rng.random(crew.n) < world.co_offender_linked
+    linked = solved & (crew["principal"] | co_linked)
     c = crew.take(linked)
     p = pos[linked]
     m = c.n

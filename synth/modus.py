@@ -26,7 +26,7 @@ class Template:
     code: str
     target: str
     entry: str  # entry-method family, see ENTRY_TABLES
-    window: str  # time-window family, see behaviour.WINDOWS
+    window: str  # time-window family, see windows.WINDOWS
     place: str  # home | poi | rural | mixed_rural | none
     value_nok: float | None  # median value at level 2 (None: no value)
     hours: str  # allowed-hours mask, see HOUR_MASKS
@@ -166,14 +166,14 @@ def regime_weights() -> np.ndarray:
 
 #: Probability that an offence was planned (reconnaissance, tools), per regime.
 PLANNED = np.array([0.20, 0.90, 0.03, 0.18, 0.80, 0.03, 0.02, 0.03, 0.12])
-#: Probability of a second participant, per regime (level-3 crews come on top).
+#: Probability of a second participant, per regime (level-3 crews come on top),
+#: times the world's `co_offending`.
 SECOND_PARTICIPANT = np.array([0.10, 0.18, 0.04, 0.10, 0.14, 0.04, 0.05, 0.0, 0.12])
 #: Level (1-3) of the regime's offences; phase-2 crews may reach level 3.
 REGIME_LEVEL = np.array([2, 2, 1, 2, 2, 1, 1, 1, 1])
 #: Value multiplier per regime: phase 2 hauls are bigger, phase 1 smaller.
 VALUE_MULT = np.array([0.6, 1.5, 1.0, 0.6, 1.4, 1.0, 1.0, 1.0, 1.0])
-#: Catch-probability multiplier per regime: caught mostly in phase 3.
-CATCH_MULT = np.array([0.8, 0.55, 2.4, 0.8, 0.55, 2.4, 1.0, 1.0, 1.0])
+#: (The catch multiplier per phase is the world's `catch_phase`, see justice.catch.)
 #: Share of offences witnessed and caught that end in an arrest at the scene.
 ARREST_SHARE = np.array([0.25, 0.15, 0.6, 0.25, 0.15, 0.6, 0.6, 0.7, 0.5])
 #: Regimes whose entries are skilled (0), mixed (1) or crude (2).

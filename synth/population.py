@@ -23,15 +23,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gjenganger.synth import modus
+from gjenganger.synth import habits, modus
 from gjenganger.synth.geography import SURROUNDING, Geography
+from gjenganger.synth.groups import (  # noqa: F401 (GROUPS re-exported)
+    BACKGROUND,
+    GROUPS,
+    HEROINE,
+    MAS,
+    MINUS,
+    MIXED,
+    PLUS,
+)
+from gjenganger.synth.worlds import BASELINE, World
 
-GROUPS = ("plus", "mixed", "minus", "mas", "background")
-PLUS, MIXED, MINUS, MAS, BACKGROUND = range(5)
-HEROINE = 0
-#: Persons per group at scale 1 (background: per 365 days of period).
-BASE_COUNTS = {"plus": 35, "mixed": 25, "mas": 3.5, "minus": 300, "background": 1500}
-CORE_SHARE = 0.25
 CENTRE_POIS = ("Torvet (city square)", "Trondheim Torg", "Byhaven", "Solsiden Senter")
 SOUTH_POIS = ("City Syd", "Moholt Storsenter", "Heimdal sentrum")
 
@@ -87,9 +91,17 @@ class Population:
         return int((self.group != BACKGROUND).sum())
 
 
-def group_counts(scale: float, days: int) -> dict[str, int]:
-    counts = {g: int(round(BASE_COUNTS[g] * scale + 1e-9)) for g in GROUPS}
-    counts["background"] = int(round(BASE_COUNTS["background"] * scale * days / 365))
+def group_counts(scale: float, days: int, world: World = BASELINE) -> dict[str, int]:
+    """Persons per group: the world's counts at scale 1 (background: per 365 days)."""
+    base = {
+        "plus": world.plus_users,
+        "mixed": world.mixed_users,
+        "mas": world.mas_persons,
+        "minus": world.minus_users,
+        "background": world.background_per_year,
+    }
+    counts = {g: int(round(base[g] * scale + 1e-9)) for g in GROUPS}
+    counts["background"] = int(round(base["background"] * scale * days / 365))
     counts["plus"] = max(counts["plus"], 1)  # the 44,000-kr woman is a plus user
     return counts
 
@@ -105,7 +117,7 @@ def _pick(rng, options: list[int], n: int, weights=None) -> np.ndarray:
     return np.asarray(options)[rng.choice(len(options), size=n, p=w)]
 
 
-def _home_bases(geo: Geography, rng, group: np.ndarray):
+def _home_bases(geo: Geography, rng, group: np.ndarray, outer_share: float):
     n = len(group)
     trd = geo.pois_where(kommune="Trondheim")
     trd_outer = [i for i in trd if geo.pois[i].name not in CENTRE_POIS]
@@ -128,7 +140,7 @@ def _home_bases(geo: Geography, rng, group: np.ndarray):
         )
         sd[idx] = np.where(out, sd_out, sd_in)
     minus = np.flatnonzero(group == MINUS)
-    rest = minus[rng.random(len(minus)) < 0.2]
+    rest = minus[rng.random(len(minus)) < outer_share]
     poi[rest] = _pick(rng, trd_outer, len(rest))
     sd[rest] = 0.8
     mas = np.flatnonzero(group == MAS)
@@ -160,56 +172,6 @@ def _rural_grounds(geo: Geography, rng, group, home_lat, home_lon):
     lat, lon = _near(geo, rng, poi, 12.0)
     cyc = (group == PLUS) | (group == MIXED)
     return np.where(cyc, lat, home_lat), np.where(cyc, lon, home_lon)
-
-
-def _hours(rng, group, pref):
-    n = len(group)
-    peak = np.zeros((n, 2))
-    weight = np.full(n, 0.75)
-    cyc = (group == PLUS) | (group == MIXED)
-    kind = rng.choice(3, size=n, p=[0.55, 0.25, 0.20])  # night, evening, morning
-    base = np.select(
-        [kind == 0, kind == 1],
-        [rng.uniform(-1, 4, n), rng.uniform(19, 23, n)],
-        rng.uniform(5, 10, n),
-    )
-    mail_like = (
-        pref[:, modus.TEMPLATE_INDEX["mail"]] + pref[:, modus.TEMPLATE_INDEX["storage"]]
-    ) > 4
-    base = np.where(cyc & mail_like, rng.uniform(6, 10, n), base)
-    base = np.where(group == MINUS, rng.uniform(10, 18, n), base)
-    base = np.where(group == MAS, rng.uniform(10, 16, n), base)
-    base = np.where(group == BACKGROUND, rng.uniform(0, 24, n), base)
-    peak[:, 0] = base % 24
-    peak[:, 1] = (base + rng.uniform(-7, 7, n)) % 24
-    sd = np.select(
-        [cyc, group == BACKGROUND],
-        [rng.uniform(0.8, 1.6, n), np.full(n, 6.0)],
-        rng.uniform(1.5, 2.5, n),
-    )
-    return peak, weight, sd
-
-
-def _preferences(rng, group):
-    n = len(group)
-    pref = np.exp(rng.normal(0, 0.9, (n, modus.T)))
-    weights = modus.regime_weights()
-    for g, regimes in ((PLUS, [0, 1, 2]), (MIXED, [3, 4, 5]), (MINUS, [6]), (MAS, [7])):
-        idx = np.flatnonzero(group == g)
-        usable = np.flatnonzero(weights[regimes].max(axis=0) > 0.03)
-        for i in idx:
-            fav = rng.choice(usable, size=2, replace=False)
-            pref[i, fav] *= 6.0
-    cyc = (group == PLUS) | (group == MIXED)
-    pref[cyc, modus.HOME_BURGLARY] = np.minimum(pref[cyc, modus.HOME_BURGLARY], 1.0)
-    pref[group == BACKGROUND] = 1.0
-    return pref
-
-
-def _weekdays(rng, n: int) -> np.ndarray:
-    """Personal weekday rhythm: some work weekends, some avoid them."""
-    w = np.exp(rng.normal(0, 0.35, (n, 7)))
-    return w / w.mean(axis=1, keepdims=True)
 
 
 def _associates(rng, group, lat, lon):
@@ -246,11 +208,15 @@ def _nearest_pois(geo: Geography, lat, lon, k=3):
 
 
 def build(
-    rng: np.random.Generator, geo: Geography, scale: float, days: int
+    rng: np.random.Generator,
+    geo: Geography,
+    scale: float,
+    days: int,
+    world: World = BASELINE,
 ) -> Population:
     """The population of a run: cycling persons first (person 0 = the heroine), then
-    MAS, minus and background persons."""
-    counts = group_counts(scale, days)
+    MAS, minus and background persons, with the world's counts and habits."""
+    counts = group_counts(scale, days, world)
     group = np.concatenate(
         [
             np.full(counts[g], code, dtype=np.int8)
@@ -267,16 +233,18 @@ def build(
     cyc = (group == PLUS) | (group == MIXED)
     n_cyc = int(cyc.sum())
     core = np.zeros(n, dtype=bool)
-    n_core = max(1, int(round(CORE_SHARE * n_cyc)))
+    n_core = max(1, int(round(world.core_share * n_cyc)))
     core[rng.permutation(n_cyc)[:n_core]] = True
     core[HEROINE] = True
     female = rng.random(n) < np.where(cyc, 0.25, 0.3)
     female[HEROINE] = True
 
-    pref = _preferences(rng, group)
+    pref = habits.preferences(rng, group)
     pref[HEROINE, modus.TEMPLATE_INDEX["mail"]] = 8.0
     pref[HEROINE, modus.TEMPLATE_INDEX["storage"]] = 5.0
-    home_lat, home_lon, alt_lat, alt_lon = _home_bases(geo, rng, group)
+    home_lat, home_lon, alt_lat, alt_lon = _home_bases(
+        geo, rng, group, world.minus_outer_share
+    )
     # the heroine lives in Trondheim and uses stolen cards at its shopping centres
     malls = [
         i
@@ -289,12 +257,12 @@ def build(
     home_lat[HEROINE], home_lon[HEROINE] = h_lat[0], h_lon[0]
     alt_lat[HEROINE], alt_lon[HEROINE] = h_lat[0], h_lon[0]
     rural_lat, rural_lon = _rural_grounds(geo, rng, group, home_lat, home_lon)
+    km = world.spread_km
     spread = np.exp(rng.normal(0, 0.35, n)) * np.select(
-        [group == PLUS, group == MIXED, group == MINUS, group == MAS],
-        [1.0, 0.9, 0.4, 0.5],
-        2.0,
+        [group == PLUS, group == MIXED, group == MINUS, group == MAS], km[:4], km[4]
     )
-    peak, peak_w, hour_sd = _hours(rng, group, pref)
+    spread = spread * world.target_dispersion
+    peak, peak_w, hour_sd = habits.hours(rng, group, pref)
     peak[HEROINE] = (7.0, 12.0)
     hour_sd[HEROINE] = 2.0
 
@@ -303,20 +271,15 @@ def build(
         [
             np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
             2.5 * rng.uniform(0.8, 1.2, n),
-            np.clip(rng.gamma(0.8, 0.1, n), 0.005, 0.7),
+            np.clip(
+                rng.gamma(world.minus_rate_shape, world.minus_rate_scale, n),
+                0.005,
+                world.minus_rate_max,
+            ),
         ],
         0.0,
     )
-    catch = np.select(
-        [group == PLUS, group == MIXED, group == MINUS, group == MAS],
-        [
-            0.065 * np.exp(rng.normal(0, 0.25, n)),
-            0.11 * np.exp(rng.normal(0, 0.25, n)),
-            rng.uniform(0.18, 0.45, n),
-            rng.uniform(0.40, 0.55, n),
-        ],
-        0.22,
-    )
+    catch = habits.catch(rng, group, world)
     p_level3 = np.select(
         [(group == PLUS) & core, group == PLUS, group == MIXED],
         [
@@ -326,10 +289,7 @@ def build(
         ],
         0.0,
     )
-    p_prison = np.where(core, rng.uniform(0.03, 0.07, n), rng.uniform(0.07, 0.14, n))
-    p_prison = np.where(group == MIXED, p_prison * 1.3, p_prison)
-    p_sober = np.where(core, rng.uniform(0.005, 0.03, n), rng.uniform(0.15, 0.35, n))
-    p_prison[HEROINE], p_sober[HEROINE] = 0.03, 0.01
+    p_prison, p_sober = habits.custody_chances(rng, group, core, world)
     p_card = np.select(
         [cyc, group == MINUS], [rng.beta(2, 4, n), np.full(n, 0.1)], 0.05
     )
@@ -353,17 +313,21 @@ def build(
         rate=rate,
         catch=catch,
         season_amp=rng.uniform(-0.25, 0.25, n),
-        weekday=_weekdays(rng, n),
+        weekday=habits.weekdays(rng, n),
         pref=pref,
         cylinder_share=rng.beta(0.6, 0.6, n),
         smash_share=rng.beta(0.9, 0.7, n),
         p_repeat=np.select(
             [cyc, group == MAS, group == MINUS],
-            [rng.uniform(0.2, 0.45, n), np.full(n, 0.35), rng.uniform(0.25, 0.5, n)],
+            [
+                rng.uniform(*world.repeat_share_cycling, n),
+                np.full(n, world.repeat_share_mas),
+                rng.uniform(*world.repeat_share_minus, n),
+            ],
             0.0,
         ),
         p_card=p_card,
-        pin_known=np.full(n, 0.25),
+        pin_known=np.full(n, world.pin_known),
         p_level3=p_level3,
         p_prison=p_prison,
         p_sober=p_sober,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gjenganger.analytics.attribution import (
+from gjenganger.analytics.attribution_calibration import (
     ChoiceCalibrator,
     person_prior_em,
-    reliability,
 )
+from gjenganger.analytics.attribution_evaluation import reliability
 
 
 def choice_world(

@@ -101,6 +101,7 @@ def test_toplist_json_prints_rank_person_cases_and_score(world_db, capsys):
     )
 
 
+@pytest.mark.slow
 def test_attribute_json_gives_one_object_per_open_case_with_ranked_candidates(
     world_db, capsys
 ):
@@ -152,6 +153,7 @@ def test_attribute_on_an_empty_database_is_a_one_line_error(tmp_path, capsys):
     assert "ingest" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_path):
     inbox = tmp_path / "inbox"
     inc, links = world_batches(inbox, seed=12)
@@ -197,6 +199,7 @@ def test_a_retracted_link_changes_the_top_list_training_set_and_evidence(tmp_pat
     assert known(run2) == known(run1) - 1
 
 
+@pytest.mark.slow
 def test_attribute_text_output_labels_the_results_hypotheses(world_db, capsys):
     path, _, _ = world_db
     args = ["attribute", "--db", str(path), "--as-of", AS_OF, "--limit", "2"]

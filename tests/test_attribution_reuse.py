@@ -44,6 +44,7 @@ def frames(con, day):
     )
 
 
+@pytest.mark.slow
 def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
     d1, d2 = dt.date(2025, 5, 20), dt.date(2025, 5, 25)
     first = at.attribute(*frames(store_db, d1), d1, keep_evidence=True)
@@ -78,6 +79,7 @@ def test_reused_rows_give_the_attribution_of_computing_every_row(store_db):
     assert reused.evidence.height < fresh.evidence.height / 2
 
 
+@pytest.mark.slow
 def test_a_first_night_trains_and_a_reused_night_keeps_the_pair_models(store_db):
     d1, d2 = dt.date(2025, 5, 20), dt.date(2025, 5, 21)
     first = at.attribute(*frames(store_db, d1), d1, keep_evidence=True)
@@ -126,6 +128,7 @@ def test_changed_names_new_and_changed_keys_only():
     assert ar.changed(now, before, "k") == {"b", "d"}
 
 
+@pytest.mark.slow
 def test_the_nightly_step_stores_state_and_reuses_it_the_next_night(store_db):
     from gjenganger.flows.steps.attribution import build_attribution
 
@@ -161,7 +164,7 @@ def test_the_evidence_sink_takes_empty_chunks_first():
     (all reused) may come first. The table is made once, from the first chunk."""
     import duckdb
 
-    from gjenganger.flows.steps.attribution_state import EvidenceSink
+    from gjenganger.store.attribution import EvidenceSink
 
     con = duckdb.connect()
     sink = EvidenceSink(con)
@@ -175,6 +178,7 @@ def test_the_evidence_sink_takes_empty_chunks_first():
     assert con.execute(f"select count(*) from {sink.TABLE}").fetchone()[0] == 2
 
 
+@pytest.mark.slow
 def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
     from gjenganger.flows.steps.attribution import HYPOTHESIS_TABLES, build_attribution
 
@@ -199,6 +203,7 @@ def test_a_write_deletes_the_hypotheses_of_nights_past_keep_days(store_db):
     assert nights("attribution_candidates") == ["2025-04-12", "2025-04-20"]
 
 
+@pytest.mark.slow
 def test_attribution_reports_its_stages_and_every_tenth_of_the_open_cases(store_db):
     import re
 

@@ -11,6 +11,9 @@ from batchkit import incident, write_batch
 
 from gjenganger.store import audit, db
 
+# whole nights / real processes: out of the quick loop (`-m 'not slow'`)
+pytestmark = pytest.mark.slow
+
 
 def _cli(*args, env=None):
     import os

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ def test_known_identity_numbers_pass_the_mod11_check():
     assert not fnr_is_valid("1507650056")
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=300)
 @given(st.text(alphabet="0123456789", min_size=11, max_size=11))
 def test_sql_and_python_mod11_checks_agree(digits):

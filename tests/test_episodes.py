@@ -1,4 +1,6 @@
-"""gjenganger.analytics.episodes and `gjenganger episodes`: card-use sprees, persons, timelines."""
+"""gjenganger.analytics.episodes and `gjenganger episodes`: card-use sprees, persons,
+timelines.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import polars as pl
 import pytest
 
 from gjenganger.analytics import episodes as ep
+from gjenganger.analytics import person_timeline as pt
+from gjenganger.analytics import timeline_bands as tb
 
 D = dt.datetime
 PERSON = "personAAAA1"
@@ -389,14 +393,14 @@ def timeline_inputs():
 
 def person_events(**kw) -> pl.DataFrame:
     incidents, links, tx, custody, cands = timeline_inputs()
-    return ep.person_events(
+    return pt.person_events(
         PERSON, incidents, links, tx, custody, candidates=cands, **kw
     )
 
 
 def test_person_events_have_one_lane_per_kind_and_mark_attributed_cases_as_not_linked():
     ev = person_events()
-    assert tuple(ev.columns) == ep.EVENT_COLUMNS
+    assert tuple(ev.columns) == pt.EVENT_COLUMNS
     lanes = dict(ev.group_by("lane").len().iter_rows())
     assert lanes == {"fraud": 2, "acquisitive": 3, "card": 9, "arrest": 2, "custody": 1}
     status = {
@@ -432,7 +436,7 @@ def test_a_window_keeps_the_events_that_overlap_it():
 def test_the_summary_counts_card_fraud_nok_once_and_finds_the_largest_36_hours():
     ev = person_events()
     eps = ep.attach_persons(ep.detect_episodes(spree_tx()), *timeline_inputs()[1:2])
-    s = ep.person_summary(ev, eps)
+    s = pt.person_summary(ev, eps)
     # incidents: mail 200 + bod 15000 + shop 3000; card cases through approved tx
     assert s["nok_total"] == 200 + 15000 + 3000 + 44700 + 900
     assert s["n_linked"] == 3 and s["n_hypotheses"] == 2
@@ -449,7 +453,7 @@ def test_phase_bands_join_consecutive_days_of_one_phase():
             "path_phase": ["phase1", "phase1", "phase2", "phase2", "rest", "rest"],
         }
     )
-    bands = ep.phase_bands(days)
+    bands = tb.phase_bands(days)
     assert bands.select("label", "start_at", "end_at").rows() == [
         ("phase1", D(2025, 3, 1), D(2025, 3, 3)),
         ("phase2", D(2025, 3, 3), D(2025, 3, 5)),
@@ -467,9 +471,9 @@ def test_use_period_bands_run_to_the_midnight_after_their_last_day():
             "end": [dt.date(2025, 3, 9)],
         }
     )
-    bands = ep.use_period_bands(periods)
+    bands = tb.use_period_bands(periods)
     assert bands.rows() == [("use_period", "#3", D(2025, 3, 1), D(2025, 3, 10))]
-    clipped = ep.clip_bands(bands, D(2025, 3, 5), D(2025, 3, 6))
+    clipped = tb.clip_bands(bands, D(2025, 3, 5), D(2025, 3, 6))
     assert clipped.select("start_at", "end_at").row(0) == (D(2025, 3, 5), D(2025, 3, 6))
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from gjenganger.analytics import evidence_kernel as ek
 from gjenganger.analytics import linkage as lk
+from gjenganger.analytics import person_evidence as pe
 from gjenganger.analytics.pair_features import SAME_PLACE_KM, case_arrays
 
 OFFENCES = ["burglary_business", "shoplifting", "theft_vehicle", "burglary_storage"]
@@ -81,7 +82,7 @@ def reference_row(c, q: int, known: np.ndarray, exclude: int, k_similar: int) ->
         prof = (hist[K].sum(axis=0) + 0.5) / (nk + 0.5 * nb)
         return math.log(float(hist[q] @ prof) * nb)
 
-    stdist = np.where(valid, d, lk.NO_XY_PENALTY) + g / lk.TAU_DAYS_PER_KM
+    stdist = np.where(valid, d, pe.NO_XY_PENALTY) + g / lk.TAU_DAYS_PER_KM
     multi = c.participants[K] > 1
     share_multi = multi.sum() / denom
     return {
@@ -162,7 +163,7 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
         *ek.known_prefix(known, c.tod_hist, c.dow_hist, multi),
         lk.MAX_GAP_DAYS,
         lk.TAU_DAYS_PER_KM,
-        lk.NO_XY_PENALTY,
+        pe.NO_XY_PENALTY,
         SAME_PLACE_KM,
         k_similar,
     )
@@ -171,7 +172,7 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
             assert np.isnan(F[r]).all()
             continue
         ref = reference_row(c, q[r], person_cases[persons[r]], exclude[r], k_similar)
-        for j, name in enumerate(lk.KERNEL_FEATURES):
+        for j, name in enumerate(pe.KERNEL_FEATURES):
             np.testing.assert_allclose(
                 F[r, j], ref[name], rtol=1e-6, atol=1e-6, err_msg=f"{name}, row {r}"
             )
@@ -183,13 +184,13 @@ def test_compiled_aggregates_equal_the_per_row_definition(seed, n_persons, k_sim
 
 def test_a_person_without_known_cases_gives_no_evidence():
     c = case_arrays(random_cases(np.random.default_rng(1), 10))
-    ev = lk.case_person_features(
+    ev = pe.case_person_features(
         c,
         np.array([0, 1]),
         np.array([0, 1]),
         [np.array([], np.int64), np.array([2, 3])],
         lambda X, _q: np.zeros(len(X)),
     )
-    assert np.isnan(ev.X[0, : lk.PERSON_FEATURES.index("max_logit")]).all()
+    assert np.isnan(ev.X[0, : pe.PERSON_FEATURES.index("max_logit")]).all()
     within = sum(abs(c.t0[k] - c.t0[1]) <= lk.MAX_GAP_DAYS for k in (2, 3))
     assert ev.n_known[1] == within and not np.isnan(ev.X[1]).all()

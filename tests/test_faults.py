@@ -1,4 +1,6 @@
-"""Bad input and faults through the real CLI: one line naming the file, non-zero, nothing partial."""
+"""Bad input and faults through the real CLI: one line naming the file, non-zero,
+nothing partial.
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,9 @@ import pytest
 
 from gjenganger.store import publish
 
+# whole nights / real processes: out of the quick loop (`-m 'not slow'`)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
@@ -204,8 +207,8 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
         tables = [
             r[0]
             for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'main'"
-                " and table_type = 'BASE TABLE'"
+                "select table_name from information_schema.tables"
+                " where table_schema = 'main' and table_type = 'BASE TABLE'"
             ).fetchall()
         ]
         for t in tables:

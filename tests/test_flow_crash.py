@@ -15,6 +15,9 @@ import pytest
 
 from gjenganger.store import publish
 
+# whole nights / real processes: out of the quick loop (`-m 'not slow'`)
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def night(tmp_path_factory):

@@ -12,6 +12,9 @@ import pytest
 
 from gjenganger.store import publish
 
+# whole nights / real processes: out of the quick loop (`-m 'not slow'`)
+pytestmark = pytest.mark.slow
+
 TABLES = (
     "toplist",
     "attribution_candidates",
@@ -20,6 +23,9 @@ TABLES = (
     "current_phase",
     "episodes",
     "hotspot_cells",
+    "hotspot_target_cells",
+    "hotspot_weekly",
+    "hotspot_run",
 )
 # run-specific text: generation time stamps, the run folder's name, and Folium's
 # random element ids (a fresh uuid per element on every render)

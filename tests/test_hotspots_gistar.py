@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import esda
+import libpysal
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -17,9 +19,6 @@ from gjenganger.analytics.gistar import (
     moran_z,
 )
 from gjenganger.analytics.grid import Grid
-
-esda = pytest.importorskip("esda")
-libpysal = pytest.importorskip("libpysal")
 
 
 def _esda_w(w):

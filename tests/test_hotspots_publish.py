@@ -1,5 +1,6 @@
-"""End to end: database -> `gjenganger hotspots` / `evaluate hotspots` /
-`publish_hotspots` -> offline maps with places only, opened in Chromium."""
+"""End to end: database -> `gjenganger hotspots` / `evaluate hotspots` / the
+nightly flow's prevention publishing -> offline maps with places only, opened in
+Chromium."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import re
 
 import polars as pl
 import pytest
+from nightly_publish import publish_prevention
 from test_hotspots_data import make_db, simulate
 
 from gjenganger import cli
-from gjenganger.flows.steps.hotspots import GROUPS, publish_hotspots
+from gjenganger.flows.steps.hotspots import GROUPS
 from gjenganger.maps.i18n import t
 from gjenganger.maps.offline import remote_refs
 from gjenganger.store import db
@@ -44,13 +46,7 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def published(demo):
     out = demo["root"] / "prevention"
-    con = db.connect(demo["db"], read_only=True)
-    try:
-        summary = publish_hotspots(
-            con, out, as_of=dt.date.fromisoformat(AS_OF), lang="nb"
-        )
-    finally:
-        con.close()
+    summary = publish_prevention(demo["db"], out, dt.date.fromisoformat(AS_OF), "nb")
     return out, summary
 
 
@@ -168,6 +164,30 @@ def test_every_published_page_is_offline(published):
     out, _ = published
     for path in (out / "hotspots").iterdir():
         assert remote_refs(path.read_text(encoding="utf-8")) == [], path.name
+
+
+@pytest.mark.usefixtures("published")  # it ran the hotspot_cells step
+def test_the_combined_map_draws_the_stored_analysis_unchanged(demo):
+    """The "all" map reads what the hotspot_cells step stored instead of analysing
+    again: the stored result equals a fresh analysis (but for the Knox table)."""
+    from gjenganger.analytics import hotspots as hs
+    from gjenganger.flows.steps import hotspots as step
+    from gjenganger.store import prevention
+
+    day = dt.date.fromisoformat(AS_OF)
+    con = db.connect(demo["db"], read_only=True)
+    try:
+        stored = prevention.load_result(con, day, step.study_grid)
+        fresh = step.analyse(con, day, hs.ALL)
+    finally:
+        con.close()
+    for frame in ("cells", "by_target", "weekly"):
+        assert getattr(stored, frame).equals(getattr(fresh, frame)), frame
+    for field in ("params", "as_of", "window", "history", "n_incidents"):
+        assert getattr(stored, field) == getattr(fresh, field), field
+    assert stored.near_repeat == fresh.near_repeat and stored.bands == fresh.bands
+    assert stored.grid == fresh.grid and (stored.mask == fresh.mask).all()
+    assert stored.by_target.height and stored.weekly.height
 
 
 @pytest.mark.browser

@@ -73,8 +73,8 @@ def test_each_contract_defect_is_quarantined_with_its_reason_code(con, tmp_path)
     assert r.status == "loaded"
     got = dict(
         con.execute(
-            "select json_extract_string(record_masked, '$.incident_id'), reason from quarantine"
-            " where source_file = 'incidents.csv'"
+            "select json_extract_string(record_masked, '$.incident_id'), reason"
+            " from quarantine where source_file = 'incidents.csv'"
         ).fetchall()
     )
     assert got == {

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from batchkit import incident, link, write_batch
 
 from gjenganger.store import db
@@ -42,6 +43,7 @@ def _cli(*args, env=None, **kw):
     )
 
 
+@pytest.mark.slow
 def test_kill_during_a_batch_load_leaves_the_database_as_before_and_next_run_loads_it(
     tmp_path,
 ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from batchkit import incident, link, write_batch
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -52,6 +53,7 @@ _counter = itertools.count()
         st.lists(st.tuples(COLUMNS, NASTY), max_size=4), min_size=1, max_size=8
     )
 )
+@pytest.mark.slow
 @example(mutations=[[("incident_id", "0\r")]])  # once crashed DuckDB's CSV parser
 def test_mutated_rows_are_each_loaded_or_quarantined_and_ingest_never_raises(
     tmp_path, mutations

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gjenganger.analytics import candidates as cd
 from gjenganger.analytics import linkage as lk
 from gjenganger.analytics.pair_features import CaseArrays
 
@@ -76,7 +77,7 @@ def test_tree_search_equals_the_per_person_definition(seed, n_persons):
     eligible = np.flatnonzero(rng.random(n_persons) < 0.7)
     q = np.r_[np.arange(300, 400), rng.choice(300, 30, replace=False)]
     exclude = np.r_[np.full(100, -1), q[100:]]  # training rows hide their own case
-    rq, rp = lk.select_candidates(
+    rq, rp = cd.select_candidates(
         cases, q, person_cases, eligible, exclude, n_space_time=5, n_space=3
     )
     got = set(zip(rq.tolist(), rp.tolist(), strict=True))
@@ -95,7 +96,7 @@ def test_a_prolific_person_does_not_crowd_out_the_others():
     ]
     q = np.array([0])
     cases.x_km[0] = 0.0
-    rq, rp = lk.select_candidates(
+    rq, rp = cd.select_candidates(
         cases, q, person_cases, np.arange(11), None, n_space_time=6, n_space=6
     )
     assert len(set(rp.tolist())) >= 6

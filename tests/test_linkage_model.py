@@ -13,6 +13,8 @@ import numpy as np
 import polars as pl
 
 from gjenganger.analytics import linkage as lk
+from gjenganger.analytics import pair_model as pm
+from gjenganger.analytics import pair_sampling as ps
 from gjenganger.analytics.pair_features import case_arrays, pair_matrix
 
 CODES = [
@@ -124,7 +126,7 @@ def test_pair_sample_labels_linked_pairs_as_sharing_a_person():
     inc, links, _ = synthetic_world(seed=1)
     cases = case_arrays(inc)
     L = lk.make_links(cases.incident_id, links)
-    s = lk.sample_pairs(cases, L, seed=0)
+    s = ps.sample_pairs(cases, L, seed=0)
     shared = lk.share_person(L.person_sets(len(cases)), s.ia, s.ib)
     assert np.array_equal(shared, s.y.astype(bool))
     assert s.y.sum() > 100 and (s.y == 0).sum() >= 2 * s.y.sum()
@@ -139,8 +141,8 @@ def test_pair_model_separates_linked_pairs_on_held_out_cases():
     L = lk.make_links(cases.incident_id, links)
     rng = np.random.default_rng(0)
     half = rng.random(len(cases)) < 0.5
-    model = lk.fit_pair_model(cases, L, half, seed=0)
-    test = lk.sample_pairs(cases, L, ~half, seed=1)
+    model = pm.fit_pair_model(cases, L, half, seed=0)
+    test = ps.sample_pairs(cases, L, ~half, seed=1)
     X = pair_matrix(cases, test.ia, cases, test.ib)
     assert roc_auc_score(test.y, model.logit(X)) > 0.9
 
@@ -152,7 +154,7 @@ def test_pair_model_probability_is_calibrated_to_the_population_of_pairs():
     cases = case_arrays(inc)
     L = lk.make_links(cases.incident_id, links)
     half = np.random.default_rng(1).random(len(cases)) < 0.5
-    model = lk.fit_pair_model(cases, L, half, seed=0)
+    model = pm.fit_pair_model(cases, L, half, seed=0)
     test = np.intersect1d(np.flatnonzero(~half), L.case_idx)
     ia, ib = np.triu_indices(len(test), k=1)
     ia, ib = test[ia], test[ib]
@@ -171,7 +173,7 @@ def test_crossfit_scores_each_training_case_with_the_model_that_did_not_see_it()
     inc, links, _ = synthetic_world(seed=4, n_persons=10)
     cases = case_arrays(inc)
     L = lk.make_links(cases.incident_id, links)
-    cf = lk.fit_crossfit_pair_models(cases, L, seed=0)
+    cf = pm.fit_crossfit_pair_models(cases, L, seed=0)
     q = np.flatnonzero(cf.fold == 0)[:5]
     X = pair_matrix(cases, q, cases, q[::-1])
     assert np.allclose(cf.logit(X, q), cf.models[1].logit(X))
@@ -180,7 +182,7 @@ def test_crossfit_scores_each_training_case_with_the_model_that_did_not_see_it()
 def test_the_time_held_out_pairs_are_later_solved_cases_within_a_year():
     from datetime import date
 
-    from gjenganger.analytics.attribution import holdout_pairs
+    from gjenganger.analytics.attribution_evaluation import holdout_pairs
 
     inc, links, _ = synthetic_world(seed=3)
     cases = case_arrays(inc)

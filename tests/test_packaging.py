@@ -110,8 +110,6 @@ def test_wheel_installs_only_gjenganger(tmp_path):
     packages = config["tool"]["setuptools"]["packages"]
     with zipfile.ZipFile(wheel) as zf:
         files = set(zf.namelist())
-    missing = [
-        p for p in packages if p.replace(".", "/") + "/__init__.py" not in files
-    ]
+    missing = [p for p in packages if p.replace(".", "/") + "/__init__.py" not in files]
     assert not missing, f"packages missing from the wheel: {missing}"
     assert any(f.startswith("gjenganger/sql/") and f.endswith(".sql") for f in files)

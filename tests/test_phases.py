@@ -12,6 +12,8 @@ import pytest
 
 from gjenganger.analytics import person_days as pdays
 from gjenganger.analytics import phase_baseline
+from gjenganger.analytics import phase_model as pm
+from gjenganger.analytics import phase_periods as pp
 from gjenganger.analytics import phases as ph
 from gjenganger.analytics.semi_markov import Chain, forward_backward, viterbi
 
@@ -297,7 +299,7 @@ def test_a_person_with_sparse_data_borrows_strength_from_the_others():
     )
     fit = ph.fit(pl.concat([pop, sparse]))
     i = fit.persons.index("Psparse0001")
-    raw = 2.0 / (120 * 0.6 * fit.params.rate[ph.PHASE2])  # its own activity alone
+    raw = 2.0 / (120 * 0.6 * fit.params.rate[pm.PHASE2])  # its own activity alone
     assert raw < fit.scale[i] < 1.0  # shrunk towards the population
 
 
@@ -305,7 +307,7 @@ def test_a_person_with_sparse_data_borrows_strength_from_the_others():
 def test_use_periods_give_start_end_and_phase_boundaries():
     series = hand_made_series()
     fit = ph.fit(series, ph.PhaseConfig(n_iter=0))
-    periods = ph.use_periods(fit, series)
+    periods = pp.use_periods(fit, series)
     assert periods.height == 1
     row = periods.row(0, named=True)
     assert row["start"] == START and row["end"] == START + dt.timedelta(days=19)
@@ -323,7 +325,7 @@ def test_current_state_counts_days_in_the_use_period_and_expects_rest_soon_in_ph
     # two use periods; the window ends on the 4th impulsive day of the second
     series = hand_made_series(days=24 + 19, repeat=2)
     fit = ph.fit(series, ph.PhaseConfig(n_iter=0))
-    cur = ph.current_state(fit, series).row(0, named=True)
+    cur = pp.current_state(fit, series).row(0, named=True)
     assert cur["phase"] == "phase3"
     assert cur["days_in_use_period"] == 19
     assert 0 < cur["expected_days_to_rest"] < 4
@@ -343,11 +345,11 @@ def test_current_state_of_a_person_in_custody_is_inactive_and_flags_thin_data():
     )
     series = hand_made_series(days=150, custody=custody)
     fit = ph.fit(series, ph.PhaseConfig(n_iter=0))
-    cur = ph.current_state(fit, series).row(0, named=True)
+    cur = pp.current_state(fit, series).row(0, named=True)
     assert cur["phase"] == "inactive" and cur["in_custody"]
     assert cur["days_in_use_period"] == 0
     series2 = hand_made_series(days=150)  # no custody: 130 silent days, thin data
-    cur2 = ph.current_state(ph.fit(series2, ph.PhaseConfig(n_iter=0)), series2)
+    cur2 = pp.current_state(ph.fit(series2, ph.PhaseConfig(n_iter=0)), series2)
     assert cur2["low_confidence"].to_list() == [True]
 
 
@@ -391,7 +393,7 @@ def test_a_steady_daily_offender_is_recognised_and_does_not_bend_the_cycle():
     sim = [fit.persons.index(f"Psim{i:05d}") for i in range(40)]
     assert (fit.phase_post.argmax(axis=2)[sim] == truth).mean() > 0.85
     series = pl.concat([pop, *steady])
-    cur = ph.current_state(fit, series)
+    cur = pp.current_state(fit, series)
     assert cur.filter(pl.col("person_id").str.starts_with("Psteady"))[
         "low_confidence"
     ].all()

@@ -23,7 +23,8 @@ def _ts(day: int, hour: int) -> str:
 
 
 def _cycle_rows(person: str, offset: int, n: int = 0) -> tuple[list, list, int]:
-    """One obvious use period from day `offset`: 10 quiet, 5 planned, 5 impulsive, 4 rest."""
+    """One obvious use period from day `offset`: 10 quiet, 5 planned, 5 impulsive,
+    4 rest."""
     incs, links = [], []
     plan = [(d, "burglary_storage", "cylinder_snap", "true", 1) for d in (0, 4, 8)]
     plan += [

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from gjenganger.flows.steps import state
+from gjenganger.store import steps as marks
 
 
 @pytest.fixture
@@ -44,9 +45,9 @@ def test_a_finished_step_resumes_until_the_code_changes(fake_code):
     def key():
         return state.input_hash("toplist", data="3:x", as_of=date(2025, 10, 10))
 
-    state.mark_finished(con, "toplist", key(), {"persons": 7})
-    assert state.finished(con, "toplist", key()) == {"persons": 7}
+    marks.mark_finished(con, "toplist", key(), {"persons": 7})
+    assert marks.finished(con, "toplist", key()) == {"persons": 7}
     assert key() != state.input_hash("toplist", data="4:y", as_of=date(2025, 10, 10))
     (fake_code / "__init__.py").write_text("MODEL_VERSION = 'v3'\n")
     state.code_version.cache_clear()
-    assert state.finished(con, "toplist", key()) is None
+    assert marks.finished(con, "toplist", key()) is None

@@ -1,4 +1,6 @@
-"""Retention deletes everything past the cutoff; research queries are read-only and logged."""
+"""Retention deletes everything past the cutoff; research queries are read-only and
+logged.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +44,8 @@ def _old_and_new(con, tmp_path):
     )
     ingest(con, inbox)
     con.execute(
-        "create or replace table attribution_candidates as select 'INC-old' as incident_id,"
-        " 'Pabcdefghij' as person_id, 0.7 as p"
+        "create or replace table attribution_candidates as select"
+        " 'INC-old' as incident_id, 'Pabcdefghij' as person_id, 0.7 as p"
     )
 
 

@@ -50,6 +50,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
         pass
 
 
+@pytest.mark.slow
 def test_the_nightly_flow_refuses_to_start_while_another_run_holds_the_database(
     tmp_path, prefect_harness
 ):

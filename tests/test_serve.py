@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -25,6 +27,7 @@ def _get(url: str):
         return json.loads(r.read())
 
 
+@pytest.mark.slow
 def test_serve_registers_the_nightly_schedule_and_stops_on_ctrl_c(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}

@@ -1,4 +1,4 @@
-"""gjenganger.maps.timeline, maps.analyst_index and `gjenganger timeline`: offline pages."""
+"""maps.timeline, maps.event_map, maps.analyst_index, `gjenganger timeline`: pages."""
 
 from __future__ import annotations
 
@@ -11,13 +11,11 @@ import pytest
 from test_episodes import OTHER, PERSON, ingest_small_db, spree_tx, timeline_inputs
 
 from gjenganger.analytics import episodes as ep
+from gjenganger.analytics import person_timeline as pt
+from gjenganger.maps.event_map import build_event_map
 from gjenganger.maps.offline import assert_no_remote_refs, render_offline
-from gjenganger.maps.timeline import (
-    build_event_map,
-    chart_payload,
-    format_nok,
-    render_timeline_page,
-)
+from gjenganger.maps.timeline import format_nok, render_timeline_page
+from gjenganger.maps.timeline_chart import chart_payload
 
 try:  # tests/ is a rootdir folder (no __init__.py) in this project
     from browser_support import open_offline
@@ -31,12 +29,12 @@ def page_for(
     person: str = PERSON, lang: str = "nb", with_map: bool = True, **kw
 ) -> str:
     incidents, links, tx, custody, cands = timeline_inputs()
-    events = ep.person_events(
+    events = pt.person_events(
         person, incidents, links, tx, custody, candidates=cands, **kw
     )
     episodes = ep.attach_persons(ep.detect_episodes(spree_tx()), links, cands)
     episodes = episodes.filter(pl.col("person_id") == person)
-    summary = ep.person_summary(events, episodes)
+    summary = pt.person_summary(events, episodes)
     bands = pl.DataFrame(
         {
             "kind": ["use_period", "phase", "phase"],
@@ -140,9 +138,9 @@ def test_a_person_seen_only_through_attribution_is_never_shown_as_linked():
         .then(pl.lit(only))
         .otherwise(pl.col("person_id"))
     )
-    events = ep.person_events(only, incidents, links, tx, custody, candidates=cands)
+    events = pt.person_events(only, incidents, links, tx, custody, candidates=cands)
     assert events.height == 1 and not events["is_linked"].any()
-    summary = ep.person_summary(events, ep.detect_episodes(tx.head(0)))
+    summary = pt.person_summary(events, ep.detect_episodes(tx.head(0)))
     page = render_timeline_page(only, events, summary, map_html=None)
     text = re.sub(r"<script.*?</script>", "", page, flags=re.S)
     assert 'id="gj-only-hypotheses"' in page
@@ -161,7 +159,7 @@ def test_english_labels_with_lang_en():
 
 
 def test_chart_payload_of_no_events_still_has_a_lane():
-    empty = ep.person_events("nobody123", *timeline_inputs()[:4])
+    empty = pt.person_events("nobody123", *timeline_inputs()[:4])
     payload = chart_payload(empty)
     assert payload["events"]["n"] == 0 and payload["lanes"]
 
@@ -264,16 +262,9 @@ def test_the_timeline_command_rejects_an_unknown_person_and_bad_dates(
 def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
     small_db, tmp_path
 ):
-    from gjenganger.flows.steps.timelines import publish_analyst_bundle
-    from gjenganger.store import db
+    from nightly_publish import publish_analyst
 
-    con = db.connect(small_db, read_only=True, migrate=False)
-    try:
-        summary = publish_analyst_bundle(
-            con, tmp_path / "analyst", dt.date(2025, 3, 10)
-        )
-    finally:
-        con.close()
+    summary = publish_analyst(small_db, tmp_path / "analyst", dt.date(2025, 3, 10))
     assert summary["timelines"] == 1 and summary["episodes"] == 1
     assert PERSON not in json.dumps(summary)  # counts only, no pseudonyms
     index = (tmp_path / "analyst" / "index.html").read_text(encoding="utf-8")
@@ -286,3 +277,22 @@ def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
     )  # attributed-only persons are not on the fallback top list
     for page in (index, episodes):
         assert_no_remote_refs(page)
+
+
+def test_the_bundle_reads_the_episodes_the_episodes_step_stored(small_db):
+    from gjenganger.errors import UserError
+    from gjenganger.flows import nightly
+    from gjenganger.flows.steps.timelines import load_timeline_data
+    from gjenganger.store import db
+
+    day = dt.date(2025, 3, 10)
+    nightly.episodes_task.fn(str(small_db), day)
+    con = db.connect(small_db, read_only=True, migrate=False)
+    try:
+        stored = load_timeline_data(con, day, stored_episodes=True).episodes
+        found = load_timeline_data(con, day).episodes  # what the command finds
+        with pytest.raises(UserError, match="episodes step"):
+            load_timeline_data(con, day + dt.timedelta(days=1), stored_episodes=True)
+    finally:
+        con.close()
+    assert stored.height == 1 and stored.equals(found)

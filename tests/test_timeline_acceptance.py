@@ -197,15 +197,17 @@ def test_a_person_known_only_through_attribution_is_never_shown_as_linked(
 def test_the_analyst_bundle_lists_the_top_list_with_timelines_and_the_episode(
     demo, tmp_path
 ):
-    from gjenganger.flows.steps.timelines import publish_analyst_bundle
-    from gjenganger.store import db
+    from nightly_publish import publish_analyst
+
+    from gjenganger.store import db, frames
 
     path, _, truth = demo
     con = db.connect(path, read_only=True, migrate=False)
     try:
-        summary = publish_analyst_bundle(con, tmp_path / "analyst", None, lang="en")
+        as_of = frames.resolve_as_of(con)  # the flow's default: the newest report
     finally:
         con.close()
+    summary = publish_analyst(path, tmp_path / "analyst", as_of, lang="en")
     assert summary["timelines"] >= 1 and summary["largest_page_bytes"] < 5_000_000
     index = (tmp_path / "analyst" / "index.html").read_text(encoding="utf-8")
     assert f'href="timelines/{truth["person_id"]}.html"' in index

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from gjenganger.analytics import attribution as at
+from gjenganger.analytics import attribution_evaluation as ae
 from gjenganger.errors import UserError
 from gjenganger.store import db, frames
 
@@ -107,8 +108,8 @@ def evaluate(
     )
     seconds = time.perf_counter() - t0
     eligible = run.ctx.links.persons[run.ctx.eligible].tolist()
-    methods = {m: at.evaluate(a, truth, eligible) for m, a in run.results.items()}
-    pair = at.pairwise_holdout(inc, links, day, holdout_days=holdout_days, seed=seed)
+    methods = {m: ae.evaluate(a, truth, eligible) for m, a in run.results.items()}
+    pair = ae.pairwise_holdout(inc, links, day, holdout_days=holdout_days, seed=seed)
     for m, res in methods.items():
         res["pairwise_auc"] = pair.get(m, {}).get("auc")
         res["tpr_at_5pct_fpr"] = pair.get(m, {}).get("tpr_at_5pct_fpr")

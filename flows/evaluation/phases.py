@@ -27,7 +27,7 @@ import polars as pl
 
 from gjenganger.analytics import person_days as pdays
 from gjenganger.analytics import phase_baseline
-from gjenganger.analytics.phases import segment_use_periods
+from gjenganger.analytics.phase_periods import segment_use_periods
 from gjenganger.data_schema.contract import PHASES
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import phases as step
@@ -297,7 +297,8 @@ def run(args) -> int:
             s = report[ev][m]
             print(
                 f"{ev:<10} {m:<9} {_fmt(s['accuracy']):>8} {_fmt(s['macro_f1']):>8} "
-                f"{_fmt(s['start_mae_days'], '.2f'):>9} {_fmt(s['end_mae_days'], '.2f'):>8} "
+                f"{_fmt(s['start_mae_days'], '.2f'):>9} "
+                f"{_fmt(s['end_mae_days'], '.2f'):>8} "
                 f"{s['matched']:>4}/{s['true_use_periods']:<4}"
             )
     print(

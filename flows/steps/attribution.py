@@ -22,7 +22,8 @@ import polars as pl
 
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import series as sr
-from gjenganger.store import frames
+from gjenganger.store import attribution as attribution_store
+from gjenganger.store import db, frames
 
 MAX_CANDIDATES = 5
 HYPOTHESIS_DAYS = (
@@ -72,25 +73,6 @@ def _candidate_rows(run: at.AttributionRun) -> pl.DataFrame:
     )
 
 
-def _replace(con, table: str, day: dt.date, frame: pl.DataFrame) -> None:
-    con.execute(f"delete from {table} where as_of = ?", [day])
-    if frame.height:
-        con.register("_rows", frame.to_arrow())
-        try:
-            con.execute(f"insert into {table} by name select * from _rows")
-        finally:
-            con.unregister("_rows")
-
-
-def _drop_old_nights(con, day: dt.date, keep_days: int) -> int:
-    """Delete hypothesis rows of as-of dates before `day - keep_days`; rows deleted."""
-    cutoff = day - dt.timedelta(days=keep_days)
-    return sum(
-        con.execute(f"delete from {t} where as_of < ?", [cutoff]).fetchone()[0]
-        for t in HYPOTHESIS_TABLES
-    )
-
-
 def write_attribution(
     con, run: at.AttributionRun, state=None, sink=None, keep_days: int = HYPOTHESIS_DAYS
 ) -> dict:
@@ -127,19 +109,16 @@ def write_attribution(
         pl.lit(at.HYPOTHESIS).alias("label"),
     )
     members_rows = members.select("series_id", "incident_id", "p").with_columns(*tag)
-    con.execute("begin transaction")
-    try:
+    rows = dict(
+        zip(HYPOTHESIS_TABLES, (cand, cases, summary, members_rows), strict=True)
+    )
+    with db.transaction(con):
         if state is not None:
             state.save(con, run, sink)
-        _replace(con, "attribution_candidates", day, cand)
-        _replace(con, "attribution_cases", day, cases)
-        _replace(con, "series", day, summary)
-        _replace(con, "series_members", day, members_rows)
-        old_rows = _drop_old_nights(con, day, keep_days)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        for table, frame in rows.items():
+            frames.replace_rows(con, table, frame, as_of=day)
+        cutoff = day - dt.timedelta(days=keep_days)
+        old_rows = attribution_store.delete_before(con, HYPOTHESIS_TABLES, cutoff)
     return {
         "as_of": day.isoformat(),
         "model_version": at.MODEL_VERSION,
@@ -189,7 +168,7 @@ def build_attribution(
         "keep_evidence": True,
         "keep_ranks": MAX_CANDIDATES,
     }
-    sink = state.EvidenceSink(con)
+    sink = attribution_store.EvidenceSink(con)
     run = at.attribute(
         *inputs, day, previous=previous, evidence_sink=sink, progress=progress, **kw
     )

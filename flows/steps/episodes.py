@@ -15,6 +15,7 @@ import polars as pl
 
 from gjenganger.analytics import episodes as ep
 from gjenganger.errors import UserError
+from gjenganger.store import attribution as attribution_store
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
 
@@ -30,27 +31,7 @@ def require_data(con) -> None:
 def load_candidates(con, as_of: dt.date | None = None) -> pl.DataFrame | None:
     """Attribution candidates of the newest run on or before `as_of` (None if the
     attribution step has not run). Columns incident_id, person_id, p, rank, as_of."""
-    if not table_exists(con, "attribution_candidates"):
-        return None
-    cols = {r[0] for r in con.execute("describe attribution_candidates").fetchall()}
-    if not {"incident_id", "person_id", "p"} <= cols:
-        return None
-    select = ["incident_id", "person_id", "p"]
-    select += [c for c in ("rank", "as_of") if c in cols]
-    where, params = "", []
-    if "as_of" in cols:
-        sql = "select max(as_of) from attribution_candidates"
-        if as_of is not None:
-            sql += " where as_of::date <= ?"
-            params = [as_of]
-        row = con.execute(sql, params).fetchone()
-        if row is None or row[0] is None:
-            return None
-        where, params = "where as_of = ?", [row[0]]
-    frame = con.execute(
-        f"select {', '.join(select)} from attribution_candidates {where}", params
-    ).pl()
-    return frame if frame.height else None
+    return attribution_store.latest_candidates(con, as_of)
 
 
 def compute_episodes(
@@ -97,7 +78,7 @@ def build_episodes(
         con, as_of, max_gap_hours=max_gap_hours, window_hours=window_hours
     )
     out = found.with_columns(as_of=pl.lit(as_of, pl.Date))
-    frames.write_frame(con, TABLE, out)
+    frames.replace_rows(con, TABLE, out)  # the latest run only
     return {
         "as_of": as_of.isoformat() if as_of else None,
         "episodes": found.height,

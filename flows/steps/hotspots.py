@@ -1,35 +1,38 @@
-"""Hotspot step: read incidents -> `analytics.hotspots.analyse` -> offline maps.
+"""Hotspot step: incidents -> `analytics.hotspots.analyse` -> offline maps.
 
-`publish_hotspots(con, out_dir, as_of=..., lang=...)` writes the prevention
-bundle's hotspot pages: `hotspots/<group>.html` for "all" and each target group
-(business, construction_site, cabin, storage_mailbox, vehicle) and
-`hotspots/index.html` linking them, all self-contained (no network). Only
-aggregated cells leave this step; `assert_clean` checks the files.
+The nightly flow publishes the prevention bundle with `publish_hotspot_map`, one
+task per group: `hotspots/<group>.html` for "all" and each target group
+(business, construction_site, cabin, storage_mailbox, vehicle), then
+`write_hotspot_index` links them from `hotspots/index.html`; all self-contained (no
+network). The "all" map draws the analysis the hotspot_cells step stored earlier
+in the night (`store.prevention`); each target group is analysed here. `analyse`
+and `write_map` serve the `gjenganger hotspots` command. Only aggregated cells
+leave this step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import polars as pl
+
 from gjenganger.analytics import hotspots as hs
-from gjenganger.data_schema import GEODATA  # noqa: E402
+from gjenganger.analytics.grid import Grid
+from gjenganger.data_schema import GEODATA
 from gjenganger.errors import UserError
 from gjenganger.maps.hotspots import (
     build_map,
-    fmt_date,
-    group_title,
     near_repeat_text,
     period_text,
+    render_index_page,
 )
-from gjenganger.maps.i18n import t
 from gjenganger.maps.offline import assert_no_remote_refs, render_offline
-from gjenganger.store import frames
+from gjenganger.store import frames, prevention
 
 GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
 
@@ -41,6 +44,13 @@ def study_area() -> tuple[Any, ...]:
 
     fc = json.loads((GEODATA / "trondheim_region.geojson").read_text(encoding="utf-8"))
     return tuple(shape(f["geometry"]) for f in fc["features"])
+
+
+@cache
+def study_grid(cell_m: float) -> tuple[Grid, np.ndarray]:
+    """The grid over the region and its study-area mask, built once per process
+    (the same for every group's analysis, and for the stored one)."""
+    return hs.study_grid(pl.DataFrame(), cell_m, study_area())
 
 
 def load(con, as_of: dt.date):
@@ -87,57 +97,39 @@ def write_map(
 
 
 def publish_hotspot_map(
-    con,
-    out_dir: str | Path,
-    as_of: dt.date | None,
-    group: str,
-    lang: str = "nb",
-    *,
-    params: hs.Params | None = None,
-    tiles_url: str | None = None,
-    incidents=None,
-    grid=None,
+    con, out_dir: str | Path, as_of: dt.date | None, group: str, lang: str = "nb"
 ) -> dict[str, Any]:
     """Write `out_dir/hotspots/<group>.html`; its summary entry and index row.
 
     One unit of the prevention bundle, so the nightly flow can map target groups
-    over task workers. Holds places and counts only.
+    over task workers. The "all" map is the stored analysis of the hotspot_cells
+    step (which must have run for `as_of`); a target group is analysed here with
+    the default parameters. Holds places and counts only.
     """
     day = frames.resolve_as_of(con, as_of)
-    params = params or hs.Params()
     folder = Path(out_dir) / "hotspots"
     folder.mkdir(parents=True, exist_ok=True)
-    if incidents is None:
-        try:
-            incidents = hs.prepare(load(con, day))
-        except ValueError as exc:
-            raise UserError(str(exc)) from exc
-    res = analyse(con, day, group, params, incidents=incidents, grid=grid)
+    if group == hs.ALL:
+        res = prevention.load_result(con, day, study_grid)
+    else:
+        res = analyse(con, day, group, grid=study_grid(hs.Params().cell_m))
     name = f"{group}.html"
-    sentence = near_repeat_text(res, lang)
     return {
         "group": group,
         "file": f"hotspots/{name}",
-        "bytes": write_map(res, folder / name, lang, tiles_url),
+        "bytes": write_map(res, folder / name, lang),
         "hot_cells": int(res.cells["is_hot"].sum()),
-        "near_repeat": sentence,
+        "near_repeat": near_repeat_text(res, lang),
         "bands": res.bands,
         "window_total": float(res.cells["count"].sum()),
         "period": period_text(res, lang),
-        "_grid": (res.grid, res.mask),
     }
 
 
 def write_hotspot_index(
-    out_dir: str | Path,
-    as_of: dt.date,
-    maps: list[dict[str, Any]],
-    lang: str = "nb",
-    params: hs.Params | None = None,
-    started: float | None = None,
+    out_dir: str | Path, as_of: dt.date, maps: list[dict[str, Any]], lang: str = "nb"
 ) -> dict[str, Any]:
     """Write `out_dir/hotspots/index.html` linking the maps; the step summary."""
-    params = params or hs.Params()
     folder = Path(out_dir) / "hotspots"
     rows = [
         (
@@ -150,89 +142,13 @@ def write_hotspot_index(
         )
         for m in maps
     ]
-    index = _index_page(rows, as_of, lang, params.k_min)
+    index = render_index_page(rows, as_of, lang, hs.Params().k_min)
     assert_no_remote_refs(index)
     (folder / "index.html").write_text(index, encoding="utf-8")
     keys = ("file", "bytes", "hot_cells", "near_repeat", "bands")
-    summary: dict[str, Any] = {
+    return {
         "as_of": as_of.isoformat(),
         "folder": str(folder),
         "maps": {m["group"]: {k: m[k] for k in keys} for m in maps},
         "index": "hotspots/index.html",
     }
-    if started is not None:
-        summary["seconds"] = round(time.perf_counter() - started, 2)
-    return summary
-
-
-def publish_hotspots(
-    con,
-    out_dir: str | Path,
-    as_of: dt.date | None = None,
-    lang: str = "nb",
-    *,
-    params: hs.Params | None = None,
-    groups: tuple[str, ...] = GROUPS,
-    tiles_url: str | None = None,
-) -> dict[str, Any]:
-    """Write one map per target group and an index page under
-    `out_dir/hotspots/`; return a summary (files, sizes, hot cells, near-repeat
-    sentences, seconds)."""
-    started = time.perf_counter()
-    day = frames.resolve_as_of(con, as_of)
-    params = params or hs.Params()
-    (Path(out_dir) / "hotspots").mkdir(parents=True, exist_ok=True)
-    try:
-        incidents = hs.prepare(load(con, day))
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    maps, grid = [], None
-    for group in groups:
-        m = publish_hotspot_map(
-            con,
-            out_dir,
-            day,
-            group,
-            lang,
-            params=params,
-            tiles_url=tiles_url,
-            incidents=incidents,
-            grid=grid,
-        )
-        grid = m.pop("_grid")
-        maps.append(m)
-    return write_hotspot_index(out_dir, day, maps, lang, params, started)
-
-
-def _index_page(rows, day: dt.date, lang: str, k: int) -> str:
-    e = html.escape
-    items = []
-    for group, name, hot, total, sentence, period in rows:
-        n = str(int(round(total))) if total >= k else t("suppressed", lang).format(k=k)
-        items.append(
-            f'<tr><td><a href="{e(name)}">{e(group_title(group, lang))}</a></td>'
-            f"<td>{e(period)}</td><td class=n>{e(n)}</td><td class=n>{hot}</td>"
-            f"<td>{e(sentence)}</td></tr>"
-        )
-    head = (
-        f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"
-        f"<th>{e(t('incidents', lang))}</th><th>{e(t('hot_cells', lang))}</th>"
-        f"<th>{e(t('near_repeat', lang))}</th>"
-    )
-    return f"""<!DOCTYPE html>
-<html lang="{"nb" if lang == "nb" else "en"}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(t("title_index", lang))}</title>
-<style>body{{font:15px/1.45 sans-serif;margin:2em;color:#222;max-width:70em}}
-table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em .7em;
-text-align:left;vertical-align:top}}td.n{{text-align:right}}.note{{color:#555;font-size:13px}}</style>
-</head><body>
-<h1>{e(t("title_index", lang))}</h1>
-<p>{e(t("as_of", lang))} {e(fmt_date(day, lang))}. {e(t("index_intro", lang))}</p>
-<table><thead><tr>{head}</tr></thead><tbody>
-{"".join(items)}
-</tbody></table>
-<p class="note">{e(t("places_not_people", lang).format(k=k))}
-{e(t("attribution_boundaries", lang))}.</p>
-</body></html>
-"""

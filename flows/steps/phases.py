@@ -5,7 +5,7 @@ Writes (replacing the previous run):
 - `person_days`: one row per person and day of the window: the daily series
   (`analytics.person_days`) and the phase posterior (`phase`, `p`, `p_rest` ...
   `p_inactive`, `path_phase` = the day on the most likely joint path).
-- `use_periods`: one row per use period per person (`analytics.phases.use_periods`).
+- `use_periods`: one row per use period per person (`analytics.phase_periods`).
 - `current_phase`: one row per top-list person: phase today with probability, days
   in the current use period, expected days to the next rest, `low_confidence`.
 - `phase_model`: one row per phase: the fitted rates, level mix, planned and arrest
@@ -23,10 +23,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from gjenganger.analytics import person_days as pdays
+from gjenganger.analytics import phase_periods as pp
 from gjenganger.analytics import phases as ph
 from gjenganger.errors import UserError
+from gjenganger.store import attribution as attribution_store
 from gjenganger.store import frames
-from gjenganger.store.db import table_exists
+from gjenganger.store import phases as phase_store
 
 MODEL_VERSION = "hsmm-1"
 #: persons fitted alongside the top list (most evidence first): more series give the
@@ -55,21 +57,10 @@ class PhaseRun:
 
 def load_attribution(con, as_of: dt.date) -> pl.DataFrame | None:
     """Attributed candidates of the newest attribution run on or before `as_of`."""
-    if not table_exists(con, "attribution_candidates"):
+    candidates = attribution_store.latest_candidates(con, as_of)
+    if candidates is None:
         return None
-    cols = {r[0] for r in con.execute("describe attribution_candidates").fetchall()}
-    if "as_of" in cols:
-        row = con.execute(
-            "select max(as_of) from attribution_candidates where as_of::date <= ?",
-            [as_of],
-        ).fetchone()
-        if row is None or row[0] is None:
-            return None
-        sql = "select incident_id, person_id, p from attribution_candidates where as_of = ?"
-        return con.execute(sql, [row[0]]).pl()
-    return con.execute(
-        "select incident_id, person_id, p from attribution_candidates"
-    ).pl()
+    return candidates.select("incident_id", "person_id", "p")
 
 
 def toplist_persons(
@@ -77,28 +68,12 @@ def toplist_persons(
 ) -> tuple[list[str], str]:
     """Top-list person ids (table `toplist`, newest run on or before `as_of`).
 
-    Without a `toplist` table: the `FALLBACK_TOP` persons with the most (weighted)
+    Without a stored top list: the `FALLBACK_TOP` persons with the most (weighted)
     evidence (source `fallback`), so the step works before the top-list step has run.
     """
-    if table_exists(con, "toplist"):
-        cols = {r[0] for r in con.execute("describe toplist").fetchall()}
-        where, params = "", []
-        if "as_of" in cols:
-            row = con.execute(
-                "select max(as_of) from toplist where as_of::date <= ?", [as_of]
-            ).fetchone()
-            if row and row[0] is not None:
-                where, params = "where as_of = ?", [row[0]]
-        if "rank" in cols:
-            sql = (
-                f"select person_id, min(rank) as r from toplist {where} "
-                "group by person_id order by r, person_id"
-            )
-        else:
-            sql = f"select distinct person_id from toplist {where} order by person_id"
-        ids = [r[0] for r in con.execute(sql, params).fetchall()]
-        if ids:
-            return ids, "toplist"
+    ids = phase_store.toplist_person_ids(con, as_of)
+    if ids:
+        return ids, "toplist"
     if evidence is None or evidence.is_empty():
         return [], "fallback"
     top = (
@@ -195,8 +170,8 @@ def run_phases(
     )
     result = ph.fit(series, config, seed=seed)
     daily = series.join(result.daily(), on=["person_id", "date"], how="left")
-    periods = ph.use_periods(result, series)
-    current = ph.current_state(result, series, config)
+    periods = pp.use_periods(result, series)
+    current = pp.current_state(result, series, config)
     keep = pl.col("person_id").is_in(report)
     return PhaseRun(
         as_of=as_of,
@@ -222,10 +197,13 @@ def write_run(con, run: PhaseRun) -> dict:
     periods = run.use_periods.with_columns(tag)
     current = run.current.with_columns(pl.lit(MODEL_VERSION).alias("model_version"))
     params = run.params.with_columns(tag)
-    frames.write_frame(con, "person_days", pdays_out)
-    frames.write_frame(con, "use_periods", periods)
-    frames.write_frame(con, "current_phase", current)
-    frames.write_frame(con, "phase_model", params)
+    for table, frame in (
+        ("person_days", pdays_out),
+        ("use_periods", periods),
+        ("current_phase", current),
+        ("phase_model", params),
+    ):
+        frames.replace_rows(con, table, frame)  # the latest run only
     return summary(run)
 
 

@@ -14,64 +14,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gjenganger.store.db import table_exists
+from gjenganger.store import research as snapshot
 from gjenganger.store.keys import ensure_key_file, pseudonym
-
-# name -> (description, SQL over the operational database; `rk_person(x)` etc. are
-# rewritten to joins on the re-key maps). Only tables that exist are snapshotted.
-VIEWS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "cases": (
-        "one row per case: what, where, when (local time), status; case_key re-keyed",
-        """select rk_case.research_id as case_key, i.offence_code, i.offence_group,
-                  i.target_type, i.entry_method, i.planned, i.participants, i.value_nok,
-                  round(i.lat, 4) as lat, round(i.lon, 4) as lon, i.municipality_no,
-                  i.status, i.arrest_at_scene, i.reported_at, i.occurred_from,
-                  i.occurred_to
-           from mart_incidents i join rk_case on rk_case.operational_id = i.incident_id""",
-        ("mart_incidents",),
-    ),
-    "case_persons": (
-        "one row per current, not retracted case-person link, both keys re-keyed",
-        """select rk_case.research_id as case_key, rk_person.research_id as person_key,
-                  l.role
-           from mart_links l
-           join rk_case on rk_case.operational_id = l.incident_id
-           join rk_person on rk_person.operational_id = l.person_id""",
-        ("mart_links",),
-    ),
-    "person_days": (
-        "one row per person-day: inferred phase with its probability and daily counts",
-        """select rk_person.research_id as person_key, d.* exclude (person_id)
-           from person_days d join rk_person on rk_person.operational_id = d.person_id""",
-        ("person_days",),
-    ),
-    "use_periods": (
-        "one row per inferred use period of a person",
-        """select rk_person.research_id as person_key, u.* exclude (person_id)
-           from use_periods u join rk_person on rk_person.operational_id = u.person_id""",
-        ("use_periods",),
-    ),
-    "hotspot_cells": (
-        "one row per grid cell of the latest hotspot analysis (no case or person ids)",
-        "select * from hotspot_cells",
-        ("hotspot_cells",),
-    ),
-    "episodes": (
-        "one row per card-use episode: span, transactions, NOK, largest 36-hour total",
-        """select rk_case.research_id as case_key, rk_card.research_id as card_key,
-                  rk_person.research_id as person_key,
-                  e.* exclude (incident_id, card_ref, person_id)
-           from episodes e
-           join rk_case on rk_case.operational_id = e.incident_id
-           join rk_card on rk_card.operational_id = e.card_ref
-           left join rk_person on rk_person.operational_id = e.person_id""",
-        ("episodes",),
-    ),
-}
+from gjenganger.store.research import VIEWS
 
 
 def load_key(path: str | Path | None = None) -> bytes:
-    """The research key: `$GJENGANGER_RESEARCH_KEY_FILE` or `$GJENGANGER_HOME/research.key`.
+    """The research key: `$GJENGANGER_RESEARCH_KEY_FILE` or
+    `$GJENGANGER_HOME/research.key`.
 
     Created (0600, 32 random bytes) on first use; kept apart from any operational key.
     """
@@ -91,61 +41,32 @@ def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
 
 def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
     """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet`."""
-    out_dir = Path(out_dir)
-    (out_dir / "parquet").mkdir(parents=True, exist_ok=True)
-    target = out_dir / "gjenganger.duckdb"
-    if target.exists():
-        target.unlink()
     maps = {
-        "rk_person": (
-            "R",
-            "select person_id from incident_persons union "
-            "select person_id from custody",
-        ),
-        "rk_case": ("C", "select incident_id from incidents"),
-        "rk_card": ("K", "select distinct card_ref from card_transactions"),
+        name: rekey(snapshot.operational_ids(con, name), key, prefix)
+        for name, (prefix, _) in snapshot.ID_SOURCES.items()
     }
-    for name, (prefix, sql) in maps.items():
-        values = sorted(r[0] for r in con.execute(sql).fetchall())
-        con.register(name, rekey(values, key, prefix))
-    con.execute(f"attach '{target}' as snap")
-    counts: dict[str, int] = {}
-    try:
-        con.execute("create table snap.about (view_name varchar, one_row_is varchar)")
-        for view, (desc, sql, needs) in VIEWS.items():
-            if not all(table_exists(con, n) for n in needs):
-                continue
-            con.execute(f"create table snap.{view} as {sql}")
-            con.execute("insert into snap.about values (?, ?)", [view, desc])
-            counts[view] = con.execute(f"select count(*) from snap.{view}").fetchone()[
-                0
-            ]
-            con.execute(
-                f"copy snap.{view} to '{out_dir / 'parquet' / (view + '.parquet')}'"
-                " (format parquet)"
-            )
-    finally:
-        con.execute("detach snap")
-        for name in maps:
-            con.unregister(name)
-    return {"path": str(target), "rows": counts}
+    return snapshot.write_snapshot(con, out_dir, maps)
 
 
 EXAMPLES = (
     (
         "Cases per offence group and month",
-        "select offence_group, date_trunc('month', reported_at) as month, count(*) as cases\n"
+        "select offence_group, date_trunc('month', reported_at) as month,"
+        " count(*) as cases\n"
         "from cases group by all order by month, offence_group;",
     ),
     (
         "How concentrated is crime? Share of linked cases by the top 5 % of persons",
-        "with per_person as (select person_key, count(*) as n from case_persons group by all),\n"
-        "ranked as (select n, percent_rank() over (order by n desc) as pr from per_person)\n"
+        "with per_person as (select person_key, count(*) as n from case_persons"
+        " group by all),\n"
+        "ranked as (select n, percent_rank() over (order by n desc) as pr"
+        " from per_person)\n"
         "select sum(n) filter (where pr < 0.05) / sum(n) as top5_share from ranked;",
     ),
     (
         "Days per inferred phase for each person",
-        "select person_key, phase, count(*) as days from person_days group by all order by all;",
+        "select person_key, phase, count(*) as days from person_days"
+        " group by all order by all;",
     ),
     (
         "Length of inferred use periods",
@@ -169,10 +90,13 @@ def render_doc() -> str:
         "Generated by `python -m gjenganger.flows.steps.research`; do not edit.",
         "",
         "Every night the flow writes `PUBLISH/latest/research/gjenganger.duckdb` (and",
-        "Parquet copies under `research/parquet/`), built fresh from the marts. Person,",
-        "case and card keys are re-keyed with a keyed HMAC under a separate research key,",
+        "Parquet copies under `research/parquet/`), "
+        "built fresh from the marts. Person,",
+        "case and card keys are re-keyed with a keyed HMAC "
+        "under a separate research key,",
         "so the snapshot cannot be joined to operational data; merchant references and",
-        "batch lineage are left out; coordinates are rounded to 4 decimals (about 10 m).",
+        "batch lineage are left out; coordinates are rounded "
+        "to 4 decimals (about 10 m).",
         "Open it with any DuckDB client, read-only:",
         "`duckdb -readonly PUBLISH/latest/research/gjenganger.duckdb`, or through",
         '`gjenganger query --purpose TEXT --publish PUBLISH "SQL"`, which logs user,',
@@ -200,7 +124,8 @@ def render_doc() -> str:
     out += [
         "| `offence_group` | string | | group of the offence code |",
         "",
-        "Times are Europe/Oslo local time. The full contract: `docs/data-dictionary.md`.",
+        "Times are Europe/Oslo local time. "
+        "The full contract: `docs/data-dictionary.md`.",
         "",
         "## Example queries",
         "",

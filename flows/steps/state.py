@@ -3,14 +3,14 @@
 A step's result is keyed by the sha256 of its inputs (the data version, the as-of
 date, its parameters and the step's code version). When a rerun after a failure
 finds the same key already finished, the step is skipped. Nothing is pickled:
-only the key, a timestamp and the step's small JSON summary are stored.
+only the key, a timestamp and the step's small JSON summary are stored, through
+`gjenganger.store.steps` (`data_version`, `finished`, `mark_finished`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from functools import cache
 from importlib import import_module
 from pathlib import Path
@@ -24,22 +24,6 @@ CODE_PACKAGES = (
     "gjenganger.store",
     "gjenganger.flows.steps",
 )
-
-DDL = """create table if not exists pipeline_steps (
-    step varchar not null,
-    input_hash varchar not null,
-    finished_at timestamptz not null,
-    summary_json varchar,
-    primary key (step, input_hash)
-)"""
-
-
-def data_version(con) -> str:
-    """Identifies the loaded data: loaded batches and the newest load time."""
-    row = con.execute(
-        "select count(*), max(finished_at)::varchar from ingest_batches where status = 'loaded'"
-    ).fetchone()
-    return f"{row[0]}:{row[1]}"
 
 
 @cache
@@ -56,27 +40,8 @@ def code_version() -> str:
 
 
 def input_hash(step: str, **inputs) -> str:
-    """sha256 over the step name, the code version and its inputs (JSON, keys sorted)."""
+    """sha256 over the step name, code version and inputs (JSON, keys sorted)."""
     doc = json.dumps(
         {"step": step, "code": code_version(), **inputs}, sort_keys=True, default=str
     )
     return hashlib.sha256(doc.encode()).hexdigest()
-
-
-def finished(con, step: str, key: str) -> dict | None:
-    """The stored summary if this step already finished for these inputs."""
-    con.execute(DDL)
-    row = con.execute(
-        "select summary_json from pipeline_steps where step = ? and input_hash = ?",
-        [step, key],
-    ).fetchone()
-    return json.loads(row[0]) if row else None
-
-
-def mark_finished(con, step: str, key: str, summary: dict) -> None:
-    """Record that a step finished for these inputs."""
-    con.execute(DDL)
-    con.execute(
-        "insert or replace into pipeline_steps values (?, ?, ?, ?)",
-        [step, key, datetime.now(UTC), json.dumps(summary, default=str)],
-    )

@@ -15,7 +15,7 @@ import polars as pl
 
 from gjenganger.analytics import toplist as tl
 from gjenganger.errors import UserError
-from gjenganger.store import frames
+from gjenganger.store import db, frames
 
 
 def compute_toplist(
@@ -51,30 +51,21 @@ def build_toplist(
             for c in tl.TOPLIST_COLUMNS
         ),
     )
-    con.execute("begin transaction")
-    try:
-        con.execute("delete from toplist where as_of = ?", [day])
-        con.register("_toplist_rows", rows.to_arrow())
-        con.execute("insert into toplist by name select * from _toplist_rows")
-        con.unregister("_toplist_rows")
-        con.execute("delete from toplist_concentration where as_of = ?", [day])
-        con.execute(
-            "insert into toplist_concentration values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                day,
-                window_days,
-                conc["persons"],
-                conc["cases"],
-                conc.get("top_persons", 0),
-                conc["top_share_of_cases"],
-                conc["gini"],
-                json.dumps(conc["lorenz"]),
-            ],
-        )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+    concentration = pl.DataFrame(
+        {
+            "as_of": [day],
+            "window_days": [window_days],
+            "persons": [conc["persons"]],
+            "cases": [conc["cases"]],
+            "top_persons": [conc.get("top_persons", 0)],
+            "top_share_of_cases": [conc["top_share_of_cases"]],
+            "gini": [conc["gini"]],
+            "lorenz": [json.dumps(conc["lorenz"])],
+        }
+    )
+    with db.transaction(con):
+        frames.replace_rows(con, "toplist", rows, as_of=day)
+        frames.replace_rows(con, "toplist_concentration", concentration, as_of=day)
     return {
         "as_of": day.isoformat(),
         "persons_ranked": conc["persons"],

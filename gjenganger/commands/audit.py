@@ -44,7 +44,7 @@ def run_verify(args) -> int:
     path, con = _open(args.db)
     try:
         problems = audit.verify(con, path)
-        n = con.execute("select count(*) from audit_log").fetchone()[0]
+        n = audit.row_count(con)
     finally:
         con.close()
     if args.json:
@@ -62,19 +62,7 @@ def run_verify(args) -> int:
 def run_show(args) -> int:
     path, con = _open(args.db)
     try:
-        con.execute(audit.DDL)
-        sql = (
-            "select seq, started_at, user_name, role, command, persons_json, outcome,"
-            " params_json from audit_log where 1=1"
-        )
-        params: list = []
-        if args.person:
-            sql += " and list_contains(cast(persons_json as json)::varchar[], ?)"
-            params.append(args.person)
-        if args.since:
-            sql += " and started_at >= ?"
-            params.append(args.since.isoformat())
-        rows = con.execute(sql + " order by seq", params).fetchall()
+        rows = audit.rows(con, args.person, args.since)
     finally:
         con.close()
     keys = (

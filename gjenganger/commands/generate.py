@@ -1,17 +1,25 @@
-"""`gjenganger generate`: write synthetic nightly batches and their ground truth."""
+"""`gjenganger generate`: write synthetic nightly batches and their ground truth.
+
+`--world NAME` picks a named reading of the report (`synth/presets.py`, `--world list`
+shows them); every assumption of the world also has its own flag
+(`--phase1-days 3,8`, `--custody-rate-factor 2`, ...) that overrides the preset.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from gjenganger.arguments import iso_date
 from gjenganger.errors import UserError
-from gjenganger.synth import SynthConfig, generate
+from gjenganger.synth import SynthConfig, generate, presets
 from gjenganger.synth.config import FORMATS
+from gjenganger.synth.worlds import BASELINE, FIELDS, is_range
 
 
 def register(sub) -> None:
@@ -27,8 +35,7 @@ def register(sub) -> None:
     p.add_argument(
         "--out",
         type=Path,
-        required=True,
-        help="output folder (inbox/ and truth/ go here)",
+        help="output folder (inbox/ and truth/ go here); required unless listing",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument(
@@ -70,7 +77,74 @@ def register(sub) -> None:
         help="replace existing inbox/ and truth/ folders in --out",
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument(
+        "--world",
+        default="baseline",
+        metavar="NAME",
+        help="named world: a reading of the report's open assumptions (default "
+        "baseline; `--world list` shows them all)",
+    )
+    p.add_argument(
+        "--list-worlds",
+        action="store_true",
+        help="print the named worlds with a one-line description and exit",
+    )
+    _add_world_flags(p)
     p.set_defaults(func=run)
+
+
+def _parse(name: str):
+    """An argparse type for World field `name`: a number or comma-separated numbers."""
+    default = FIELDS[name].default
+    items = default if isinstance(default, tuple) else (default,)
+    kind = int if all(isinstance(x, int) for x in items) else float
+
+    def parse(text: str):
+        try:
+            values = tuple(kind(x) for x in text.split(","))
+        except ValueError:
+            what = "integers" if kind is int else "numbers"
+            raise argparse.ArgumentTypeError(
+                f"expected {len(items)} {what} separated by commas, got {text!r}"
+            ) from None
+        return values if isinstance(default, tuple) else values[0]
+
+    return parse
+
+
+def _add_world_flags(p) -> None:
+    """One flag per World field; given, it overrides the chosen world's value."""
+    group = p.add_argument_group(
+        "world assumptions",
+        "each overrides the chosen world's value (baseline value in brackets); "
+        "ranges are MIN,MAX",
+    )
+    for name, f in FIELDS.items():
+        default = getattr(BASELINE, name)
+        n = len(default) if isinstance(default, tuple) else 1
+        metavar = "MIN,MAX" if is_range(name) else ",".join(["X"] * n)
+        shown = ",".join(map(str, default)) if n > 1 else str(default)
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=f"world__{name}",
+            type=_parse(name),
+            default=None,
+            metavar=metavar,
+            help=f"{f.metadata['help']} [{shown}]",
+        )
+
+
+def _world(args):
+    """The chosen preset with the flags' overrides, and the preset's name."""
+    if args.world not in presets.PRESETS:
+        known = ", ".join(presets.names())
+        raise UserError(f"unknown world {args.world!r}; one of: {known}")
+    changes = {
+        name: getattr(args, f"world__{name}")
+        for name in FIELDS
+        if getattr(args, f"world__{name}") is not None
+    }
+    return replace(presets.world(args.world), **changes)
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -92,6 +166,12 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def run(args) -> int:
+    """Generate the batches and truth asked for (or list the worlds)."""
+    if args.list_worlds or args.world == "list":
+        print(presets.listing())
+        return 0
+    if args.out is None:
+        raise UserError("--out is required (the output folder)")
     cfg = SynthConfig(
         seed=args.seed,
         start=args.start,
@@ -100,6 +180,8 @@ def run(args) -> int:
         catch_rate_factor=args.catch_rate_factor,
         batch_days=args.batch_days,
         fmt=args.fmt,
+        world=_world(args),
+        world_name=args.world,
     )
     problems = cfg.problems()
     if problems:
@@ -109,6 +191,8 @@ def run(args) -> int:
     def log(msg: str) -> None:
         print(f"generate: {msg}", file=sys.stderr, flush=True)
 
+    changed = presets.overrides(cfg.world_name, cfg.world)
+    log(f"world {cfg.world_name}" + "".join(f", {k}={v}" for k, v in changed.items()))
     summary = generate(cfg, args.out, log=log)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

@@ -64,9 +64,8 @@ def run(args) -> int:
     except UserError:
         raise
     except Exception as exc:
-        raise UserError(
-            f"nightly run failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-        ) from exc
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"nightly run failed: {first}") from exc
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:

@@ -69,7 +69,8 @@ def run(args) -> int:
         return 0
     print(
         f"Phases as of {result.as_of} (window from {result.start}, "
-        f"{len(result.fit.persons)} persons fitted, persons from {result.toplist_source})"
+        f"{len(result.fit.persons)} persons fitted, "
+        f"persons from {result.toplist_source})"
     )
     print(
         f"{'person':<20} {'phase':<9} {'p':>5} {'in use period':>14} "

@@ -1,4 +1,6 @@
-"""`gjenganger pseudonymise`: keyed HMAC-SHA256 of identity columns, for the exporter."""
+"""`gjenganger pseudonymise`: keyed HMAC-SHA256 of identity columns, for the
+exporter.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ from gjenganger.store.retention import purge
 def register(sub) -> None:
     p = sub.add_parser(
         "purge",
-        help="delete cases, links, card use, custody, derived and quarantine rows past retention",
+        help="delete cases, links, card use, custody, derived and quarantine rows "
+        "past retention",
         description="Delete, in one transaction, every case reported more than "
         "--older-than days before --as-of (default today) with everything derived from "
         "it, custody periods ended before then and quarantine rows held since before "

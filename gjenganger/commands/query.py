@@ -1,4 +1,6 @@
-"""`gjenganger query`: read-only SQL on the research snapshot, logged with its purpose."""
+"""`gjenganger query`: read-only SQL on the research snapshot, logged with its
+purpose.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +8,16 @@ import json
 import sys
 from pathlib import Path
 
-import duckdb
-
 from gjenganger.errors import UserError
 from gjenganger.store import audit
+from gjenganger.store import research as snapshot
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "query",
-        help="run read-only SQL on the research snapshot; user, purpose and SQL are audited",
+        help="run read-only SQL on the research snapshot; user, purpose and SQL "
+        "are audited",
         description="Run SQL read-only on a research snapshot (the file, or "
         "PUBLISH/latest/research/gjenganger.duckdb). Without SQL, read statements from "
         "standard input, one per line (interactive when a terminal). Each statement is "
@@ -48,12 +50,7 @@ def _snapshot(args) -> Path:
 
 
 def _run_one(con, sql: str, as_json: bool) -> int:
-    try:
-        cur = con.execute(sql)
-    except duckdb.Error as exc:
-        raise UserError(f"query failed: {str(exc).splitlines()[0]}") from exc
-    cols = [d[0] for d in cur.description or []]
-    rows = cur.fetchall()
+    cols, rows = snapshot.run_query(con, sql)
     if as_json:
         print(json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=str))
     else:
@@ -65,7 +62,7 @@ def _run_one(con, sql: str, as_json: bool) -> int:
 
 def run(args) -> int:
     path = _snapshot(args)
-    con = duckdb.connect(str(path), read_only=True)
+    con = snapshot.open_snapshot(path)
     try:
         if args.sql:
             audit.counted(rows=_run_one(con, args.sql, args.json))

@@ -1,4 +1,6 @@
-"""`gjenganger serve`: run the nightly flow on a cron schedule with Prefect's `serve`."""
+"""`gjenganger serve`: run the nightly flow on a cron schedule with Prefect's
+`serve`.
+"""
 
 from __future__ import annotations
 

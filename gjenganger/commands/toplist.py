@@ -8,6 +8,7 @@ from pathlib import Path
 from gjenganger.arguments import add_as_of
 from gjenganger.flows.steps import toplist as step
 from gjenganger.store import db
+from gjenganger.store import phases as phase_store
 
 
 def register(sub) -> None:
@@ -49,12 +50,7 @@ def _record(row: dict) -> dict:
 
 def _current_phases(con) -> dict[str, dict]:
     """Each person's phase today from the phases step (`current_phase`), if run."""
-    if not db.table_exists(con, "current_phase"):
-        return {}
-    rows = con.execute(
-        "select person_id, phase, p, days_in_use_period, expected_days_to_rest,"
-        " low_confidence from current_phase"
-    ).fetchall()
+    rows = phase_store.current_phases(con)
     keys = (
         "phase_now",
         "phase_p",

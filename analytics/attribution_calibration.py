@@ -1,0 +1,150 @@
+"""Stage 2 of attribution: one calibrated distribution over candidates and "none".
+
+`ChoiceCalibrator` is a conditional logit over a case's candidates plus "none",
+P(k) = exp(a z_k + c) / (1 + sum_j exp(a z_j + c)), fitted by maximum likelihood
+on stage-1 scores `z` of cases whose answer is known, so the candidates and
+"none" form one calibrated distribution. Open cases differ from solved ones in
+how often a candidate did them (repeat offenders are caught less often): the
+prior of "none" (`ChoiceCalibrator.em_none_prior`) or of every person
+(`person_prior_em`) is re-estimated by EM (Saerens, Latinne & Decaestecker 2002,
+label-shift adjustment), which changes only the priors, not the ranking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class ChoiceCalibrator:
+    """Conditional logit over a case's candidates plus "none".
+
+    P(k) = exp(a z_k + c) / (1 + sum_j exp(a z_j + c)); P(none) = 1 / (same). The
+    prior of "none" can be moved (`none_prior`) without changing the ranking.
+    """
+
+    a: float = 1.0
+    c: float = 0.0
+    train_none: float = 0.5  # mean P(none) on the training cases
+
+    @staticmethod
+    def _softmax(u: np.ndarray, row_case: np.ndarray, n_cases: int):
+        m = np.zeros(n_cases)
+        np.maximum.at(m, row_case, u)  # "none" has utility 0, so m >= 0
+        e = np.exp(u - m[row_case])
+        denom = np.exp(-m) + np.bincount(row_case, weights=e, minlength=n_cases)
+        return e / denom[row_case], np.exp(-m) / denom
+
+    @classmethod
+    def fit(
+        cls,
+        z: np.ndarray,
+        row_case: np.ndarray,
+        n_cases: int,
+        y: np.ndarray,
+        case_weight: np.ndarray | None = None,
+    ) -> ChoiceCalibrator:
+        """Maximum likelihood for (a, c); `y` marks each case's true candidate rows."""
+        from scipy.optimize import minimize
+
+        wc = np.ones(n_cases) if case_weight is None else np.asarray(case_weight, float)
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+        y = np.asarray(y, bool)
+        has_true = np.bincount(row_case, weights=y, minlength=n_cases) > 0
+
+        def nll(theta: np.ndarray) -> float:
+            pr, pn = cls._softmax(theta[0] * z + theta[1], row_case, n_cases)
+            p_true = np.bincount(
+                row_case, weights=np.where(y, pr, 0.0), minlength=n_cases
+            )
+            p = np.where(has_true, p_true, pn)
+            return float(-np.sum(wc * np.log(np.clip(p, 1e-12, None))))
+
+        res = minimize(
+            nll,
+            x0=np.array([1.0, 0.0]),
+            method="Nelder-Mead",
+            options={"xatol": 1e-4, "fatol": 1e-4, "maxiter": 400},
+        )
+        a, c = (float(v) for v in res.x)
+        _, pn = cls._softmax(a * z + c, row_case, n_cases)
+        return cls(a, c, float(np.average(pn, weights=wc)))
+
+    def probs(
+        self,
+        z: np.ndarray,
+        row_case: np.ndarray,
+        n_cases: int,
+        none_prior: float | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(P per candidate row, P(none) per case), optionally with a new none prior."""
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+        pr, pn = self._softmax(self.a * z + self.c, row_case, n_cases)
+        if none_prior is None:
+            return pr, pn
+        w_none = none_prior / self.train_none
+        w_some = (1 - none_prior) / (1 - self.train_none)
+        denom = w_none * pn + w_some * (1 - pn)
+        return pr * (w_some / denom)[row_case], w_none * pn / denom
+
+    def em_none_prior(
+        self, z: np.ndarray, row_case: np.ndarray, n_cases: int, iters: int = 100
+    ) -> float:
+        """Saerens et al. EM: the none share the open cases' own posteriors imply."""
+        prior = self.train_none
+        for _ in range(iters):
+            _, pn = self.probs(z, row_case, n_cases, none_prior=prior)
+            new = float(np.clip(pn.mean(), 1e-4, 1 - 1e-4))
+            if abs(new - prior) < 1e-6:
+                break
+            prior = new
+        return prior
+
+
+def person_prior_em(
+    p_rows: np.ndarray,
+    p_none: np.ndarray,
+    row_case: np.ndarray,
+    row_person: np.ndarray,
+    train_prior: np.ndarray,
+    train_none: float,
+    *,
+    iters: int = 300,
+    tol: float = 1e-7,
+    bounds: tuple[float, float] = (0.02, 50.0),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Label-shift EM over persons (Saerens et al. 2002, one class per person + none).
+
+    The training cases are *solved* cases, so a person's share of them reflects
+    how often they are caught; their share of *open* cases is larger the less
+    often they are caught (a repeat offender caught for 6 % of offences has ~15
+    open cases per solved one, one caught for 45 % about one). With calibrated
+    posteriors p_k(x) under the training priors `train_prior` (per person index)
+    and `train_none`, EM re-estimates the priors on the open cases:
+    p'_k(x) ∝ (pi'_k / pi_k) p_k(x), pi'_k = mean over open cases of p'_k(x).
+    The weights pi'_k / pi_k are kept within `bounds`. Returns (p_rows, p_none,
+    open-case prior per person, open-case prior of none).
+    """
+    n_cases = len(p_none)
+    n_persons = len(train_prior)
+    lo, hi = bounds
+    w = np.ones(n_persons)
+    w_none = 1.0
+    pr, pn = p_rows, p_none
+    for _ in range(iters):
+        num = p_rows * w[row_person]
+        denom = w_none * p_none + np.bincount(row_case, weights=num, minlength=n_cases)
+        pr = num / denom[row_case]
+        pn = w_none * p_none / denom
+        prior = np.bincount(row_person, weights=pr, minlength=n_persons) / max(
+            n_cases, 1
+        )
+        prior_none = float(pn.mean()) if n_cases else train_none
+        new_w = np.clip(prior / train_prior, lo, hi)
+        new_none = float(np.clip(prior_none / train_none, lo, hi))
+        if np.max(np.abs(new_w - w)) < tol and abs(new_none - w_none) < tol:
+            break
+        w, w_none = new_w, new_none
+    return pr, pn, prior, prior_none

@@ -1,0 +1,198 @@
+"""Analyst bundle step: the top list, a timeline per top-list person, the episodes.
+
+The nightly flow publishes the bundle in three kinds of task
+(`flows.nightly.publish_analyst`): `toplist_ranks` (what the pages map over),
+`publish_timeline_page` per rank, then `write_analyst_index`:
+
+- `index.html`: the top list (rank, person linking to its timeline, linked cases
+  and hypotheses, NOK, largest 36-hour total, current phase when the phases step
+  has run);
+- `timelines/<person>.html`: each top-list person's timeline over the last
+  `BUNDLE_DAYS` days up to `as_of`;
+- `episodes.html`: every card episode of those days, largest 36-hour total first,
+  linked persons linking to their timelines and attributed ones marked as
+  hypotheses.
+
+Every task draws on one `TimelineData` per process
+(`timelines.cached_timeline_data`), whose episodes are those the episodes step
+stored earlier in the night. Pages need no network to open; the summaries hold
+counts, sizes and seconds only, never pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import polars as pl
+
+from gjenganger.errors import UserError
+from gjenganger.flows.steps.timelines import TimelineData, known_person, person_page
+from gjenganger.store import analyst as analyst_store
+
+#: The bundle's timelines cover this many days up to `as_of`.
+BUNDLE_DAYS = 730
+#: Without a top list, the bundle lists this many most active persons.
+FALLBACK_TOP = 20
+
+
+def toplist(con, data: TimelineData) -> tuple[pl.DataFrame, str]:
+    """Top-list persons in rank order (person_id, rank) and where they came from.
+
+    The newest top list on or before `data.as_of` when the top-list step has run
+    for such a date (source 'toplist'); otherwise the `FALLBACK_TOP` persons with
+    most linked cases in the last 365 days (source 'fallback').
+    """
+    persons = analyst_store.toplist_persons(con, data.as_of)
+    if persons:
+        ranks = list(range(1, len(persons) + 1))
+        return pl.DataFrame({"person_id": persons, "rank": ranks}), "toplist"
+    since = dt.datetime.combine(data.as_of - dt.timedelta(days=365), dt.time())
+    recent = data.links.join(
+        data.incidents.select("incident_id", "occurred_to"), on="incident_id"
+    ).filter(pl.col("occurred_to") >= since)
+    top = (
+        recent.group_by("person_id")
+        .agg(pl.col("incident_id").n_unique().alias("n"))
+        .sort(["n", "person_id"], descending=[True, False])
+        .head(FALLBACK_TOP)
+    )
+    return (
+        top.select("person_id").with_columns(
+            rank=pl.int_range(1, top.height + 1, dtype=pl.Int64)
+        ),
+        "fallback",
+    )
+
+
+def bundle_start(as_of: dt.date) -> dt.date:
+    """The first day the bundle covers (`BUNDLE_DAYS` days up to `as_of`)."""
+    return as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
+
+
+def toplist_ranks(con, data: TimelineData) -> list[int]:
+    """The ranks the analyst bundle has a page for (what the flow maps over)."""
+    persons, _ = toplist(con, data)
+    return persons["rank"].to_list()
+
+
+def publish_timeline_page(
+    con, data: TimelineData, out_dir, rank: int, lang: str = "nb"
+) -> dict | None:
+    """Write the timeline page of the top-list person at `rank`; its counts.
+
+    One unit of the analyst bundle, so the nightly flow can map pages over task
+    workers by rank (never by pseudonym). None when no one holds that rank or the
+    person has no record. The result holds no pseudonym.
+    """
+    if lang not in ("nb", "en"):
+        raise UserError(f"lang must be nb or en, got {lang!r}")
+    t1 = time.perf_counter()
+    timelines_dir = Path(out_dir) / "timelines"
+    try:
+        timelines_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write to {out_dir}: {exc.strerror}") from exc
+    persons, _ = toplist(con, data)
+    hit = persons.filter(pl.col("rank") == rank)
+    if hit.is_empty() or not known_person(data, hit["person_id"][0]):
+        return None
+    person_id = hit["person_id"][0]
+    page, counts = person_page(
+        con,
+        data,
+        person_id,
+        start=bundle_start(data.as_of),
+        end=data.as_of,
+        lang=lang,
+        index_href="../index.html",
+    )
+    path = timelines_dir / f"{person_id}.html"
+    path.write_text(page, encoding="utf-8")
+    return {
+        "rank": rank,
+        "bytes": path.stat().st_size,
+        "seconds": round(time.perf_counter() - t1, 3),
+        **counts,
+    }
+
+
+def _index_rows(con, persons: pl.DataFrame, pages: list[dict | None]) -> list[dict]:
+    """One row of `index.html` per written page, in rank order, with the person's
+    current phase when the phases step has run."""
+    by_rank = dict(persons.select("rank", "person_id").iter_rows())
+    phases = analyst_store.current_phases(con)
+    rows = []
+    for page in sorted((p for p in pages if p), key=lambda p: p["rank"]):
+        person_id = by_rank[page["rank"]]
+        phase, p = phases.get(person_id, (None, None))
+        rows.append(
+            {
+                "rank": page["rank"],
+                "person_id": person_id,
+                "href": f"timelines/{person_id}.html",
+                "phase": phase,
+                "phase_p": p,
+                **{
+                    k: v
+                    for k, v in page.items()
+                    if k not in ("rank", "bytes", "seconds")
+                },
+            }
+        )
+    return rows
+
+
+def write_analyst_index(
+    con, data: TimelineData, out_dir, pages: list[dict | None], lang: str = "nb"
+) -> dict:
+    """Write `index.html` and `episodes.html` from the pages' counts; the summary."""
+    from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
+
+    t0 = time.perf_counter()
+    as_of, out_dir = data.as_of, Path(out_dir)
+    persons, source = toplist(con, data)
+    rows = _index_rows(con, persons, pages)
+    sizes = [p["bytes"] for p in pages if p]
+    start = bundle_start(as_of)
+    episodes = data.episodes.filter(
+        pl.col("end_at") >= dt.datetime.combine(start, dt.time())
+    ).sort("max_36h_nok", "start_at", descending=[True, False])
+    generated = dt.datetime.now().replace(microsecond=0)
+    (out_dir / "index.html").write_text(
+        render_toplist_page(
+            rows,
+            as_of=as_of,
+            lang=lang,
+            source=source,
+            generated_at=generated,
+            n_episodes=episodes.height,
+        ),
+        encoding="utf-8",
+    )
+    (out_dir / "episodes.html").write_text(
+        render_episodes_page(
+            episodes,
+            as_of=as_of,
+            lang=lang,
+            hrefs={r["person_id"]: r["href"] for r in rows},
+            generated_at=generated,
+            since=start,
+        ),
+        encoding="utf-8",
+    )
+    return {
+        "as_of": as_of.isoformat(),
+        "toplist_source": source,
+        "persons": len(rows),
+        "timelines": len(sizes),
+        "episodes": episodes.height,
+        "episodes_hypotheses": int((episodes["person_source"] == "attributed").sum()),
+        "largest_page_bytes": max(sizes, default=0),
+        "total_bytes": sum(sizes),
+        "slowest_page_seconds": round(
+            max((p["seconds"] for p in pages if p), default=0.0), 3
+        ),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }

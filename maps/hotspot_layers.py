@@ -1,0 +1,306 @@
+"""The layers of the hotspot map, each from one `analytics.hotspots.Result`.
+
+Gi* hot and cold cells, kernel density, emerging-hotspot classes, the risk
+forecast, one outline layer per target group (the "all" map) and the week-by-week
+density slider; `add_layers` adds them in the order of the layer control. Cell
+squares and centres only; counts below `k_min` are written as "fewer than k"
+(`count_text`), density and the slider as smoothed relative intensities.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import folium
+import folium.plugins as plugins
+import numpy as np
+import polars as pl
+from scipy import ndimage
+
+from gjenganger.maps.i18n import t
+from gjenganger.maps.legend import OKABE_ITO, RDBU7, VIRIDIS
+
+GI_KEYS = {
+    3: "hot_99",
+    2: "hot_95",
+    1: "hot_90",
+    -1: "cold_90",
+    -2: "cold_95",
+    -3: "cold_99",
+}
+EMERGING_COLOURS = {
+    "new": OKABE_ITO["orange"],
+    "intensifying": OKABE_ITO["vermillion"],
+    "persistent": OKABE_ITO["purple"],
+    "diminishing": OKABE_ITO["sky"],
+}
+GROUP_COLOURS = {
+    "business": OKABE_ITO["blue"],
+    "construction_site": OKABE_ITO["orange"],
+    "cabin": OKABE_ITO["green"],
+    "storage_mailbox": OKABE_ITO["purple"],
+    "vehicle": OKABE_ITO["vermillion"],
+}
+VIRIDIS_GRADIENT = {
+    0.0: VIRIDIS[0],
+    0.25: VIRIDIS[1],
+    0.5: VIRIDIS[2],
+    0.75: VIRIDIS[3],
+    1.0: VIRIDIS[4],
+}
+ND = 5  # decimals of point coordinates written (about 1 m)
+ND_CELL = 4  # decimals of cell corners (about 10 m; shared corners round alike)
+
+
+def fmt_date(d: dt.date, lang: str) -> str:
+    """A date as readers of `lang` write it: 01.05.2025 (nb) or 2025-05-01 (en)."""
+    return d.strftime("%d.%m.%Y") if lang == "nb" else d.isoformat()
+
+
+def period_text(result: Any, lang: str) -> str:
+    """The analysis window of `result`, first to last day: "04.04.2025–01.05.2025"."""
+    a, b = result.window
+    return f"{fmt_date(a, lang)}–{fmt_date(b, lang)}"
+
+
+def count_text(count: float, k: int, lang: str) -> str:
+    """The count to show: rounded when >= k, else "fewer than k"."""
+    return str(int(round(count))) if count >= k else t("suppressed", lang).format(k=k)
+
+
+def count_alias(period: str, lang: str) -> str:
+    """Tooltip label of a count, with its period: "Antall 04.04.2025–01.05.2025"."""
+    return f"{t('count', lang)} {period}"
+
+
+def _squares(
+    grid: Any, cells: np.ndarray, props: list[dict[str, Any]]
+) -> dict[str, Any]:
+    rings = (
+        np.round(grid.corners_wgs84(cells), ND_CELL)
+        if len(cells)
+        else np.empty((0, 5, 2))
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": p,
+                "geometry": {"type": "Polygon", "coordinates": [r.tolist()]},
+            }
+            for r, p in zip(rings, props, strict=True)
+        ],
+    }
+
+
+def _cell_layer(
+    group: folium.FeatureGroup,
+    fc: dict[str, Any],
+    fields: list[str],
+    aliases: list[str],
+    style: Any,
+) -> None:
+    if not fc["features"]:
+        return
+    folium.GeoJson(
+        fc,
+        style_function=style,
+        highlight_function=None,
+        smooth_factor=0,
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(group)
+
+
+def _gi_layer(m, result, lang, period, k) -> None:
+    c = result.cells.filter(pl.col("gi_bin") != 0)
+    fg = folium.FeatureGroup(name=t("layer_gistar", lang), show=True)
+    props = [
+        {
+            "c": t(GI_KEYS[b], lang),
+            "n": count_text(n, k, lang),
+            "z": f"{z:.1f}",
+            "b": int(b),
+        }
+        for b, n, z in zip(c["gi_bin"], c["count"], c["gi_z"], strict=True)
+    ]
+    _cell_layer(
+        fg,
+        _squares(result.grid, c["cell"].to_numpy(), props),
+        ["c", "n", "z"],
+        [t("layer_gistar", lang), count_alias(period, lang), t("gi_z", lang)],
+        lambda f: {
+            "color": "#555",
+            "weight": 0.4,
+            "fillOpacity": 0.75,
+            "fillColor": RDBU7[f["properties"]["b"]],
+        },
+    )
+    fg.add_to(m)
+
+
+def _emerging_layer(m, result, lang, period, k) -> None:
+    c = result.cells.filter(pl.col("emerging") != "none")
+    fg = folium.FeatureGroup(name=t("layer_emerging", lang), show=False)
+    prev_label = t("previous_year", lang).format(n=result.params.window_days)
+    scale = result.params.window_days / result.params.history_days
+    props = [
+        {
+            "c": t(f"emerging_{e}", lang),
+            "n": count_text(n, k, lang),
+            "q": count_text(q * scale, k, lang),
+            "e": e,
+        }
+        for e, n, q in zip(c["emerging"], c["count"], c["previous"], strict=True)
+    ]
+    _cell_layer(
+        fg,
+        _squares(result.grid, c["cell"].to_numpy(), props),
+        ["c", "n", "q"],
+        [t("layer_emerging", lang), count_alias(period, lang), prev_label],
+        lambda f: {
+            "color": EMERGING_COLOURS[f["properties"]["e"]],
+            "weight": 1.5,
+            "fillOpacity": 0.55,
+            "fillColor": EMERGING_COLOURS[f["properties"]["e"]],
+        },
+    )
+    fg.add_to(m)
+
+
+def _risk_layer(m, result, lang, share: float = 0.01) -> None:
+    c = result.cells.filter(pl.col("risk") > 0).sort("risk", descending=True)
+    n_top = max(1, int(round(share * int(result.mask.sum()))))
+    c = c.head(n_top)
+    fg = folium.FeatureGroup(name=t("layer_risk", lang), show=False)
+    if c.height:
+        r = c["risk"].to_numpy()
+        q = np.searchsorted(np.quantile(r, [0.2, 0.4, 0.6, 0.8]), r, side="right")
+        props = [
+            {
+                "r": (f"{v:.1f}".replace(".", ",") if lang == "nb" else f"{v:.1f}"),
+                "k": int(qq),
+            }
+            for v, qq in zip(r, q, strict=True)
+        ]
+        _cell_layer(
+            fg,
+            _squares(result.grid, c["cell"].to_numpy(), props),
+            ["r"],
+            [t("risk_expected", lang)],
+            lambda f: {
+                "color": VIRIDIS[f["properties"]["k"]],
+                "weight": 0.5,
+                "fillOpacity": 0.7,
+                "fillColor": VIRIDIS[f["properties"]["k"]],
+            },
+        )
+    fg.add_to(m)
+
+
+def _intensity_points(
+    grid, values: np.ndarray, vmax: float, floor: float = 0.03
+) -> list:
+    """[[lat, lon, intensity 0-1]] of cells with intensity >= floor (2 decimals)."""
+    if vmax <= 0:
+        return []
+    inten = np.round(values / vmax, 2)
+    idx = np.flatnonzero(inten >= floor)
+    lat, lon = grid.centres_wgs84(idx)
+    return np.column_stack([np.round(lat, ND), np.round(lon, ND), inten[idx]]).tolist()
+
+
+def _density_layer(m, result, lang) -> None:
+    g = result.grid
+    dens = np.zeros(g.n)
+    dens[result.cells["cell"].to_numpy()] = result.cells["density"].to_numpy()
+    pts = _intensity_points(g, dens, dens.max())
+    fg = folium.FeatureGroup(name=t("layer_density", lang), show=False)
+    if pts:
+        plugins.HeatMap(
+            pts,
+            min_opacity=0.25,
+            radius=18,
+            blur=14,
+            max_zoom=14,
+            gradient=VIRIDIS_GRADIENT,
+        ).add_to(fg)
+    fg.add_to(m)
+
+
+def _weekly_layer(m, result, lang) -> None:
+    """Week-by-week smoothed intensity (HeatMapWithTime, one frame per week)."""
+    g = result.grid
+    wk = result.weekly
+    n_weeks = result.params.slider_weeks
+    first = result.as_of + dt.timedelta(days=1) - dt.timedelta(days=7 * n_weeks)
+    sigma = 1.0  # one cell: a light smoothing so single incidents are not points
+    surfaces = np.zeros((n_weeks, g.n))
+    if wk.height:
+        np.add.at(
+            surfaces,
+            (wk["week"].to_numpy(), wk["cell"].to_numpy()),
+            wk["count"].to_numpy(),
+        )
+    for i in range(n_weeks):
+        surfaces[i] = ndimage.gaussian_filter(
+            surfaces[i].reshape(g.shape), sigma, mode="constant"
+        ).ravel()
+    vmax = surfaces.max()
+    data = [_intensity_points(g, surfaces[i], vmax, floor=0.05) for i in range(n_weeks)]
+    labels = []
+    for i in range(n_weeks):
+        d = first + dt.timedelta(days=7 * i)
+        iso = d.isocalendar()
+        labels.append(f"{t('week', lang)} {iso.week} ({fmt_date(d, lang)})")
+    plugins.HeatMapWithTime(
+        data,
+        index=labels,
+        name=t("layer_weekly", lang),
+        radius=16,
+        min_opacity=0.2,
+        max_opacity=0.85,
+        gradient=VIRIDIS_GRADIENT,
+        auto_play=False,
+        show=False,
+        use_local_extrema=False,
+        position="bottomright",
+    ).add_to(m)
+
+
+def _target_layers(m, result, lang, period, k) -> None:
+    bt = result.by_target
+    for group, colour in GROUP_COLOURS.items():
+        fg = folium.FeatureGroup(name=t(f"group_{group}", lang), show=False)
+        c = bt.filter((pl.col("target_group") == group) & (pl.col("gi_bin") >= 2))
+        props = [
+            {"c": t(GI_KEYS[int(b)], lang), "n": count_text(n, k, lang)}
+            for b, n in zip(c["gi_bin"], c["count"], strict=True)
+        ]
+        _cell_layer(
+            fg,
+            _squares(result.grid, c["cell"].to_numpy(), props),
+            ["c", "n"],
+            [t(f"group_{group}", lang), count_alias(period, lang)],
+            lambda _f, colour=colour: {
+                "color": colour,
+                "weight": 2.5,
+                "fillOpacity": 0.15,
+                "fillColor": colour,
+            },
+        )
+        fg.add_to(m)
+
+
+def add_layers(m: folium.Map, result: Any, lang: str) -> None:
+    """Add every data layer of `result` to `m`, in the layer control's order."""
+    k = result.params.k_min
+    period = period_text(result, lang)
+    _gi_layer(m, result, lang, period, k)
+    _density_layer(m, result, lang)
+    _emerging_layer(m, result, lang, period, k)
+    _risk_layer(m, result, lang)
+    if result.target_group == "all":
+        _target_layers(m, result, lang, period, k)
+    _weekly_layer(m, result, lang)
