@@ -1,11 +1,11 @@
 """The nightly Prefect flow: ingest -> analytics -> publish -> run report.
 
-Thin orchestration only: every task opens the database, calls one
-`gjenganger.pipeline` (or `gjenganger.ingest`) function and returns its small JSON
+Thin orchestration only: every task opens the database, calls one step of
+`gjenganger.flows.steps` (read store -> analytics/maps -> write store) and returns its small JSON
 summary. Task parameters and results are paths, dates and counts — never
 pseudonyms or frames — so Prefect's database and logs hold no personal data, and
 no task result is cached or persisted by Prefect (resume state lives in DuckDB,
-see `gjenganger.pipeline.state`). Only I/O tasks retry, and only on I/O errors.
+see `gjenganger.flows.steps.state`). Only I/O tasks retry, and only on I/O errors.
 """
 
 from __future__ import annotations
@@ -510,14 +510,13 @@ def _debug() -> bool:
 
 
 def _write_report(path: Path, report: dict) -> None:
-    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    publish.write_text(path, json.dumps(report, indent=2, default=str))
 
 
 def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
     """Keep every run's report under PUBLISH_DIR/runs/, as a Prefect artifact, and
     append the run to the audit log of its database."""
     runs = Path(publish_dir) / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
     _write_report(runs / f"{report['run']}.json", report)
     _audit(db_path, publish_dir, report)
     try:

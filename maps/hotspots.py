@@ -5,7 +5,7 @@ with toggleable layers: Gi* hot/cold cells (FDR), kernel density, emerging-hotsp
 classes, the 28-day risk forecast, one layer per target group (on the "all"
 map), a week-by-week density slider, and the municipality / city-district
 outlines (the layers: `maps.hotspot_layers`); a legend, a title, and tooltips
-with counts and period. Render it with `maps.offline.save_offline` (no network
+with counts and period. Render it with `maps.offline.render_offline` (no network
 needed). `render_index_page` writes the bundle's page linking the maps.
 
 Disclosure control: a cell with fewer than `k_min` (default 5) incidents in the

@@ -302,14 +302,6 @@ def _sub_outside_scripts(pattern: re.Pattern[str], fn: Any, html: str) -> str:
     return "".join(out)
 
 
-def save_offline(m: Any, path: str | Path, **kwargs: Any) -> Path:
-    """Write `render_offline(m)` to `path` (UTF-8) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_offline(m, **kwargs), encoding="utf-8")
-    return path
-
-
 def remote_refs(html: str, allowed_tile_urls: Iterable[str] = ()) -> list[str]:
     """Every remote resource reference in `html`: script src, link href, img/iframe
     src, CSS url() and @import, and tile-layer URLs not in `allowed_tile_urls`.

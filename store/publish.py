@@ -41,6 +41,28 @@ class Night:
         return path
 
 
+def write_text(path: str | Path, text: str) -> Path:
+    """Write one published file (UTF-8), creating its folder; the one place the
+    steps write pages, CSV notes and reports."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def make_folder(path: str | Path) -> Path:
+    """Create a published folder (and its parents); a one-line error if we cannot."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot write to {path}: {exc.strerror}") from exc
+    return path
+
+
 def check_writable(publish_dir: str | Path) -> None:
     """Fail early, in one line, when the publication folder cannot be written."""
     path = Path(publish_dir)

@@ -57,6 +57,7 @@ def incident_seq(rows: Columns) -> np.ndarray:
 
 
 def incident_ids(seq: np.ndarray) -> pl.Series:
+    """Case numbers as `INC-00001234` keys."""
     return keys("INC-", seq, 8, "incident_id")
 
 

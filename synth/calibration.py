@@ -42,6 +42,7 @@ def load(out: Path) -> dict[str, pl.DataFrame]:
 
 
 def period(d) -> tuple[date, date]:
+    """First and last day of the generated period (from truth)."""
     dates = (
         d["phases"]["date"]
         if d["phases"].height
@@ -79,6 +80,7 @@ def solve_rates(
 
 
 def top_share(d, share: float = 0.05) -> float:
+    """Share of all true offences done by the most active `share` of offenders."""
     counts = d["offenders"].group_by("person_id").len().sort("len", descending=True)
     top = max(1, round(share * counts.height))
     return round(counts["len"].head(top).sum() / counts["len"].sum(), 4)
@@ -115,6 +117,7 @@ def runs(phases: pl.DataFrame, active_as_one: bool) -> pl.DataFrame:
 
 
 def run_lengths(d) -> dict[str, dict[str, float]]:
+    """Min, max, mean and count of run lengths per phase (and active periods)."""
     both = pl.concat(
         [
             runs(d["phases"], True).filter(pl.col("label") == "active"),
@@ -169,11 +172,14 @@ def phase_profile(d) -> dict[str, dict[str, float]]:
         pl.col("value_nok").cast(pl.Float64).median().alias("median_value_nok"),
     )
     for r in prof.iter_rows(named=True):
-        out[r.pop("phase")] |= {k: round(v, 3) for k, v in r.items()}
+        out[r.pop("phase")] |= {
+            k: v if v is None else round(v, 3) for k, v in r.items()
+        }
     return out
 
 
 def home_burglary_share(d) -> float:
+    """Share of private homes among plus and mixed users' burglaries."""
     top = (
         d["persons"]
         .filter(pl.col("group").is_in(["plus", "mixed"]))
@@ -258,6 +264,7 @@ def measure(out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: print the figures of OUT as JSON."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m gjenganger.synth.calibration OUT", file=sys.stderr)

@@ -115,6 +115,7 @@ class Merchants:
 
 
 def merchants(rng, geo: Geography) -> Merchants:
+    """Merchants: two per store category at every named centre, plus online ones."""
     n_poi, n_cat = len(geo.pois), len(STORE_CATEGORIES)
     n_store = n_poi * n_cat * MERCHANTS_PER_SLOT
     poi = np.repeat(np.arange(n_poi), n_cat * MERCHANTS_PER_SLOT)

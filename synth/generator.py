@@ -150,6 +150,39 @@ def simulate(cfg: SynthConfig, log: Callable[[str], None] | None = None) -> dict
     }
 
 
+def _number_transactions(frauds: Columns, tx: Columns) -> None:
+    """Card transactions numbered in time order, arriving with the fraud case's
+    report (`frauds` carries the case numbers `seq`)."""
+    fpos = np.full(int(frauds["card"].max(initial=-1)) + 1, -1)
+    fpos[frauds["card"]] = np.arange(frauds.n)
+    fpos = fpos[tx["episode"]]
+    tx["seq"] = frauds["seq"][fpos]
+    tx["updated"] = frauds["t_report"][fpos]
+    tx["tx_seq"] = np.empty(tx.n, dtype=np.int64)
+    tx["tx_seq"][np.lexsort((tx["amount"], tx["episode"], tx["at"]))] = np.arange(
+        1, tx.n + 1
+    )
+
+
+def _truth_frames(sim: dict, person_ids: pl.Series, seq_of) -> dict:
+    """The truth tables of a simulated run (see `truth`)."""
+    clock, pop, rows, tx = sim["clock"], sim["pop"], sim["rows"], sim["tx"]
+    tx_sorted = tx.take(np.lexsort((tx["at"], tx["episode"])))
+    current = _current_links(sim["link"], clock.end)
+    linked_persons = current["person"][~current["retracted"]]
+    return {
+        "offenders": truth.offenders(sim["crew"], seq_of, person_ids),
+        "phases": truth.phases(sim["states"], pop, person_ids, clock),
+        "persons": truth.persons(pop, person_ids, sim["crew"], linked_persons),
+        "episodes": truth.episodes(
+            sim["frauds"], tx_sorted, sim["card_refs"], person_ids
+        ),
+        "incidents": truth.incidents(
+            rows, pop, sim["states"], person_ids, seq_of, clock
+        ),
+    }
+
+
 def generate(
     cfg: SynthConfig, out: Path, log: Callable[[str], None] | None = None
 ) -> dict:
@@ -168,18 +201,9 @@ def generate(
     link = sim["link"]
     link["seq"] = seq_of(link["gen"])
 
-    # card transactions: numbered in time order, arriving with the fraud case's report
     frauds = sim["frauds"]
     frauds["seq"] = seq_of(frauds["gen"])
-    fpos = np.full(int(frauds["card"].max(initial=-1)) + 1, -1)
-    fpos[frauds["card"]] = np.arange(frauds.n)
-    fpos = fpos[tx["episode"]]
-    tx["seq"] = frauds["seq"][fpos]
-    tx["updated"] = frauds["t_report"][fpos]
-    tx["tx_seq"] = np.empty(tx.n, dtype=np.int64)
-    tx["tx_seq"][np.lexsort((tx["amount"], tx["episode"], tx["at"]))] = np.arange(
-        1, tx.n + 1
-    )
+    _number_transactions(frauds, tx)
 
     frames = {
         "incidents": batches.incidents(
@@ -201,18 +225,7 @@ def generate(
         out / "inbox", clock, cfg.batch_days, cfg.fmt, frames, say
     )
 
-    tx_sorted = tx.take(np.lexsort((tx["at"], tx["episode"])))
-    current = _current_links(link, clock.end)
-    linked_persons = current["person"][~current["retracted"]]
-    truth_frames = {
-        "offenders": truth.offenders(sim["crew"], seq_of, person_ids),
-        "phases": truth.phases(sim["states"], pop, person_ids, clock),
-        "persons": truth.persons(pop, person_ids, sim["crew"], linked_persons),
-        "episodes": truth.episodes(frauds, tx_sorted, sim["card_refs"], person_ids),
-        "incidents": truth.incidents(
-            rows, pop, sim["states"], person_ids, seq_of, clock
-        ),
-    }
+    truth_frames = _truth_frames(sim, person_ids, seq_of)
     truth_rows = writer.write_truth(out / "truth", truth_frames)
     world_record = presets.record(cfg.world_name, cfg.world)
     text = json.dumps(world_record, indent=2, ensure_ascii=False) + "\n"

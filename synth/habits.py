@@ -106,3 +106,61 @@ def custody_chances(rng, group, core, world: World):
     p_sober = np.minimum(p_sober * world.custody_rate_factor, 0.9 - p_prison)
     p_prison[HEROINE], p_sober[HEROINE] = 0.03, 0.01
     return p_prison, p_sober
+
+
+def traits(rng, group: np.ndarray, core: np.ndarray, world: World) -> dict:
+    """Activity, catch, level-3, custody, card, season, weekday, entry and repeat
+    habits of every person (Population fields), drawn in a fixed order."""
+    n = len(group)
+    cyc = (group == PLUS) | (group == MIXED)
+    rate = np.select(
+        [cyc, group == MAS, group == MINUS],
+        [
+            np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
+            2.5 * rng.uniform(0.8, 1.2, n),
+            np.clip(
+                rng.gamma(world.minus_rate_shape, world.minus_rate_scale, n),
+                0.005,
+                world.minus_rate_max,
+            ),
+        ],
+        0.0,
+    )
+    catch_p = catch(rng, group, world)
+    p_level3 = np.select(
+        [(group == PLUS) & core, group == PLUS, group == MIXED],
+        [
+            rng.uniform(0.08, 0.2, n),
+            rng.uniform(0.02, 0.08, n),
+            rng.uniform(0.01, 0.04, n),
+        ],
+        0.0,
+    )
+    p_prison, p_sober = custody_chances(rng, group, core, world)
+    p_card = np.select(
+        [cyc, group == MINUS], [rng.beta(2, 4, n), np.full(n, 0.1)], 0.05
+    )
+    p_card[HEROINE] = 0.9
+    out = {
+        "rate": rate,
+        "catch": catch_p,
+        "p_level3": p_level3,
+        "p_prison": p_prison,
+        "p_sober": p_sober,
+        "p_card": p_card,
+        "pin_known": np.full(n, world.pin_known),
+        "season_amp": rng.uniform(-0.25, 0.25, n),
+        "weekday": weekdays(rng, n),
+        "cylinder_share": rng.beta(0.6, 0.6, n),
+        "smash_share": rng.beta(0.9, 0.7, n),
+    }
+    out["p_repeat"] = np.select(
+        [cyc, group == MAS, group == MINUS],
+        [
+            rng.uniform(*world.repeat_share_cycling, n),
+            np.full(n, world.repeat_share_mas),
+            rng.uniform(*world.repeat_share_minus, n),
+        ],
+        0.0,
+    )
+    return out

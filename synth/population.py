@@ -207,28 +207,21 @@ def _nearest_pois(geo: Geography, lat, lon, k=3):
     return np.argsort(d, axis=1, kind="stable")[:, :k]
 
 
-def build(
-    rng: np.random.Generator,
-    geo: Geography,
-    scale: float,
-    days: int,
-    world: World = BASELINE,
-) -> Population:
-    """The population of a run: cycling persons first (person 0 = the heroine), then
-    MAS, minus and background persons, with the world's counts and habits."""
-    counts = group_counts(scale, days, world)
-    group = np.concatenate(
-        [
-            np.full(counts[g], code, dtype=np.int8)
-            for g, code in (
-                ("plus", PLUS),
-                ("mixed", MIXED),
-                ("mas", MAS),
-                ("minus", MINUS),
-                ("background", BACKGROUND),
-            )
-        ]
+def _groups(counts: dict[str, int]) -> np.ndarray:
+    """Group code per person: plus and mixed first (person 0 = the heroine), then
+    MAS, minus and background."""
+    order = (
+        ("plus", PLUS),
+        ("mixed", MIXED),
+        ("mas", MAS),
+        ("minus", MINUS),
+        ("background", BACKGROUND),
     )
+    return np.concatenate([np.full(counts[g], c, dtype=np.int8) for g, c in order])
+
+
+def _core_and_sex(rng, group: np.ndarray, world: World):
+    """The core (a `core_share` of plus and mixed users, the heroine always) and sex."""
     n = len(group)
     cyc = (group == PLUS) | (group == MIXED)
     n_cyc = int(cyc.sum())
@@ -238,10 +231,12 @@ def build(
     core[HEROINE] = True
     female = rng.random(n) < np.where(cyc, 0.25, 0.3)
     female[HEROINE] = True
+    return core, female
 
-    pref = habits.preferences(rng, group)
-    pref[HEROINE, modus.TEMPLATE_INDEX["mail"]] = 8.0
-    pref[HEROINE, modus.TEMPLATE_INDEX["storage"]] = 5.0
+
+def _places(geo: Geography, rng, group: np.ndarray, world: World) -> dict:
+    """Home, second anchor, rural ground and spread of every person (Population
+    fields); spreads times the world's `target_dispersion`."""
     home_lat, home_lon, alt_lat, alt_lon = _home_bases(
         geo, rng, group, world.minus_outer_share
     )
@@ -258,79 +253,51 @@ def build(
     alt_lat[HEROINE], alt_lon[HEROINE] = h_lat[0], h_lon[0]
     rural_lat, rural_lon = _rural_grounds(geo, rng, group, home_lat, home_lon)
     km = world.spread_km
-    spread = np.exp(rng.normal(0, 0.35, n)) * np.select(
+    spread = np.exp(rng.normal(0, 0.35, len(group))) * np.select(
         [group == PLUS, group == MIXED, group == MINUS, group == MAS], km[:4], km[4]
     )
-    spread = spread * world.target_dispersion
+    return {
+        "home_lat": home_lat,
+        "home_lon": home_lon,
+        "alt_lat": alt_lat,
+        "alt_lon": alt_lon,
+        "alt_share": np.where(group == MAS, 0.4, 0.0),
+        "rural_lat": rural_lat,
+        "rural_lon": rural_lon,
+        "spread_km": spread * world.target_dispersion,
+    }
+
+
+def build(
+    rng: np.random.Generator,
+    geo: Geography,
+    scale: float,
+    days: int,
+    world: World = BASELINE,
+) -> Population:
+    """The population of a run: cycling persons first (person 0 = the heroine), then
+    MAS, minus and background persons, with the world's counts and habits."""
+    group = _groups(group_counts(scale, days, world))
+    core, female = _core_and_sex(rng, group, world)
+    pref = habits.preferences(rng, group)
+    pref[HEROINE, modus.TEMPLATE_INDEX["mail"]] = 8.0
+    pref[HEROINE, modus.TEMPLATE_INDEX["storage"]] = 5.0
+    places = _places(geo, rng, group, world)
     peak, peak_w, hour_sd = habits.hours(rng, group, pref)
     peak[HEROINE] = (7.0, 12.0)
     hour_sd[HEROINE] = 2.0
-
-    rate = np.select(
-        [cyc, group == MAS, group == MINUS],
-        [
-            np.exp(rng.normal(0, 0.2, n)) * np.where(core, 1.1, 1.0),
-            2.5 * rng.uniform(0.8, 1.2, n),
-            np.clip(
-                rng.gamma(world.minus_rate_shape, world.minus_rate_scale, n),
-                0.005,
-                world.minus_rate_max,
-            ),
-        ],
-        0.0,
-    )
-    catch = habits.catch(rng, group, world)
-    p_level3 = np.select(
-        [(group == PLUS) & core, group == PLUS, group == MIXED],
-        [
-            rng.uniform(0.08, 0.2, n),
-            rng.uniform(0.02, 0.08, n),
-            rng.uniform(0.01, 0.04, n),
-        ],
-        0.0,
-    )
-    p_prison, p_sober = habits.custody_chances(rng, group, core, world)
-    p_card = np.select(
-        [cyc, group == MINUS], [rng.beta(2, 4, n), np.full(n, 0.1)], 0.05
-    )
-    p_card[HEROINE] = 0.9
-
+    traits = habits.traits(rng, group, core, world)
+    home_lat, home_lon = places["home_lat"], places["home_lon"]
     return Population(
         group=group,
         core=core,
         female=female,
-        home_lat=home_lat,
-        home_lon=home_lon,
-        alt_lat=alt_lat,
-        alt_lon=alt_lon,
-        alt_share=np.where(group == MAS, 0.4, 0.0),
-        rural_lat=rural_lat,
-        rural_lon=rural_lon,
-        spread_km=spread,
         peak_hour=peak,
         peak_weight=peak_w,
         hour_sd=hour_sd,
-        rate=rate,
-        catch=catch,
-        season_amp=rng.uniform(-0.25, 0.25, n),
-        weekday=habits.weekdays(rng, n),
         pref=pref,
-        cylinder_share=rng.beta(0.6, 0.6, n),
-        smash_share=rng.beta(0.9, 0.7, n),
-        p_repeat=np.select(
-            [cyc, group == MAS, group == MINUS],
-            [
-                rng.uniform(*world.repeat_share_cycling, n),
-                np.full(n, world.repeat_share_mas),
-                rng.uniform(*world.repeat_share_minus, n),
-            ],
-            0.0,
-        ),
-        p_card=p_card,
-        pin_known=np.full(n, world.pin_known),
-        p_level3=p_level3,
-        p_prison=p_prison,
-        p_sober=p_sober,
+        **places,
+        **traits,
         associates=_associates(rng, group, home_lat, home_lon),
         pois=_nearest_pois(geo, home_lat, home_lon),
     )

@@ -124,12 +124,12 @@ PRESETS: dict[str, tuple[str, World]] = {
         _w(minus_users=120.0),
     ),
     "concentrated": (
-        "minus offending concentrated on a few heavy users (Gamma shape 0.3, same "
-        "mean, up to 2 a day), 95 % based in the city centre",
+        "minus offending concentrated on a few heavy users (Gamma shape 0.15, same "
+        "mean, up to 3 a day), 95 % based in the city centre",
         _w(
-            minus_rate_shape=0.3,
-            minus_rate_scale=0.27,
-            minus_rate_max=2.0,
+            minus_rate_shape=0.15,
+            minus_rate_scale=0.53,
+            minus_rate_max=3.0,
             minus_outer_share=0.05,
         ),
     ),

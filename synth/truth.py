@@ -28,6 +28,7 @@ WINDOW_HOURS = 36
 
 
 def offenders(crew: Columns, seq_of_gen, person_ids: pl.Series) -> pl.DataFrame:
+    """`offenders.csv`: every participant of every exported case."""
     seq = seq_of_gen(crew["gen"])
     order = np.lexsort((crew["person"], seq))
     frame = pl.DataFrame(
@@ -40,6 +41,7 @@ def offenders(crew: Columns, seq_of_gen, person_ids: pl.Series) -> pl.DataFrame:
 
 
 def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.DataFrame:
+    """`phases.csv`: the state of every plus and mixed user on every day."""
     n_cyc = pop.n_cycling
     dates = pl.date_range(
         clock.date_of(0), clock.date_of(clock.days - 1), "1d", eager=True
@@ -57,6 +59,7 @@ def phases(states: States, pop: Population, person_ids, clock: Clock) -> pl.Data
 def persons(
     pop: Population, person_ids: pl.Series, crew: Columns, linked_persons
 ) -> pl.DataFrame:
+    """`persons.csv`: every person's group, anchors, habits, counts and rank."""
     n_off = np.bincount(crew["person"], minlength=pop.n)
     n_linked = np.bincount(linked_persons, minlength=pop.n)
     rank = np.empty(pop.n, dtype=np.int64)
@@ -144,6 +147,8 @@ def incidents(
     seq_of_gen,
     clock: Clock,
 ) -> pl.DataFrame:
+    """`incidents.csv`: per exported case its principal, true time, state, regime,
+    template, level, catch, solve time, repeat and card source."""
     day = np.clip(rows["day"], 0, clock.days - 1)
     state = np.full(rows.n, -1)
     s = rows["person"] < pop.n_steady

@@ -17,6 +17,7 @@ from gjenganger.flows.steps.ingest import ingest
 from gjenganger.store import db
 
 AS_OF = "2025-12-31"
+DAY = date.fromisoformat(AS_OF)
 
 
 def _iso(t) -> str:

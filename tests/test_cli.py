@@ -18,7 +18,8 @@ def _commands() -> list[str]:
 
 
 def test_every_command_has_help_text_and_is_in_the_readme():
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    with open(os.path.join(os.path.dirname(__file__), "..", "README.md")) as fh:
+        readme = fh.read()
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     helps = {a.dest: a.help for a in sub._choices_actions}

@@ -99,7 +99,7 @@ def _batch_full_of_identity_numbers(inbox: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def first_night(data, prefect_harness):
+def first_night(data, prefect_harness):  # noqa: ARG001 - needs the Prefect server
     from gjenganger.flows.nightly import nightly
 
     root = data["root"]
@@ -193,7 +193,8 @@ def test_identity_scan_finds_numbers_but_not_digests():
     assert _fnr_runs(f"{digest}\tdiv_icon_{'c' * 5}{fnr}{'d' * 16}") == []
 
 
-def test_no_identity_number_reaches_any_table_or_published_file(first_night, data):
+@pytest.mark.usefixtures("first_night")
+def test_no_identity_number_reaches_any_table_or_published_file(data):
     from gjenganger.store import db
 
     con = db.connect(data["root"] / "db.duckdb", read_only=True)
@@ -239,7 +240,8 @@ def test_no_identity_number_reaches_any_table_or_published_file(first_night, dat
     assert leaks == []
 
 
-def test_the_research_bundle_holds_no_operational_pseudonym(first_night, data):
+@pytest.mark.usefixtures("first_night")
+def test_the_research_bundle_holds_no_operational_pseudonym(data):
     con = duckdb.connect(str(data["root"] / "db.duckdb"), read_only=True)
     persons = {
         r[0] for r in con.execute("select person_id from incident_persons").fetchall()
@@ -255,7 +257,8 @@ def test_the_research_bundle_holds_no_operational_pseudonym(first_night, data):
     assert leaked == []
 
 
-def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
+@pytest.mark.usefixtures("first_night")
+def test_prefect_keeps_no_pseudonym_in_its_database(data):
     from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
 
     url = PREFECT_API_DATABASE_CONNECTION_URL.value()
@@ -281,8 +284,9 @@ def test_prefect_keeps_no_pseudonym_in_its_database(first_night, data):
     assert [p for p in persons if p in text] == []
 
 
+@pytest.mark.usefixtures("first_night")
 def test_a_failed_step_leaves_the_previous_publication_whole_and_the_next_run_completes(
-    first_night, data, monkeypatch
+    data, monkeypatch
 ):
     from gjenganger.flows.nightly import nightly
     from gjenganger.flows.steps import phases
@@ -336,9 +340,8 @@ def test_only_the_last_nights_are_kept(tmp_path):
     assert Path(publish.latest(tmp_path)).name == "run3"
 
 
-def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
-    first_night, data
-):
+@pytest.mark.usefixtures("first_night")
+def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(data):
     from gjenganger.flows.nightly import nightly
     from gjenganger.store import db
     from gjenganger.store.retention import purge
@@ -378,7 +381,8 @@ def test_after_a_purge_the_next_publication_no_longer_holds_the_purged_cases(
     assert [i for i in sorted(doomed) if i.encode() in text] == []
 
 
-def test_the_top_list_shows_each_persons_current_phase(first_night, data):
+@pytest.mark.usefixtures("first_night")
+def test_the_top_list_shows_each_persons_current_phase(data):
     import subprocess
     import sys
 

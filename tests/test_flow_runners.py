@@ -35,7 +35,7 @@ STAMP = re.compile(
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, prefect_harness):
+def runs(tmp_path_factory, prefect_harness):  # noqa: ARG001 - needs the Prefect server
     from gjenganger.flows.nightly import nightly_with
     from gjenganger.synth.config import SynthConfig
     from gjenganger.synth.generator import generate

@@ -14,7 +14,6 @@ from gjenganger.maps.offline import (
     assert_no_remote_refs,
     remote_refs,
     render_offline,
-    save_offline,
 )
 
 try:  # tests/ is a rootdir folder (no __init__.py) in this project
@@ -131,7 +130,8 @@ def test_the_check_catches_scripts_links_images_and_css_urls():
 
 @pytest.mark.browser
 def test_the_offline_page_loads_leaflet_from_file_url_with_network_blocked(tmp_path):
-    page_path = save_offline(small_map(), tmp_path / "map.html")
+    page_path = tmp_path / "map.html"
+    page_path.write_text(render_offline(small_map()), encoding="utf-8")
     labels: list[str] = []
     report = open_offline(
         page_path,

@@ -17,15 +17,20 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
     db = tmp_path / "db.duckdb"
     with runlock.hold(db) as path:
         assert path.read_text().strip() == str(os.getpid())
-        with pytest.raises(
-            UserError, match=rf"another gjenganger run \(PID {os.getpid()}\)"
-        ), runlock.hold(db):
+        with (
+            pytest.raises(
+                UserError, match=rf"another gjenganger run \(PID {os.getpid()}\)"
+            ),
+            runlock.hold(db),
+        ):
             pass
     with runlock.hold(db):  # released when the block ends
         pass
-    with runlock.hold(tmp_path / "other.duckdb"):  # another database is another lock
-        with runlock.hold(db):
-            pass
+    with (
+        runlock.hold(tmp_path / "other.duckdb"),  # another database is another lock
+        runlock.hold(db),
+    ):
+        pass
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
@@ -40,9 +45,8 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        with pytest.raises(UserError, match=rf"PID {holder.pid}\)"):
-            with runlock.hold(db):
-                pass
+        with pytest.raises(UserError, match=rf"PID {holder.pid}\)"), runlock.hold(db):
+            pass
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(30)
@@ -51,8 +55,9 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
 def test_the_nightly_flow_refuses_to_start_while_another_run_holds_the_database(
-    tmp_path, prefect_harness
+    tmp_path,
 ):
     from gjenganger.flows.nightly import nightly
 

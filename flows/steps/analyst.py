@@ -30,6 +30,7 @@ import polars as pl
 from gjenganger.errors import UserError
 from gjenganger.flows.steps.timelines import TimelineData, known_person, person_page
 from gjenganger.store import analyst as analyst_store
+from gjenganger.store import publish
 
 #: The bundle's timelines cover this many days up to `as_of`.
 BUNDLE_DAYS = 730
@@ -89,11 +90,7 @@ def publish_timeline_page(
     if lang not in ("nb", "en"):
         raise UserError(f"lang must be nb or en, got {lang!r}")
     t1 = time.perf_counter()
-    timelines_dir = Path(out_dir) / "timelines"
-    try:
-        timelines_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot write to {out_dir}: {exc.strerror}") from exc
+    timelines_dir = publish.make_folder(Path(out_dir) / "timelines")
     persons, _ = toplist(con, data)
     hit = persons.filter(pl.col("rank") == rank)
     if hit.is_empty() or not known_person(data, hit["person_id"][0]):
@@ -108,8 +105,7 @@ def publish_timeline_page(
         lang=lang,
         index_href="../index.html",
     )
-    path = timelines_dir / f"{person_id}.html"
-    path.write_text(page, encoding="utf-8")
+    path = publish.write_text(timelines_dir / f"{person_id}.html", page)
     return {
         "rank": rank,
         "bytes": path.stat().st_size,
@@ -160,7 +156,8 @@ def write_analyst_index(
         pl.col("end_at") >= dt.datetime.combine(start, dt.time())
     ).sort("max_36h_nok", "start_at", descending=[True, False])
     generated = dt.datetime.now().replace(microsecond=0)
-    (out_dir / "index.html").write_text(
+    publish.write_text(
+        out_dir / "index.html",
         render_toplist_page(
             rows,
             as_of=as_of,
@@ -171,7 +168,8 @@ def write_analyst_index(
         ),
         encoding="utf-8",
     )
-    (out_dir / "episodes.html").write_text(
+    publish.write_text(
+        out_dir / "episodes.html",
         render_episodes_page(
             episodes,
             as_of=as_of,

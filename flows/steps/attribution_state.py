@@ -53,7 +53,11 @@ def load_previous(
         return None, "window changed"
     if not (0 <= (as_of - trained).days < RETRAIN_DAYS):
         return None, f"pair models older than {RETRAIN_DAYS} days"
-    fitted = pickle.loads(blob)  # noqa: S301 - our own table, written below
+    try:
+        fitted = pickle.loads(blob)  # noqa: S301 - our own table, written below
+    except (AttributeError, ImportError, pickle.UnpicklingError, EOFError):
+        # pickled by an older layout of the code (a class moved): train anew
+        return None, "stored pair models unreadable by this release"
     persons, cases, evidence = store.load_state(con)
     fps = ar.Fingerprints(persons, cases)
     return at.Previous(fitted, evidence, fps), f"pair models of {trained}"

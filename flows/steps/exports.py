@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from gjenganger.store import attribution as attribution_store
+from gjenganger.store import publish
 
 HYPOTHESIS_NOTE = (
     "HYPOTESE / HYPOTHESIS: modelled links between open cases and persons, never "
@@ -17,7 +18,7 @@ def export_hypotheses(con, out_dir: Path, as_of: dt.date) -> dict:
     """Write `attribution-hypotheses.csv` (every candidate of `as_of`, labelled)."""
     path = Path(out_dir) / "attribution-hypotheses.csv"
     n = attribution_store.write_candidates_csv(con, path, as_of)
-    (Path(out_dir) / "attribution-hypotheses.README.txt").write_text(
-        HYPOTHESIS_NOTE + "\n"
+    publish.write_text(
+        Path(out_dir) / "attribution-hypotheses.README.txt", HYPOTHESIS_NOTE + "\n"
     )
     return {"rows": n}

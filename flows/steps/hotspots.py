@@ -32,7 +32,7 @@ from gjenganger.maps.hotspots import (
     render_index_page,
 )
 from gjenganger.maps.offline import assert_no_remote_refs, render_offline
-from gjenganger.store import frames, prevention
+from gjenganger.store import frames, prevention, publish
 
 GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
 
@@ -91,8 +91,7 @@ def write_map(
     """Render one offline map to `path`; returns its size in bytes."""
     m = build_map(result, lang, tiles_url=tiles_url)
     page = render_offline(m, allow_online_tiles=bool(tiles_url))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
+    publish.write_text(path, page)
     return len(page.encode("utf-8"))
 
 
@@ -107,8 +106,7 @@ def publish_hotspot_map(
     the default parameters. Holds places and counts only.
     """
     day = frames.resolve_as_of(con, as_of)
-    folder = Path(out_dir) / "hotspots"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = publish.make_folder(Path(out_dir) / "hotspots")
     if group == hs.ALL:
         res = prevention.load_result(con, day, study_grid)
     else:
@@ -144,7 +142,7 @@ def write_hotspot_index(
     ]
     index = render_index_page(rows, as_of, lang, hs.Params().k_min)
     assert_no_remote_refs(index)
-    (folder / "index.html").write_text(index, encoding="utf-8")
+    publish.write_text(folder / "index.html", index)
     keys = ("file", "bytes", "hot_cells", "near_repeat", "bands")
     return {
         "as_of": as_of.isoformat(),

@@ -28,7 +28,7 @@ from gjenganger.analytics import timeline_bands as tb
 from gjenganger.errors import UserError
 from gjenganger.flows.steps.episodes import load_candidates, require_data
 from gjenganger.store import analyst as analyst_store
-from gjenganger.store import frames
+from gjenganger.store import frames, publish
 
 #: Largest card episodes listed on each timeline page.
 TOP_EPISODES = 5
@@ -266,12 +266,7 @@ def write_timeline(
         end=end,
         lang=lang,
     )
-    out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}") from exc
+    out = publish.write_text(out, page)
     return {
         **counts,
         "bytes": out.stat().st_size,

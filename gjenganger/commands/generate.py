@@ -23,6 +23,7 @@ from gjenganger.synth.worlds import BASELINE, FIELDS, is_range
 
 
 def register(sub) -> None:
+    """Add `generate` with its options and one flag per world assumption."""
     p = sub.add_parser(
         "generate",
         help="write synthetic nightly batches (export contract) and ground truth",
