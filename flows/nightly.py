@@ -1,8 +1,8 @@
 """The nightly Prefect flow: ingest -> analytics -> publish -> run report.
 
 Thin orchestration only: every task opens the database, calls one step of
-`gjenganger.flows.steps` (read store -> analytics/maps -> write store) and returns its small JSON
-summary. Task parameters and results are paths, dates and counts — never
+`gjenganger.flows.steps` (read store -> analytics/maps -> write store) and returns
+its small JSON summary. Task parameters and results are paths, dates and counts — never
 pseudonyms or frames — so Prefect's database and logs hold no personal data, and
 no task result is cached or persisted by Prefect (resume state lives in DuckDB,
 see `gjenganger.flows.steps.state`). Only I/O tasks retry, and only on I/O errors.

@@ -38,7 +38,11 @@ class World:
     phase2_days: tuple[int, int] = _f((5, 15), 1, 60, "phase 2 length in days")
     phase3_days: tuple[int, int] = _f((2, 6), 1, 60, "phase 3 length in days")
     short_phase_share: float = _f(
-        0.1, 0, 1, "share of periods with a short phase 1 (min-1) and phase 2 (min-2..)"
+        0.1,
+        0,
+        1,
+        "chance of a phase 1 one day under its minimum, and (apart) of a phase 2 "
+        "one or two days under",
     )
     active_max_days: int = _f(30, 3, 180, "longest active period (report: 30 days)")
     rest_days: tuple[int, int] = _f((2, 7), 1, 60, "rest (collapse) length in days")
@@ -198,6 +202,8 @@ class World:
             items = value if isinstance(value, tuple) else (value,)
             if any(not lo <= v <= hi for v in items):
                 out.append(f"{flag} must be between {lo} and {hi} (got {_text(value)})")
+            elif _whole(f.default) and not all(float(v).is_integer() for v in items):
+                out.append(f"{flag} takes whole numbers (got {_text(value)})")
             elif isinstance(f.default, tuple) and len(items) != len(f.default):
                 out.append(f"{flag} takes {len(f.default)} values (got {_text(value)})")
             elif is_range(f.name) and items[0] > items[1]:
@@ -224,6 +230,12 @@ class World:
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()
         }
+
+
+def _whole(default) -> bool:
+    """Whether a field holds whole numbers (its default is made of ints)."""
+    items = default if isinstance(default, tuple) else (default,)
+    return all(isinstance(x, int) for x in items)
 
 
 def _text(value) -> str:

@@ -16,7 +16,6 @@ Reads only; nothing is written to the database.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import polars as pl
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import attribution_evaluation as ae
 from gjenganger.errors import UserError
-from gjenganger.store import db, frames
+from gjenganger.store import frames
 
 METRICS = (
     "pairwise_auc",
@@ -36,40 +35,6 @@ METRICS = (
     "recall_p_ge_0_5",
     "brier",
 )
-
-
-def register(kinds) -> None:
-    p = kinds.add_parser(
-        "attribution",
-        help="hit@1/5, precision/recall at p>=0.5, Brier and pairwise AUC vs baselines",
-        description="Score attribution of open cases against truth/offenders.csv, for "
-        "the linkage model and two baselines in the same run (nearest known case by "
-        "distance; Porter's naive Bayes): hit@1 and hit@5 for open cases truly done by "
-        "a candidate, precision and recall of attributions with p >= 0.5, Brier score, "
-        "and pairwise AUC on solved cases held out by time. Reads only.",
-    )
-    p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
-    p.add_argument(
-        "--truth",
-        type=Path,
-        required=True,
-        help="the generator's truth folder (offenders.csv)",
-    )
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="as known at the end of DATE (YYYY-MM-DD); default: newest data",
-    )
-    p.add_argument("--window-days", type=int, default=365, help="window (default 365)")
-    p.add_argument(
-        "--holdout-days",
-        type=int,
-        default=120,
-        help="pairwise AUC: solved cases of the last N days are held out (default 120)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=run)
 
 
 def read_truth(truth_dir: Path) -> pl.DataFrame:
@@ -162,45 +127,3 @@ def reliability_table(reliability: list[dict]) -> list[str]:
         f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |"
         for r in reliability
     ]
-
-
-def format_report(rep: dict) -> str:
-    """The report as a Markdown table (methods as columns)."""
-    names = list(rep["methods"])
-    m0 = rep["methods"][names[0]]
-    lines = [
-        f"Attribution as of {rep['as_of']} ({rep['model_version']}); "
-        f"{m0['open_cases']} open cases, "
-        f"{m0['open_cases_by_candidate']} truly by one of "
-        f"{rep['eligible_persons']} eligible persons; pairwise test: "
-        f"{rep['pairwise'].get('test_pairs')} pairs, "
-        f"{rep['pairwise'].get('linked_pairs')} linked.",
-        "",
-        *metric_table(rep["methods"]),
-        "",
-        "Reliability of the model's probabilities (candidates and none):",
-        "",
-        *reliability_table(rep["methods"]["model"]["reliability"]),
-    ]
-    return "\n".join(lines)
-
-
-def run(args) -> int:
-    truth = read_truth(args.truth)
-    con = db.connect(args.db, read_only=True)
-    try:
-        rep = evaluate(
-            con,
-            truth,
-            args.as_of,
-            window_days=args.window_days,
-            holdout_days=args.holdout_days,
-            seed=args.seed,
-        )
-    finally:
-        con.close()
-    if args.json:
-        print(json.dumps(rep, indent=1, default=str))
-    else:
-        print(format_report(rep))
-    return 0

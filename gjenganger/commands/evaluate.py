@@ -1,6 +1,6 @@
 """`gjenganger evaluate KIND`: measure analytics against generator truth.
 
-Each kind lives in `gjenganger/evaluation/<kind>.py` with `register(subparsers)`
+Each kind lives in `gjenganger/evaluate/<kind>.py` with `register(subparsers)`
 adding its parser to the `evaluate` sub-parsers.
 """
 
@@ -18,9 +18,9 @@ def register(sub) -> None:
     )
     kinds = p.add_subparsers(dest="kind", metavar="KIND")
     kinds.required = True
-    import gjenganger.flows.evaluation as pkg
+    import gjenganger.evaluate as pkg
 
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"gjenganger.flows.evaluation.{info.name}")
+        module = importlib.import_module(f"gjenganger.evaluate.{info.name}")
         if hasattr(module, "register"):
             module.register(kinds)

@@ -1,0 +1,2 @@
+"""The `gjenganger evaluate KIND` subcommands: one module per kind, each with
+`register` (its parser) and `run` (evaluate, print)."""
