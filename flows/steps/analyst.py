@@ -166,7 +166,6 @@ def write_analyst_index(
             generated_at=generated,
             n_episodes=episodes.height,
         ),
-        encoding="utf-8",
     )
     publish.write_text(
         out_dir / "episodes.html",
@@ -178,7 +177,6 @@ def write_analyst_index(
             generated_at=generated,
             since=start,
         ),
-        encoding="utf-8",
     )
     return {
         "as_of": as_of.isoformat(),

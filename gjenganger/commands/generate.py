@@ -136,7 +136,7 @@ def _add_world_flags(p) -> None:
 
 
 def _world(args):
-    """The chosen preset with the flags' overrides, and the preset's name."""
+    """The chosen preset with the flags' overrides applied."""
     if args.world not in presets.PRESETS:
         known = ", ".join(presets.names())
         raise UserError(f"unknown world {args.world!r}; one of: {known}")
