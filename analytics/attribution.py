@@ -8,7 +8,9 @@ them did. Everything is a **hypothesis** for an analyst to judge, never a link.
 Method (documented in docs/linkage.md), one module per step:
 
 1. Candidate pre-selection (`candidates.select_candidates`): the persons nearest
-   in space-time and in space, about 16 per case (12 + 8, merged).
+   in space-time and in space, about 16 per case (12 + 8, merged), less anyone
+   in remand, prison or treatment for the whole window of a case that needs
+   presence (custody is an alibi; an arrest or partial overlap is evidence).
 2. Case-person evidence (`person_evidence.case_person_features`), including a
    cross-fitted case-case `PairModel` (`pair_model`) on each person's most
    similar known cases. Context and rows: `attribution_context`.
@@ -63,7 +65,9 @@ from gjenganger.analytics.pair_model import (
     one_openmp_thread,
 )
 
-MODEL_VERSION = "attribution-hgb-choice-v2"
+#: v3: custody is an alibi (`linkage.in_custody_throughout`): the candidate sets
+#: change, so stored pair models and evidence rows of v2 are not reused
+MODEL_VERSION = "attribution-hgb-choice-v3"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
 

@@ -4,7 +4,8 @@
 (`CaseArrays`), the links, the eligible persons (the top list and anyone with at
 least `min_cases` linked cases), the open cases to attribute and the pseudo-open
 solved cases to train on. `build_rows` pre-selects each query case's candidates
-(`candidates.select_candidates`) and computes their evidence
+(`candidates.select_candidates`, less those in custody for the whole offence
+window: an alibi) and computes their evidence
 (`person_evidence.case_person_features`), leave-one-out when training, or takes
 it from last night's stored rows (`attribution_reuse`).
 """
@@ -174,7 +175,13 @@ def build_rows(
     """
     exclude = q if training else None
     rc, rp = select_candidates(
-        ctx.cases, q, ctx.person_cases, ctx.eligible, exclude, trees=trees
+        ctx.cases,
+        q,
+        ctx.person_cases,
+        ctx.eligible,
+        exclude,
+        trees=trees,
+        custody=ctx.custody,
     )
     fresh = None
     if reuse is not None and not training:

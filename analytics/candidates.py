@@ -4,7 +4,9 @@ Each case keeps the eligible persons whose nearest known case is nearest in
 space-time (km + gap / `TAU_DAYS_PER_KM`) and those nearest in plain space; cases
 without coordinates use the time gap to known cases of the same offence group
 (see docs/linkage.md). One search tree over all eligible persons' known cases, so
-the cost grows with the cases, not cases x persons.
+the cost grows with the cases, not cases x persons. A person in remand, prison or
+treatment for the whole window of a case that needs presence is no candidate for
+it (`linkage.in_custody_throughout`: custody is an alibi; an arrest is not).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from gjenganger.analytics import evidence_kernel as ek
-from gjenganger.analytics.linkage import TAU_DAYS_PER_KM
+from gjenganger.analytics.linkage import (
+    TAU_DAYS_PER_KM,
+    Custody,
+    in_custody_throughout,
+    needs_presence,
+)
 from gjenganger.analytics.pair_features import CaseArrays
 
 N_SPACE_TIME = 12  # candidates per case: persons nearest in space-time ...
@@ -88,6 +95,7 @@ def select_candidates(
     n_space_time: int | None = None,
     n_space: int | None = None,
     trees: dict | None = None,
+    custody: Custody | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pre-select the persons worth scoring for each query case.
 
@@ -98,6 +106,8 @@ def select_candidates(
     (not one per person), so the cost grows with the cases, not cases x persons.
     `exclude[i]` is a case index hidden from q[i]'s evidence (the case itself,
     when training). Pass the same dict as `trees` across calls to reuse the trees.
+    With `custody`, a person whose remand, prison or treatment covers the whole
+    window of a case that needs presence is dropped from its candidates (an alibi).
     Returns (row -> q position, row -> person index).
     """
     trees = {} if trees is None else trees
@@ -137,4 +147,24 @@ def select_candidates(
     rq = np.concatenate(rows_q)
     rp = np.concatenate(rows_p)
     key = np.unique(rq * (n_all + 1) + rp)
-    return key // (n_all + 1), key % (n_all + 1)
+    rq, rp = key // (n_all + 1), key % (n_all + 1)
+    if custody is None:
+        return rq, rp
+    return without_alibi(cases, q, rq, rp, custody)
+
+
+def without_alibi(
+    cases: CaseArrays,
+    q: np.ndarray,
+    rq: np.ndarray,
+    rp: np.ndarray,
+    custody: Custody,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate rows (q position `rq`, person `rp`) less those whose person
+    was in remand, prison or treatment for the whole window of a case that needs
+    presence: they cannot have done it, so they are not candidates at all."""
+    qc = q[rq]
+    alibi = in_custody_throughout(
+        cases.t0[qc], cases.t1[qc], needs_presence(cases.offence[qc]), rp, custody
+    )
+    return rq[~alibi], rp[~alibi]

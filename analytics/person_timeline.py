@@ -7,9 +7,10 @@ docs/architecture.md); timestamps are naive local time.
 A person's events are the incidents linked to them and, as *hypotheses*
 (`is_linked = False`, `attribution_p`), the open incidents whose rank-1
 attribution candidate they are, with those incidents' card transactions, and
-their custody (`person_events`); `person_summary` says what the timeline page's
-summary box shows. The background bands (use periods, phases) are in
-`timeline_bands`; card-use episodes in `episodes`.
+their custody (`person_events`). What the page counts (`person_summary`, facts in
+the headline, hypotheses apart from a page threshold, re-exported here) is in
+`timeline_summary`; the background bands (use periods, phases, the attribution
+window) in `timeline_bands`; card-use episodes in `episodes`.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from gjenganger.analytics.episodes import (
-    DEFAULT_WINDOW_HOURS,
-    max_window_total,
-    top_candidates,
-)
+from gjenganger.analytics.episodes import top_candidates
+from gjenganger.analytics.timeline_summary import LANES, nok_events, person_summary
 from gjenganger.data_schema.contract import OFFENCE_GROUPS
 
 __all__ = [
@@ -32,20 +30,6 @@ __all__ = [
     "person_events",
     "person_summary",
 ]
-
-# Lanes of the timeline, top to bottom: each offence group, then card use,
-# arrests and custody.
-LANES: tuple[str, ...] = (
-    "acquisitive",
-    "fraud",
-    "drugs",
-    "vandalism",
-    "violence",
-    "other",
-    "card",
-    "arrest",
-    "custody",
-)
 
 # The columns of `person_events`, one row per event on the timeline.
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -266,95 +250,4 @@ def _scene_arrests(inc: pl.DataFrame, cu: pl.DataFrame) -> pl.DataFrame:
         end_at=pl.col("occurred_to"),
         custody_kind=pl.lit("arrest_at_scene"),
         value_nok=pl.lit(None, pl.Float64),
-    )
-
-
-def person_summary(
-    events: pl.DataFrame,
-    episodes: pl.DataFrame,
-    *,
-    window_hours: float = DEFAULT_WINDOW_HOURS,
-    top_n: int = 5,
-) -> dict:
-    """What the timeline page's summary box says about `events` of one person.
-
-    NOK: incident values plus approved card transactions; a card_fraud case that
-    has transactions is counted through them only, not twice. Returns span_start,
-    span_end, span_days, n_events, by_lane {lane: n}, n_linked, n_hypotheses,
-    nok_total, max_36h_nok (+ window), and top_episodes (records of `episodes`).
-    """
-    nok = nok_events(events)
-    win = (
-        max_window_total(
-            nok.with_columns(_k=pl.lit(1)),
-            by="_k",
-            value="nok",
-            window_hours=window_hours,
-        )
-        if nok.height
-        else None
-    )
-    by_lane = (
-        {
-            r["lane"]: r["len"]
-            for r in events.group_by("lane").len().iter_rows(named=True)
-        }
-        if events.height
-        else {}
-    )
-    incident_like = events.filter(pl.col("lane").is_in(list(OFFENCE_GROUPS.values())))
-    span_start = events.get_column("at").min() if events.height else None
-    span_end = (
-        events.select(pl.max_horizontal("at", "end_at").max()).item()
-        if events.height
-        else None
-    )
-    return {
-        "span_start": span_start,
-        "span_end": span_end,
-        "span_days": (
-            round((span_end - span_start).total_seconds() / 86400, 2)
-            if span_start is not None
-            else 0.0
-        ),
-        "n_events": events.height,
-        "by_lane": {lane: by_lane[lane] for lane in LANES if lane in by_lane},
-        "n_incidents": incident_like.height,
-        "n_linked": int(incident_like.get_column("is_linked").sum() or 0),
-        "n_hypotheses": int((~incident_like.get_column("is_linked")).sum() or 0),
-        "nok_total": round(float(nok.get_column("nok").sum()), 2)
-        if nok.height
-        else 0.0,
-        "max_36h_nok": float(win.item(0, "max_window_nok")) if win is not None else 0.0,
-        "max_36h_start_at": win.item(0, "window_start_at") if win is not None else None,
-        "max_36h_end_at": win.item(0, "window_end_at") if win is not None else None,
-        "top_episodes": episodes.head(top_n).to_dicts(),
-    }
-
-
-def nok_events(events: pl.DataFrame) -> pl.DataFrame:
-    """The NOK-carrying events: at, nok, is_linked; card fraud counted once.
-
-    Approved card transactions carry their amount; incidents carry value_nok,
-    except card_fraud cases that have transactions among `events`.
-    """
-    cases_with_tx = (
-        events.filter(pl.col("lane") == "card").get_column("incident_id").unique()
-    )
-    inc = events.filter(
-        pl.col("lane").is_in(list(set(OFFENCE_GROUPS.values())))
-        & pl.col("value_nok").is_not_null()
-        & ~(
-            (pl.col("offence_code") == "card_fraud")
-            & pl.col("incident_id").is_in(cases_with_tx.implode())
-        )
-    )
-    card = events.filter(
-        (pl.col("lane") == "card") & pl.col("approved").fill_null(False)
-    )
-    return (
-        pl.concat([inc, card])
-        .select("at", pl.col("value_nok").alias("nok"), "is_linked")
-        .filter(pl.col("nok") > 0)
-        .sort("at")
     )

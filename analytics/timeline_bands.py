@@ -1,18 +1,22 @@
-"""Background bands of a person's timeline: use periods and phases.
+"""Background bands of a person's timeline: use periods, phases, the attribution
+window.
 
 Pure: frames in (rows of the `use_periods` table, a person's day series), frames
 of bands out, one row per band with `BAND_COLUMNS` (kind, label, start_at,
-end_at); `clip_bands` cuts them to the page's time span.
+end_at); `clip_bands` cuts them to the page's time span. The attribution window
+(`attribution_window_band`) is where hypotheses can exist at all: drawn on the
+page, a two-year view does not read its hypotheses as a sudden escalation.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import polars as pl
 
 __all__ = [
     "BAND_COLUMNS",
+    "attribution_window_band",
     "clip_bands",
     "phase_bands",
     "use_period_bands",
@@ -103,6 +107,25 @@ def phase_bands(person_days: pl.DataFrame | None) -> pl.DataFrame:
         label=pl.col("phase"),
         start_at=pl.col("s").cast(pl.Datetime("us")),
         end_at=pl.col("e").cast(pl.Datetime("us")) + timedelta(days=1),
+    )
+
+
+def attribution_window_band(as_of: date | None, window_days: int) -> pl.DataFrame:
+    """The attribution window as one band (kind 'attribution_window', label the
+    number of days): the `window_days` days up to and including `as_of`, the only
+    days whose open cases attribution ranks persons for. No band without `as_of`
+    (attribution has not run)."""
+    if as_of is None:
+        return _empty_bands()
+    end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
+    return pl.DataFrame(
+        {
+            "kind": ["attribution_window"],
+            "label": [str(window_days)],
+            "start_at": [end - timedelta(days=window_days)],
+            "end_at": [end],
+        },
+        schema=_empty_bands().schema,
     )
 
 

@@ -86,22 +86,55 @@ MUNICIPALITY_PATTERN = r"^[0-9]{4}$"
 NORWAY_LAT = (57.9, 71.3)
 NORWAY_LON = (4.0, 31.5)
 
+#: how each non-text type must be written (the whole value, as RE2/Python regexp).
+#: A Parquet value counts by its text in DuckDB (a float 2.0 reads `2.0`). Nothing
+#: DuckDB would coerce besides: no `infinity`/`epoch`/five-digit years, no `1_000`,
+#: `0x10`, `1e3` (an int), `inf`/`nan`, no `yes`/`no`/`t`/`f`/`1`/`0` (a bool).
+VALUE_FORMATS: dict[str, str] = {
+    # ISO 8601: a date, optionally a time (seconds and up to 9 fraction digits
+    # optional) and an offset; no offset means Europe/Oslo local time
+    "timestamp": r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}"
+    r"(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?",
+    "bool": "(?i)(true|false)",
+    "int": r"[+-]?[0-9]+(\.0+)?",  # a whole number; `.0` as a float column prints it
+    "decimal": r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)",
+    "double": r"[+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?",
+}
+#: the sane window of every timestamp: not before this instant (Oslo time) ...
+TIMESTAMP_FLOOR = "1990-01-01T00:00:00+01:00"
+#: ... nor more than this many hours after the batch's `exported_at`; a manifest's
+#: `exported_at` itself may be at most this far ahead of the clock of the load
+TIMESTAMP_LEEWAY_HOURS = 24
+
 # Reason codes a quarantined row can carry, in the order they are checked; the
 # first that applies is the row's reason. Documented in the data dictionary.
 REASONS: dict[str, str] = {
     "identity_number": "a value looks like a Norwegian national identity number "
-    "(11 digits, valid mod-11 check digits): pseudonymisation failed",
+    "(11 digits, valid mod-11 check digits) once Unicode digits and separators "
+    "(white space, `_ . / -`) are folded, neighbouring digit groups joined, and a "
+    "number taken as DuckDB would store it (`3.1129910146e10` is 31129910146): "
+    "pseudonymisation failed; the value is masked in quarantine. In a batch_id, "
+    "folder or column name it rejects the batch",
     "malformed_row": "the CSV row could not be parsed (wrong column count, "
     "bad quoting)",
     "missing_value": "a required column is empty",
-    "bad_timestamp": "a timestamp is not ISO 8601",
-    "bad_number": "a number or boolean does not parse",
+    "bad_timestamp": "a timestamp is not ISO 8601: `YYYY-MM-DD`, optionally "
+    "`Thh:mm[:ss[.fffffffff]]` (a space for `T` too) and an offset `Z` or "
+    "`+hh[:mm]`; not `infinity`, `epoch`, a five-digit year",
+    "bad_number": "a number or boolean is not written plainly: int `[+-]digits` "
+    "(`.0` allowed), decimal `[+-]digits[.digits]`, double also with an exponent "
+    "(`6.3e1`), bool `true`/`false` in any case; not `1_000`, `0x10`, `1e3` "
+    "(outside a double), `inf`, `nan`, `yes`, `t`, `1`; or it overflows its type",
     "bad_id": "a key or pseudonym breaks its pattern",
     "bad_code": "a value is not one of the allowed codes",
     "out_of_range": "a number is outside its allowed range",
     "bad_coordinates": "lat/lon not both null and not both inside Norway",
     "window_order": "occurred_from > occurred_to or occurred_to > reported_at",
     "reported_after_export": "reported_at is after the manifest's exported_at",
+    "timestamp_out_of_window": "a timestamp (updated_at too) is before "
+    f"{TIMESTAMP_FLOOR[:10]} or more than {TIMESTAMP_LEEWAY_HOURS} h after the "
+    "manifest's exported_at: a placeholder date, and a far-future updated_at "
+    "would pin its record forever",
     "end_before_start": "custody end_at is before start_at",
     "unknown_incident": "the case is not in this or an earlier batch",
     "not_card_fraud": "a card transaction tied to a case that is not card_fraud",
@@ -182,7 +215,12 @@ INCIDENTS = Table(
     one_row_is="reported case (current version)",
     key=("incident_id",),
     required=True,
-    checks=("window_order", "reported_after_export", "bad_coordinates"),
+    checks=(
+        "window_order",
+        "reported_after_export",
+        "timestamp_out_of_window",
+        "bad_coordinates",
+    ),
     columns=(
         Column("incident_id", "string", "case key", pattern=ID_PATTERN),
         Column("updated_at", "timestamp", "version of this record"),
@@ -230,7 +268,7 @@ INCIDENT_PERSONS = Table(
     one_row_is="case-person link (current version)",
     key=("incident_id", "person_id"),
     required=True,
-    checks=("unknown_incident",),
+    checks=("unknown_incident", "timestamp_out_of_window"),
     columns=(
         Column(
             "incident_id",
@@ -256,7 +294,12 @@ CARD_TRANSACTIONS = Table(
     one_row_is="card transaction (current version)",
     key=("transaction_id",),
     required=False,
-    checks=("unknown_incident", "not_card_fraud", "bad_coordinates"),
+    checks=(
+        "unknown_incident",
+        "not_card_fraud",
+        "timestamp_out_of_window",
+        "bad_coordinates",
+    ),
     columns=(
         Column("transaction_id", "string", "transaction key", pattern=ID_PATTERN),
         Column(
@@ -298,7 +341,7 @@ CUSTODY = Table(
     one_row_is="custody period (current version)",
     key=("custody_id",),
     required=False,
-    checks=("end_before_start",),
+    checks=("end_before_start", "timestamp_out_of_window"),
     columns=(
         Column("custody_id", "string", "custody key", pattern=ID_PATTERN),
         Column("person_id", "string", "pseudonym", pattern=PSEUDONYM_PATTERN),

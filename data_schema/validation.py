@@ -9,67 +9,48 @@ DDL and the data dictionary.
 
 from __future__ import annotations
 
-from gjenganger.data_schema.contract import REASONS, Column, Table
+from gjenganger.data_schema.contract import (
+    REASONS,
+    TIMESTAMP_FLOOR,
+    TIMESTAMP_LEEWAY_HOURS,
+    VALUE_FORMATS,
+    Column,
+    Table,
+)
+from gjenganger.data_schema.identity import (
+    FNR_WEIGHTS_1,
+    FNR_WEIGHTS_2,
+    HINT_NUMBER,
+    HINT_SPAN,
+    MASK,
+    fnr_is_valid,
+)
+from gjenganger.data_schema.identity import macro_sql as _identity_macros
 
-# The Norwegian national identity number (fødselsnummer / D-nummer): 11 digits, the
-# last two are mod-11 check digits over the first nine / ten.
-FNR_WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
-FNR_WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-# A run of 11 digits, allowing one space, dot or hyphen between the date part and
-# the personal number, as people write them.
-FNR_CANDIDATE_RE = r"[0-9]{6}[ .-]?[0-9]{5}"
+__all__ = [
+    "FNR_WEIGHTS_1",
+    "FNR_WEIGHTS_2",
+    "classify_sql",
+    "column_checks",
+    "fnr_hint_sql",
+    "fnr_is_valid",
+    "identity_column_sql",
+    "identity_value_sql",
+    "macro_sql",
+    "masked_record_sql",
+    "quote_ident",
+    "quote_literal",
+    "table_checks",
+    "typed_expr",
+]
 
-
-def fnr_is_valid(digits: str) -> bool:
-    """True when an 11-digit string has valid mod-11 check digits (Python twin)."""
-    if len(digits) != 11 or not digits.isdigit():
-        return False
-    d = [int(ch) for ch in digits]
-    for weights, pos in ((FNR_WEIGHTS_1, 9), (FNR_WEIGHTS_2, 10)):
-        k = 11 - sum(w * x for w, x in zip(weights, d, strict=False)) % 11
-        k = 0 if k == 11 else k
-        if k == 10 or k != d[pos]:
-            return False
-    return True
-
-
-def _check_digit_sql(weights: tuple[int, ...]) -> str:
-    terms = " + ".join(
-        f"{w} * ascii(substr(s, {i + 1}, 1))" for i, w in enumerate(weights)
-    )
-    # ascii('0') = 48: subtract 48 * sum(weights) once instead of per digit.
-    return f"((11 - ((({terms}) - {48 * sum(weights)}) % 11)) % 11)"
+NUMBER_TYPES = ("int", "decimal", "double")
 
 
 def macro_sql() -> list[str]:
-    """DuckDB macros for the identity-number guard, created on every connection."""
-    k1 = _check_digit_sql(FNR_WEIGHTS_1)
-    k2 = _check_digit_sql(FNR_WEIGHTS_2)
-    return [
-        "create or replace temp macro fnr_valid(s) as ("
-        f" length(s) = 11 and {k1} <> 10 and {k2} <> 10"
-        f" and {k1} = ascii(substr(s, 10, 1)) - 48"
-        f" and {k2} = ascii(substr(s, 11, 1)) - 48)",
-        # every maximal run of digits in a text, after joining 6+5 written with a
-        # separator; true if any run is exactly 11 digits with valid check digits
-        # every digit run of the text, and of the text with 6+5 groups written with a
-        # separator joined; true if any run is 11 digits with valid check digits
-        "create or replace temp macro fnr_runs(v) as (list_concat("
-        " regexp_extract_all(v, '[0-9]+'), regexp_extract_all(regexp_replace(v,"
-        " '([0-9]{6})[ .-]([0-9]{5})', '\\1\\2', 'g'), '[0-9]+')))",
-        "create or replace temp macro has_fnr(v) as ("
-        " v is not null and regexp_matches(v, '" + FNR_CANDIDATE_RE + "') and"
-        " list_bool_or(list_transform(fnr_runs(v), x -> fnr_valid(x))))",
-        # numbers: only the integer part counts (decimals of a coordinate are not
-        # an identity number)
-        "create or replace temp macro has_fnr_number(v) as ("
-        " v is not null and fnr_valid(regexp_extract(trim(v), '^[+-]?([0-9]+)', 1)))",
-        # the first identity number in a text (to hash it; never stored in clear)
-        "create or replace temp macro first_fnr(v) as ("
-        " list_filter(fnr_runs(v), x -> fnr_valid(x))[1])",
-        "create or replace temp macro mask_fnr(v) as ("
-        " regexp_replace(v, '[0-9]{6}[ .-]?[0-9]{5}', '<masked>', 'g'))",
-    ]
+    """DuckDB macros created on every connection: the identity-number guard
+    (`gjenganger.data_schema.identity`)."""
+    return _identity_macros()
 
 
 def quote_ident(name: str) -> str:
@@ -99,43 +80,87 @@ def typed_expr(col: Column, src: str | None = None) -> str:
     return f"try_cast({ref} as {_CAST[col.type]})"
 
 
-def fnr_hint_sql(columns: list[str]) -> str:
-    """Cheap prefilter: true when the joined row text holds an 11-digit candidate."""
-    concat = "concat_ws('|', " + ", ".join(quote_ident(n) for n in columns) + ")"
-    return f"regexp_matches({concat}, '{FNR_CANDIDATE_RE}')"
+def _guard(col_type: str) -> str:
+    """The guard macro suffix for a logical type: numbers by value, else text."""
+    return "_number" if col_type in NUMBER_TYPES else ""
+
+
+def _guarded(table: Table, extra_columns: list[str]) -> list[tuple[str, str]]:
+    """(column name, guard suffix) of every column of a raw row, extras as text."""
+    return [(c.name, _guard(c.type)) for c in table.columns] + [
+        (name, "") for name in extra_columns
+    ]
+
+
+def fnr_hint_sql(table: Table, extra_columns: list[str]) -> str:
+    """Cheap prefilter: true when the row may hold an identity number (11
+    digit-like characters with only separators between, in any value; or a number
+    written with an exponent or in hex/binary). A superset of the exact check."""
+    every = [quote_ident(n) for n, _ in _guarded(table, extra_columns)]
+    numbers = [quote_ident(c.name) for c in table.columns if c.type in NUMBER_TYPES]
+    hint = f"regexp_matches(concat_ws('|', {', '.join(every)}), '{HINT_SPAN}')"
+    if numbers:
+        hint += (
+            f" or regexp_matches(concat_ws('|', {', '.join(numbers)}), '{HINT_NUMBER}')"
+        )
+    return hint
 
 
 def identity_column_sql(table: Table, extra_columns: list[str]) -> str:
     """SQL naming the first column that holds an identity number (NULL if none).
 
-    Run only over rows whose `_fnr_hint` is true (rare), so the exact mod-11 check
-    stays off the hot path.
+    Run only over rows whose hint (`fnr_hint_sql`) is true (rare), so the exact
+    mod-11 check stays off the hot path.
     """
-    parts = []
-    for col in table.columns:
-        fn = "has_fnr" if col.type in ("string", "timestamp") else "has_fnr_number"
-        parts.append(
-            f"when {fn}({quote_ident(col.name)}) then {quote_literal(col.name)}"
-        )
-    parts += [
-        f"when has_fnr({quote_ident(name)}) then {quote_literal(name)}"
-        for name in extra_columns
+    parts = [
+        f"when has_fnr{g}({quote_ident(n)}) then {quote_literal(n)}"
+        for n, g in _guarded(table, extra_columns)
     ]
     return "case " + " ".join(parts) + " end"
 
 
+def identity_value_sql(table: Table, extra_columns: list[str]) -> str:
+    """SQL giving the identity number (11 digits) `identity_column_sql` found, to
+    hash it with a secret key; never stored in clear."""
+    parts = [
+        f"when has_fnr{g}({quote_ident(n)}) then first_fnr{g}({quote_ident(n)})"
+        for n, g in _guarded(table, extra_columns)
+    ]
+    return "case " + " ".join(parts) + " end"
+
+
+def masked_record_sql(table: Table, extra_columns: list[str]) -> str:
+    """SQL for a raw row as a JSON object of text, each value holding an identity
+    number replaced by the mask (for `quarantine.record_masked`)."""
+    pairs = [
+        f"{quote_literal(n)}, case when has_fnr{g}({quote_ident(n)})"
+        f" then '{MASK}' else {quote_ident(n)} end"
+        for n, g in _guarded(table, extra_columns)
+    ]
+    return "cast(json_object(" + ", ".join(pairs) + ") as varchar)"
+
+
 def column_checks(col: Column) -> list[tuple[str, str]]:
-    """(reason, condition) pairs for one column, conditions true when it fails."""
+    """(reason, condition) pairs for one column, conditions true when it fails.
+
+    A timestamp, number or boolean must be written as `contract.VALUE_FORMATS`
+    says and then cast: what DuckDB would coerce besides (`infinity`, `1_000`,
+    `0x10`, `yes`) is a `bad_timestamp` / `bad_number`, not a value.
+    """
     c = quote_ident(col.name)
     checks: list[tuple[str, str]] = []
     if not col.nullable:
         checks.append(("missing_value", f"{c} is null"))
-    if col.type == "timestamp":
+    if col.type != "string":
+        reason = "bad_timestamp" if col.type == "timestamp" else "bad_number"
+        form = quote_literal(VALUE_FORMATS[col.type])
         checks.append(
-            ("bad_timestamp", f"{c} is not null and {typed_expr(col)} is null")
+            (
+                reason,
+                f"{c} is not null and (not regexp_full_match({c}, {form})"
+                f" or {typed_expr(col)} is null)",
+            )
         )
-    elif col.type != "string":
-        checks.append(("bad_number", f"{c} is not null and {typed_expr(col)} is null"))
     if col.pattern:
         checks.append(
             (
@@ -152,6 +177,22 @@ def column_checks(col: Column) -> list[tuple[str, str]]:
     if col.name not in ("lat", "lon") and col.max_value is not None:
         checks.append(("out_of_range", f"{typed_expr(col)} > {col.max_value}"))
     return checks
+
+
+def _window_checks(table: Table) -> list[tuple[str, str, str]]:
+    """`timestamp_out_of_window` for every timestamp column: not before the floor,
+    not more than the leeway after the batch's `_exported_at`."""
+    floor = f"timestamptz {quote_literal(TIMESTAMP_FLOOR)}"
+    late = f"_exported_at + interval {TIMESTAMP_LEEWAY_HOURS} hour"
+    return [
+        (
+            "timestamp_out_of_window",
+            c.name,
+            f"{typed_expr(c)} < {floor} or {typed_expr(c)} > {late}",
+        )
+        for c in table.columns
+        if c.type == "timestamp"
+    ]
 
 
 def table_checks(table: Table) -> list[tuple[str, str, str]]:
@@ -192,6 +233,8 @@ def table_checks(table: Table) -> list[tuple[str, str, str]]:
                 f"{ts['reported_at']} > _exported_at",
             )
         )
+    if "timestamp_out_of_window" in table.checks:
+        out += _window_checks(table)
     if "end_before_start" in table.checks:
         out.append(("end_before_start", "end_at", f"{ts['end_at']} < {ts['start_at']}"))
     if "unknown_incident" in table.checks:

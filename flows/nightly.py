@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -44,8 +44,21 @@ def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect'
 
 # what fails a night (report, bundles dropped) and is raised on: errors, Ctrl-C, and
 # SIGTERM (Prefect raises TerminationSignal inside a flow run, then re-sends the
-# signal to the handler of `gjenganger.cli`, which stops the process cleanly)
+# signal to the handler of `gjenganger.cli`, which stops the process cleanly); any
+# other BaseException a step dies of (a Rust panic: pyo3's PanicException derives
+# from BaseException) fails the night too, as a `StepCrashedError`
 FAILURES = (Exception, KeyboardInterrupt, TerminationSignal)
+#: BaseExceptions that are no failure of a step: they go on as they are
+PASS_THROUGH = (SystemExit, GeneratorExit)
+
+
+class StepCrashedError(Exception):
+    """A step died of a BaseException that is neither an error nor a stop (e.g. a
+    panic in a Rust library); raised from it, so the night fails like on any error:
+    its one-line reason in the report, the half-built bundles dropped, an audit
+    row, and the CLI's one line instead of a traceback."""
+
+
 IO_TASK = {"retries": 2, "retry_delay_seconds": 2, "retry_condition_fn": _io_error}
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -394,8 +407,9 @@ def nightly(
     keep_nights: int = 7,
 ) -> dict:
     """Run the whole night; on any failure the previous publication stays whole.
-    One run per database at a time (`gjenganger.runlock`)."""
-    with runlock.hold(db_path):
+    One run per database at a time (`gjenganger.runlock`); however it ends, it
+    leaves its audit row (`_audited`)."""
+    with _audited(db_path, publish_dir), runlock.hold(db_path):
         return _night(inbox, db_path, publish_dir, as_of, lang, keep_nights)
 
 
@@ -423,7 +437,9 @@ def _night(
         t0 = time.perf_counter() if since is None else since
         try:
             result = fn(*args)
-        except FAILURES as exc:
+        except PASS_THROUGH:
+            raise
+        except BaseException as exc:
             report["steps"].append(
                 {
                     "step": name,
@@ -432,6 +448,8 @@ def _night(
                     "error": _reason(exc),
                 }
             )
+            if not isinstance(exc, FAILURES):
+                raise StepCrashedError(_reason(exc)) from exc
             raise
         seconds = round(time.perf_counter() - t0, 2)
         report["steps"].append(
@@ -498,6 +516,8 @@ def _night(
 
 def _reason(exc: BaseException) -> str:
     """One line for the run report: the error, or the signal that stopped the night."""
+    if isinstance(exc, StepCrashedError):
+        return str(exc)  # already the line of what the step died of
     if isinstance(exc, TerminationSignal):
         return f"stopped by {signal.Signals(exc.signal).name}"
     if isinstance(exc, KeyboardInterrupt):
@@ -515,10 +535,13 @@ def _write_report(path: Path, report: dict) -> None:
 
 def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
     """Keep every run's report under PUBLISH_DIR/runs/, as a Prefect artifact, and
-    append the run to the audit log of its database."""
+    append the run to the audit log of its database (even if the report cannot be
+    written)."""
     runs = Path(publish_dir) / "runs"
-    _write_report(runs / f"{report['run']}.json", report)
-    _audit(db_path, publish_dir, report)
+    try:
+        _write_report(runs / f"{report['run']}.json", report)
+    finally:
+        _audit(db_path, publish_dir, report)
     try:
         from prefect.artifacts import create_markdown_artifact
 
@@ -531,33 +554,66 @@ def _finish(publish_dir: str, report: dict, db_path: str | None = None) -> None:
         pass
 
 
+#: runs whose audit row this process has tried to write (see `_audited`)
+_AUDITED: list[str | None] = []
+
+
+@contextmanager
+def _audited(db_path: str, publish_dir: str):
+    """Make sure a night that ends in any way leaves its audit row.
+
+    `_finish` writes the row of a night that completes or fails in its steps; a night
+    that ends anywhere else (taking the run lock, starting the publication, inside
+    `_finish`, or with a BaseException a step does not catch, such as a panic in a
+    Rust extension) gets a `failed` row here, then the exception goes on.
+    """
+    tried = len(_AUDITED)
+    try:
+        yield
+    except BaseException as exc:
+        if len(_AUDITED) == tried:
+            report = {"run": None, "status": "failed", "error": _reason(exc)}
+            _audit(db_path, publish_dir, {**report, "steps": []})
+        raise
+
+
 def _audit(db_path: str | None, publish_dir: str, report: dict) -> None:
-    """One audit row for the flow run: files published (sha256), counts, outcome."""
+    """One audit row for the flow run: files published (sha256), counts, outcome
+    (`completed`, or `failed: <step>: <error>`). A completed night whose row cannot
+    be written fails (`AuditNotWrittenError`); a failing one says so on stderr and
+    keeps its own error."""
     from gjenganger.store import audit
 
-    audit.begin(
-        "flow nightly",
-        {
-            "run": report["run"],
-            "as_of": report.get("as_of"),
-            "publish_dir": publish_dir,
-        },
-        None,
-        os.environ.get("GJENGANGER_ROLE", "operator"),
-    )
-    if report.get("published"):
-        audit.wrote(report["published"])
+    _AUDITED.append(report["run"])
     ingest = next((s for s in report["steps"] if s["step"] == "ingest"), None)
-    if ingest and ingest["status"] == "ok":
-        audit.counted(
-            rows_read=ingest["summary"]["rows_read"],
-            rows_loaded=ingest["summary"]["rows_loaded"],
-            rows_quarantined=ingest["summary"]["rows_quarantined"],
-        )
+    outcome = report["status"]
+    if outcome != "completed":
+        where = f"{report['failed_step']}: " if report.get("failed_step") else ""
+        outcome = f"failed: {where}{report.get('error') or 'unknown error'}"
+    params = {
+        "run": report["run"],
+        "as_of": report.get("as_of"),
+        "publish_dir": publish_dir,
+    }
+    audit.begin(
+        "flow nightly", params, None, os.environ.get("GJENGANGER_ROLE", "operator")
+    )
     try:
-        audit.finish(db_path, report["status"])
-    except Exception as exc:  # noqa: BLE001 - never mask the run's own outcome
-        print(f"[nightly] audit log not written: {exc}", file=sys.stderr)
+        if report.get("published"):
+            audit.wrote(report["published"])
+        if ingest and ingest["status"] == "ok":
+            audit.counted(
+                rows_read=ingest["summary"]["rows_read"],
+                rows_loaded=ingest["summary"]["rows_loaded"],
+                rows_quarantined=ingest["summary"]["rows_quarantined"],
+            )
+    finally:
+        try:
+            audit.finish(db_path, outcome)
+        except Exception as exc:
+            if report["status"] == "completed":
+                raise
+            print(f"[nightly] {exc}", file=sys.stderr)
 
 
 def _markdown(report: dict) -> str:

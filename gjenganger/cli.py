@@ -131,17 +131,26 @@ def main(argv: list[str] | None = None) -> int:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"gjenganger: {type(exc).__name__}: {msg}", file=sys.stderr)
         code, outcome = 1, f"failed: {type(exc).__name__}"
-    _record(args, outcome)
-    return code
+    return _record(args, outcome, code)
 
 
-def _record(args, outcome: str) -> None:
-    """Append the audit row to the command's database (or the home audit log)."""
-    target = getattr(args, "audit_db", None) or getattr(args, "db", None)
+def _record(args, outcome: str, code: int) -> int:
+    """Append the command's audit row, unless the command wrote it itself (as
+    `query` does before showing a result), to its database's log (`--db`) or the
+    configured audit log (never a location the person audited picks); the exit
+    code. A row that cannot be written turns success into exit 2 (fail closed); a
+    failing command keeps its own code."""
+    if not audit.pending():
+        return code
     try:
-        audit.finish(target, outcome)
-    except Exception as exc:  # noqa: BLE001 - never hide the command's own result
-        print(f"gjenganger: audit log not written: {exc}", file=sys.stderr)
+        audit.finish(getattr(args, "db", None), outcome)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        msg = str(exc)
+        if not isinstance(exc, audit.AuditNotWrittenError):
+            msg = f"audit log not written: {msg}"
+        print(f"gjenganger: {msg}", file=sys.stderr)
+        return code or 2
+    return code
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Plain, self-contained HTML (no script, no network): `index.html` lists the top-list
 persons, each linking to their timeline page; `episodes.html` lists the card-use
 episodes, largest 36-hour total first. Attributed persons are always marked as
-hypotheses with their probability, never as linked. Rendering only: rows in, an
+hypotheses with their probability, never as linked; the top list's events, NOK,
+largest 36 hours and last event count linked cases only, and the hypotheses (from
+the pages' threshold p up) have columns of their own. Rendering only: rows in, an
 HTML string out. Labels come from `maps.i18n.ANALYST_LABELS`.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, select_autoescape
 
-from gjenganger.maps.i18n import ANALYST_LABELS, label, labels
+from gjenganger.maps.i18n import ANALYST_LABELS, format_p, label, labels
 from gjenganger.maps.timeline import format_nok
 
 _STYLE = """
@@ -93,32 +95,17 @@ def render_toplist_page(
     generated_at: dt.datetime | None = None,
     n_episodes: int = 0,
     window_days: int = 730,
+    min_p: float = 0.3,
 ) -> str:
     """`index.html`: one row per top-list person (dicts with rank, person_id, href,
-    linked, hypotheses, events, nok_total, max_36h_nok, span_end, phase, phase_p)."""
+    linked, hypotheses, hypotheses_nok, events, nok_total, max_36h_nok, span_end,
+    phase, phase_p, phase_uncertain). Events, NOK, largest 36 hours and last event
+    are the linked cases' (facts); hypotheses count from `min_p` up."""
     lab = labels(ANALYST_LABELS, lang)
-    table = []
-    for r in rows:
-        phase = "–"
-        if r.get("phase"):
-            phase = label(r["phase"], lang)
-            if r.get("phase_p") is not None:
-                phase += f" (p={r['phase_p']:.2f})"
-        table.append(
-            [
-                _cell(r.get("rank"), cls="num"),
-                _cell(r["person_id"], href=r["href"]),
-                _cell(r.get("linked", 0), cls="num"),
-                _cell(r.get("hypotheses", 0), cls="num hyp"),
-                _cell(r.get("events", 0), cls="num"),
-                _cell(format_nok(r.get("nok_total"), lang), cls="num"),
-                _cell(format_nok(r.get("max_36h_nok"), lang), cls="num"),
-                _cell(_day(r.get("span_end"))),
-                _cell(phase),
-            ]
-        )
+    table = [_toplist_row(r, lang, lab) for r in rows]
     since = (as_of - dt.timedelta(days=window_days - 1)).isoformat()
     src = lab["source_toplist" if source == "toplist" else "source_fallback"]
+    p = format_p(min_p, lang)
     return _render(
         lang,
         title=lab["bundle_title"],
@@ -130,21 +117,50 @@ def render_toplist_page(
             (f"{lab['see_episodes']} ({n_episodes})", "episodes.html"),
         ],
         note=f"{lab['window']} {window_days} {label('days', lang)} "
-        f"({lab['since']} {since}). {lab['hyp_note']}",
+        f"({lab['since']} {since}). {lab['facts_note'].format(p=p)} "
+        f"{lab['hyp_note']}",
         table_id="toplist",
         columns=[
             (lab["rank"], True),
             (lab["person"], False),
             (lab["cases_linked"], True),
-            (lab["cases_hyp"], True),
             (lab["events"], True),
             (lab["nok"], True),
             (lab["max36"], True),
+            (lab["cases_hyp"].format(p=p), True),
+            (lab["nok_hyp"], True),
             (lab["last_event"], False),
             (lab["phase_now"], False),
         ],
         rows=table,
     )
+
+
+def _toplist_row(
+    r: dict[str, Any], lang: str, lab: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The cells of one top-list row: the facts, then the hypotheses (styled as
+    such), the last event and the phase today ("usikker" when uncertain)."""
+    phase = "–"
+    if r.get("phase"):
+        phase = label(r["phase"], lang)
+        notes = [f"p={r['phase_p']:.2f}"] if r.get("phase_p") is not None else []
+        if r.get("phase_uncertain"):
+            notes.append(lab["uncertain"])
+        if notes:
+            phase += f" ({', '.join(notes)})"
+    return [
+        _cell(r.get("rank"), cls="num"),
+        _cell(r["person_id"], href=r["href"]),
+        _cell(r.get("linked", 0), cls="num"),
+        _cell(r.get("events", 0), cls="num"),
+        _cell(format_nok(r.get("nok_total"), lang), cls="num"),
+        _cell(format_nok(r.get("max_36h_nok"), lang), cls="num"),
+        _cell(r.get("hypotheses", 0), cls="num hyp"),
+        _cell(format_nok(r.get("hypotheses_nok", 0.0), lang), cls="num hyp"),
+        _cell(_day(r.get("span_end"))),
+        _cell(phase),
+    ]
 
 
 def render_episodes_page(

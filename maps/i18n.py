@@ -3,8 +3,9 @@
 The one place for labels. `LABELS` holds the maps' labels and the contract
 vocabularies (offence codes and groups, target types, statuses, phases, custody
 kinds, merchant categories, entry methods, reused as they are);
-`TIMELINE_LABELS` and `ANALYST_LABELS` hold the timeline page's and the analyst
-index pages' own wording. Keys are English snake_case.
+`TIMELINE_LABELS` and `ANALYST_LABELS` (kept in `maps.timeline_labels`) hold the
+timeline page's and the analyst index pages' own wording. Keys are English
+snake_case.
 
 `t(key, lang)` looks up `LABELS` and raises `KeyError` naming a missing key, so a
 map never shows a raw key silently; `label(key, lang)` is the timeline pages'
@@ -12,6 +13,20 @@ lookup (their own table first); `labels(table, lang)` gives a whole page table.
 """
 
 from __future__ import annotations
+
+from gjenganger.maps.timeline_labels import ANALYST_LABELS, TIMELINE_LABELS
+
+__all__ = [
+    "ANALYST_LABELS",
+    "LABELS",
+    "LANGS",
+    "TIMELINE_LABELS",
+    "custody_note",
+    "format_p",
+    "label",
+    "labels",
+    "t",
+]
 
 LANGS = ("nb", "en")
 
@@ -201,187 +216,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "card_with_pin": ("Kort med PIN", "Card with PIN"),
 }
 
-# The timeline page's own labels: the page's script receives all of them, so a
-# key here may repeat a general key above in the page's wording ("person").
-TIMELINE_LABELS: dict[str, tuple[str, str]] = {
-    "title": ("Tidslinje", "Timeline"),
-    "person": ("Person (pseudonym)", "Person (pseudonym)"),
-    "period": ("Periode", "Period"),
-    "whole_history": ("hele historikken", "whole history"),
-    "generated": ("Laget", "Generated"),
-    "lane_acquisitive": ("Vinning", "Acquisitive"),
-    "lane_fraud": ("Bedrageri", "Fraud"),
-    "lane_drugs": ("Narkotika", "Drugs"),
-    "lane_vandalism": ("Skadeverk", "Vandalism"),
-    "lane_violence": ("Vold", "Violence"),
-    "lane_other": ("Annet", "Other"),
-    "lane_card": ("Kortbruk", "Card use"),
-    "lane_arrest": ("Pågripelser", "Arrests"),
-    "lane_custody": ("Varetekt/fengsel/behandling", "Custody/prison/treatment"),
-    "level_1": ("Nivå 1 (impulsiv)", "Level 1 (impulsive)"),
-    "level_2": ("Nivå 2", "Level 2"),
-    "level_3": ("Nivå 3 (organisert)", "Level 3 (organised)"),
-    "level_none": ("Nivå ukjent", "Level unknown"),
-    "hypotheses": ("Hypoteser (attribuert, hule)", "Hypotheses (attributed, hollow)"),
-    "windows": ("Tidsvindu for lovbrudd", "Offence time windows"),
-    "cumulative": ("Kumulativ NOK, kortbruk", "Cumulative NOK, card use"),
-    "cumulative_axis": ("Kumulativ NOK", "Cumulative NOK"),
-    "use_periods": ("Rusperioder", "Use periods"),
-    "phases": ("Faser", "Phases"),
-    "linked": ("koblet i saksregisteret", "linked in the case register"),
-    "hypothesis": ("hypotese", "hypothesis"),
-    "hypothesis_note": (
-        "attribuert av modellen, ikke koblet",
-        "attributed by the model, not linked",
-    ),
-    "time": ("Tid", "Time"),
-    "window": ("Tidsvindu", "Time window"),
-    "target": ("Mål", "Target"),
-    "entry": ("Fremgangsmåte", "Entry"),
-    "value": ("Verdi", "Value"),
-    "amount": ("Beløp", "Amount"),
-    "status": ("Status", "Status"),
-    "level": ("Nivå", "Level"),
-    "case": ("Sak", "Case"),
-    "card": ("Kort", "Card"),
-    "merchant": ("Brukersted", "Merchant"),
-    "approved": ("godkjent", "approved"),
-    "declined": ("avvist", "declined"),
-    "start": ("Start", "Start"),
-    "end": ("Slutt", "End"),
-    "ongoing": ("pågår", "ongoing"),
-    "hours_short": ("t", "h"),
-    "summary": ("Sammendrag", "Summary"),
-    "span": ("Tidsrom", "Span"),
-    "days": ("dager", "days"),
-    "events": ("Hendelser", "Events"),
-    "events_by_kind": ("Hendelser etter type", "Events by kind"),
-    "linked_cases": ("Koblede saker", "Linked cases"),
-    "hypothesis_cases": (
-        "Hypoteser (attribuerte saker)",
-        "Hypotheses (attributed cases)",
-    ),
-    "nok_total": ("NOK totalt", "NOK total"),
-    "nok_note": (
-        "verdier i saker + godkjent kortbruk; kortsvindel telles én gang",
-        "case values + approved card use; card fraud counted once",
-    ),
-    "max36": ("Største NOK-sum innen 36 timer", "Largest NOK total within 36 hours"),
-    "top_episodes": ("Største kortepisoder", "Top card episodes"),
-    "episode_start": ("Start", "Start"),
-    "duration": ("Varighet", "Duration"),
-    "transactions": ("Transaksjoner (godkj./avv.)", "Transactions (appr./decl.)"),
-    "merchants": ("Brukersteder", "Merchants"),
-    "total": ("Sum", "Total"),
-    "max36_short": ("Maks 36 t", "Max 36 h"),
-    "person_link": ("Person", "Person"),
-    "no_episodes": (
-        "Ingen kortepisoder i perioden.",
-        "No card episodes in the period.",
-    ),
-    "no_events": ("Ingen hendelser i perioden.", "No events in the period."),
-    "only_hypotheses": (
-        "Personen er ikke koblet til noen sak i perioden: alle saker her er "
-        "hypoteser fra attribusjonsmodellen.",
-        "The person is linked to no case in the period: every case here is a "
-        "hypothesis of the attribution model.",
-    ),
-    "hypothesis_banner": (
-        "Hule symboler og stiplede markører er hypoteser (attribuert med "
-        "sannsynlighet p), ikke koblinger i saksregisteret.",
-        "Hollow symbols and dashed markers are hypotheses (attributed with "
-        "probability p), not links in the case register.",
-    ),
-    "zoom": ("Zoom", "Zoom"),
-    "zoom_all": ("Alt", "All"),
-    "zoom_year": ("1 år", "1 year"),
-    "zoom_90d": ("90 d", "90 d"),
-    "zoom_30d": ("30 d", "30 d"),
-    "zoom_7d": ("7 d", "7 d"),
-    "zoom_48h": ("48 t", "48 h"),
-    "zoom_12h": ("12 t", "12 h"),
-    "zoom_max36": ("Største 36 t", "Largest 36 h"),
-    "save_png": ("Lagre PNG", "Save PNG"),
-    "map": ("Kart med avspilling", "Map with replay"),
-    "map_note": (
-        "Glidebryteren spiller av hendelsene i rekkefølge; linjen er veien mellom "
-        "påfølgende hendelser. Nettbruk uten posisjon vises ikke.",
-        "The slider replays the events in order; the line is the path between "
-        "consecutive events. Online use without a position is not shown.",
-    ),
-    "no_map": ("Ingen hendelser med posisjon.", "No events with a position."),
-    "play": ("Spill av", "Play"),
-    "pause": ("Pause", "Pause"),
-    "hint": (
-        "Dra eller rull i diagrammet for å zoome fra år ned til timer; hold musen "
-        "over et punkt for detaljer.",
-        "Drag or scroll in the chart to zoom from years down to hours; hover a point "
-        "for details.",
-    ),
-    "back": ("Til analyseoversikten", "To the analyst index"),
-    "offline": (
-        "Siden virker uten nett. Diagram: Apache ECharts 5.6.0 (Apache-2.0). "
-        "Kart: Leaflet (BSD-2-Clause).",
-        "Works without network. Chart: Apache ECharts 5.6.0 (Apache-2.0). "
-        "Map: Leaflet (BSD-2-Clause).",
-    ),
-    "confidential": (
-        "Taushetsbelagt: kun for analytikere i politiets nett.",
-        "Confidential: for analysts on the police network only.",
-    ),
-    "arrest_at_scene": ("pågrepet på stedet", "arrested at the scene"),
-}
-
-# The analyst bundle's index pages (`maps.analyst_index`).
-ANALYST_LABELS: dict[str, tuple[str, str]] = {
-    "bundle_title": ("Analyseoversikt", "Analyst index"),
-    "toplist": ("Topplisten", "The top list"),
-    "episodes_title": ("Kortepisoder", "Card episodes"),
-    "rank": ("Rang", "Rank"),
-    "person": ("Person (pseudonym)", "Person (pseudonym)"),
-    "timeline": ("Tidslinje", "Timeline"),
-    "cases_linked": ("Koblede saker", "Linked cases"),
-    "cases_hyp": ("Hypoteser", "Hypotheses"),
-    "events": ("Hendelser", "Events"),
-    "nok": ("NOK totalt", "NOK total"),
-    "max36": ("Største 36 t", "Largest 36 h"),
-    "last_event": ("Siste hendelse", "Last event"),
-    "phase_now": ("Fase nå", "Phase now"),
-    "as_of": ("Per", "As of"),
-    "generated": ("Laget", "Generated"),
-    "window": ("Tidslinjene dekker", "Timelines cover"),
-    "source_toplist": ("Kilde: topplisten", "Source: the top list"),
-    "source_fallback": (
-        "Kilde: flest koblede saker siste 365 dager (topplisten er ikke beregnet)",
-        "Source: most linked cases in the last 365 days (no top list computed)",
-    ),
-    "see_episodes": ("Alle kortepisoder", "All card episodes"),
-    "back": ("Til topplisten", "To the top list"),
-    "start": ("Start", "Start"),
-    "duration": ("Varighet", "Duration"),
-    "tx": ("Transaksjoner (godkj./avv.)", "Transactions (appr./decl.)"),
-    "merchants": ("Brukersteder", "Merchants"),
-    "total": ("Sum", "Total"),
-    "case": ("Sak", "Case"),
-    "card": ("Kort", "Card"),
-    "who": ("Person", "Person"),
-    "linked": ("koblet", "linked"),
-    "hypothesis": ("hypotese", "hypothesis"),
-    "none": ("ukjent", "unknown"),
-    "no_rows": ("Ingen.", "None."),
-    "since": ("siden", "since"),
-    "hyp_note": (
-        "Personer merket «hypotese» er foreslått av attribusjonsmodellen med "
-        "sannsynlighet p; de er ikke koblet til saken i saksregisteret.",
-        "Persons marked 'hypothesis' are proposed by the attribution model with "
-        "probability p; they are not linked to the case in the case register.",
-    ),
-    "confidential": (
-        "Taushetsbelagt: kun for analytikere i politiets nett. Virker uten nett.",
-        "Confidential: for analysts on the police network only. Works without network.",
-    ),
-}
-
 
 def t(key: str, lang: str = "nb") -> str:
     """The label of `key` in `lang` ("nb" default, or "en")."""
@@ -408,3 +242,28 @@ def labels(table: dict[str, tuple[str, str]], lang: str = "nb") -> dict[str, str
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     return {k: (nb if lang == "nb" else en) for k, (nb, en) in table.items()}
+
+
+def format_p(p: float, lang: str = "nb") -> str:
+    """A probability threshold as the pages write it: "0,3" (nb) or "0.3" (en)."""
+    text = f"{p:.2f}".rstrip("0").rstrip(".") if p == round(p, 2) else f"{p:.3f}"
+    return text.replace(".", ",") if lang == "nb" else text
+
+
+#: custody kind -> the label key of "in <kind>" (an unknown kind reads as custody)
+_IN_CUSTODY = {
+    "remand": "in_remand",
+    "prison": "in_prison",
+    "treatment": "in_treatment",
+    "arrest": "in_arrest",
+}
+
+
+def custody_note(share: float | None, kind: str | None, lang: str = "nb") -> str | None:
+    """The `why` of a hypothesis whose offence window the person partly spent in
+    custody: "i varetekt 60 % av tidsvinduet" / "in remand for 60 % of the offence
+    window"; None when there is no overlap."""
+    if share is None or share <= 0:
+        return None
+    where = label(_IN_CUSTODY.get(kind or "", "in_custody"), lang)
+    return label("custody_share", lang).format(where=where, pct=round(100 * share))

@@ -9,6 +9,12 @@ Below it, the replay map of the same events (`maps.event_map`), and a summary
 (span, events by kind, NOK, largest 36-hour total, top episodes). Labels come from
 `maps.i18n.TIMELINE_LABELS`.
 
+Hypotheses are never counted as facts: the headline figures count linked cases
+only, and the hypotheses (from the page threshold p up) have a card of their own,
+with how many below it are left out; the attribution window is shaded on the chart
+and explained under the summary; the phase today carries the uncertainty notes the
+CLI prints ("usikker").
+
 Rendering only: frames and dicts in (`analytics.person_timeline.person_events`
 and `person_summary`), an HTML string out. The page is self-contained: Apache
 ECharts (vendored in `maps/static/echarts/`, Apache-2.0) is inlined, the map is
@@ -33,8 +39,9 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gjenganger.maps.event_map import epoch_ms
-from gjenganger.maps.i18n import LANGS, TIMELINE_LABELS, label, labels
+from gjenganger.maps.i18n import LANGS, TIMELINE_LABELS, format_p, label, labels
 from gjenganger.maps.timeline_chart import (
+    ATTRIBUTION_WINDOW_COLOUR,
     PHASE_COLOURS,
     USE_PERIOD_COLOUR,
     chart_payload,
@@ -142,16 +149,66 @@ def _band_legend(bands: pl.DataFrame | None, lang: str) -> list[tuple[str, str]]
         for ph, colour in PHASE_COLOURS.items()
         if ph in present
     ]
+    if "attribution_window" in set(bands.get_column("kind").to_list()):
+        legend.append((label("attribution_window", lang), ATTRIBUTION_WINDOW_COLOUR))
     return legend
+
+
+def _hypothesis_context(
+    summary: dict[str, Any], lab: dict[str, str], lang: str
+) -> dict[str, Any]:
+    """The hypotheses' own card: count, NOK and span from the page threshold up,
+    and how many below it are left out."""
+    p = format_p(summary.get("hypotheses_min_p", 0.0), lang)
+    hidden = summary.get("n_hypotheses_hidden", 0)
+    start, end = summary.get("hypotheses_start"), summary.get("hypotheses_end")
+    return {
+        "hyp_title": lab["hyp_figures"].format(p=p),
+        "hyp_unit": lab[
+            "hyp_case" if summary.get("n_hypotheses") == 1 else "hyp_cases"
+        ],
+        "hyp_nok": format_nok(summary.get("hypotheses_nok", 0.0), lang),
+        "hyp_span": f"{_fmt_dt(start)} – {_fmt_dt(end)}" if start else "",
+        "hyp_hidden": lab["hyp_hidden"].format(n=hidden, p=p) if hidden else None,
+    }
+
+
+def _phase_context(phase: dict[str, Any] | None, lang: str) -> dict[str, Any]:
+    """The phase today (from the phases step) with the CLI's uncertainty notes:
+    usikker (low confidence), in custody, no use-period rhythm."""
+    if not phase or not phase.get("phase"):
+        return {"phase": None, "phase_notes": None}
+    text = label(phase["phase"], lang)
+    if phase.get("p") is not None:
+        text += f" (p={phase['p']:.2f})"
+    notes = []
+    if phase.get("low_confidence"):
+        notes.append(label("uncertain", lang))
+    if phase.get("in_custody"):
+        notes.append(label("in_custody_now", lang))
+    if phase.get("p_cycling") is not None and phase["p_cycling"] < 0.5:
+        notes.append(label("no_rhythm", lang))
+    return {"phase": text, "phase_notes": ", ".join(notes) or None}
+
+
+def _window_note(window: tuple[date, int] | None, lab: dict[str, str]) -> str | None:
+    """Where hypotheses can be: the attribution window (as_of, days), in words."""
+    if window is None or window[0] is None:
+        return None
+    return lab["attribution_window_note"].format(
+        days=window[1], as_of=window[0].isoformat()
+    )
 
 
 def _summary_context(
     summary: dict[str, Any], lab: dict[str, str], lang: str
 ) -> dict[str, Any]:
-    """The summary cards and the top episodes, as the template shows them."""
+    """The summary cards and the top episodes, as the template shows them: the
+    headline counts facts only; the hypotheses have their own card."""
     n_linked = summary.get("n_linked", 0)
     n_hypotheses = summary.get("n_hypotheses", 0)
     return {
+        **_hypothesis_context(summary, lab, lang),
         "span": (
             f"{_fmt_dt(summary.get('span_start'))} – {_fmt_dt(summary.get('span_end'))}"
             f" ({summary.get('span_days', 0):.1f} {lab['days']})"
@@ -190,6 +247,8 @@ def render_timeline_page(
     map_html: str | None = None,
     generated_at: datetime | None = None,
     index_href: str | None = None,
+    attribution_window: tuple[date, int] | None = None,
+    phase: dict[str, Any] | None = None,
 ) -> str:
     """The whole timeline page of one person as one self-contained HTML string.
 
@@ -197,6 +256,9 @@ def render_timeline_page(
     `person_summary`); `map_html` is the offline-rendered Folium page
     (`render_offline(maps.event_map.build_event_map(...))`), embedded in an
     `<iframe srcdoc>` so its styles stay apart from the page's.
+    `attribution_window` (as_of, days) explains where hypotheses can be (its band
+    is among `bands`); `phase` (phase, p, low_confidence, in_custody, p_cycling)
+    is the person's phase today from the phases step.
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
@@ -230,6 +292,8 @@ def render_timeline_page(
             n_lanes=len(payload["lanes"]),
             echarts_js=_echarts_js(),
             data_json=_json_for_script(payload),
+            window_note=_window_note(attribution_window, lab),
+            **_phase_context(phase, lang),
             **_summary_context(summary, lab, lang),
         )
     )

@@ -13,9 +13,9 @@ from typing import Any
 
 import polars as pl
 
-from gjenganger.analytics.person_timeline import LANES  # the lane order
+from gjenganger.analytics.timeline_summary import LANES, custody_shares
 from gjenganger.maps.event_map import epoch_ms
-from gjenganger.maps.i18n import TIMELINE_LABELS, label, labels
+from gjenganger.maps.i18n import TIMELINE_LABELS, custody_note, label, labels
 from gjenganger.maps.legend import LEVEL_COLOURS
 
 CUSTODY_COLOUR = "#555555"
@@ -30,6 +30,7 @@ PHASE_COLOURS = {
     "inactive": "rgba(86,180,233,0.16)",
 }
 USE_PERIOD_COLOUR = "rgba(0,158,115,0.10)"
+ATTRIBUTION_WINDOW_COLOUR = "rgba(204,121,167,0.07)"  # the hypotheses' purple
 
 
 _VOCAB_COLUMNS = (
@@ -43,9 +44,12 @@ _VOCAB_COLUMNS = (
 
 
 def _cumulative(events: pl.DataFrame) -> list[tuple[int, float]]:
-    """(epoch ms, running NOK) of approved card use, in time order."""
+    """(epoch ms, running NOK) of approved card use in linked cases, in time order
+    (a hypothesis is never added to a running total of facts)."""
     card = events.filter(
-        (pl.col("lane") == "card") & pl.col("approved").fill_null(False)
+        (pl.col("lane") == "card")
+        & pl.col("approved").fill_null(False)
+        & pl.col("is_linked").fill_null(True)
     )
     if not card.height:
         return []
@@ -59,8 +63,20 @@ def _cumulative(events: pl.DataFrame) -> list[tuple[int, float]]:
     )
 
 
+def _band_name_colour(kind: str, key: str, lang: str) -> tuple[str, str]:
+    """A band's name and colour: phases by phase, the attribution window with its
+    days, use periods by number."""
+    if kind == "phase":
+        return label(key, lang), PHASE_COLOURS.get(key, USE_PERIOD_COLOUR)
+    if kind == "attribution_window":
+        name = f"{label('attribution_window', lang)} ({key} {label('days', lang)})"
+        return name, ATTRIBUTION_WINDOW_COLOUR
+    return key, USE_PERIOD_COLOUR
+
+
 def _band_rows(bands: pl.DataFrame | None, lang: str) -> list[dict[str, Any]]:
-    """Background bands (use periods, phases) with their names and colours."""
+    """Background bands (use periods, phases, the attribution window) with their
+    names and colours."""
     if bands is None or not bands.height:
         return []
     rows = []
@@ -69,20 +85,27 @@ def _band_rows(bands: pl.DataFrame | None, lang: str) -> list[dict[str, Any]]:
     ).iter_rows():
         if start is None or end is None:
             continue
-        phase = kind == "phase"
+        name, colour = _band_name_colour(kind, key, lang)
         rows.append(
             {
                 "kind": kind,
-                "name": label(key, lang) if phase else key,
+                "name": name,
                 "key": key,
                 "a": epoch_ms(start),
                 "b": epoch_ms(end),
-                "colour": PHASE_COLOURS.get(key, USE_PERIOD_COLOUR)
-                if phase
-                else USE_PERIOD_COLOUR,
+                "colour": colour,
             }
         )
     return rows
+
+
+def custody_notes(events: pl.DataFrame, lang: str) -> dict[str, str]:
+    """event_id -> "i varetekt 60 % av tidsvinduet" for each hypothesis whose
+    offence window the person partly or wholly spent in custody."""
+    return {
+        eid: custody_note(share, kind, lang)
+        for eid, share, kind in custody_shares(events).iter_rows()
+    }
 
 
 def _vocab(events: pl.DataFrame, lang: str) -> dict[str, str]:
@@ -107,8 +130,9 @@ def chart_payload(
     """The JSON the page's script draws: lanes, events, labels, bands, zoom.
 
     `events` has the columns of `analytics.person_timeline.EVENT_COLUMNS`. `bands`
-    (kind 'use_period' or 'phase', label, start_at, end_at) become background bands.
-    Events are sent column-wise (`encode_events`) to keep a two-year page small.
+    (kind 'use_period', 'phase' or 'attribution_window', label, start_at, end_at)
+    become background bands. Events are sent column-wise (`encode_events`) to keep
+    a two-year page small; `custody` holds the custody notes of hypotheses.
     """
     present = (
         set(events.get_column("lane").unique().to_list()) if events.height else set()
@@ -121,6 +145,7 @@ def chart_payload(
         "lanes": [{"key": ln, "name": label(f"lane_{ln}", lang)} for ln in lanes],
         "events": encode_events(events),
         "cumulative": _cumulative(events),
+        "custody": custody_notes(events, lang),
         "bands": _band_rows(bands, lang),
         "labels": page_labels,
         "vocab": _vocab(events, lang),

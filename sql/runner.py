@@ -56,9 +56,18 @@ def declared_tables(layers: tuple[str, ...] = LAYERS) -> dict[str, Path]:
 def declare(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Create one declared table if it is missing (runs its file only).
 
-    For connections that were not migrated, e.g. the audit log's own database.
+    For connections that were not migrated, e.g. the audit log's own database. A
+    table declared from another one (`... as select * from other limit 0`) has that
+    one declared first.
     """
-    con.execute(statement_for(declared_tables()[name]))
+    try:
+        con.execute(statement_for(declared_tables()[name]))
+    except duckdb.CatalogException as exc:
+        missing = re.search(r"Table with name (\w+) does not exist", str(exc))
+        if not missing or missing.group(1) not in declared_tables():
+            raise
+        declare(con, missing.group(1))
+        con.execute(statement_for(declared_tables()[name]))
 
 
 def apply(con: duckdb.DuckDBPyConnection, layers: tuple[str, ...] = LAYERS) -> None:

@@ -1,14 +1,17 @@
 """What the analyst bundle reads from the database besides the as-of frames.
 
 The card episodes the episodes step stored, the top list, each top-list person's
-current phase, and one person's use periods and phase days (the timeline's
-bands). Tables missing from a database that was never migrated or never had the
-step run read as empty (None or {}), except the episodes, which the bundle needs.
+current phase (with its uncertainty notes), one person's use periods and phase
+days (the timeline's bands), the attribution window, and the pages' hypothesis
+threshold setting. Tables missing from a database that was never migrated or never
+had the step run read as empty (None or {}), except the episodes, which the bundle
+needs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import polars as pl
 
@@ -49,12 +52,49 @@ def toplist_persons(con, as_of: dt.date) -> list[str]:
     return [r[0] for r in rows]
 
 
-def current_phases(con) -> dict[str, tuple[str, float | None]]:
-    """person_id -> (phase today, its probability) from the phases step."""
+#: what `current_phases` gives per person: the phase today, its probability, and
+#: the notes the CLI prints (low confidence = "usikker", in custody, p_cycling)
+PHASE_COLUMNS = ("phase", "p", "low_confidence", "in_custody", "p_cycling")
+#: the environment setting of the pages' hypothesis threshold
+MIN_P_SETTING = "GJENGANGER_PAGE_MIN_P"
+#: attribution's window when no run has stored its own
+ATTRIBUTION_WINDOW_DAYS = 365
+
+
+def current_phases(con) -> dict[str, dict]:
+    """person_id -> {`PHASE_COLUMNS`} of today from the phases step."""
     if not table_exists(con, "current_phase"):
         return {}
-    rows = con.execute("select person_id, phase, p from current_phase").fetchall()
-    return {r[0]: (r[1], r[2]) for r in rows}
+    rows = con.execute(
+        f"select person_id, {', '.join(PHASE_COLUMNS)} from current_phase"
+    ).fetchall()
+    return {r[0]: dict(zip(PHASE_COLUMNS, r[1:], strict=True)) for r in rows}
+
+
+def attribution_window_days(con) -> int:
+    """The window (days up to the as-of date) of the newest stored attribution
+    models, else `ATTRIBUTION_WINDOW_DAYS`: where hypotheses can be at all."""
+    if not table_exists(con, "attribution_model"):
+        return ATTRIBUTION_WINDOW_DAYS
+    row = con.execute(
+        "select window_days from attribution_model order by as_of desc limit 1"
+    ).fetchone()
+    return int(row[0]) if row and row[0] else ATTRIBUTION_WINDOW_DAYS
+
+
+def page_min_p(default: float) -> float:
+    """The pages' hypothesis threshold: the `MIN_P_SETTING` environment setting
+    (a probability 0-1), else `default`; a one-line `UserError` when malformed."""
+    raw = os.environ.get(MIN_P_SETTING, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise UserError(f"{MIN_P_SETTING} must be a probability 0-1, got {raw!r}")
+    return value
 
 
 def person_use_periods(con, person_id: str) -> pl.DataFrame | None:

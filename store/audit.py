@@ -1,14 +1,16 @@
 """Append-only, tamper-evident audit log of every command and flow run.
 
-Each row records who (OS user or `--user`), role, command and parameters, the
-persons looked at, the files written (with sha256), row counts, start, end and
-outcome, and carries `row_hash = sha256(prev_hash + canonical row)`. Editing or
-deleting any row breaks the chain; removing rows from the end is caught by the head
-anchor kept in a file beside the database (`<db>.audit-head`).
+Each row records who (OS user or `--user`, and the OS user when they differ), role,
+command and parameters, the persons looked at, the files written (with sha256), row
+counts, start, end and outcome, and carries a keyed hash chained to the row before
+(`gjenganger.store.audit_chain`): editing, deleting or truncating rows, emptying the
+table or replacing the log is found by `verify`, and cannot be hidden without the
+audit key, which no database holds.
 
-The log lives in the operational database given by `--db`, or in
-`$GJENGANGER_HOME/audit.duckdb` for commands without one; table `audit_log` is
-declared in sql/core/audit_log.sql.
+The log lives in the operational database given by `--db`, or in the configured
+audit log (`$GJENGANGER_AUDIT_DB`, default `$GJENGANGER_HOME/audit.duckdb`) for
+commands without one; table `audit_log` is declared in sql/core/audit_log.sql. A row
+that cannot be written raises `AuditNotWrittenError`: callers fail closed.
 """
 
 from __future__ import annotations
@@ -21,25 +23,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from gjenganger.errors import UserError
 from gjenganger.sql import runner
+from gjenganger.store import audit_chain, keys, settings
+from gjenganger.store.audit_chain import FIELDS
 
 ROLES = ("analyst", "prevention", "researcher", "operator")
-GENESIS = "0" * 64
-FIELDS = (
-    "seq",
-    "started_at",
-    "finished_at",
-    "user_name",
-    "role",
-    "command",
-    "params_json",
-    "persons_json",
-    "files_json",
-    "counts_json",
-    "outcome",
-    "prev_hash",
-)
 SECRET_PARAMS = {"key_file", "key"}
+
+
+class AuditNotWrittenError(UserError):
+    """The audit row could not be committed: the command must not report success."""
 
 
 @dataclass
@@ -64,20 +58,30 @@ def _top() -> Entry | None:
 
 
 def begin(command: str, params: dict, user: str | None, role: str | None) -> Entry:
-    """Start recording a command; parameters naming secrets are left out."""
+    """Start recording a command; parameters naming secrets are left out. A `user`
+    given on the command line is kept, and the OS user beside it when different."""
     clean = {
         k: (str(v) if isinstance(v, Path) else v)
         for k, v in params.items()
         if k not in SECRET_PARAMS and not callable(v)
     }
+    os_user = getpass.getuser()
+    name = user or os.environ.get("GJENGANGER_USER") or os_user
+    if name != os_user:
+        clean["os_user"] = os_user
     entry = Entry(
         command=command,
         params=json.loads(json.dumps(clean, default=str)),
-        user=user or os.environ.get("GJENGANGER_USER") or getpass.getuser(),
+        user=name,
         role=role or os.environ.get("GJENGANGER_ROLE") or "analyst",
     )
     _stack.append(entry)
     return entry
+
+
+def pending() -> bool:
+    """True while a begun row has not been finished (the CLI then writes it)."""
+    return bool(_stack)
 
 
 def looked_at(*person_ids: str) -> None:
@@ -106,26 +110,18 @@ def counted(**counts: int) -> None:
         entry.counts.update({k: int(v) for k, v in counts.items()})
 
 
-def _row_hash(values: dict) -> str:
-    canon = json.dumps([values[f] for f in FIELDS], separators=(",", ":"))
-    return hashlib.sha256((values["prev_hash"] + canon).encode()).hexdigest()
-
-
-def _anchor(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".audit-head")
-
-
 def default_db() -> Path:
-    """The home audit log, for commands without a database of their own."""
-    home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
-    return home / "audit.duckdb"
+    """The configured audit log, for commands without a database of their own."""
+    return settings.audit_db()
 
 
 def finish(db_path: str | Path | None, outcome: str) -> Path:
-    """Append the running command's row (after its own connection closed).
+    """Append the running command's row (after its own connection closed); the log
+    it went to.
 
-    If the command's database cannot take it (locked, unwritable), the row goes to
-    the home audit log with the reason, so no command goes unrecorded.
+    If the command's database cannot be opened (locked, newer release), the row goes
+    to the configured audit log with the reason, so no command goes unrecorded; if
+    that fails too, `AuditNotWrittenError`.
     """
     if not _stack:
         return default_db()
@@ -135,31 +131,43 @@ def finish(db_path: str | Path | None, outcome: str) -> Path:
     # the command's database if it exists (never create one just to log a failure)
     targets = [Path(db_path)] if db_path and Path(db_path).is_file() else []
     targets.append(default_db())
-    last_exc: Exception | None = None
+    reason = ""
     for path in targets:
         try:
             con = db.connect(path, migrate=False)
         except Exception as exc:  # noqa: BLE001 - try the next place
-            last_exc = exc
+            reason = _first_line(exc)
             entry.params["audit_fallback_from"] = str(path)
             continue
         try:
             append(con, path, entry, outcome)
             return path
+        except Exception as exc:  # noqa: BLE001 - one line, the caller fails closed
+            raise AuditNotWrittenError(
+                f"audit log not written ({path}: {_first_line(exc)})"
+            ) from exc
         finally:
             con.close()
-    raise RuntimeError(f"audit log not writable: {last_exc}")
+    raise AuditNotWrittenError(f"audit log not written ({reason})")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def append(con, db_path: Path, entry: Entry, outcome: str) -> dict:
-    """Append one chained row in a transaction and move the head anchor."""
+    """Append one keyed, chained row in a transaction, then move the log's anchor
+    (outside the database, MACed with the audit key)."""
+    key = keys.audit_key()
     runner.declare(con, "audit_log")
     con.execute("begin transaction")
     try:
         last = con.execute(
             "select seq, row_hash from audit_log order by seq desc limit 1"
         ).fetchone()
-        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        seq, prev = (last[0] + 1, last[1]) if last else (1, audit_chain.new_log_id())
+        log = prev if seq == 1 else _log_id(con)
         values = {
             "seq": seq,
             "started_at": entry.started_at,
@@ -174,7 +182,7 @@ def append(con, db_path: Path, entry: Entry, outcome: str) -> dict:
             "outcome": outcome,
             "prev_hash": prev,
         }
-        values["row_hash"] = _row_hash(values)
+        values["row_hash"] = audit_chain.row_digest(key, values)
         con.execute(
             f"insert into audit_log values ({', '.join('?' * (len(FIELDS) + 1))})",
             [values[f] for f in (*FIELDS, "row_hash")],
@@ -183,44 +191,47 @@ def append(con, db_path: Path, entry: Entry, outcome: str) -> dict:
     except BaseException:
         con.execute("rollback")
         raise
-    anchor = _anchor(db_path)
-    tmp = anchor.with_suffix(".tmp")
-    tmp.write_text(f"{seq} {values['row_hash']}\n")
-    os.replace(tmp, anchor)
+    audit_chain.write_anchor(key, db_path, log, seq, values["row_hash"])
     return values
 
 
-def verify(con, db_path: Path) -> list[str]:
-    """Every problem found in the chain (empty when the log is intact)."""
+def _log_id(con) -> str:
+    """Row 1's prev_hash, the log's name (empty if row 1 is gone)."""
+    first = con.execute("select prev_hash from audit_log where seq = 1").fetchone()
+    return first[0] if first else ""
+
+
+def _all_rows(con) -> list[dict]:
     runner.declare(con, "audit_log")
-    rows = con.execute(
-        f"select {', '.join(FIELDS)}, row_hash from audit_log order by seq"
-    ).fetchall()
-    problems: list[str] = []
-    prev, expected_seq = GENESIS, 1
-    for row in rows:
-        values = dict(zip((*FIELDS, "row_hash"), row, strict=True))
-        if values["seq"] != expected_seq:
-            problems.append(f"row {expected_seq} is missing (next is {values['seq']})")
-        if values["prev_hash"] != prev:
-            problems.append(
-                f"row {values['seq']}: chain broken (a row before it changed or went)"
-            )
-        if _row_hash(values) != values["row_hash"]:
-            problems.append(
-                f"row {values['seq']}: content changed after it was written"
-            )
-        prev, expected_seq = values["row_hash"], values["seq"] + 1
-    anchor = _anchor(db_path)
-    if anchor.exists():
-        seq_s, head = anchor.read_text().split()
-        if not rows or rows[-1][0] != int(seq_s) or prev != head:
-            problems.append(
-                f"the log ends before row {seq_s} recorded in {anchor.name}"
-            )
-    elif rows:
-        problems.append(f"head anchor {anchor.name} is missing")
-    return problems
+    names = (*FIELDS, "row_hash")
+    sql = f"select {', '.join(names)} from audit_log order by seq"
+    return [dict(zip(names, r, strict=True)) for r in con.execute(sql).fetchall()]
+
+
+def verify(
+    con,
+    db_path: Path,
+    anchored_as: Path | None = None,
+    journals: tuple[Path, ...] = (),
+) -> list[str]:
+    """Every problem found in the log of `db_path` (empty when intact): rows changed,
+    missing, unkeyed after keyed ones, removed from the end, an emptied or replaced
+    log, an altered anchor. `anchored_as`: the path the database was written at, if
+    it moved; `journals`: off-box copies of the anchor journal to check as well."""
+    try:
+        key = keys.audit_key(create=False)
+    except UserError as exc:
+        return [f"the audit key cannot be read, nothing can be verified: {exc}"]
+    rows = _all_rows(con)
+    return audit_chain.check(key, rows, Path(anchored_as or db_path), journals)
+
+
+def retire(con, db_path: Path) -> list[dict]:
+    """Record that every earlier log anchored at `db_path` was deleted on purpose
+    (the database was built again); the retired heads. `con` is the database now at
+    that path, or None."""
+    keep = _log_id(con) if con is not None and row_count(con) else None
+    return audit_chain.retire(keys.audit_key(create=False), Path(db_path), keep)
 
 
 def row_count(con) -> int:

@@ -2,8 +2,10 @@
 
 A batch that fails any check here (manifest unreadable, a file missing, a row count
 or checksum that differs, a file that is not UTF-8 or not Parquet, a header lacking
-contract columns) is a transfer fault and is rejected whole before anything of it
-is read into the database.
+contract columns, an `exported_at` outside the sane window, a symlink leading out of
+the inbox, an identity number in its batch_id, folder or a column name) is a
+transfer fault and is rejected whole before anything of it is read into the
+database.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ import csv
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from gjenganger.data_schema.contract import FILE_FORMATS, TABLES
+from gjenganger.data_schema.contract import (
+    FILE_FORMATS,
+    TABLES,
+    TIMESTAMP_FLOOR,
+    TIMESTAMP_LEEWAY_HOURS,
+)
+from gjenganger.data_schema.identity import identity_numbers_in, mask_identity_numbers
 from gjenganger.errors import UserError
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -65,6 +73,59 @@ def parse_timestamp(text: str) -> datetime:
     """An ISO 8601 timestamp; without an offset it is Europe/Oslo local time."""
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=OSLO)
+
+
+def refuse_links_outside(folder: Path, inbox: Path) -> None:
+    """`BatchRejectedError` when the batch folder, or anything in it, is a symlink
+    leading out of the inbox: a batch is what the exporter wrote into the inbox,
+    never a file elsewhere on the machine."""
+    root = inbox.resolve()
+    try:
+        entries = [folder, *folder.iterdir()]
+    except OSError as exc:
+        raise BatchRejectedError(f"{folder}: cannot read ({exc.strerror})") from exc
+    for path in entries:
+        if not path.is_symlink():
+            continue
+        try:
+            inside = path.resolve().is_relative_to(root)
+        except (OSError, RuntimeError):  # a symlink loop
+            inside = False
+        if not inside:
+            raise BatchRejectedError(
+                f"{path}: a symlink leading out of the inbox; refused"
+            )
+
+
+def refuse_identity_names(folder: Path, batch_id: str) -> None:
+    """`BatchRejectedError` when the batch_id or folder name holds a national
+    identity number (pseudonymisation failed; both would reach every table and
+    report). The message holds it masked."""
+    for what, name in (("batch_id", batch_id), ("folder name", folder.name)):
+        if identity_numbers_in(name):
+            raise BatchRejectedError(
+                f"{mask_identity_numbers(str(folder))}: {what}"
+                f" '{mask_identity_numbers(name)}' holds a national identity"
+                " number; pseudonymisation failed"
+            )
+
+
+def check_exported_at(text: object, now: datetime | None = None) -> datetime:
+    """The manifest's `exported_at`: ISO 8601, not before the contract's floor and
+    not more than its leeway ahead of `now` (a date like 9999-12-31 would become
+    the as-of date of every command); `BatchRejectedError` otherwise."""
+    try:
+        value = parse_timestamp(str(text))
+    except ValueError as exc:
+        raise BatchRejectedError("exported_at is not ISO 8601") from exc
+    now = now or datetime.now(UTC)
+    leeway = timedelta(hours=TIMESTAMP_LEEWAY_HOURS)
+    if not parse_timestamp(TIMESTAMP_FLOOR) <= value <= now + leeway:
+        raise BatchRejectedError(
+            f"exported_at {value.isoformat()} is before {TIMESTAMP_FLOOR[:10]} or"
+            f" more than {TIMESTAMP_LEEWAY_HOURS} h in the future"
+        )
+    return value
 
 
 def read_manifest(folder: Path) -> tuple[dict, str]:
@@ -124,7 +185,8 @@ def _hash_and_check_utf8(path: Path, check_utf8: bool) -> str:
 
 
 def _csv_header(path: Path) -> list[str]:
-    with path.open("r", encoding="utf-8", newline="") as fh:
+    # utf-8-sig: a byte-order mark (exporters write one) is not part of the name
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
         try:
             return next(csv.reader(fh))
         except StopIteration as exc:
@@ -143,19 +205,19 @@ def _parquet_columns(path: Path) -> tuple[list[str], int]:
         raise BatchRejectedError(f"{path}: not a readable Parquet file") from exc
 
 
-def check_batch(folder: Path) -> Batch:
-    """Check a batch folder against its manifest; `BatchRejectedError` if it fails."""
+def check_batch(folder: Path, now: datetime | None = None) -> Batch:
+    """Check a batch folder against its manifest; `BatchRejectedError` if it fails.
+    `now`: the clock of the load (`exported_at` may not lie beyond it)."""
     manifest, manifest_sha = read_manifest(folder)
     batch_id = manifest.get("batch_id")
     if not isinstance(batch_id, str) or not batch_id:
         raise BatchRejectedError(f"{folder / 'manifest.json'}: batch_id missing")
+    refuse_identity_names(folder, batch_id)
     batch = Batch(batch_id=batch_id, folder=folder, manifest_sha256=manifest_sha)
     try:
-        batch.exported_at = parse_timestamp(str(manifest.get("exported_at")))
-    except ValueError as exc:
-        raise BatchRejectedError(
-            f"{folder / 'manifest.json'}: exported_at is not ISO 8601"
-        ) from exc
+        batch.exported_at = check_exported_at(manifest.get("exported_at"), now)
+    except BatchRejectedError as exc:
+        raise BatchRejectedError(f"{folder / 'manifest.json'}: {exc}") from exc
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         raise BatchRejectedError(f"{folder / 'manifest.json'}: files is not an object")
@@ -172,7 +234,8 @@ def check_batch(folder: Path) -> Batch:
     for name in sorted(listed):
         table = data_names[name]
         entry = listed[name]
-        if not isinstance(entry, dict) or not isinstance(entry.get("rows"), int):
+        rows = entry.get("rows") if isinstance(entry, dict) else None
+        if type(rows) is not int or rows < 0:  # noqa: E721 - bool is an int too
             raise BatchRejectedError(
                 f"{folder / 'manifest.json'}: no row count for {name}"
             )
@@ -197,6 +260,11 @@ def check_batch(folder: Path) -> Batch:
             raise BatchRejectedError(f"{path}: lacks column(s) {', '.join(missing)}")
         if len(set(bf.columns)) != len(bf.columns):
             raise BatchRejectedError(f"{path}: repeated column names in the header")
+        for name in (c for c in bf.columns if identity_numbers_in(c)):
+            raise BatchRejectedError(
+                f"{path}: column name '{mask_identity_numbers(name)}' holds a"
+                " national identity number; pseudonymisation failed"
+            )
         batch.files[table.name] = bf
 
     for table in TABLES:

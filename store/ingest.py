@@ -22,6 +22,8 @@ from gjenganger.data_schema.validation import (
     classify_sql,
     fnr_hint_sql,
     identity_column_sql,
+    identity_value_sql,
+    masked_record_sql,
     quote_ident,
     quote_literal,
     typed_expr,
@@ -29,10 +31,14 @@ from gjenganger.data_schema.validation import (
 from gjenganger.store.batches import Batch, BatchFile
 
 
-def loaded_batch_ids(con) -> set[str]:
-    """Batch ids already loaded (a rejected batch is tried again next time)."""
-    rows = con.execute("select batch_id from ingest_batches where status = 'loaded'")
-    return {r[0] for r in rows.fetchall()}
+def loaded_manifests(con) -> dict[str, str | None]:
+    """Batch ids already loaded, each with the sha256 of the manifest it was loaded
+    with (a rejected batch is tried again next time)."""
+    rows = con.execute(
+        "select batch_id, any_value(manifest_sha256) from ingest_batches"
+        " where status = 'loaded' group by batch_id"
+    )
+    return dict(rows.fetchall())
 
 
 def list_pending(con, pending: list[Batch]) -> None:
@@ -214,7 +220,6 @@ def drop_batch(con, batch_id: str) -> None:
 def classify(con, table: Table, extras: list[str]) -> None:
     """Add `_reason` and `_column` to every raw row (NULL when the row is valid)."""
     expr, reasons, columns = classify_sql(table)
-    hint = fnr_hint_sql([*table.column_names, *extras])
     joins, extra_cols = "", ""
     if "unknown_incident" in table.checks:
         joins += (
@@ -233,17 +238,16 @@ def classify(con, table: Table, extras: list[str]) -> None:
     # the exact identity-number check runs only on rows the cheap regexp flags
     con.execute(
         f"create or replace temp table _fnr as select _path, _line,"
-        f" {identity_column_sql(table, extras)} as _fnr_column, concat_ws('|', "
-        + ", ".join(quote_ident(c) for c in [*table.column_names, *extras])
-        + ") as _fnr_text"
-        f" from raw_{table.name} where {hint}"
+        f" {identity_column_sql(table, extras)} as _fnr_column,"
+        f" {identity_value_sql(table, extras)} as _fnr_value"
+        f" from raw_{table.name} where {fnr_hint_sql(table, extras)}"
     )
     reason_list = "[" + ", ".join(quote_literal(r) for r in reasons) + "]"
     column_list = "[" + ", ".join(quote_literal(c) for c in columns) + "]"
     con.execute(
         f"create or replace temp table chk_{table.name} as"
         f" with joined as (select r.*, b.exported_at as _exported_at, f._fnr_column,"
-        f" first_fnr(f._fnr_text) as _fnr_value"
+        f" f._fnr_value"
         f" {extra_cols} from raw_{table.name} r"
         " join _batches b on b.batch_id = r._batch_id"
         f" left join _fnr f on f._path = r._path and f._line = r._line {joins}),"
@@ -257,24 +261,17 @@ def classify(con, table: Table, extras: list[str]) -> None:
 def write_table(con, table: Table, extras: list[str], now: datetime, key: str) -> None:
     """Quarantine bad rows, stage valid ones, apply the newest versions to core."""
     name = table.name
-    record = (
-        "json_object("
-        + ", ".join(
-            f"{quote_literal(c)}, {quote_ident(c)}"
-            for c in [*table.column_names, *extras]
-        )
-        + ")"
-    )
     con.execute(
         f"insert into quarantine select _batch_id, _file, _line, _reason, _column,"
-        f" mask_fnr(cast({record} as varchar)), ?,"
+        f" {masked_record_sql(table, extras)}, ?,"
         f" case when _reason = 'identity_number' then sha256(? || _fnr_value) end"
         f" from chk_{name} where _reason is not null",
         [now, key],
     )
     con.execute(
         f"insert into quarantine select _batch_id, _file, _line, 'malformed_row', null,"
-        f" mask_fnr(csv_line), ?, sha256(? || first_fnr(csv_line)) from rej_{name}",
+        f" mask_fnr(csv_line), ?, sha256(? || first_fnr_line(csv_line))"
+        f" from rej_{name}",
         [now, key],
     )
     typed = ", ".join(f"{typed_expr(c)} as {ident(c.name)}" for c in table.columns)
@@ -336,10 +333,11 @@ def quarantine_reasons(con, now: datetime) -> list[tuple[str, str, int]]:
 
 
 def identity_numbers(con, now: datetime) -> list[tuple[str, str, int, str]]:
-    """(batch, file, line, column) of the identity numbers the load at `now` found."""
+    """(batch, file, line, column) of the identity numbers the load at `now` found
+    (in a malformed row too: column NULL)."""
     return con.execute(
         "select batch_id, source_file, line, column_name from quarantine where"
-        " quarantined_at = ? and reason = 'identity_number' order by all",
+        " quarantined_at = ? and identity_hash is not null order by all",
         [now],
     ).fetchall()
 

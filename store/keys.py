@@ -6,6 +6,7 @@ raw values they hash are never logged or written anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -52,3 +53,25 @@ def pseudonym(key: bytes, value: str, prefix: str = "P", length: int = 24) -> st
     letters."""
     digest = hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
     return prefix + digest[:length].translate(_LETTERS)
+
+
+def audit_key(create: bool = True) -> bytes:
+    """The key of the audit chain (`gjenganger.store.settings.audit_key_file`).
+
+    Appending creates it (0600, in a 0700 folder if the folder is new); verifying
+    never does (`create=False`): a missing key is a one-line `UserError`, not a new
+    key that would make every row look forged.
+    """
+    from gjenganger.store import settings
+
+    path = settings.audit_key_file()
+    if create and not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            return ensure_key_file(path)
+    return read_key_file(path)
+
+
+def mac(key: bytes, message: str) -> str:
+    """HMAC-SHA256 of `message` under `key`, as 64 hex digits."""
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()

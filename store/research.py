@@ -1,19 +1,17 @@
-"""The researchers' snapshot written from the marts, and read-only SQL on it.
+"""The researchers' snapshot written from the marts.
 
 `write_snapshot` builds a fresh DuckDB file (plus Parquet) from the `VIEWS` below;
 the re-key maps (operational id -> research id) come from the caller
-(`gjenganger.flows.steps.research`), which owns the keyed HMAC. `open_snapshot` and
-`run_query` serve `gjenganger query`.
+(`gjenganger.flows.steps.research`), which owns the keyed HMAC. `gjenganger query`
+reads it through the sandbox of `gjenganger.store.query`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
-from gjenganger.errors import UserError
 from gjenganger.store.db import table_exists
 
 # name -> (description, SQL over the operational database; `rk_person(x)` etc. are
@@ -119,18 +117,3 @@ def write_snapshot(con, out_dir: str | Path, maps: dict[str, pa.Table]) -> dict:
         for name in maps:
             con.unregister(name)
     return {"path": str(target), "rows": counts}
-
-
-def open_snapshot(path: str | Path):
-    """A read-only connection to a research snapshot file."""
-    return duckdb.connect(str(path), read_only=True)
-
-
-def run_query(con, sql: str) -> tuple[list[str], list[tuple]]:
-    """(column names, rows) of one SQL statement; a failure is a one-line
-    `UserError`."""
-    try:
-        cur = con.execute(sql)
-    except duckdb.Error as exc:
-        raise UserError(f"query failed: {str(exc).splitlines()[0]}") from exc
-    return [d[0] for d in cur.description or []], cur.fetchall()

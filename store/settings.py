@@ -24,3 +24,38 @@ def configure_environment() -> None:
     # Prefect's SQLite cannot create its file in a missing folder
     with suppress(OSError):
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def home() -> Path:
+    """`$GJENGANGER_HOME` (default `~/.gjenganger`): keys, the home audit log and
+    the audit anchors live here, apart from any database."""
+    return Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
+
+
+def audit_db() -> Path:
+    """The audit log of commands without a database of their own (`query`,
+    `generate`, ...): `$GJENGANGER_AUDIT_DB`, default `$GJENGANGER_HOME/audit.duckdb`.
+
+    Operator configuration, never a command-line flag: the person being audited
+    does not choose where their rows go.
+    """
+    return Path(os.environ.get("GJENGANGER_AUDIT_DB") or home() / "audit.duckdb")
+
+
+def audit_key_file() -> Path:
+    """The key of the audit chain's HMAC: `$GJENGANGER_AUDIT_KEY_FILE`, default
+    `$GJENGANGER_HOME/audit.key` (beside the other keys, never in a database)."""
+    return Path(os.environ.get("GJENGANGER_AUDIT_KEY_FILE") or home() / "audit.key")
+
+
+def audit_anchor_dir() -> Path:
+    """Where the MACed heads of every audit log are kept (`<id>.head` per log and
+    the append-only `journal.jsonl`): `$GJENGANGER_AUDIT_ANCHORS`, default
+    `$GJENGANGER_HOME/audit-anchors`."""
+    return Path(os.environ.get("GJENGANGER_AUDIT_ANCHORS") or home() / "audit-anchors")
+
+
+def audit_syslog() -> bool:
+    """True when every audit anchor is also sent to syslog
+    (`GJENGANGER_AUDIT_SYSLOG=1`), the off-box copy a root operator cannot edit."""
+    return os.environ.get("GJENGANGER_AUDIT_SYSLOG", "") not in ("", "0", "false")

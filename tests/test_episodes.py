@@ -437,8 +437,10 @@ def test_the_summary_counts_card_fraud_nok_once_and_finds_the_largest_36_hours()
     ev = person_events()
     eps = ep.attach_persons(ep.detect_episodes(spree_tx()), *timeline_inputs()[1:2])
     s = pt.person_summary(ev, eps)
-    # incidents: mail 200 + bod 15000 + shop 3000; card cases through approved tx
-    assert s["nok_total"] == 200 + 15000 + 3000 + 44700 + 900
+    # linked: mail 200 + shop 3000 + INC-card through its approved tx (44 700);
+    # the hypotheses (bod 15000, p 0.62; online 900 via its tx, p 0.41) apart
+    assert s["nok_total"] == 200 + 3000 + 44700
+    assert s["hypotheses_nok"] == 15000 + 900
     assert s["n_linked"] == 3 and s["n_hypotheses"] == 2
     assert s["max_36h_nok"] >= 44700
     assert s["top_episodes"][0]["card_ref"] == "cardXXXXXX1"

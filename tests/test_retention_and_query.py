@@ -80,7 +80,7 @@ def test_the_research_snapshot_holds_no_operational_pseudonym(con, tmp_path):
         assert secret not in blob
 
 
-def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
+def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path, monkeypatch):
     _old_and_new(con, tmp_path)
     build_snapshot(con, tmp_path / "research", b"r" * 32)
     snap = tmp_path / "research" / "gjenganger.duckdb"
@@ -112,11 +112,13 @@ def test_query_runs_read_only_and_logs_user_purpose_and_sql(con, tmp_path):
     w = subprocess.run(
         [*cmd, "delete from cases"], capture_output=True, text=True, env=env, timeout=60
     )
-    assert w.returncode == 2 and "read-only" in w.stderr.lower()
+    # a write is refused before it runs (one SELECT per call), and audited
+    assert w.returncode == 2 and "refused: DELETE" in w.stderr
     log = db.connect(tmp_path / "home" / "audit.duckdb", migrate=False)
     rows = log.execute(
         "select user_name, role, params_json from audit_log order by seq"
     ).fetchall()
+    monkeypatch.setenv("GJENGANGER_HOME", str(tmp_path / "home"))  # its audit key
     assert audit.verify(log, tmp_path / "home" / "audit.duckdb") == []
     log.close()
     assert [(u, r_) for u, r_, _ in rows] == [("forsker1", "researcher")] * 2
@@ -171,7 +173,7 @@ def test_interactive_query_logs_every_statement_with_its_sql(con, tmp_path):
             "forsker2",
             "query",
             "--purpose",
-            "pilot",
+            "pilot study of case counts",
             "--snapshot",
             str(snap),
         ],

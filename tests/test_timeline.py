@@ -103,7 +103,9 @@ def test_the_chart_has_a_lane_per_kind_sizes_colours_and_bands():
     card = [e for e in data["events"] if e["ln"] == "card"]
     assert len(card) == 9 and all("v" in e and "t" in e for e in card)
     assert {b["kind"] for b in data["bands"]} == {"use_period", "phase"}
-    assert data["cumulative"][-1][1] == pytest.approx(44700 + 900)
+    # the running total is the linked cases' card use: the hypothesis INC-online's
+    # 900 kr (p = 0.41) is never added to it
+    assert data["cumulative"][-1][1] == pytest.approx(44700)
     assert data["colours"]["levels"]["1"] == "#E69F00"  # Okabe-Ito orange
 
 

@@ -4,9 +4,10 @@ The nightly flow publishes the bundle in three kinds of task
 (`flows.nightly.publish_analyst`): `toplist_ranks` (what the pages map over),
 `publish_timeline_page` per rank, then `write_analyst_index`:
 
-- `index.html`: the top list (rank, person linking to its timeline, linked cases
-  and hypotheses, NOK, largest 36-hour total, current phase when the phases step
-  has run);
+- `index.html`: the top list (rank, person linking to its timeline, linked cases,
+  events, NOK, largest 36-hour total and last event of the linked cases only; the
+  hypotheses from the page threshold p up in columns of their own; the current
+  phase, with "usikker" when uncertain, when the phases step has run);
 - `timelines/<person>.html`: each top-list person's timeline over the last
   `BUNDLE_DAYS` days up to `as_of`;
 - `episodes.html`: every card episode of those days, largest 36-hour total first,
@@ -28,7 +29,12 @@ from pathlib import Path
 import polars as pl
 
 from gjenganger.errors import UserError
-from gjenganger.flows.steps.timelines import TimelineData, known_person, person_page
+from gjenganger.flows.steps.timelines import (
+    TimelineData,
+    known_person,
+    page_min_p,
+    person_page,
+)
 from gjenganger.store import analyst as analyst_store
 from gjenganger.store import publish
 
@@ -79,13 +85,19 @@ def toplist_ranks(con, data: TimelineData) -> list[int]:
 
 
 def publish_timeline_page(
-    con, data: TimelineData, out_dir, rank: int, lang: str = "nb"
+    con,
+    data: TimelineData,
+    out_dir,
+    rank: int,
+    lang: str = "nb",
+    min_p: float | None = None,
 ) -> dict | None:
     """Write the timeline page of the top-list person at `rank`; its counts.
 
     One unit of the analyst bundle, so the nightly flow can map pages over task
     workers by rank (never by pseudonym). None when no one holds that rank or the
-    person has no record. The result holds no pseudonym.
+    person has no record. Hypotheses are shown from `min_p` up (default: the
+    setting, `timelines.page_min_p`). The result holds no pseudonym.
     """
     if lang not in ("nb", "en"):
         raise UserError(f"lang must be nb or en, got {lang!r}")
@@ -104,6 +116,7 @@ def publish_timeline_page(
         end=data.as_of,
         lang=lang,
         index_href="../index.html",
+        min_p=min_p,
     )
     path = publish.write_text(timelines_dir / f"{person_id}.html", page)
     return {
@@ -116,20 +129,21 @@ def publish_timeline_page(
 
 def _index_rows(con, persons: pl.DataFrame, pages: list[dict | None]) -> list[dict]:
     """One row of `index.html` per written page, in rank order, with the person's
-    current phase when the phases step has run."""
+    current phase (and whether it is uncertain) when the phases step has run."""
     by_rank = dict(persons.select("rank", "person_id").iter_rows())
     phases = analyst_store.current_phases(con)
     rows = []
     for page in sorted((p for p in pages if p), key=lambda p: p["rank"]):
         person_id = by_rank[page["rank"]]
-        phase, p = phases.get(person_id, (None, None))
+        phase = phases.get(person_id, {})
         rows.append(
             {
                 "rank": page["rank"],
                 "person_id": person_id,
                 "href": f"timelines/{person_id}.html",
-                "phase": phase,
-                "phase_p": p,
+                "phase": phase.get("phase"),
+                "phase_p": phase.get("p"),
+                "phase_uncertain": bool(phase.get("low_confidence")),
                 **{
                     k: v
                     for k, v in page.items()
@@ -141,9 +155,16 @@ def _index_rows(con, persons: pl.DataFrame, pages: list[dict | None]) -> list[di
 
 
 def write_analyst_index(
-    con, data: TimelineData, out_dir, pages: list[dict | None], lang: str = "nb"
+    con,
+    data: TimelineData,
+    out_dir,
+    pages: list[dict | None],
+    lang: str = "nb",
+    min_p: float | None = None,
 ) -> dict:
-    """Write `index.html` and `episodes.html` from the pages' counts; the summary."""
+    """Write `index.html` and `episodes.html` from the pages' counts; the summary.
+    The index states the pages' hypothesis threshold (`min_p`, default the
+    setting), which its hypothesis columns count from."""
     from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
 
     t0 = time.perf_counter()
@@ -165,6 +186,7 @@ def write_analyst_index(
             source=source,
             generated_at=generated,
             n_episodes=episodes.height,
+            min_p=_pages_min_p(pages, min_p),
         ),
     )
     publish.write_text(
@@ -181,6 +203,7 @@ def write_analyst_index(
     return {
         "as_of": as_of.isoformat(),
         "toplist_source": source,
+        "min_p": _pages_min_p(pages, min_p),
         "persons": len(rows),
         "timelines": len(sizes),
         "episodes": episodes.height,
@@ -192,3 +215,12 @@ def write_analyst_index(
         ),
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def _pages_min_p(pages: list[dict | None], min_p: float | None) -> float:
+    """The threshold the pages were drawn with (their counts say), else `min_p`,
+    else the setting."""
+    drawn = {p["min_p"] for p in pages if p and "min_p" in p}
+    if len(drawn) == 1:
+        return drawn.pop()
+    return page_min_p() if min_p is None else min_p

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gjenganger.data_schema.contract import TABLES, Table
+from gjenganger.data_schema.identity import mask_identity_numbers
 from gjenganger.store import batches, db, faults
 from gjenganger.store import ingest as sql
 
@@ -42,13 +43,25 @@ class BatchResult:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     identity_numbers: list[dict] = field(default_factory=list)  # file, line, column
 
+    def __post_init__(self) -> None:
+        # what reaches the summary, ingest_batches and the run report never holds
+        # an identity number, not even one in a batch_id, folder or quoted name
+        self.batch_id = mask_identity_numbers(self.batch_id)
+        self.folder = mask_identity_numbers(self.folder)
+        if self.reason is not None:
+            self.reason = mask_identity_numbers(self.reason)
+
     def as_dict(self) -> dict:
+        """The batch's summary (`ingest --json`, `ingest_batches.summary_json`)."""
         out = {
             "batch_id": self.batch_id,
             "status": self.status,
             "files": {k: vars(v) for k, v in sorted(self.files.items())},
             "reasons": dict(sorted(self.reasons.items())),
-            "ignored_columns": self.ignored_columns,
+            "ignored_columns": {
+                f: [mask_identity_numbers(c) for c in cols]
+                for f, cols in self.ignored_columns.items()
+            },
             "identity_numbers": self.identity_numbers,
         }
         if self.reason is not None:
@@ -61,16 +74,23 @@ def _log(progress: bool, msg: str) -> None:
         print(f"[ingest] {msg}", file=sys.stderr, flush=True)
 
 
+def check_inbox(inbox: str | Path) -> None:
+    """A one-line `UserError` when the inbox is missing or not a readable folder
+    (before a database or lock file is created)."""
+    batches.list_batch_folders(Path(inbox))
+
+
 def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     """Load every batch of `inbox` not loaded before, in `batch_id` order."""
     inbox = Path(inbox)
     folders = batches.list_batch_folders(inbox)
-    done = sql.loaded_batch_ids(con)
+    done = sql.loaded_manifests(con)
+    now = datetime.now(UTC)
     results: dict[str, BatchResult] = {}
     duplicates: list[BatchResult] = []
     pending: list[batches.Batch] = []
     for folder in folders:
-        bid = batches.batch_id_of(folder)
+        bid, result, batch = _triage(folder, inbox, done, now)
         if bid in results:
             duplicates.append(
                 BatchResult(
@@ -81,14 +101,9 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
                 )
             )
             continue
-        if bid in done:
-            results[bid] = BatchResult(bid, str(folder), "skipped")
-            continue
-        try:
-            pending.append(batches.check_batch(folder))
-            results[bid] = BatchResult(bid, str(folder), "loaded")
-        except batches.BatchRejectedError as exc:
-            results[bid] = BatchResult(bid, str(folder), "rejected", reason=str(exc))
+        results[bid] = result
+        if batch is not None:
+            pending.append(batch)
     pending.sort(key=lambda b: b.batch_id)
     _log(
         progress,
@@ -96,7 +111,6 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
         f"{sum(r.status == 'skipped' for r in results.values())} already loaded",
     )
 
-    now = datetime.now(UTC)
     if pending:
         _load(con, pending, results, now, progress)
     every = sorted(
@@ -104,6 +118,31 @@ def ingest(con, inbox: str | Path, progress: bool = False) -> list[BatchResult]:
     )
     _record_rejections(con, every, now)
     return every
+
+
+def _triage(
+    folder: Path, inbox: Path, done: dict[str, str | None], now: datetime
+) -> tuple[str, BatchResult, batches.Batch | None]:
+    """(batch_id, result, batch to load or None) of one batch folder: refused
+    (a symlink out of the inbox, an identity number in its names, a changed
+    re-send of a loaded batch, a manifest mismatch), skipped (loaded before with
+    this very manifest) or checked and pending."""
+    bid = batches.batch_id_of(folder)
+    try:
+        batches.refuse_links_outside(folder, inbox)
+        batches.refuse_identity_names(folder, bid)
+        if bid in done:
+            _, sha = batches.read_manifest(folder)
+            if done[bid] is None or done[bid] == sha:
+                return bid, BatchResult(bid, str(folder), "skipped"), None
+            raise batches.BatchRejectedError(
+                f"{folder / 'manifest.json'}: batch_id {bid} was loaded before with"
+                " another manifest; a changed export needs a new batch_id"
+            )
+        batch = batches.check_batch(folder, now)
+    except batches.BatchRejectedError as exc:
+        return bid, BatchResult(bid, str(folder), "rejected", reason=str(exc)), None
+    return bid, BatchResult(bid, str(folder), "loaded"), batch
 
 
 def _load(

@@ -6,9 +6,14 @@ nightly flow's analyst bundle (`flows.steps.analyst`), which reads the episodes
 the episodes step stored instead (`cached_timeline_data`).
 
 Frames are loaded once (`load_timeline_data`) and shared by every page. Phases
-(`use_periods`, `person_days`), sophistication levels and attribution candidates are
-used when present and skipped gracefully when not. Summaries returned here hold
-counts, sizes and times only, never pseudonyms, so they are safe for flow logs.
+(`use_periods`, `person_days`, the phase today), sophistication levels and
+attribution candidates are used when present and skipped gracefully when not.
+
+Hypotheses are never counted as facts: a page's headline counts linked cases only,
+and draws and counts hypotheses from a threshold `min_p` up (`PAGE_MIN_P`, or the
+`GJENGANGER_PAGE_MIN_P` setting, or the argument), with the attribution window
+shaded. Summaries returned here hold counts, sizes and times only, never
+pseudonyms, so they are safe for flow logs.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import polars as pl
 from gjenganger.analytics import episodes as ep
 from gjenganger.analytics import person_timeline as pt
 from gjenganger.analytics import timeline_bands as tb
+from gjenganger.analytics import timeline_summary as ts
 from gjenganger.errors import UserError
 from gjenganger.flows.steps.episodes import load_candidates, require_data
 from gjenganger.store import analyst as analyst_store
@@ -32,6 +38,8 @@ from gjenganger.store import frames, publish
 
 #: Largest card episodes listed on each timeline page.
 TOP_EPISODES = 5
+#: Hypotheses from this probability up are drawn and counted on the pages.
+PAGE_MIN_P = ts.PAGE_MIN_P
 
 
 @dataclass
@@ -46,6 +54,16 @@ class TimelineData:
     candidates: pl.DataFrame | None
     levels: pl.DataFrame | None
     episodes: pl.DataFrame
+    window_days: int = analyst_store.ATTRIBUTION_WINDOW_DAYS  # attribution's
+
+    @property
+    def attribution_window(self) -> tuple[dt.date, int] | None:
+        """(as_of, days) of the attribution run the candidates come from, or None
+        without candidates: the days whose open cases may hold hypotheses."""
+        if self.candidates is None or "as_of" not in self.candidates.columns:
+            return None
+        as_of = self.candidates.get_column("as_of").max()
+        return (as_of, self.window_days) if as_of is not None else None
 
 
 def _levels(incidents: pl.DataFrame) -> pl.DataFrame | None:
@@ -87,6 +105,7 @@ def load_timeline_data(
         candidates=candidates,
         levels=_levels(incidents),
         episodes=episodes,
+        window_days=analyst_store.attribution_window_days(con),
     )
 
 
@@ -123,9 +142,12 @@ def known_person(data: TimelineData, person_id: str) -> bool:
     )
 
 
-def load_bands(con, person_id: str) -> pl.DataFrame:
-    """Use-period and phase bands of a person from the phases step's tables."""
-    parts = []
+def load_bands(
+    con, person_id: str, window: tuple[dt.date, int] | None = None
+) -> pl.DataFrame:
+    """Use-period and phase bands of a person from the phases step's tables, and
+    the attribution `window` (as_of, days) when given."""
+    parts = [tb.attribution_window_band(*window)] if window else []
     for rows, fn in (
         (analyst_store.person_use_periods(con, person_id), tb.use_period_bands),
         (analyst_store.person_days(con, person_id), tb.phase_bands),
@@ -183,16 +205,22 @@ def person_page(
     end: dt.date | None = None,
     lang: str = "nb",
     index_href: str | None = None,
+    min_p: float | None = None,
 ) -> tuple[str, dict]:
-    """The HTML of one person's timeline page and a summary (counts, no pseudonym)."""
+    """The HTML of one person's timeline page and a summary (counts, no pseudonym).
+
+    The headline counts the person's facts only; hypotheses with p >= `min_p`
+    (default: `page_min_p`) are drawn and counted apart, lower ones not at all.
+    """
     from gjenganger.maps.event_map import build_event_map
     from gjenganger.maps.offline import render_offline
     from gjenganger.maps.timeline import render_timeline_page
 
     if not known_person(data, person_id):
         raise UserError(f"person {person_id} has no cases, attributions or custody")
+    min_p = page_min_p() if min_p is None else _check_min_p(min_p)
     lo, hi = _window(start, end)
-    events = pt.person_events(
+    every = pt.person_events(
         person_id,
         data.incidents,
         data.links,
@@ -203,13 +231,15 @@ def person_page(
         start=lo,
         end=hi,
     )
+    events = ts.shown_events(every, min_p)
     episodes = person_episodes(data.episodes, events, person_id)
     if lo is not None:
         episodes = episodes.filter(pl.col("end_at") >= lo)
     if hi is not None:
         episodes = episodes.filter(pl.col("start_at") < hi)
-    summary = pt.person_summary(events, episodes, top_n=TOP_EPISODES)
-    bands = tb.clip_bands(load_bands(con, person_id), lo, hi)
+    summary = pt.person_summary(every, episodes, top_n=TOP_EPISODES, min_p=min_p)
+    window = data.attribution_window
+    bands = tb.clip_bands(load_bands(con, person_id, window), lo, hi)
     map_html = render_offline(build_event_map(events, lang=lang))
     page = render_timeline_page(
         person_id,
@@ -221,16 +251,36 @@ def person_page(
         map_html=map_html,
         generated_at=dt.datetime.now().replace(microsecond=0),
         index_href=index_href,
+        attribution_window=window,
+        phase=analyst_store.current_phases(con).get(person_id),
     )
     return page, _page_counts(summary, episodes, bands)
 
 
+def page_min_p() -> float:
+    """The pages' hypothesis threshold: the `GJENGANGER_PAGE_MIN_P` setting, else
+    `PAGE_MIN_P`."""
+    return analyst_store.page_min_p(PAGE_MIN_P)
+
+
+def _check_min_p(min_p: float) -> float:
+    """`min_p` if it is a probability, else a one-line `UserError`."""
+    if not 0.0 <= min_p <= 1.0:
+        raise UserError(f"--min-p must be between 0 and 1, got {min_p}")
+    return float(min_p)
+
+
 def _page_counts(summary: dict, episodes: pl.DataFrame, bands: pl.DataFrame) -> dict:
-    """What a page shows, in counts and NOK (no pseudonym): for summaries and logs."""
+    """What a page shows, in counts and NOK (no pseudonym): for summaries and logs.
+    `events`, `nok_total`, `max_36h_nok`, `span_*` count facts only; the
+    hypotheses (p >= `min_p`) have their own figures."""
     return {
         "events": summary["n_events"],
         "linked": summary["n_linked"],
         "hypotheses": summary["n_hypotheses"],
+        "hypotheses_nok": summary["hypotheses_nok"],
+        "hypotheses_hidden": summary["n_hypotheses_hidden"],
+        "min_p": summary["hypotheses_min_p"],
         "episodes": episodes.height,
         "bands": bands.height,
         "nok_total": summary["nok_total"],
@@ -252,8 +302,10 @@ def write_timeline(
     end: str | dt.date | None = None,
     lang: str = "nb",
     as_of: str | dt.date | None = None,
+    min_p: float | None = None,
 ) -> dict:
-    """Build one person's timeline page into `out`; summary with seconds and bytes."""
+    """Build one person's timeline page into `out`; summary with seconds and bytes.
+    Hypotheses are shown from `min_p` up (default: `page_min_p`)."""
     if lang not in ("nb", "en"):
         raise UserError(f"--lang must be nb or en, got {lang!r}")
     t0 = time.perf_counter()
@@ -265,6 +317,7 @@ def write_timeline(
         start=start,
         end=end,
         lang=lang,
+        min_p=min_p,
     )
     out = publish.write_text(out, page)
     return {

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.flows.steps.ingest import ingest, summary
+from gjenganger.flows.steps.ingest import check_inbox, ingest, summary
 from gjenganger.store import db, runlock
 
 
@@ -27,6 +27,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Load the inbox; a missing inbox is one line before any file is created."""
+    check_inbox(args.inbox)
     with runlock.hold(args.db):  # never between two steps of a running night
         con = db.connect(args.db)
         try:

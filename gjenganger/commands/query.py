@@ -1,43 +1,49 @@
-"""`gjenganger query`: read-only SQL on the research snapshot, logged with its
-purpose.
+"""`gjenganger query`: one SELECT at a time on the research snapshot, sandboxed, and
+audited with its purpose before any result is shown.
+
+Every statement's audit row (user, purpose, SQL, row count, outcome `ok`,
+`refused: ...` or `error: ...`) is committed to the configured audit log
+(`$GJENGANGER_AUDIT_DB`, default `$GJENGANGER_HOME/audit.duckdb`; never chosen by
+the person querying) before its result is printed; if the row cannot be written,
+nothing is shown and the command exits 2.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
+from contextlib import suppress
 from pathlib import Path
 
 from gjenganger.errors import UserError
 from gjenganger.store import audit
-from gjenganger.store import research as snapshot
+from gjenganger.store import query as sandbox
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "query",
-        help="run read-only SQL on the research snapshot; user, purpose and SQL "
-        "are audited",
+        help="run one SELECT on the research snapshot, sandboxed; user, purpose and "
+        "SQL are audited before the result is shown",
         description="Run SQL read-only on a research snapshot (the file, or "
-        "PUBLISH/latest/research/gjenganger.duckdb). Without SQL, read statements from "
-        "standard input, one per line (interactive when a terminal). Each statement is "
-        "logged with user, purpose and SQL text to the audit log.",
+        "PUBLISH/latest/research/gjenganger.duckdb) in a sandbox: one SELECT per "
+        "call, no file, network or extension access. Without SQL, read statements "
+        "from standard input, one per line (interactive when a terminal). Each "
+        "statement is logged with user, purpose, SQL text and outcome to the "
+        "configured audit log before its result is shown; refusals exit 2.",
     )
     p.add_argument(
-        "--purpose", required=True, help="why you query (kept in the audit log)"
+        "--purpose",
+        required=True,
+        help="why you query, in a sentence (kept in the audit log)",
     )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--snapshot", type=Path, help="research snapshot .duckdb file")
     where.add_argument("--publish", type=Path, help="publication folder (uses latest)")
-    p.add_argument(
-        "--audit-db",
-        type=Path,
-        default=None,
-        help="audit log database (default $GJENGANGER_HOME/audit.duckdb)",
-    )
     p.add_argument("--json", action="store_true", help="rows as JSON objects")
     p.add_argument(
-        "sql", nargs="?", help="one SQL statement (omit for interactive mode)"
+        "sql", nargs="?", help="one SELECT statement (omit for interactive mode)"
     )
     p.set_defaults(func=run)
 
@@ -49,53 +55,89 @@ def _snapshot(args) -> Path:
     return path
 
 
-def _run_one(con, sql: str, as_json: bool) -> int:
-    cols, rows = snapshot.run_query(con, sql)
+def _format(cols: list[str], rows: list[tuple], as_json: bool) -> str:
     if as_json:
-        print(json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=str))
-    else:
-        print("\t".join(cols))
-        for r in rows:
-            print("\t".join("" if v is None else str(v) for v in r))
-    return len(rows)
+        return json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=str)
+    lines = ["\t".join(cols)]
+    lines += ["\t".join("" if v is None else str(v) for v in r) for r in rows]
+    return "\n".join(lines)
+
+
+def _outcome(exc: UserError) -> str:
+    return str(exc) if isinstance(exc, sandbox.RefusedError) else f"error: {exc}"
+
+
+def _commit(outcome: str) -> None:
+    """Write the running statement's audit row; raise (nothing shown) if it fails."""
+    try:
+        audit.finish(None, outcome)
+    except audit.AuditNotWrittenError as exc:
+        raise audit.AuditNotWrittenError(f"{exc}: no result shown") from exc
+
+
+def _execute(con, sql: str, as_json: bool) -> tuple[str, str, UserError | None]:
+    """(outcome, text to print, error) of one statement; nothing is printed here."""
+    try:
+        cols, rows = sandbox.run_query(con, sql)
+    except UserError as exc:
+        return _outcome(exc), "", exc
+    audit.counted(rows=len(rows))
+    return "ok", _format(cols, rows, as_json), None
 
 
 def run(args) -> int:
-    path = _snapshot(args)
-    con = snapshot.open_snapshot(path)
     try:
-        if args.sql:
-            audit.counted(rows=_run_one(con, args.sql, args.json))
+        sandbox.check_purpose(args.purpose)
+    except sandbox.RefusedError as exc:
+        _commit(str(exc))
+        raise
+    path = _snapshot(args)
+    con = sandbox.open_snapshot(path)
+    try:
+        if args.sql is not None:
+            outcome, text, error = _execute(con, args.sql, args.json)
+            _commit(outcome)  # the row is in before anything is shown
+            if error is not None:
+                raise error
+            print(text)
             return 0
-        interactive = sys.stdin.isatty()
-        statements = 0
-        while True:
-            if interactive:
-                print("gjenganger> ", end="", flush=True)
-            line = sys.stdin.readline()
-            if not line:
-                break
-            if not line.strip():
-                continue
-            try:
-                _run_one(con, line, args.json)
-            except UserError as exc:
-                print(f"gjenganger: {exc}", file=sys.stderr)
-            statements += 1
-            # each statement its own audit row, with the SQL text
-            audit.begin(
-                "query",
-                {"purpose": args.purpose, "snapshot": str(path), "sql": line.strip()},
-                args.user,
-                args.role,
-            )
-            audit.finish(args.audit_db, "ok")
-        audit.begin(
-            "query",
-            {"purpose": args.purpose, "snapshot": str(path), "statements": statements},
-            args.user,
-            args.role,
-        )
-        return 0
+        return _session(con, args, path)
     finally:
         con.close()
+
+
+def _session(con, args, path: Path) -> int:
+    """Statements from standard input, one per line, each its own audit row; then
+    the session's row (statements, refused, errors). Exit 2 if any was refused or
+    failed."""
+    interactive = sys.stdin.isatty()
+    tally: Counter = Counter()
+    while True:
+        if interactive:
+            print("gjenganger> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            break
+        if not line.strip():
+            continue
+        params = {"purpose": args.purpose, "snapshot": str(path), "sql": line.strip()}
+        audit.begin("query", params, args.user, args.role)
+        outcome, text, error = _execute(con, line, args.json)
+        try:
+            _commit(outcome)
+        except audit.AuditNotWrittenError:
+            with suppress(audit.AuditNotWrittenError):  # the session's row, if it can
+                audit.counted(statements=sum(tally.values()))
+                audit.finish(None, "error: audit log not written")
+            raise
+        tally[outcome.split(":")[0]] += 1
+        if error is not None:
+            print(f"gjenganger: {error}", file=sys.stderr)
+        else:
+            print(text, flush=True)
+    bad = tally["refused"] + tally["error"]
+    audit.counted(
+        statements=sum(tally.values()), refused=tally["refused"], errors=tally["error"]
+    )
+    _commit("ok" if not bad else f"error: {bad} of {sum(tally.values())} failed")
+    return 2 if bad else 0

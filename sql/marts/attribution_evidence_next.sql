@@ -1,36 +1,3 @@
--- one row per evidence row computed by the running attribution night (swapped into attribution_evidence, then emptied)
-create table if not exists attribution_evidence_next (
-    incident_id varchar,
-    person_id varchar,
-    f_min_distance_km float,             -- person features of analytics.linkage (PERSON_FEATURES)
-    f_log_kde_0_5km float,
-    f_log_kde_2km float,
-    f_log_kde_group_2km float,
-    f_min_gap_days float,
-    f_st_distance float,
-    f_n_near_2km_30d float,
-    f_n_within_2d float,
-    f_n_within_7d float,
-    f_n_within_30d float,
-    f_prev_gap_days float,
-    f_next_gap_days float,
-    f_log_n_known float,
-    f_max_logit float,
-    f_top3_logit float,
-    f_soft_count float,
-    f_share_offence float,
-    f_share_group float,
-    f_share_target float,
-    f_share_entry float,
-    f_share_group_offending float,
-    f_hour_profile_llr float,
-    f_dow_profile_llr float,
-    f_repeat_target float,
-    f_n_same_spot float,
-    f_custody_overlap float,
-    f_q_has_xy float,
-    f_q_group float,
-    best_incident_id varchar,            -- the known case the pair model finds most similar
-    nearest_incident_id varchar,
-    n_known integer                      -- the person's known cases
-)
+-- one row per evidence row computed by the running attribution night (swapped into attribution_evidence, then emptied); the same columns as attribution_evidence
+create table if not exists attribution_evidence_next as
+select * from attribution_evidence limit 0
