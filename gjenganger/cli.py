@@ -24,11 +24,56 @@ class CommandLineError(Exception):
     """A command line that does not parse; printed as one line, exit 2."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Help that states each option's default, unless its text already does."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" in text
+            or action.default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (no usage block) and exit 2."""
+    """argparse, but a bad argument is one line (no usage block) and exit 2, and
+    every command's help states its defaults."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         raise CommandLineError(f"{self.prog}: {message}")
+
+
+def version() -> str:
+    """The installed release, for `gjenganger --version`."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("gjenganger")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+def summary_line(name: str) -> str:
+    """A command's one-line help, read from its module docstring without importing
+    it (so `gjenganger --help` does not load every command's analytics)."""
+    import ast
+    from importlib.util import find_spec
+
+    spec = find_spec(f"gjenganger.commands.{name}")
+    source = open(spec.origin, encoding="utf-8").read()  # noqa: SIM115 - read once
+    doc = (ast.get_docstring(ast.parse(source)) or "").strip().split("\n\n")[0]
+    doc = " ".join(doc.split())
+    return (
+        doc.split(": ", 1)[1] if doc.startswith("`gjenganger") and ": " in doc else doc
+    )
 
 
 def command_names() -> list[str]:
@@ -49,6 +94,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         description="Police incident analytics on repeat offenders (synthetic-safe, "
         "offline). Run `gjenganger COMMAND --help` for each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     parser.add_argument(
         "--user", help="who runs this (default: the OS user) for the audit log"
     )
@@ -60,10 +106,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     names = command_names()
-    for name in [only] if only in names else names:
-        module = importlib.import_module(f"gjenganger.commands.{name}")
-        if hasattr(module, "register"):
-            module.register(sub)
+    if only not in names:  # top-level help or an error: list, do not import
+        for name in names:
+            sub.add_parser(name, help=summary_line(name))
+        return parser
+    module = importlib.import_module(f"gjenganger.commands.{only}")
+    module.register(sub)
     return parser
 
 

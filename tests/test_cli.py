@@ -74,3 +74,49 @@ def test_a_database_locked_by_another_writer_gives_one_line_and_exit_2(tmp_path)
     assert r.returncode == 2
     assert "locked by another process" in r.stderr
     assert r.stderr.strip().count("\n") == 0
+
+
+def test_version_and_top_level_help_load_no_command_module():
+    code = (
+        "import sys\n"
+        "from gjenganger import cli\n"
+        "for argv in (['--version'], ['--help']):\n"
+        "    try:\n"
+        "        cli.main(argv)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, exc.code\n"
+        "loaded = [m for m in sys.modules if m.startswith('gjenganger.commands.')]\n"
+        "print('LOADED', loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "gjenganger 0.1.0" in out or "gjenganger " in out.splitlines()[0]
+    assert "LOADED []" in out
+    assert "toplist" in out and "persons ranked by their linked cases" in out
+
+
+def test_command_help_states_the_defaults(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["toplist", "--help"])
+    assert exc.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default" in text and "365" in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["nightly", "--inbox", "x", "--db", "y", "--publish", "z", "--as-of", "2026"],
+        ["generate", "--out", "x", "--start", "31.12.2025"],
+        ["toplist", "--db", "x", "--as-of", "2025-13-01"],
+        ["timeline", "--db", "x", "--person", "P", "--out", "o.html", "--from", "x"],
+        ["nosuchcommand"],
+        ["toplist"],
+    ],
+)
+def test_argument_errors_are_one_line_and_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "usage:" not in err
