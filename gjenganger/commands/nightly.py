@@ -69,9 +69,14 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
-        latest = Path(args.publish) / "latest"
+        latest = (Path(args.publish) / "latest").resolve()
         print(f"database:   {args.db.resolve()}")
         for bundle in ("analyst", "prevention", "research"):
-            print(f"{bundle + ':':11} {(latest / bundle).resolve()}")
-        print(f"run report: {(latest / 'run-report.json').resolve()}")
+            print(f"{bundle + ':':11} {latest / bundle}")
+        print(f"run report: {latest / 'run-report.json'}")
+        print("open in a browser:")
+        print(f"  analysts:             {latest / 'analyst' / 'index.html'}")
+        hotspots = latest / "prevention" / "hotspots" / "index.html"
+        print(f"  prevention officers:  {hotspots}")
+        print(f"  researchers (DuckDB): {latest / 'research' / 'gjenganger.duckdb'}")
     return 0
