@@ -4,7 +4,9 @@ An `Attribution` is one method's answer: every candidate of every open case with
 its calibrated probability and rank, and per case the probability that none of
 the candidates did it. The best candidates carry the evidence an analyst can
 check (`_why`): nearest known case, best-matching known case, matching modus,
-repeat target, known cases and custody.
+repeat target, known cases and custody (`in_custody_share`, the share of the
+offence window the person was in custody; the pages say it in words, "i varetekt
+60 % av tidsvinduet", `maps.i18n.custody_note`).
 """
 
 # ruff: noqa: N806 - F: the usual maths notation

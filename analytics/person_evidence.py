@@ -6,8 +6,11 @@ geographic-profiling activity space), nearest time gap, activity around q's time
 the pair model on P's k most similar cases (max and top-3 mean log-odds), P's
 modus profile (share of P's cases with q's offence code, target type, entry
 method), repeat target, co-offending, and whether P was in custody during q's
-window. `analytics.attribution` turns these into calibrated probabilities over
-persons plus "none of them".
+window (`custody_overlap`, any kind: partial overlap and arrests are evidence the
+model weighs; a remand, prison or treatment stay over the whole window of a case
+that needs presence already removed P from q's candidates, `candidates`).
+`analytics.attribution` turns these into calibrated probabilities over persons
+plus "none of them".
 """
 
 # ruff: noqa: N803, N806 - F: the usual maths notation

@@ -4,7 +4,10 @@ Ingest reads every file as text (all VARCHAR) and classifies each row with the
 expressions built here: one `CASE` giving the first failing reason code (in the order
 of `contract.REASONS`) and one giving the column it concerns. Keeping validation in
 SQL makes it vectorised; deriving it from `contract.py` keeps it in step with the
-DDL and the data dictionary.
+DDL and the data dictionary. A value is checked against its written form
+(`contract.VALUE_FORMATS`) before it is cast, so nothing DuckDB would coerce
+(`infinity`, `1_000`, `0x10`, `yes`) slips in; the identity-number guard's SQL
+comes from `gjenganger.data_schema.identity`.
 """
 
 from __future__ import annotations

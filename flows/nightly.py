@@ -42,14 +42,15 @@ def _io_error(task_obj, task_run, state_obj) -> bool:  # noqa: ARG001 - Prefect'
     return False
 
 
-# what fails a night (report, bundles dropped) and is raised on: errors, Ctrl-C, and
-# SIGTERM (Prefect raises TerminationSignal inside a flow run, then re-sends the
-# signal to the handler of `gjenganger.cli`, which stops the process cleanly); any
-# other BaseException a step dies of (a Rust panic: pyo3's PanicException derives
-# from BaseException) fails the night too, as a `StepCrashedError`
-FAILURES = (Exception, KeyboardInterrupt, TerminationSignal)
-#: BaseExceptions that are no failure of a step: they go on as they are
-PASS_THROUGH = (SystemExit, GeneratorExit)
+# what fails a night (report, bundles dropped) and is raised on as it is: errors,
+# Ctrl-C, SIGTERM (Prefect raises TerminationSignal inside a flow run, then re-sends
+# the signal to the handler of `gjenganger.cli`, which stops the process cleanly)
+# and `sys.exit` in a library; any other BaseException a step dies of (a Rust
+# panic: pyo3's PanicException derives from BaseException) fails the night too, as
+# a `StepCrashedError`
+FAILURES = (Exception, KeyboardInterrupt, SystemExit, TerminationSignal)
+#: what is no failure of a step at all (a generator being closed)
+PASS_THROUGH = (GeneratorExit,)
 
 
 class StepCrashedError(Exception):
@@ -313,11 +314,11 @@ def publish_analyst(db_path: str, out_dir: str, as_of: date, lang: str) -> dict:
 
 @task(name="publish-research", **TASK, **IO_TASK)
 def research_task(db_path: str, out_dir: str) -> dict:
-    from gjenganger.flows.steps.research import build_snapshot, load_key
+    from gjenganger.flows.steps.research import build_snapshot
 
     con = db.connect(db_path)
     try:
-        return build_snapshot(con, out_dir, load_key())
+        return build_snapshot(con, out_dir)
     finally:
         con.close()
 

@@ -1,31 +1,29 @@
-"""A linkage attack on the research snapshot: how many research cases and persons
-can be tied back to exactly one operational incident or person, without any key.
+"""A linkage attack on the research snapshot: how many research keys (cases,
+persons, ...) can be tied back to exactly one operational id, without any key.
 
 The attacker holds the operational database and the published snapshot and knows
 how the snapshot is made (`docs/research.md`). They rebuild every snapshot table
 from the operational data with the same coarsening but keep the operational ids
-(the "twin"), then join each snapshot table to its twin on every column the two
-share (all but the `*_key` columns; null-safe). The candidates of a research key
-(case, person, card, series) are the operational ids that fit every row it occurs
-in, in every table, with the same number of rows per table (a case without
-persons can only be an incident without persons). Candidates feed back: a case's
-persons must be candidates of those persons, a person's cases candidates of those
-cases. Rounds repeat until nothing changes; a key with one candidate left is
-linked. The true id always stays a candidate (checked by the tests), so a unique
-match is a correct re-identification, never a guess.
+(the "twin", `gjenganger.store.research.write_twin`), then join each snapshot
+table to its twin on every column the two share: all but the key columns
+(`*_key`), null-safe. The candidates of a research key are the operational ids
+that fit every row it occurs in, in every table, with the same number of rows per
+table (a person with 3 links can only be a person with 3 links). Candidates feed
+back: the rows of a key-only table (`case_persons`) must join candidates of all
+their keys at once. Rounds repeat until nothing changes; a key with one candidate
+left is re-identified. The true id always stays a candidate (the tests check it),
+so a unique match is a correct re-identification, never a guess.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-#: the research keys of the snapshot, by column name -> what they stand for
-KEYS = {
-    "case_key": "cases",
-    "person_key": "persons",
-    "card_key": "cards",
-    "series_key": "series",
-}
+import duckdb
+
+#: keys whose candidates start from their row counts alone when the research and
+#: operational keys with equal counts pair up into at most this many pairs
+DEGREE_PAIRS = 20_000_000
 
 
 def _columns(con, db: str, table: str) -> list[str]:
@@ -39,29 +37,81 @@ def _columns(con, db: str, table: str) -> list[str]:
     ]
 
 
-def _tables(con, db: str) -> list[str]:
-    return [
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables"
-            " where table_catalog = ? and table_name <> 'about' order by table_name",
-            [db],
-        ).fetchall()
-    ]
+def _keyed_tables(con) -> dict[str, list[str]]:
+    """Snapshot table -> its key columns (tables without keys hold no one)."""
+    out = {}
+    for (t,) in con.execute(
+        "select table_name from information_schema.tables"
+        " where table_catalog = 'snap' and table_name <> 'about' order by all"
+    ).fetchall():
+        keys = [c for c in _columns(con, "snap", t) if c.endswith("_key")]
+        if keys:
+            out[t] = keys
+    return out
 
 
-def _same(cols: list[str]) -> str:
-    return " and ".join(f'r."{c}" is not distinct from t."{c}"' for c in cols) or "1=1"
+def _same(cols: list[str]) -> list[str]:
+    return [f'r."{c}" is not distinct from t."{c}"' for c in cols]
 
 
-def _covers(con, table: str, key: str, known: set) -> bool:
-    """Every research value of `key` in `table` already has candidates."""
-    if key not in known:
-        return False
-    return not con.execute(
-        f"select count(*) from r_{table} r anti join cov_{key} v on v.rk = r.{key}"
-        f" where r.{key} is not null"
+def _degrees(con, tables: dict[str, list[str]], key: str) -> None:
+    """`rdeg_<key>` / `tdeg_<key>`: per research and twin value of `key`, its row
+    count in each table holding it, as one comparable string."""
+    holders = [t for t, keys in tables.items() if key in keys]
+
+    def side(prefix: str) -> str:
+        parts = [
+            f"select {key} as id, '{t}=' || count(*) as n from {prefix}{t}"
+            f" where {key} is not null group by all"
+            for t in holders
+        ]
+        return (
+            f"select id, string_agg(n, ',' order by n) as deg"
+            f" from ({' union all '.join(parts)}) group by id"
+        )
+
+    con.execute(f"create or replace temp table rdeg_{key} as {side('r_')}")
+    con.execute(f"create or replace temp table tdeg_{key} as {side('twin.')}")
+
+
+def _seed_by_degree(con, key: str, known: set) -> None:
+    """Candidates of `key` from row counts alone, when that is a small join."""
+    pairs = con.execute(
+        f"select sum(a.n * b.n) from (select deg, count(*) as n from rdeg_{key}"
+        f" group by all) a join (select deg, count(*) as n from tdeg_{key}"
+        f" group by all) b using (deg)"
     ).fetchone()[0]
+    if pairs is not None and pairs <= DEGREE_PAIRS:
+        con.execute(
+            f"create or replace temp table cand_{key} as select a.id as rk,"
+            f" b.id as ok from rdeg_{key} a join tdeg_{key} b using (deg)"
+        )
+        _cover(con, key, known)
+
+
+def _cover(con, key: str, known: set) -> None:
+    con.execute(
+        f"create or replace temp table cov_{key} as"
+        f" select rk, count(*) as n from cand_{key} group by rk"
+    )
+    known.add(key)
+
+
+def _driver(con, table: str, keys: list[str], known: set) -> str | None:
+    """The known key whose candidates cover every row of `table` and make the
+    fewest pairs; None when no key covers the table."""
+    best, fewest = None, None
+    for k in keys:
+        if k not in known:
+            continue
+        missing, pairs = con.execute(
+            f"select count(*) filter (where v.rk is null), sum(v.n)"
+            f" from r_{table} r left join cov_{k} v on v.rk = r.{k}"
+            f" where r.{k} is not null"
+        ).fetchone()
+        if not missing and (fewest is None or (pairs or 0) < fewest):
+            best, fewest = k, pairs or 0
+    return best
 
 
 def _within(rel: str, key: str, r: str, t: str) -> str:
@@ -74,24 +124,28 @@ def _within(rel: str, key: str, r: str, t: str) -> str:
     )
 
 
-def _match_table(con, table: str, keys: list[str], values: list[str], known: set):
-    """`m_<table>`: (row, research key..., twin key...) for each research row and
-    each twin row that fits it on every value and every known key candidate.
-    False (nothing built) when there is neither a value nor a covering key to
-    join on."""
-    driver = next((k for k in keys if _covers(con, table, k, known)), None)
+def _match(con, table: str, keys: list[str], known: set) -> bool:
+    """`m_<table>`: (row, research and twin value of each key) for each research
+    row and each twin row that fits it on every shared value and every known
+    candidate. False (nothing built) when there is neither a value nor a
+    covering key to join on."""
+    values = [c for c in _columns(con, "snap", table) if c not in keys]
+    driver = _driver(con, table, keys, known)
     if not values and driver is None:
         return False
-    conds = [_same(values)]
-    join = ""
-    if driver:
-        join = f"join cand_{driver} c0 on c0.rk = r.{driver} "
-        conds.append(f"t.{driver} = c0.ok")
-    conds += [f"(r.{k} is null) = (t.{k} is null)" for k in keys]
+    source, conds = f"r_{table}", _same(values)
+    if driver:  # materialised first, so the join cannot start from the values
+        source = "drive"
+        con.execute(
+            f"create or replace temp table drive as select r.*, c.ok as _drive"
+            f" from r_{table} r join cand_{driver} c on c.rk = r.{driver}"
+        )
+        conds.insert(0, f"t.{driver} = r._drive")
+    conds += [f"(r.{k} is null) = (t.{k} is null)" for k in keys if k != driver]
     sel = ", ".join(f"r.{k} as r_{k}, t.{k} as t_{k}" for k in keys)
     rel = (
-        f"select r._row, {sel} from r_{table} r {join}"
-        f"join twin.{table} t on {' and '.join(conds)}"
+        f"select r._row, {sel} from {source} r"
+        f" join twin.{table} t on {' and '.join(conds)}"
     )
     for k in keys:
         if k in known and k != driver:
@@ -100,32 +154,10 @@ def _match_table(con, table: str, keys: list[str], values: list[str], known: set
     return True
 
 
-def _degrees(con, tables: dict[str, list[str]], key: str) -> None:
-    """`deg_<key>`: per research and twin key value, its number of rows per table
-    (0 where absent), as one string so the two sides compare in one join."""
-    holders = [t for t, keys in tables.items() if key in keys]
-
-    def side(prefix: str) -> str:
-        parts = [
-            f"select {key} as id, '{t}' as tbl, count(*) as n from {prefix}{t}"
-            f" where {key} is not null group by all"
-            for t in holders
-        ]
-        return (
-            f"select id, string_agg(tbl || '=' || n, ',' order by tbl) as deg"
-            f" from ({' union all '.join(parts)}) group by id"
-        )
-
-    con.execute(
-        f"create or replace temp table rdeg_{key} as {side('r_')};"
-        f"create or replace temp table tdeg_{key} as {side('twin.')}"
-    )
-
-
 def _narrow(con, table: str, key: str, known: set) -> None:
     """Candidates of `key` that fit every row of `table` holding it, within its
-    earlier candidates, with the same number of rows per table on both sides;
-    keys `table` does not hold keep theirs."""
+    earlier candidates, with the same row counts per table on both sides; keys
+    `table` does not hold keep theirs."""
     fits = (
         f"select m.rk, m.ok from (select r_{key} as rk, t_{key} as ok,"
         f" count(distinct _row) as n from m_{table} where r_{key} is not null"
@@ -139,76 +171,14 @@ def _narrow(con, table: str, key: str, known: set) -> None:
             f"{_within(fits, key, 'rk', 'ok')} union all select c.* from cand_{key} c"
             f" anti join r_{table} r on r.{key} = c.rk"
         )
-    con.execute(
-        f"create or replace temp table cand_{key} as {fits};"
-        f"create or replace temp table cov_{key} as"
-        f" select distinct rk from cand_{key}"
-    )
-    known.add(key)
-
-
-def _sizes(con, known: set) -> dict[str, int]:
-    return {
-        k: con.execute(f"select count(*) from cand_{k}").fetchone()[0] for k in known
-    }
-
-
-def attack(con, snapshot_path: str | Path, twin_builder, max_rounds: int = 6) -> dict:
-    """Link the snapshot at `snapshot_path` back to the operational data in `con`.
-
-    `twin_builder(con, db)` writes the snapshot's tables with operational ids into
-    the attached database `db` (`gjenganger.store.research.write_twin`). Returns
-    per key kind (cases, persons, cards, series): research keys, how many have
-    exactly one candidate and that share, the median number of candidates; and the
-    rounds run. The candidate tables stay as temp tables `cand_<key>`.
-    """
-    con.execute(f"attach '{snapshot_path}' as snap (read_only)")
-    con.execute("attach ':memory:' as twin")
-    try:
-        twin_builder(con, "twin")
-        tables = {}
-        for t in _tables(con, "snap"):
-            cols = _columns(con, "snap", t)
-            keys = [c for c in cols if c in KEYS]
-            if not keys:
-                continue  # places only (hotspot cells): nothing to link
-            tables[t] = keys
-            con.execute(
-                f"create or replace temp table r_{t} as"
-                f" select row_number() over () as _row, * from snap.{t}"
-            )
-        all_keys = sorted({k for keys in tables.values() for k in keys})
-        for k in all_keys:
-            _degrees(con, tables, k)
-        known: set[str] = set()
-        before: dict[str, int] = {}
-        rounds = 0
-        for rounds in range(1, max_rounds + 1):
-            for t, keys in _order(tables, known):
-                values = [c for c in _columns(con, "snap", t) if c not in KEYS]
-                if _match_table(con, t, keys, values, known):
-                    for k in keys:
-                        _narrow(con, t, k, known)
-            sizes = _sizes(con, known)
-            if sizes == before:
-                break
-            before = sizes
-        return {"rounds": rounds, **{KEYS[k]: _summary(con, k) for k in all_keys}}
-    finally:
-        con.execute("detach snap")
-        con.execute("detach twin")
-
-
-def _order(tables: dict[str, list[str]], known: set):
-    """Tables with values to join on first, then those holding only keys."""
-    return sorted(tables.items(), key=lambda kv: (kv[0] == "case_persons", kv[0]))
+    con.execute(f"create or replace temp table cand_{key} as {fits}")
+    _cover(con, key, known)
 
 
 def _summary(con, key: str) -> dict:
     n, unique, median = con.execute(
-        f"with c as (select rk, count(*) as n from cand_{key} group by rk)"
-        f" select (select count(distinct id) from rdeg_{key}),"
-        f" count(*) filter (where n = 1), median(n) from c"
+        f"select count(*), count(*) filter (where v.n = 1), median(v.n)"
+        f" from rdeg_{key} r left join cov_{key} v on v.rk = r.id"
     ).fetchone()
     return {
         "keys": n,
@@ -216,3 +186,80 @@ def _summary(con, key: str) -> dict:
         "share": unique / n if n else 0.0,
         "median_candidates": median,
     }
+
+
+def attack(con, snapshot_path: str | Path, twin_builder, max_rounds: int = 8) -> dict:
+    """Link the snapshot at `snapshot_path` back to the operational data in `con`
+    (a writable connection; its temp tables `cand_<key>` keep the candidates).
+
+    `twin_builder(con, db)` writes the snapshot's tables with operational ids
+    into the attached database `db`. Returns per key column: research keys, how
+    many have exactly one candidate and that share, the median number of
+    candidates (None for a key no table could narrow); and the rounds run.
+    """
+    con.execute(f"attach '{snapshot_path}' as snap (read_only)")
+    con.execute("attach ':memory:' as twin")
+    try:
+        twin_builder(con, "twin")
+        tables = _keyed_tables(con)
+        for t in tables:
+            con.execute(
+                f"create or replace temp table r_{t} as"
+                f" select row_number() over () as _row, * from snap.{t}"
+            )
+        keys = sorted({k for ks in tables.values() for k in ks})
+        known: set[str] = set()
+        for k in keys:
+            _degrees(con, tables, k)
+            _seed_by_degree(con, k, known)
+        sizes, rounds = None, 0
+        while rounds < max_rounds:
+            rounds += 1
+            for t, ks in tables.items():
+                if _match(con, t, ks, known):
+                    for k in ks:
+                        _narrow(con, t, k, known)
+            now = {
+                k: con.execute(f"select count(*) from cand_{k}").fetchone()[0]
+                for k in known
+            }
+            if now == sizes:
+                break
+            sizes = now
+        out = {"rounds": rounds}
+        for k in keys:
+            if k not in known:
+                con.execute(f"create temp table cov_{k} (rk varchar, n bigint)")
+            out[k] = _summary(con, k)
+        return out
+    finally:
+        con.execute("detach snap")
+        con.execute("detach twin")
+
+
+def attack_files(db_path: str | Path, snapshot_path: str | Path) -> dict:
+    """`attack` on files: the operational database (opened read-only) against a
+    published snapshot; for benchmarks and the command line."""
+    from gjenganger.store.research import write_twin
+
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'Europe/Oslo'")
+        con.execute(f"attach '{db_path}' as op (read_only)")
+        con.execute("use op")
+        return attack(con, snapshot_path, write_twin)
+    finally:
+        con.close()
+
+
+def uniqueness(con, table: str) -> dict:
+    """k-anonymity of one snapshot table on its own: rows, the share of rows
+    whose published values (every column but the keys) no other row shares,
+    and the median size of a row's class of identical rows."""
+    cols = [c for c in _columns(con, "snap", table) if not c.endswith("_key")]
+    part = ", ".join(f'"{c}"' for c in cols)
+    n, unique, median = con.execute(
+        f"with k as (select count(*) over (partition by {part}) as k"
+        f" from snap.{table}) select count(*), avg((k = 1)::int), median(k) from k"
+    ).fetchone()
+    return {"rows": n, "unique_share": unique, "median_class": median}

@@ -344,3 +344,28 @@ def test_a_real_night_failing_mid_flow_leaves_its_row_with_the_failing_step(tmp_
         env={**os.environ, "GJENGANGER_HOME": str(tmp_path / "home")},
     )
     assert verify.returncode == 0, verify.stderr
+
+
+def test_an_interrupted_session_leaves_the_statement_and_the_session_row(
+    env, capsys, monkeypatch
+):
+    from gjenganger.store import query as sandbox
+
+    real = sandbox.run_query
+
+    def run_query(con, sql):
+        if "interrupt" in sql:
+            raise KeyboardInterrupt
+        return real(con, sql)
+
+    monkeypatch.setattr(sandbox, "run_query", run_query)
+    stdin = "select 1 as a\nselect 'interrupt me'\nselect 2 as b\n"
+    code, out, _ = _query(env, capsys, stdin=stdin, monkeypatch=monkeypatch)
+    assert code == 130 and out.split() == ["a", "1"]
+    rows = _rows(env["log"])
+    assert [o for _, o, _, _ in rows] == [
+        "ok",
+        "interrupted: KeyboardInterrupt",
+        "interrupted",
+    ]
+    assert json.loads(rows[-1][3]) == {"errors": 0, "refused": 0, "statements": 1}

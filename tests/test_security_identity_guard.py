@@ -364,6 +364,7 @@ def test_a_name_holding_one_rejects_the_batch_and_every_trace_is_masked(
     assert_nowhere(con, results, [f])
 
 
+@pytest.mark.slow  # imports Prefect
 def test_the_run_reports_ingest_part_holds_none(tmp_path):
     """The nightly's ingest step (what the run report keeps) on a batch whose
     batch_id and rows hold them."""

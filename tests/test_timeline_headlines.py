@@ -190,3 +190,36 @@ def test_the_index_counts_facts_and_shows_hypotheses_and_uncertainty_apart(con):
     cells = text.split(WHO, 1)[1]
     assert re.search(r"3 7 14 000 kr 10 000 kr 1 40 000 kr 2025-03-25", cells)
     assert "(p=0.55, usikker)" in cells
+
+
+@pytest.mark.browser
+def test_the_tooltip_of_a_hypothesis_says_its_share_in_custody(con, tmp_path):
+    from browser_support import open_offline
+
+    page, _ = person_page(con, world(), WHO, lang="en")
+    path = tmp_path / "headlines.html"
+    path.write_text(page, encoding="utf-8")
+    seen = {}
+
+    def hover(pg):
+        pg.wait_for_function("() => window.gjTimeline && window.gjTimeline.ready")
+        pg.evaluate(  # the ten days around H9 (months count from 0)
+            "() => window.gjTimeline.zoomTo(Date.UTC(2025, 2, 15),"
+            " Date.UTC(2025, 2, 26))"
+        )
+        pg.wait_for_timeout(300)
+        x, y = pg.evaluate("() => window.gjTimeline.pixelOf('H9')")
+        pg.mouse.move(x, y)
+        pg.wait_for_selector(".gj-tooltip .gj-custody", state="visible", timeout=5000)
+        seen["tooltip"] = pg.inner_text(".gj-tooltip")
+
+    report = open_offline(
+        path,
+        wait_for="() => window.gjTimeline !== undefined",
+        actions=hover,
+        screenshot=tmp_path / "headlines.png",
+        viewport=(1400, 1000),
+    )
+    assert report.errors == [] and report.blocked == []
+    assert "HYPOTHESIS (p=0.90)" in seen["tooltip"]
+    assert "in remand for 50 % of the offence window" in seen["tooltip"]

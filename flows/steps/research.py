@@ -1,36 +1,28 @@
 """The researchers' snapshot: a fresh DuckDB file (plus Parquet) built from the marts.
 
-Every operational pseudonym (person, case, card) is re-keyed with a keyed HMAC
-under a separate research key, so research data cannot be joined to operational
-data without that key; merchant references, free-form ids and batch lineage are
-dropped. The snapshot is written into tonight's publication folder, so a
-researcher reading last night's file is never disturbed (see `gjenganger.publish`).
+Every operational pseudonym is re-keyed with a keyed HMAC under a random salt drawn
+for this snapshot alone and never stored: nobody, the operator included, can map
+research ids back to operational ones, and the same person has other ids in
+tomorrow's snapshot (a study works on one snapshot). Each key kind (cases, the
+cases of `case_persons`, persons, top-list series, card episodes) has its own ids,
+so the tables cannot be joined to each other; quasi-identifiers are coarsened
+(`gjenganger.store.research`) so that a linkage attack with the whole operational
+database ties under 5 % of cases or persons to one incident or person
+(`gjenganger.store.research_attack`, `docs/research.md`). The snapshot is written
+into tonight's publication folder, so a researcher reading last night's file is
+never disturbed (see `gjenganger.store.publish`).
 """
 
 from __future__ import annotations
 
-import os
+import secrets
 from pathlib import Path
 
 import pyarrow as pa
 
 from gjenganger.store import research as snapshot
-from gjenganger.store.keys import ensure_key_file, pseudonym
+from gjenganger.store.keys import KEY_BYTES, pseudonym
 from gjenganger.store.research import VIEWS
-
-
-def load_key(path: str | Path | None = None) -> bytes:
-    """The research key: `$GJENGANGER_RESEARCH_KEY_FILE` or
-    `$GJENGANGER_HOME/research.key`.
-
-    Created (0600, 32 random bytes) on first use; kept apart from any operational key.
-    """
-    if path is None:
-        home = Path(os.environ.get("GJENGANGER_HOME", Path.home() / ".gjenganger"))
-        path = Path(
-            os.environ.get("GJENGANGER_RESEARCH_KEY_FILE", home / "research.key")
-        )
-    return ensure_key_file(path)
 
 
 def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
@@ -39,11 +31,16 @@ def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
     return pa.table({"operational_id": values, "research_id": ids})
 
 
-def build_snapshot(con, out_dir: str | Path, key: bytes) -> dict:
-    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet`."""
+def build_snapshot(con, out_dir: str | Path, key: bytes | None = None) -> dict:
+    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet`.
+
+    `key` is the re-keying salt; by default a fresh random one that is dropped
+    when this returns, so each snapshot has its own ids (pass one only to
+    reproduce ids in a test)."""
+    key = key if key is not None else secrets.token_bytes(KEY_BYTES)
     maps = {
         name: rekey(snapshot.operational_ids(con, name), key, prefix)
-        for name, (prefix, _) in snapshot.ID_SOURCES.items()
+        for name, (prefix, _, _) in snapshot.ID_SOURCES.items()
     }
     return snapshot.write_snapshot(con, out_dir, maps)
 

@@ -14,6 +14,7 @@ DB_HELP = "database (default: the configured audit log, $GJENGANGER_AUDIT_DB)"
 
 
 def register(sub) -> None:
+    """Add `audit verify|show|retire` to the CLI."""
     p = sub.add_parser(
         "audit",
         help="verify the tamper-evident audit log or show who did what",
@@ -72,6 +73,8 @@ def _open(path: Path | None):
 
 
 def run_verify(args) -> int:
+    """Check the log and its anchors; every problem on stdout, the first on stderr,
+    exit 2 (a log older than the keyed chain is one line)."""
     path, con = _open(args.db)
     try:
         problems = audit.verify(con, path, args.anchored_as, tuple(args.journal))
@@ -91,6 +94,7 @@ def run_verify(args) -> int:
 
 
 def run_show(args) -> int:
+    """The rows, optionally of one person or from a date, as a table or JSON."""
     path, con = _open(args.db)
     try:
         rows = audit.rows(con, args.person, args.since)
@@ -123,6 +127,8 @@ def run_show(args) -> int:
 
 
 def run_retire(args) -> int:
+    """Record, MACed in the anchor journal, that the earlier logs of a database path
+    were deleted on purpose; this command's own row says who and why."""
     if len(args.reason.strip()) < 12:
         raise UserError("--reason must say why, in a sentence")
     con = db.connect(args.db, migrate=False) if args.db.is_file() else None

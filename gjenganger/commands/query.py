@@ -22,6 +22,7 @@ from gjenganger.store import query as sandbox
 
 
 def register(sub) -> None:
+    """Add `query` to the CLI (no audit-location flag: that is configuration)."""
     p = sub.add_parser(
         "query",
         help="run one SELECT on the research snapshot, sandboxed; user, purpose and "
@@ -86,6 +87,8 @@ def _execute(con, sql: str, as_json: bool) -> tuple[str, str, UserError | None]:
 
 
 def run(args) -> int:
+    """One statement (SQL given) or a session (statements on standard input); the
+    purpose is checked first, and every refusal is audited before it is reported."""
     try:
         sandbox.check_purpose(args.purpose)
     except sandbox.RefusedError as exc:
@@ -108,36 +111,48 @@ def run(args) -> int:
 
 def _session(con, args, path: Path) -> int:
     """Statements from standard input, one per line, each its own audit row; then
-    the session's row (statements, refused, errors). Exit 2 if any was refused or
-    failed."""
+    the session's row (statements, refused, errors; written by the CLI if the
+    session is interrupted). Exit 2 if any was refused or failed."""
     interactive = sys.stdin.isatty()
     tally: Counter = Counter()
-    while True:
-        if interactive:
-            print("gjenganger> ", end="", flush=True)
-        line = sys.stdin.readline()
-        if not line:
-            break
-        if not line.strip():
-            continue
-        params = {"purpose": args.purpose, "snapshot": str(path), "sql": line.strip()}
-        audit.begin("query", params, args.user, args.role)
-        outcome, text, error = _execute(con, line, args.json)
-        try:
-            _commit(outcome)
-        except audit.AuditNotWrittenError:
-            with suppress(audit.AuditNotWrittenError):  # the session's row, if it can
-                audit.counted(statements=sum(tally.values()))
-                audit.finish(None, "error: audit log not written")
-            raise
-        tally[outcome.split(":")[0]] += 1
-        if error is not None:
-            print(f"gjenganger: {error}", file=sys.stderr)
-        else:
-            print(text, flush=True)
+    try:
+        while line := _next_line(interactive):
+            if line.strip():
+                tally[_statement(con, args, path, line)] += 1
+    finally:  # counted on the session's row, however the session ends
+        audit.counted(
+            statements=tally.total(), refused=tally["refused"], errors=tally["error"]
+        )
     bad = tally["refused"] + tally["error"]
-    audit.counted(
-        statements=sum(tally.values()), refused=tally["refused"], errors=tally["error"]
-    )
-    _commit("ok" if not bad else f"error: {bad} of {sum(tally.values())} failed")
+    _commit("ok" if not bad else f"error: {bad} of {tally.total()} failed")
     return 2 if bad else 0
+
+
+def _next_line(interactive: bool) -> str:
+    if interactive:
+        print("gjenganger> ", end="", flush=True)
+    return sys.stdin.readline()
+
+
+def _statement(con, args, path: Path, line: str) -> str:
+    """Run one interactive statement: its row first, then its result or error; the
+    kind of outcome (`ok`, `refused`, `error`)."""
+    params = {"purpose": args.purpose, "snapshot": str(path), "sql": line.strip()}
+    audit.begin("query", params, args.user, args.role)
+    try:
+        outcome, text, error = _execute(con, line, args.json)
+    except BaseException as exc:  # Ctrl-C or SIGTERM mid-statement: its row says so
+        with suppress(Exception):
+            audit.finish(None, f"interrupted: {type(exc).__name__}")
+        raise
+    try:
+        _commit(outcome)
+    except audit.AuditNotWrittenError:
+        with suppress(Exception):  # the session's row, if it can still be written
+            audit.finish(None, "error: audit log not written")
+        raise
+    if error is not None:
+        print(f"gjenganger: {error}", file=sys.stderr)
+    else:
+        print(text, flush=True)
+    return outcome.split(":")[0]
