@@ -52,8 +52,16 @@ NUMBER_TYPES = ("int", "decimal", "double")
 
 def macro_sql() -> list[str]:
     """DuckDB macros created on every connection: the identity-number guard
-    (`gjenganger.data_schema.identity`)."""
-    return _identity_macros()
+    (`gjenganger.data_schema.identity`), and its form for timestamp columns: a
+    well-formed timestamp holds no identity number (only its nanoseconds could
+    spell 11 digits with the seconds), anything else is checked as text."""
+    form = quote_literal(VALUE_FORMATS["timestamp"])
+    return [
+        *_identity_macros(),
+        "create or replace temp macro has_fnr_timestamp(v) as ("
+        f" not regexp_full_match(v, {form}) and has_fnr(v))",
+        "create or replace temp macro first_fnr_timestamp(v) as first_fnr(v)",
+    ]
 
 
 def quote_ident(name: str) -> str:
@@ -84,8 +92,11 @@ def typed_expr(col: Column, src: str | None = None) -> str:
 
 
 def _guard(col_type: str) -> str:
-    """The guard macro suffix for a logical type: numbers by value, else text."""
-    return "_number" if col_type in NUMBER_TYPES else ""
+    """The guard macro suffix for a logical type: numbers by value, timestamps
+    unless well-formed, anything else as text."""
+    if col_type in NUMBER_TYPES:
+        return "_number"
+    return "_timestamp" if col_type == "timestamp" else ""
 
 
 def _guarded(table: Table, extra_columns: list[str]) -> list[tuple[str, str]]:

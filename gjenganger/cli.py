@@ -139,6 +139,11 @@ def _terminate(signum, _frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script: parse, run, map errors to exit codes."""
     settings.configure_environment()
+    try:
+        settings.apply_umask()
+    except UserError as exc:
+        print(f"gjenganger: {exc}", file=sys.stderr)
+        return 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     argv = sys.argv[1:] if argv is None else argv

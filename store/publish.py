@@ -131,6 +131,33 @@ def prune(publish_dir: Path, keep: int) -> list[Path]:
     return removed
 
 
+RETENTION_NOTE = "RETENTION-PENDING.txt"
+
+
+def after_purge(publish_dir: str | Path, purged_at: str) -> dict:
+    """Published nights were built before a purge and may hold purged cases: delete
+    every night but the one `latest` points at, and mark that one until the next
+    night replaces it (readers of `latest` keep working)."""
+    publish_dir = Path(publish_dir)
+    nights = publish_dir / "nights"
+    if not nights.is_dir():
+        return {"nights_removed": 0, "latest_marked": False}
+    current = (publish_dir / "latest").resolve()
+    removed = 0
+    for path in sorted(nights.iterdir()):
+        if path.resolve() != current:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    marked = current.is_dir() and current.parent == nights.resolve()
+    if marked:
+        write_text(
+            current / RETENTION_NOTE,
+            f"Built before the purge at {purged_at}: this night may still hold cases "
+            "past retention until the next nightly run replaces it.\n",
+        )
+    return {"nights_removed": removed, "latest_marked": marked}
+
+
 def latest(publish_dir: str | Path) -> Path | None:
     """The folder of the newest published night, if any."""
     link = Path(publish_dir) / "latest"

@@ -103,14 +103,26 @@ VIEWS: dict[str, View] = {
            left join (select incident_id, count(*) as n from mart_links group by all)
                l on l.incident_id = i.incident_id""",
         ("mart_incidents", "mart_links"),
-        tuple(_CASE_QI[:n] for n in (14, 12, 9, 6, 3, 2)),
+        tuple(_CASE_QI[:n] for n in (14, 12, 9, 6, 3, 2, 1)),
     ),
     "case_persons": View(
-        "one row per current, not retracted case-person link: only whose link it "
-        "is (the case, the role and who else was linked are left out)",
-        """select rk_person.research_id as person_key
-           from mart_links l
-           join rk_person on rk_person.operational_id = l.person_id""",
+        "one row per current, not retracted case-person link, for counting links "
+        "per person: only whose link it is (no case, role or co-offender); a "
+        f"person whose link count fewer than {K} persons share has the mean "
+        f"count of {K} persons of about the same count (microaggregation)",
+        f"""with n as (select person_id, count(*) as n from mart_links group by all),
+           rare as (select person_id, n from n qualify count(*) over (partition by n)
+                    < {K}),
+           grouped as (select person_id, n, least((row_number() over (order by n,
+                           person_id) - 1) // {K}, greatest(count(*) over () // {K} - 1,
+                           0)) as grp from rare),
+           published as (select n.person_id, coalesce(round(avg(g.n) over
+                             (partition by g.grp))::int, n.n) as links
+                         from n left join grouped g using (person_id))
+           select rk_person.research_id as person_key
+           from published p
+           join rk_person on rk_person.operational_id = p.person_id,
+           range(p.links)""",
         ("mart_links",),
     ),
     "person_days": View(
@@ -152,7 +164,7 @@ VIEWS: dict[str, View] = {
            from episodes e
            join rk_episode on rk_episode.operational_id = e.episode_id""",
         ("episodes",),
-        tuple(_EPISODE_QI[:n] for n in (10, 6, 3, 2)),
+        tuple(_EPISODE_QI[:n] for n in (10, 6, 3, 2, 1)),
     ),
 }
 

@@ -50,6 +50,11 @@ def _keyed_tables(con) -> dict[str, list[str]]:
     return out
 
 
+def _values(con, table: str, keys: list[str]) -> list[str]:
+    """The columns of a snapshot table the attack joins on: all but its keys."""
+    return [c for c in _columns(con, "snap", table) if c not in keys]
+
+
 def _same(cols: list[str]) -> list[str]:
     return [f'r."{c}" is not distinct from t."{c}"' for c in cols]
 
@@ -129,7 +134,7 @@ def _match(con, table: str, keys: list[str], known: set) -> bool:
     row and each twin row that fits it on every shared value and every known
     candidate. False (nothing built) when there is neither a value nor a
     covering key to join on."""
-    values = [c for c in _columns(con, "snap", table) if c not in keys]
+    values = _values(con, table, keys)
     driver = _driver(con, table, keys, known)
     if not values and driver is None:
         return False
@@ -209,9 +214,11 @@ def attack(con, snapshot_path: str | Path, twin_builder, max_rounds: int = 8) ->
             )
         keys = sorted({k for ks in tables.values() for k in ks})
         known: set[str] = set()
+        valued = {k for t, ks in tables.items() for k in ks if _values(con, t, ks)}
         for k in keys:
             _degrees(con, tables, k)
-            _seed_by_degree(con, k, known)
+            if k not in valued:  # found in key-only tables: start from counts
+                _seed_by_degree(con, k, known)
         sizes, rounds = None, 0
         while rounds < max_rounds:
             rounds += 1

@@ -3,16 +3,27 @@
 One transaction removes, for cases reported before the cutoff: their current and
 staged versions, links, card transactions, every derived row that names them
 (any table with an `incident_id` column), person-day rows before the cutoff, custody
-periods ended before it, and quarantine rows quarantined before it.
+periods ended before it, and quarantine rows quarantined before it. The stored
+attribution state (pair models, evidence rows, fingerprints) was computed from the
+purged cases too: it is emptied, and the next night trains and computes it anew.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+from gjenganger.errors import UserError
 from gjenganger.store.db import transaction
 
 CORE = ("incidents", "incident_persons", "card_transactions", "custody")
+#: caches computed from every case, purged ones included: emptied by a purge
+ATTRIBUTION_STATE = (
+    "attribution_model",
+    "attribution_evidence",
+    "attribution_evidence_next",
+    "attribution_fingerprints_persons",
+    "attribution_fingerprints_cases",
+)
 
 
 def _tables_with(con, column: str) -> list[tuple[str, str]]:
@@ -29,6 +40,8 @@ def _tables_with(con, column: str) -> list[tuple[str, str]]:
 
 def purge(con, older_than_days: int, today: date) -> dict[str, int]:
     """Delete everything past retention; returns rows deleted per table."""
+    if older_than_days < 1:
+        raise UserError(f"--older-than must be at least 1 day (got {older_than_days})")
     cutoff = today - timedelta(days=older_than_days)
     lit = f"timestamptz '{cutoff.isoformat()} 00:00:00 Europe/Oslo'"
     deleted: dict[str, int] = {}
@@ -53,6 +66,8 @@ def purge(con, older_than_days: int, today: date) -> dict[str, int]:
         for column in ("date", "day"):
             for table, col in _tables_with(con, column):
                 run(table, f"{col} < date '{cutoff.isoformat()}'")
+        for table in ATTRIBUTION_STATE:
+            run(table, "true")
         # derived results computed from the old data must be recomputed
         con.execute("delete from pipeline_steps")
     return deleted

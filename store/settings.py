@@ -26,6 +26,49 @@ def configure_environment() -> None:
         Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
+#: files holding personal data (databases, audit log, keys, bundles) are created
+#: readable by their owner only; an operator may widen it for a group (027)
+DEFAULT_UMASK = "077"
+
+
+def apply_umask() -> int:
+    """Set the process umask from `$GJENGANGER_UMASK` (octal, default 077), so every
+    file and folder gjenganger creates is private to its owner unless configured.
+
+    Only masks that keep "others" out entirely are accepted (the last digit 7): a
+    group may be granted read access (027), the world never.
+    """
+    from gjenganger.errors import UserError
+
+    text = os.environ.get("GJENGANGER_UMASK", DEFAULT_UMASK).strip()
+    try:
+        mask = int(text, 8)
+    except ValueError:
+        raise UserError(f"GJENGANGER_UMASK={text!r} is not an octal umask") from None
+    if not 0 <= mask <= 0o777 or mask & 0o007 != 0o007:
+        raise UserError(
+            f"GJENGANGER_UMASK={text!r} must keep others out (e.g. 077 or 027)"
+        )
+    os.umask(mask)
+    return mask
+
+
+def retention_days() -> int:
+    """`$GJENGANGER_RETENTION_DAYS` (default 1825, five years), at least one day."""
+    from gjenganger.errors import UserError
+
+    text = os.environ.get("GJENGANGER_RETENTION_DAYS", "1825").strip()
+    try:
+        days = int(text)
+    except ValueError:
+        raise UserError(
+            f"GJENGANGER_RETENTION_DAYS={text!r} is not a whole number of days"
+        ) from None
+    if days < 1:
+        raise UserError(f"GJENGANGER_RETENTION_DAYS={days} must be at least 1")
+    return days
+
+
 def home() -> Path:
     """`$GJENGANGER_HOME` (default `~/.gjenganger`): keys, the home audit log and
     the audit anchors live here, apart from any database."""

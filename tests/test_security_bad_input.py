@@ -68,6 +68,8 @@ VARIANTS = [
     ("occurred_from", "2026-11-19", None),
     ("occurred_from", "2026-11-19 22:00:00+01", None),  # Parquet's text
     ("occurred_from", "2026-11-19T21:00:00Z", None),
+    # nanoseconds that spell 15076500565 with the seconds: a time, no identity
+    ("occurred_from", "2026-11-19T22:00:15.076500565+01:00", None),
     ("updated_at", "2026-11-22T01:30:00+01:00", None),  # the leeway's end
     ("participants", "2.0", None),  # a float Parquet column's text
     ("participants", "+3", None),

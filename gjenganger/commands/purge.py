@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from gjenganger.arguments import add_as_of
-from gjenganger.store import audit, db, runlock
+from gjenganger.errors import UserError
+from gjenganger.store import audit, db, publish, runlock, settings
 from gjenganger.store.retention import purge
 
 
@@ -26,8 +26,16 @@ def register(sub) -> None:
     p.add_argument(
         "--older-than",
         type=int,
-        default=int(os.environ.get("GJENGANGER_RETENTION_DAYS", "1825")),
-        help="retention in days (default $GJENGANGER_RETENTION_DAYS or 1825)",
+        default=None,
+        help="retention in days, at least 1 (default $GJENGANGER_RETENTION_DAYS or "
+        "1825)",
+    )
+    p.add_argument(
+        "--publish",
+        type=Path,
+        default=None,
+        help="publication folder: delete the nights built before the purge (they may "
+        "hold purged cases) and mark `latest` until the next night replaces it",
     )
     add_as_of(p, "reference date (default: the newest report)")
     p.add_argument(
@@ -37,12 +45,20 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    days = settings.retention_days() if args.older_than is None else args.older_than
+    if days < 1:
+        raise UserError(f"--older-than must be at least 1 day (got {days})")
+    if not args.db.exists():
+        raise UserError(f"database {args.db} does not exist")
     with runlock.hold(args.db):  # never between two steps of a running night
         con = db.connect(args.db)
         try:
-            deleted = purge(con, args.older_than, args.as_of or date.today())
+            deleted = purge(con, days, args.as_of or date.today())
         finally:
             con.close()
+    if args.publish is not None:
+        pruned = publish.after_purge(args.publish, datetime.now(UTC).isoformat())
+        deleted["published_nights"] = pruned["nights_removed"]
     audit.counted(**{f"deleted_{k}": v for k, v in deleted.items()})
     if args.json:
         print(json.dumps({"deleted": deleted}))
