@@ -103,7 +103,7 @@ VIEWS: dict[str, View] = {
            left join (select incident_id, count(*) as n from mart_links group by all)
                l on l.incident_id = i.incident_id""",
         ("mart_incidents", "mart_links"),
-        tuple(_CASE_QI[:n] for n in (14, 12, 9, 6, 3, 2, 1)),
+        tuple(_CASE_QI[:n] for n in (14, 12, 9, 6, 3, 2, 1, 0)),
     ),
     "case_persons": View(
         "one row per current, not retracted case-person link, for counting links "
@@ -164,7 +164,7 @@ VIEWS: dict[str, View] = {
            from episodes e
            join rk_episode on rk_episode.operational_id = e.episode_id""",
         ("episodes",),
-        tuple(_EPISODE_QI[:n] for n in (10, 6, 3, 2, 1)),
+        tuple(_EPISODE_QI[:n] for n in (10, 6, 3, 2, 1, 0)),
     ),
 }
 
@@ -198,13 +198,16 @@ def _generalise(con, target: str, view: View) -> None:
         f" from ({view.sql})"
     )
     con.execute("create or replace temp table _lvl (_i bigint, detail tinyint)")
-    for n, kept in enumerate(view.levels):
-        last = n == len(view.levels) - 1
+    *levels, last = view.levels
+    for n, kept in enumerate(levels):
         con.execute(
             f"insert into _lvl select _i, {n} from (select _i, count(*) over"
             f" (partition by {', '.join(kept)}) as k from _src anti join _lvl"
-            f" using (_i)) where k >= {K} or {last}"
+            f" using (_i)) where k >= {K}"
         )
+    con.execute(
+        f"insert into _lvl select _i, {len(levels)} from _src anti join _lvl using (_i)"
+    )
     cols = [
         r[0]
         for r in con.execute(

@@ -33,7 +33,9 @@ def _old_and_new(con, tmp_path):
         "2024-01-10",
         {
             "incidents": [old, incident("bad", value_nok="-1")],
-            "incident_persons": [link("INC-old")],
+            "incident_persons": [
+                link("INC-old", updated_at="2024-01-10T09:00:00+01:00")
+            ],
         },
         exported_at="2024-01-11T01:30:00+01:00",
     )
