@@ -26,6 +26,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import TerminationSignal
 
+from gjenganger.errors import UserError
 from gjenganger.flows.steps import state
 from gjenganger.store import db, faults, frames, publish, runlock
 from gjenganger.store import steps as marks
@@ -390,12 +391,24 @@ def nightly_with(runner: str = "local", dask_address: str | None = None):
     return nightly.with_options(task_runner=task_runner(runner, dask_address))
 
 
-def _default_as_of(db_path: str) -> date:
+def _default_as_of(db_path: str, ingested: dict) -> date:
+    """The night's date: the newest report in the database. With no incident at all
+    there is nothing to analyse: one line naming the rejected batches, if any."""
     con = db.connect(db_path)
     try:
-        return frames.latest_data_date(con) or datetime.now(UTC).date()
+        day = frames.latest_data_date(con)
     finally:
         con.close()
+    if day is not None:
+        return day
+    rejected = ingested.get("rejected") or []
+    why = (
+        f"{len(rejected)} batch(es) rejected, first {rejected[0]['batch_id']}: "
+        f"{rejected[0]['reason']}"
+        if rejected
+        else "the inbox held no batch"
+    )
+    raise UserError(f"nothing to analyse: the database holds no incidents ({why})")
 
 
 @flow(name="gjenganger-nightly", log_prints=False, persist_result=False)
@@ -460,11 +473,11 @@ def _night(
         return result
 
     try:
-        step("ingest", ingest_task, inbox, db_path)
+        ingested = step("ingest", ingest_task, inbox, db_path)
         # from here on nothing rewrites incidents or links: steps and map tasks
         # share one read of tonight's as-of frames per process
         frames.share_frames(run_name)
-        day = as_of or _default_as_of(db_path)
+        day = as_of or _default_as_of(db_path, ingested)
         report["as_of"] = day.isoformat()
         step("toplist", toplist_task, db_path, day)
         step("attribution", attribution_task, db_path, day)

@@ -19,7 +19,10 @@ def configure_environment() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_API_ENABLE_HTTP2", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # a failed step is reported in one line and in the run report; Prefect's own
+    # tracebacks only with GJENGANGER_DEBUG
+    debug = bool(os.environ.get("GJENGANGER_DEBUG"))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if debug else "CRITICAL")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
     # Prefect's SQLite cannot create its file in a missing folder
     with suppress(OSError):
