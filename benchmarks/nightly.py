@@ -112,6 +112,12 @@ def attribution_internals(report: dict) -> dict:
     return {k: summary.get(k) for k in keep}
 
 
+def _link_batch(batch: Path, inbox: Path) -> None:
+    """Put a batch into the inbox as hard links (no copy of the data, and no
+    symlink: ingest refuses a symlink that points out of its inbox)."""
+    shutil.copytree(batch, inbox / batch.name, copy_function=os.link)
+
+
 def prepare(work: Path, scale: float, seed: int, env: dict) -> tuple[Path, Path, dict]:
     """Generated data (kept between runs) and the held-back last batch."""
     data = work / "data"
@@ -156,7 +162,7 @@ def run(args) -> dict:
         inbox.mkdir()
         for b in sorted(full_inbox.iterdir()):
             if b != last:
-                os.symlink(b, inbox / b.name)
+                _link_batch(b, inbox)
         for stale in (work / f"{runner}.duckdb", work / f"publish-{runner}"):
             if stale.is_dir():
                 shutil.rmtree(stale)
@@ -170,7 +176,7 @@ def run(args) -> dict:
             file=sys.stderr,
             flush=True,
         )
-        os.symlink(last, inbox / last.name)
+        _link_batch(last, inbox)
         inc = nightly(work, runner, inbox, env, "incremental")
         print(f"[bench] {runner}: incremental {inc['seconds']} s", file=sys.stderr)
         out["runs"][runner] = {"full": full, "incremental": inc}
