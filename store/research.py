@@ -24,8 +24,6 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gjenganger.store.db import table_exists
-
 #: the fewest rows that must share a row's published values at its detail level
 K = 5
 
@@ -179,11 +177,23 @@ ID_SOURCES: dict[str, tuple[str, str, tuple[str, ...]]] = {
 }
 
 
+def _exists(con, name: str) -> bool:
+    """A table or view of that name in the current database (not in one only
+    attached, such as the snapshot being built or attacked)."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_catalog = current_database() and table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
 def operational_ids(con, name: str) -> list[str]:
     """The sorted operational ids re-key map `name` (of `ID_SOURCES`) must cover
     (none when its tables do not exist)."""
     _, sql, needs = ID_SOURCES[name]
-    if not all(table_exists(con, n) for n in needs):
+    if not all(_exists(con, n) for n in needs):
         return []
     return sorted(r[0] for r in con.execute(sql).fetchall())
 
@@ -198,7 +208,7 @@ def _generalise(con, target: str, view: View) -> None:
         f" from ({view.sql})"
     )
     con.execute("create or replace temp table _lvl (_i bigint, detail tinyint)")
-    *levels, last = view.levels
+    levels = view.levels[:-1]  # the last one takes every row left
     for n, kept in enumerate(levels):
         con.execute(
             f"insert into _lvl select _i, {n} from (select _i, count(*) over"
@@ -212,7 +222,8 @@ def _generalise(con, target: str, view: View) -> None:
         r[0]
         for r in con.execute(
             "select column_name from information_schema.columns"
-            " where table_name = '_src' and column_name <> '_i'"
+            " where table_catalog = 'temp' and table_name = '_src'"
+            " and column_name <> '_i'"
             " order by ordinal_position"
         ).fetchall()
     ]
@@ -239,7 +250,7 @@ def build_tables(con, db: str, maps: dict[str, pa.Table]) -> dict[str, int]:
     counts: dict[str, int] = {}
     try:
         for name, view in VIEWS.items():
-            if not all(table_exists(con, n) for n in view.needs):
+            if not all(_exists(con, n) for n in view.needs):
                 continue
             if view.levels:
                 _generalise(con, f"{db}.{name}", view)

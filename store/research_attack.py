@@ -103,8 +103,8 @@ def _cover(con, key: str, known: set) -> None:
 
 
 def _driver(con, table: str, keys: list[str], known: set) -> str | None:
-    """The known key whose candidates cover every row of `table` and make the
-    fewest pairs; None when no key covers the table."""
+    """The known key whose candidates cover every row of `table` (so none is
+    null there) and make the fewest pairs; None when no key covers the table."""
     best, fewest = None, None
     for k in keys:
         if k not in known:
@@ -112,7 +112,6 @@ def _driver(con, table: str, keys: list[str], known: set) -> str | None:
         missing, pairs = con.execute(
             f"select count(*) filter (where v.rk is null), sum(v.n)"
             f" from r_{table} r left join cov_{k} v on v.rk = r.{k}"
-            f" where r.{k} is not null"
         ).fetchone()
         if not missing and (fewest is None or (pairs or 0) < fewest):
             best, fewest = k, pairs or 0
@@ -259,14 +258,81 @@ def attack_files(db_path: str | Path, snapshot_path: str | Path) -> dict:
         con.close()
 
 
-def uniqueness(con, table: str) -> dict:
-    """k-anonymity of one snapshot table on its own: rows, the share of rows
-    whose published values (every column but the keys) no other row shares,
-    and the median size of a row's class of identical rows."""
-    cols = [c for c in _columns(con, "snap", table) if not c.endswith("_key")]
-    part = ", ".join(f'"{c}"' for c in cols)
-    n, unique, median = con.execute(
-        f"with k as (select count(*) over (partition by {part}) as k"
-        f" from snap.{table}) select count(*), avg((k = 1)::int), median(k) from k"
-    ).fetchone()
+def uniqueness(snapshot_path: str | Path, table: str) -> dict:
+    """k-anonymity of one snapshot table on its own: its rows, the share of rows
+    whose published values (every column but the keys) no other row shares, and
+    the median size of a row's class of rows with the same values."""
+    con = duckdb.connect(str(snapshot_path), read_only=True)
+    try:
+        cols = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()
+            if not r[0].endswith("_key")
+        ]
+        part = ", ".join(f'"{c}"' for c in cols)
+        n, unique, median = con.execute(
+            f"with k as (select count(*) over (partition by {part}) as k"
+            f" from {table}) select count(*), avg((k = 1)::int), median(k) from k"
+        ).fetchone()
+    finally:
+        con.close()
     return {"rows": n, "unique_share": unique, "median_class": median}
+
+
+def ids_in(blob: bytes, ids: set[bytes]) -> set[bytes]:
+    """The ids of `ids` found anywhere in `blob`, as raw bytes: every position
+    holding an id's first byte is tried with every id length (a set lookup, so
+    any id format works and ids glued to other bytes are found too)."""
+    if not ids:
+        return set()
+    lengths = sorted({len(i) for i in ids})
+    firsts = {i[:1] for i in ids}
+    found = set()
+    for first in firsts:
+        start = blob.find(first)
+        while start >= 0:
+            for n in lengths:
+                if blob[start : start + n] in ids:
+                    found.add(blob[start : start + n])
+            start = blob.find(first, start + 1)
+    return found
+
+
+def operational_ids(con) -> set[bytes]:
+    """Every operational identifier of the database in `con`: incidents, persons,
+    cards, card transactions, custody periods and card episodes."""
+    sources = {
+        "incidents": "incident_id",
+        "incident_persons": "person_id",
+        "custody": "custody_id, person_id",
+        "card_transactions": "transaction_id, card_ref",
+        "episodes": "episode_id, card_ref, person_id",
+    }
+    out: set[bytes] = set()
+    for table, cols in sources.items():
+        if not con.execute(
+            "select count(*) from information_schema.tables where table_name = ?",
+            [table],
+        ).fetchone()[0]:
+            continue
+        for col in cols.split(", "):
+            out |= {
+                r[0].encode()
+                for r in con.execute(
+                    f"select distinct {col} from {table} where {col} is not null"
+                ).fetchall()
+            }
+    return out
+
+
+if __name__ == "__main__":  # python -m gjenganger.store.research_attack DB SNAPSHOT
+    import json
+    import sys
+
+    result = attack_files(sys.argv[1], sys.argv[2])
+    result["cases_k_anonymity"] = uniqueness(sys.argv[2], "cases")
+    print(json.dumps(result, indent=2))

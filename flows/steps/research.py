@@ -3,12 +3,12 @@
 Every operational pseudonym is re-keyed with a keyed HMAC under a random salt drawn
 for this snapshot alone and never stored: nobody, the operator included, can map
 research ids back to operational ones, and the same person has other ids in
-tomorrow's snapshot (a study works on one snapshot). Each key kind (cases, the
-cases of `case_persons`, persons, top-list series, card episodes) has its own ids,
-so the tables cannot be joined to each other; quasi-identifiers are coarsened
-(`gjenganger.store.research`) so that a linkage attack with the whole operational
-database ties under 5 % of cases or persons to one incident or person
-(`gjenganger.store.research_attack`, `docs/research.md`). The snapshot is written
+tomorrow's snapshot (a study works on one snapshot). Each key kind (cases,
+persons, top-list series, card episodes) has its own ids, so the tables cannot be
+joined to each other; quasi-identifiers are coarsened (`gjenganger.store.research`)
+so that a linkage attack with the whole operational database ties under 5 % of
+cases, persons or episodes to one id (`gjenganger.store.research_attack`,
+`docs/research.md`). The snapshot is written
 into tonight's publication folder, so a researcher reading last night's file is
 never disturbed (see `gjenganger.store.publish`).
 """
@@ -117,9 +117,9 @@ def _protection() -> list[str]:
         "## Protection against linking back",
         "",
         "Whoever holds the operational database could otherwise find research rows",
-        "again by joining on what the two share: before this protection, all 64,449",
-        "cases of the demo world and 1,679 of its 1,755 persons. The snapshot",
-        "therefore",
+        "again by joining on what the two share: before this protection, the attack",
+        "below tied all 64,449 cases of the demo world, all 2,146 cards and 1,679 of",
+        "its 1,755 persons to one operational id each. The snapshot therefore",
         "",
         "- holds no operational identifier in any byte: every id is re-keyed, and the",
         "  tables are built in memory and copied whole into a new file, so no freed",
@@ -151,14 +151,15 @@ def _protection() -> list[str]:
         "rules but keeps the operational ids, joins each snapshot table to it on",
         "every column they share, intersects the candidates of each key over all",
         "its rows and tables (with equal row counts), and repeats until nothing",
-        "changes. On the demo world (seed 42, 730 days) no case of 64,449, no",
-        "person of 1,755 and 1 card episode of 2,147 keep a single candidate (median",
-        "candidates: 10 per case, 1,114 per person, 11 per episode); no case is",
-        "alone in its class of identical rows. The exception is the 20 top-list",
-        "series of `person_days` and `use_periods`: a person's day-by-day series is",
-        "unique by nature, so a holder of the operational `person_days` finds each",
-        "one. A series has its own key, so finding it leads to no case, link or",
-        "episode of the snapshot.",
+        "changes. On the demo world (seed 42, 730 days) none of 64,449 cases, 1,755",
+        "persons and 2,147 card episodes keeps a single candidate (median",
+        "candidates: 10 per case, 1,114 per person, 11 per episode), and no case",
+        "is alone in its class of identical rows (median class: 10 rows; before:",
+        "every case alone). The exception is the 20 top-list series of",
+        "`person_days` and `use_periods`: a person's day-by-day series is unique by",
+        "nature, so a holder of the operational `person_days` finds each one. A",
+        "series has its own key, so finding it leads to no case, link or episode of",
+        "the snapshot.",
         "",
         "## What this costs researchers",
         "",
@@ -167,7 +168,7 @@ def _protection() -> list[str]:
         "  what the most active persons do), roles and co-offending networks cannot",
         "  be studied from the snapshot; they need a separate, controlled extract.",
         "- Time: series per week or month by offence, municipality and status work",
-        "  (`reported_month` is on every row but the coarsest; `reported_week` on",
+        "  (`reported_month` on levels 0 to 5, nearly every row; `reported_week` on",
         "  level 0); time of day only as 6-hour bands on level 0; no exact dates, so",
         "  no day-of-week, near-repeat or reporting-delay analyses.",
         "- Place: the municipality (levels 0 to 3); finer spatial questions use the",
