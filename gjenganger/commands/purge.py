@@ -48,6 +48,7 @@ def run(args) -> int:
     days = settings.retention_days() if args.older_than is None else args.older_than
     if days < 1:
         raise UserError(f"--older-than must be at least 1 day (got {days})")
+    runlock.ensure_free(args.db)  # a running night first: it may be creating the db
     if not args.db.exists():
         raise UserError(f"database {args.db} does not exist")
     with runlock.hold(args.db):  # never between two steps of a running night
