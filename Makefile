@@ -63,13 +63,16 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Everything: lint first, then the whole suite (slow and browser tests included).
+# Everything: lint first, then the whole suite (slow and browser tests included),
+# on two pytest-xdist workers (one per core here; each test file stays on one
+# worker, so its module fixtures are built once; each worker has its own home).
+PYTEST_WORKERS ?= 2
 test: venv lint chromium
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 # The quick loop while editing: no lint, no tests marked slow.
 test-fast: venv
-	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow"
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile -m "not slow"
 
 ddl: venv
 	$(BIN)/python -m gjenganger.data_schema.ddl

@@ -44,6 +44,7 @@ import polars as pl
 
 from gjenganger.analytics import attribution_reuse as ar
 from gjenganger.analytics.attribution_baselines import baseline_scorers
+from gjenganger.analytics.attribution_calibration import Recalibrated, Recalibration
 from gjenganger.analytics.attribution_context import (
     Context,
     build_context,
@@ -149,6 +150,7 @@ def attribute(
     keep_ranks: int | None = None,
     evidence_sink=None,
     progress=None,
+    recalibration: Recalibration | None = None,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -165,6 +167,8 @@ def attribute(
     `evidence_sink(frame)`, if given, receives the evidence chunk by chunk (from
     the worker threads) instead of `AttributionRun.evidence`. `progress(message)`,
     if given, hears of each stage and of every tenth of the open cases scored.
+    `recalibration` (the nightly back-test's `Recalibration`) is applied after
+    stage 2, so p means what the back-test showed for cases that were open.
     """
 
     def say(message: str) -> None:
@@ -199,6 +203,8 @@ def attribute(
         else None
     )
     model = fit_model(train, seed=seed, case_weight=wc)
+    if recalibration is not None:
+        model.calibrator = Recalibrated(model.calibrator, recalibration)
     timings["train_s"] = time.perf_counter() - t0
     say(f"ranking model trained on {len(train.q):,} solved cases")
     scorers = (

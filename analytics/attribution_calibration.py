@@ -148,3 +148,119 @@ def person_prior_em(
             break
         w, w_none = new_w, new_none
     return pr, pn, prior, prior_none
+
+
+# ------------------------------------------------------------ back-test recalibration
+#: below this many confirmed back-test cases p is shrunk toward "none" (n / this)
+MIN_CONFIRMED = 30
+
+
+@dataclass
+class Recalibration:
+    """Stage 2 refitted on the back-test: what p meant for cases that were open.
+
+    The stage-1 scores behind a distribution over candidates and "none" are
+    recovered as z_k = log(p_k / p_none); `calibrator` (a `ChoiceCalibrator` fitted
+    on the back-test's confirmed outcomes, or None when too few) maps them to a new
+    distribution, and `shrink` (n confirmed / `MIN_CONFIRMED`, at most 1) moves the
+    mass of the candidates toward "none": p' = shrink * p, p_none' = 1 - sum p'.
+    A ChoiceCalibrator on log-odds composes with the model's own: the result is the
+    model's conditional logit with a new temperature and intercept.
+    """
+
+    calibrator: ChoiceCalibrator | None
+    shrink: float
+    n_confirmed: int
+    checked: bool = True  # False: no back-test date had data; p left as it is
+
+    @classmethod
+    def unchecked(cls) -> Recalibration:
+        """No back-test was possible (too little history): p is left as it is."""
+        return cls(None, 1.0, 0, checked=False)
+
+    @property
+    def status(self) -> str:
+        """'calibrated' (enough confirmed cases), 'shrunk' (too few: p shrunk
+        toward none), 'none' (no confirmed case: every p is 0) or 'unchecked'
+        (no back-test possible yet: p as the model gives it)."""
+        if not self.checked:
+            return "unchecked"
+        if self.n_confirmed == 0:
+            return "none"
+        return "calibrated" if self.shrink >= 1.0 else "shrunk"
+
+    def apply(
+        self, p: np.ndarray, p_none: np.ndarray, row_case: np.ndarray, n_cases: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(p per candidate row, p_none per case) after recalibration and shrinkage."""
+        p = np.asarray(p, float)
+        p_none = np.asarray(p_none, float)
+        if self.calibrator is not None and len(p):
+            z = (
+                np.log(np.clip(p, 1e-12, None))
+                - np.log(np.clip(p_none, 1e-12, None))[row_case]
+            )
+            p, p_none = self.calibrator.probs(z, row_case, n_cases)
+        p = self.shrink * p
+        some = np.bincount(row_case, weights=p, minlength=n_cases)
+        return p, np.clip(1.0 - some, 0.0, 1.0)
+
+    def to_dict(self) -> dict:
+        """What is stored and reported: temperature, intercept, shrink, counts."""
+        cal = self.calibrator
+        return {
+            "a": None if cal is None else cal.a,
+            "c": None if cal is None else cal.c,
+            "shrink": self.shrink,
+            "n_confirmed": self.n_confirmed,
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Recalibration:
+        """The recalibration `to_dict` describes."""
+        cal = None if d.get("a") is None else ChoiceCalibrator(d["a"], d["c"])
+        checked = d.get("status") != "unchecked"
+        return cls(cal, float(d["shrink"]), int(d["n_confirmed"]), checked)
+
+
+def fit_recalibration(
+    p: np.ndarray,
+    p_none: np.ndarray,
+    row_case: np.ndarray,
+    n_cases: int,
+    y: np.ndarray,
+    case_weight: np.ndarray | None = None,
+    min_confirmed: int = MIN_CONFIRMED,
+) -> Recalibration:
+    """Fit stage 2 on back-test outcomes: cases open on a past date and linked since.
+
+    `p`, `p_none`: what the model said on that date (every candidate row of each
+    confirmed case); `y` marks the rows of the persons linked since (a case whose
+    person was no candidate counts for "none"). With fewer than `min_confirmed`
+    cases the model's own p is kept and shrunk by n / `min_confirmed` toward none
+    (a pseudo-count prior on "we do not know"); from `min_confirmed` on, the
+    temperature and intercept are fitted by weighted maximum likelihood.
+    """
+    if n_cases < min_confirmed:
+        return Recalibration(None, n_cases / min_confirmed, n_cases)
+    z = np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(p_none, 1e-12, None))[row_case]
+    cal = ChoiceCalibrator.fit(z, row_case, n_cases, y, case_weight)
+    return Recalibration(cal, 1.0, n_cases)
+
+
+@dataclass
+class Recalibrated:
+    """A model calibrator followed by the back-test's recalibration: what the
+    scoring calls (`probs(z, row_case, n_cases)`), so tonight's p is calibrated on
+    what the back-test showed for cases that were open."""
+
+    inner: object  # has probs(z, row_case, n_cases) -> (p, p_none)
+    outer: Recalibration
+
+    def probs(
+        self, z: np.ndarray, row_case: np.ndarray, n_cases: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The inner calibrator's distribution, recalibrated."""
+        p, pn = self.inner.probs(z, row_case, n_cases)
+        return self.outer.apply(p, pn, row_case, n_cases)

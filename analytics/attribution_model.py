@@ -89,8 +89,9 @@ def shift_weights(
 
 
 # ------------------------------------------------------------------ stage 1
-def _stage1(seed: int):
-    """The stage-1 classifier: gradient boosting on the evidence rows."""
+def stage1_classifier(seed: int = 0):
+    """The stage-1 classifier: gradient boosting on the evidence rows (also the
+    oracle ceiling's, `attribution_targets.oracle_ceiling`, so they compare)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     cat = np.array([n == "q_group" for n in PERSON_FEATURES] + [False, False])
@@ -112,23 +113,27 @@ def _logit(clf, X: np.ndarray) -> np.ndarray:
 
 
 def _with_margin(rows: Rows) -> np.ndarray:
-    """Add relational features: the candidate's max pair log-odds minus the best
-    other candidate's, and its rank by that within the case."""
-    X = rows.ev.X
+    """The stage-1 features of `rows` (`ranking_features`)."""
+    return ranking_features(rows.ev.X, rows.row_case, len(rows.q))
+
+
+def ranking_features(X: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
+    """The evidence `X` (PERSON_FEATURES) with two relational features: the
+    candidate's max pair log-odds minus the best other candidate's in its case
+    (`row_case`, of `n` cases), and its rank by that within the case."""
     j = PERSON_FEATURES.index("max_logit")
     v = np.nan_to_num(X[:, j], nan=-30.0)
-    n = len(rows.q)
-    order = np.lexsort((-v, rows.row_case))
-    rc = rows.row_case[order]
+    order = np.lexsort((-v, row_case))
+    rc = row_case[order]
     start = np.searchsorted(rc, rc, side="left")
     rank = np.empty(len(v))
     rank[order] = np.arange(len(v)) - start
     best = np.full(n, -np.inf)
-    np.maximum.at(best, rows.row_case, v)
+    np.maximum.at(best, row_case, v)
     second = np.full(n, -np.inf)
     mask = rank > 0
-    np.maximum.at(second, rows.row_case[mask], v[mask])
-    other = np.where(rank == 0, second[rows.row_case], best[rows.row_case])
+    np.maximum.at(second, row_case[mask], v[mask])
+    other = np.where(rank == 0, second[row_case], best[row_case])
     margin = np.where(np.isfinite(other), v - other, 30.0)
     return np.c_[X, margin, rank]
 
@@ -167,7 +172,7 @@ def fit_model(
     wc = np.ones(n) if case_weight is None else case_weight
     held = np.random.default_rng(seed).random(n) < 1 / 3
     tr = ~held[rows.row_case]
-    clf = _stage1(seed).fit(X[tr], y[tr], sample_weight=wc[rows.row_case][tr])
+    clf = stage1_classifier(seed).fit(X[tr], y[tr], sample_weight=wc[rows.row_case][tr])
     z = _logit(clf, X[~tr])
     pos = np.cumsum(held) - 1  # held-out case -> position among held-out cases
     rc = pos[rows.row_case[~tr]]

@@ -36,7 +36,7 @@ class ExpectedStats:
     unplanned: np.ndarray
     arrests: np.ndarray
     xi: np.ndarray
-    occ_person: np.ndarray  # (N, 5) expected days per phase per person
+    occ_person: np.ndarray  # (N, 5) expected (exposure-weighted) days per phase
     loglik: float
     p_cycling: np.ndarray  # (N,) posterior probability the person follows the cycle
     cycle_ll: np.ndarray  # (N,) log-likelihood of each series under the cycle model
@@ -83,8 +83,9 @@ def e_step(
         st.cycle_ll[sl] = post.loglik
         st.p_cycling[sl] = w = post.weights
         g = post.phase_post * w[:, None, None]
-        st.occ_person[sl] = post.phase_post.sum(axis=1)
-        st.occ += np.einsum("ntp,n->p", g, scale[sl])
+        expo = x.expo(sl)
+        st.occ_person[sl] = np.einsum("ntp,nt->np", post.phase_post, expo)
+        st.occ += np.einsum("ntp,nt->p", g, scale[sl][:, None] * expo)
         st.cases += np.einsum("ntp,nt->p", g, x.n[sl])
         st.sharp += np.einsum("ntp,nt->p", g, x.sharp[sl])
         st.levels += np.einsum("ntp,ntl->pl", g, x.levels[sl])

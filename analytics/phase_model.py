@@ -109,6 +109,11 @@ class PhaseConfig:
     chunk: int = 128
     learn_durations: bool = True
     learn_transitions: bool = True
+    #: evidence coverage per day (`coverage`): centred window, pseudo-cases, and
+    #: the fewest persons it is estimated from (else 1 everywhere)
+    coverage_days: int = 31
+    coverage_prior_cases: float = 20.0
+    coverage_min_persons: int = 10
     #: per day: posterior probability under which the phase is flagged uncertain
     low_confidence_p: float = 0.6
     #: current state flagged low-confidence with fewer cases than this in 90 days
@@ -165,6 +170,15 @@ class SeriesArrays:
     unplanned: np.ndarray
     arrests: np.ndarray
     custody: np.ndarray  # bool
+    #: (N, T) how much of the offending the evidence shows on each day, relative to
+    #: the window's mean (1 = as usual); see `coverage`
+    exposure: np.ndarray | None = None
+
+    def expo(self, sl: slice = slice(None)) -> np.ndarray:
+        """The exposure of the rows in `sl` (ones when none was set)."""
+        if self.exposure is None:
+            return np.ones_like(self.n[sl])
+        return self.exposure[sl]
 
 
 def to_arrays(person_days: pl.DataFrame) -> SeriesArrays:
@@ -199,14 +213,45 @@ def to_arrays(person_days: pl.DataFrame) -> SeriesArrays:
     )
 
 
+def coverage(x: SeriesArrays, config: PhaseConfig) -> np.ndarray:
+    """How much of the offending the evidence shows on each day: (N, T), mean 1.
+
+    Absence of evidence is not evidence of inactivity: the evidence is thinner on
+    some days for every person alike, e.g. before the attribution window (linked
+    cases only), or near the as-of date (cases not yet solved). The pooled evidence
+    rate per free (not in custody) person-day, in a centred window of
+    `coverage_days`, over the window's mean rate, with `coverage_prior_cases`
+    pseudo-cases at the mean. The persons' own cycles are not in sync, so with many
+    persons pooled the rate follows the evidence, not the phases; with fewer than
+    `coverage_min_persons` persons it is 1 everywhere.
+    """
+    n_p, n_t = x.n.shape
+    if n_p < config.coverage_min_persons or n_t < 2:
+        return np.ones((n_p, n_t))
+    free = ~x.custody
+    cases = (x.n * free).sum(axis=0)
+    days = free.sum(axis=0).astype(float)
+    mean = cases.sum() / max(days.sum(), 1.0)
+    if mean <= 0:
+        return np.ones((n_p, n_t))
+    kernel = np.ones(min(config.coverage_days, n_t))
+    roll_c = np.convolve(cases, kernel, mode="same")
+    roll_d = np.convolve(days, kernel, mode="same")
+    m = config.coverage_prior_cases
+    cov = (roll_c + m) / (roll_d * mean + m)
+    cov = np.clip(cov / np.average(cov, weights=np.maximum(days, 1e-9)), 0.02, 50.0)
+    return np.broadcast_to(cov[None, :], (n_p, n_t)).copy()
+
+
 def log_emissions(
     x: SeriesArrays, sl: slice, params: PhaseParams, scale: np.ndarray
 ) -> np.ndarray:
     """(n, T, 5) log-likelihood of each day under each phase (constants dropped)."""
     n = x.n[sl][:, :, None]
     sharp = x.sharp[sl][:, :, None]
-    lam = scale[sl][:, None, None] * params.rate[None, None, :]
-    mu = scale[sl][:, None, None] * params.rate_diffuse[None, None, :]
+    a = (scale[sl][:, None] * x.expo(sl))[:, :, None]
+    lam = a * params.rate[None, None, :]
+    mu = a * params.rate_diffuse[None, None, :]
     out = sharp * np.log(lam) - lam + (n - sharp) * np.log(mu) - mu
     out += np.einsum("ntl,pl->ntp", x.levels[sl], np.log(params.level_mix))
     out += x.planned[sl][:, :, None] * np.log(params.planned)[None, None, :]
@@ -251,7 +296,7 @@ def initial_params(
         planned=np.array(config.planned_prior, float),
         arrest=np.array(config.arrest_prior, float),
     )
-    days_free = np.maximum(free.sum(axis=1), 1)
+    days_free = np.maximum((x.expo() * free).sum(axis=1), 1)
     k = config.scale_shape
     scale = (k + per_person_total) / (k + mean_rate * active_share * days_free)
     return params, scale
@@ -277,7 +322,8 @@ def steady_loglik(
     `log_emissions`, so the two log-likelihoods compare.
     """
     free = ~x.custody
-    n_free = free.sum(axis=1)
+    expo = x.expo()
+    n_free = (expo * free).sum(axis=1)
     pri = config.steady_prior_days
     n, sharp = x.n * free, x.sharp * free
     diffuse = n - sharp
@@ -290,6 +336,7 @@ def steady_loglik(
         - n_free * r_s
         + diffuse.sum(1) * np.log(r_d)
         - n_free * r_d
+        + (n * np.log(expo)).sum(1)
     )
     m = config.mark_prior_cases
     lv = (x.levels * free[:, :, None]).sum(1)  # (N, 3)
@@ -304,11 +351,9 @@ def steady_loglik(
     ll += ar * np.log(eta) + (n.sum(1) - ar) * np.log1p(-eta)
     # custody days: the cycle model's inactive emission
     cust = ~free
-    lam = scale * params.rate[INACTIVE]
-    mu = scale * params.rate_diffuse[INACTIVE]
-    cs, cn = (x.sharp * cust).sum(1), (x.n * cust).sum(1)
-    ll += (
-        cs * np.log(lam) - cust.sum(1) * lam + (cn - cs) * np.log(mu) - cust.sum(1) * mu
-    )
+    a = scale[:, None] * expo
+    lam, mu = a * params.rate[INACTIVE], a * params.rate_diffuse[INACTIVE]
+    cs, cn = x.sharp * cust, x.n * cust
+    ll += (cs * np.log(lam) - cust * lam + (cn - cs) * np.log(mu) - cust * mu).sum(1)
     n_params = 6.0
     return ll - 0.5 * n_params * np.log(max(x.n.shape[1], 2))

@@ -58,6 +58,7 @@ from gjenganger.analytics.phase_model import (
     PhaseConfig,
     PhaseParams,
     SeriesArrays,
+    coverage,
     initial_params,
     log_emissions,
     p_cycling,
@@ -69,7 +70,7 @@ from gjenganger.analytics.semi_markov import forward_backward, viterbi
 from gjenganger.data_schema.contract import PHASES
 
 # the entry: fit a `PhaseConfig` to person-days, decode a `PhaseFit`
-__all__ = ["PhaseConfig", "PhaseFit", "decode", "fit"]
+__all__ = ["PhaseConfig", "PhaseFit", "arrays", "decode", "fit"]
 
 
 @dataclass
@@ -136,10 +137,18 @@ def fit(
         return _fit(person_days, config, params)
 
 
+def arrays(person_days: pl.DataFrame, config: PhaseConfig) -> SeriesArrays:
+    """The person-day frame as arrays, with the evidence coverage of each day."""
+    x = to_arrays(person_days)
+    if x.persons:
+        x.exposure = coverage(x, config)
+    return x
+
+
 def _fit(
     person_days: pl.DataFrame, config: PhaseConfig, params: PhaseParams | None
 ) -> PhaseFit:
-    x = to_arrays(person_days)
+    x = arrays(person_days, config)
     if not x.persons:
         raise ValueError("no persons to fit")
     p0, scale = initial_params(x, config)

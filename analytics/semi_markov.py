@@ -283,6 +283,39 @@ def forward_backward(
     return Posterior(np.ascontiguousarray(phase_post), last, first, xi, loglik, w)
 
 
+def filtered(log_emis: np.ndarray, chain: Chain, init: np.ndarray) -> np.ndarray:
+    """(N, T, S) filtered sub-state distribution: day t given days 1..t only.
+
+    What the model would have said on day t without knowing what came after: the
+    normalised forward messages (the back-test predicts from these).
+    """
+    n, t_n, _ = log_emis.shape
+    sp = _Sparse(chain)
+    m = log_emis.max(axis=2, keepdims=True)
+    b = np.exp(log_emis - m)[:, :, chain.phase_of]  # (N, T, S)
+    out = np.empty((n, t_n, chain.n_states))
+    cur = init[None, :] * b[:, 0]
+    for t in range(t_n):
+        if t:
+            cur = sp.forward(out[:, t - 1]) * b[:, t]
+        cur /= cur.sum(axis=1, keepdims=True) + _TINY
+        cur[cur < _FLUSH] = 0.0
+        out[:, t] = cur
+    return out
+
+
+def propagate(state: np.ndarray, chain: Chain, days: int) -> np.ndarray:
+    """(days, N, S): the sub-state distribution 1..`days` days after `state` (N, S),
+    with no observations (a forecast)."""
+    sp = _Sparse(chain)
+    out = np.empty((days, *state.shape))
+    cur = state
+    for k in range(days):
+        cur = sp.forward(cur)
+        out[k] = cur
+    return out
+
+
 def viterbi(log_emis: np.ndarray, chain: Chain, init: np.ndarray) -> np.ndarray:
     """Most likely phase path (N, T) of int8 phase indices, for N series at once.
 

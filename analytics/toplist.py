@@ -76,9 +76,8 @@ TOPLIST_COLUMNS = (
 )
 
 
-def _bounds(as_of: date | str, window_days: int) -> tuple[datetime, datetime, datetime]:
-    day = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time())
+def _bounds(as_of: date, window_days: int) -> tuple[datetime, datetime, datetime]:
+    end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     start = end - timedelta(days=window_days)
     return start, end, start - timedelta(days=window_days)
 
@@ -118,7 +117,7 @@ def _levels(frame: pl.DataFrame) -> pl.Series | None:
 def rank_persons(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
-    as_of: date | str,
+    as_of: date,
     *,
     window_days: int = 365,
 ) -> pl.DataFrame:
@@ -202,7 +201,7 @@ def _schema() -> dict:
 def concentration(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
-    as_of: date | str,
+    as_of: date,
     *,
     window_days: int = 365,
     top_share: float = 0.05,
@@ -262,7 +261,7 @@ def concentration(
 def build(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
-    as_of: date | str,
+    as_of: date,
     *,
     n: int = 20,
     window_days: int = 365,

@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from gjenganger.data_schema import snapshot
 from gjenganger.data_schema.contract import REASONS, TABLES, Column
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 
 
-def _rule(col: Column) -> str:
+def rule(col: Column) -> str:
+    """A column's rule in words: its pattern, allowed codes and range."""
     parts = []
     if col.pattern:
         parts.append(f"matches `{col.pattern}`")
@@ -53,7 +55,7 @@ def render() -> str:
         for c in table.columns:
             out.append(
                 f"| `{c.name}` | {c.type} | `{c.duckdb_type}` | "
-                f"{'yes' if c.nullable else 'no'} | {_rule(c)} | {c.description} |"
+                f"{'yes' if c.nullable else 'no'} | {rule(c)} | {c.description} |"
             )
         if table.checks:
             out += ["", "Row rules: " + ", ".join(f"`{r}`" for r in table.checks) + "."]
@@ -61,7 +63,27 @@ def render() -> str:
     out += ["## Quarantine reason codes", "", "| code | meaning |", "| --- | --- |"]
     out += [f"| `{code}` | {text} |" for code, text in REASONS.items()]
     out.append("")
-    return "\n".join(out)
+    return "\n".join(out + snapshot_section())
+
+
+def snapshot_section() -> list[str]:
+    """The research snapshot's tables and derived columns (`data_schema/snapshot.py`,
+    the text of the snapshot's `COMMENT ON`); contract columns it keeps are above."""
+    out = [
+        "## Research snapshot",
+        "",
+        "The tables of `research/gjenganger.duckdb` (see `docs/research.md`); each "
+        "table and column carries this text as its DuckDB comment, and the bundle's "
+        "`codebook.html` lists them with their types and codes. Columns `cases` "
+        "passes on from `incidents` are described there.",
+        "",
+    ]
+    for table, what in snapshot.TABLES.items():
+        out += [f"### {table}", "", f"{what[0].upper()}{what[1:]}.", ""]
+        out += ["| column | meaning |", "| --- | --- |"]
+        out += [f"| `{c}` | {text} |" for c, text in snapshot.COLUMNS[table].items()]
+        out.append("")
+    return out
 
 
 def main() -> int:

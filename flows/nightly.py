@@ -266,7 +266,7 @@ def analyst_index_task(
 
     summary = _read_only_step(db_path, index)
     summary["hypotheses"] = _read_only_step(
-        db_path, export_hypotheses, Path(out_dir), as_of
+        db_path, export_hypotheses, Path(out_dir), as_of, lang, summary["min_p"]
     )
     return summary
 

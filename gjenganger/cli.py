@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 
+from gjenganger import progress
 from gjenganger.errors import Terminated, UserError
 from gjenganger.store import audit, settings
 
@@ -95,14 +96,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "offline). Run `gjenganger COMMAND --help` for each command.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
-    parser.add_argument(
-        "--user", help="who runs this (default: the OS user) for the audit log"
-    )
-    parser.add_argument(
-        "--role",
-        choices=audit.ROLES,
-        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)",
-    )
+    add_global_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     names = command_names()
@@ -112,7 +106,33 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         return parser
     module = importlib.import_module(f"gjenganger.commands.{only}")
     module.register(sub)
+    add_global_options(sub.choices[only], default=argparse.SUPPRESS)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, default) -> None:
+    """`--user`, `--role` and `--quiet`, on the top-level parser and again on each
+    command (so `gjenganger query --user X ...` works too); a command's copy
+    defaults to SUPPRESS, so it never overwrites what was given before the
+    command name."""
+    parser.add_argument(
+        "--user",
+        default=default,
+        help="who runs this (default: the OS user) for the audit log",
+    )
+    parser.add_argument(
+        "--role",
+        choices=audit.ROLES,
+        default=default,
+        help="role for the audit log (default: $GJENGANGER_ROLE or analyst)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if default is None else default,
+        help="no progress lines on stderr (errors are still shown)",
+    )
 
 
 def _command_in(argv: list[str]) -> str | None:
@@ -123,7 +143,7 @@ def _command_in(argv: list[str]) -> str | None:
             skip_value = False
         elif arg in ("--user", "--role"):
             skip_value = True
-        elif arg.startswith("--user=") or arg.startswith("--role="):
+        elif arg.startswith(("--user=", "--role=")) or arg in ("-q", "--quiet"):
             continue
         elif arg.startswith("-"):
             return None
@@ -154,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{exc} (see --help)", file=sys.stderr)
         return 2
     command = " ".join(x for x in (args.command, getattr(args, "kind", None)) if x)
-    params = {k: v for k, v in vars(args).items() if k not in ("func", "user", "role")}
+    params = {
+        k: v
+        for k, v in vars(args).items()
+        if k not in ("func", "user", "role", "quiet")
+    }
+    progress.configure(quiet=args.quiet)
     audit.begin(command, params, args.user, args.role)
     outcome = "ok"
     try:

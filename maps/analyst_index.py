@@ -1,24 +1,35 @@
 """The analyst bundle's index pages: the top list and the card episodes.
 
-Plain, self-contained HTML (no script, no network): `index.html` lists the top-list
-persons, each linking to their timeline page; `episodes.html` lists the card-use
-episodes, largest 36-hour total first. Attributed persons are always marked as
-hypotheses with their probability, never as linked; the top list's events, NOK,
+Self-contained HTML (no network): `index.html` lists the top-list persons, each
+linking to their timeline page; `episodes.html` lists the card-use episodes,
+newest first. Both tables sort by any column (click its header) and filter by
+text (a box above them), with the small script `analyst_table.js` inlined; sort
+keys ride along in `data-v`, so "44 000 kr" sorts as a number and dd.mm.yyyy as a
+date. Numbers and dates follow the page language (`timeline_labels.page_format`).
+Attributed persons are always marked as hypotheses with their probability, never
+as linked; the top list's events, NOK,
 largest 36 hours and last event count linked cases only, and the hypotheses (from
 the pages' threshold p up) have columns of their own. Rendering only: rows in, an
 HTML string out. Labels come from `maps.i18n.ANALYST_LABELS`.
+
+The index's links to the bundle's other pages are `bundle_links`: one more page is
+one more entry there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 from jinja2 import Environment, select_autoescape
 
 from gjenganger.maps.i18n import ANALYST_LABELS, format_p, label, labels
-from gjenganger.maps.timeline import format_nok
+from gjenganger.maps.timeline_labels import page_format
+
+TABLE_JS = Path(__file__).resolve().parent / "analyst_table.js"
 
 _STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -30,6 +41,11 @@ main{padding:10px 18px}table{border-collapse:collapse;background:#fff;font-size:
 th,td{border-bottom:1px solid #e4e4e4;padding:4px 9px;text-align:left}
 td.num,th.num{text-align:right}th{background:#f0f2f5}
 .hyp{color:#8a3b6b;font-style:italic}.note{font-size:12px;color:#555;margin:8px 0}
+th[data-col]{cursor:pointer;user-select:none}th[data-col]:hover{background:#e2e8f0}
+th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}
+.filter{margin:6px 0}.filter input{font:13px sans-serif;padding:3px 6px;width:22em}
+.filter span{font-size:12px;color:#555;margin-left:8px}
 """
 
 # One page shape for both: header, a note, and a table of (header, numeric?) columns
@@ -46,15 +62,25 @@ _PAGE = """<!DOCTYPE html>
 <main>
 <p class="note">{{ note }}</p>
 {% if rows %}
-<table id="{{ table_id }}">
-<tr>{% for name, num in columns %}<th{% if num %} class="num"{% endif %}>{{ name }}</th>
-{% endfor %}</tr>
+<div class="filter"><input type="search" id="gj-filter" placeholder="{{ L.filter }}"
+ aria-label="{{ L.filter }}"> <span id="gj-shown" data-template="{{ L.shown }}"></span>
+ <span>{{ L.sort_hint }}</span></div>
+<table id="{{ table_id }}" class="gj-sortable">
+<thead><tr>{% for name, num in columns %}<th data-col="{{ loop.index0 }}"
+{% if num %} class="num"{% endif %}{% if loop.index0 == sorted_by[0] %}
+ aria-sort="{{ sorted_by[1] }}"{% endif %}>{{ name }}</th>
+{% endfor %}</tr></thead>
+<tbody>
 {% for row in rows %}
-<tr>{% for cell in row %}<td{% if cell.cls %} class="{{ cell.cls }}"{% endif %}>
+<tr>{% for cell in row %}<td{% if cell.cls %} class="{{ cell.cls }}"{% endif %}
+{% if cell.v is not none %} data-v="{{ cell.v }}"{% endif %}>
 {% if cell.href %}<a href="{{ cell.href }}">{{ cell.text }}</a>{% else %}{{ cell.text }}
 {% endif %}{% if cell.extra %} ({{ cell.extra }}){% endif %}</td>{% endfor %}</tr>
 {% endfor %}
-</table>
+</tbody></table>
+<script>/* maps/analyst_table.js */
+{{ table_js|safe }}
+</script>
 {% else %}<p>{{ L.no_rows }}</p>{% endif %}
 </main></body></html>
 """
@@ -62,28 +88,43 @@ _PAGE = """<!DOCTYPE html>
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
-def _day(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d")
-    return str(value)
+@cache
+def _table_js() -> str:
+    return TABLE_JS.read_text(encoding="utf-8").replace("</script", "<\\/script")
+
+
+def _sort_key(value: Any) -> Any:
+    """What a cell sorts by (`data-v`): times as sortable text, numbers as they
+    are, None for cells that sort by their text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
 
 
 def _cell(
-    text: Any, href: str | None = None, cls: str | None = None, extra: str | None = None
+    text: Any,
+    href: str | None = None,
+    cls: str | None = None,
+    extra: str | None = None,
+    v: Any = None,
 ) -> dict[str, Any]:
-    return {"text": text, "href": href, "cls": cls, "extra": extra}
+    return {"text": text, "href": href, "cls": cls, "extra": extra, "v": _sort_key(v)}
 
 
-def _render(lang: str, **ctx: Any) -> str:
+def _render(lang: str, sorted_by: tuple[int, str], **ctx: Any) -> str:
     return _env.from_string(_PAGE).render(
-        lang=lang, L=labels(ANALYST_LABELS, lang), style=_STYLE, **ctx
+        lang=lang,
+        L=labels(ANALYST_LABELS, lang),
+        style=_STYLE,
+        table_js=_table_js(),
+        sorted_by=sorted_by,
+        **ctx,
     )
 
 
-def _stamp(generated_at: dt.datetime | None) -> str:
-    return generated_at.strftime("%Y-%m-%d %H:%M") if generated_at else "–"
+def bundle_links(lab: dict[str, str], n_episodes: int) -> list[tuple[str, str]]:
+    """(text, href) of the bundle's other pages, as the index links them."""
+    return [(f"{lab['see_episodes']} ({n_episodes})", "episodes.html")]
 
 
 def render_toplist_page(
@@ -102,21 +143,20 @@ def render_toplist_page(
     phase, phase_p, phase_uncertain). Events, NOK, largest 36 hours and last event
     are the linked cases' (facts); hypotheses count from `min_p` up."""
     lab = labels(ANALYST_LABELS, lang)
+    f = page_format(lang)
     table = [_toplist_row(r, lang, lab) for r in rows]
-    since = (as_of - dt.timedelta(days=window_days - 1)).isoformat()
+    since = f.date(as_of - dt.timedelta(days=window_days - 1))
     src = lab["source_toplist" if source == "toplist" else "source_fallback"]
     p = format_p(min_p, lang)
     return _render(
         lang,
+        (0, "ascending"),
         title=lab["bundle_title"],
         heading=f"{lab['bundle_title']}: {lab['toplist']}",
-        as_of=as_of.isoformat(),
-        generated=_stamp(generated_at),
-        meta_links=[
-            (src, None),
-            (f"{lab['see_episodes']} ({n_episodes})", "episodes.html"),
-        ],
-        note=f"{lab['window']} {window_days} {label('days', lang)} "
+        as_of=f.date(as_of),
+        generated=f.datetime(generated_at),
+        meta_links=[(src, None), *bundle_links(lab, n_episodes)],
+        note=f"{lab['window']} {f.number(window_days)} {label('days', lang)} "
         f"({lab['since']} {since}). {lab['facts_note'].format(p=p)} "
         f"{lab['hyp_note']}",
         table_id="toplist",
@@ -141,24 +181,30 @@ def _toplist_row(
 ) -> list[dict[str, Any]]:
     """The cells of one top-list row: the facts, then the hypotheses (styled as
     such), the last event and the phase today ("usikker" when uncertain)."""
+    f = page_format(lang)
     phase = "–"
     if r.get("phase"):
         phase = label(r["phase"], lang)
-        notes = [f"p={r['phase_p']:.2f}"] if r.get("phase_p") is not None else []
+        notes = [f"p={f.p(r['phase_p'])}"] if r.get("phase_p") is not None else []
         if r.get("phase_uncertain"):
             notes.append(lab["uncertain"])
         if notes:
             phase += f" ({', '.join(notes)})"
+    num = {k: r.get(k) or 0 for k in ("linked", "events", "hypotheses")}
     return [
-        _cell(r.get("rank"), cls="num"),
+        _cell(r.get("rank"), cls="num", v=r.get("rank")),
         _cell(r["person_id"], href=r["href"]),
-        _cell(r.get("linked", 0), cls="num"),
-        _cell(r.get("events", 0), cls="num"),
-        _cell(format_nok(r.get("nok_total"), lang), cls="num"),
-        _cell(format_nok(r.get("max_36h_nok"), lang), cls="num"),
-        _cell(r.get("hypotheses", 0), cls="num hyp"),
-        _cell(format_nok(r.get("hypotheses_nok", 0.0), lang), cls="num hyp"),
-        _cell(_day(r.get("span_end"))),
+        _cell(f.number(num["linked"]), cls="num", v=num["linked"]),
+        _cell(f.number(num["events"]), cls="num", v=num["events"]),
+        _cell(f.nok(r.get("nok_total")), cls="num", v=r.get("nok_total")),
+        _cell(f.nok(r.get("max_36h_nok")), cls="num", v=r.get("max_36h_nok")),
+        _cell(f.number(num["hypotheses"]), cls="num hyp", v=num["hypotheses"]),
+        _cell(
+            f.nok(r.get("hypotheses_nok", 0.0)),
+            cls="num hyp",
+            v=r.get("hypotheses_nok", 0.0),
+        ),
+        _cell(f.date(r.get("span_end")), v=r.get("span_end")),
         _cell(phase),
     ]
 
@@ -172,45 +218,22 @@ def render_episodes_page(
     generated_at: dt.datetime | None = None,
     since: dt.date | None = None,
 ) -> str:
-    """`episodes.html`: one row per episode (`analytics.episodes` columns); persons
-    with a timeline page in `hrefs` link to it; attributed ones are hypotheses."""
+    """`episodes.html`: one row per episode (`analytics.episodes` columns) in the
+    order given (the bundle gives newest first); persons with a timeline page in
+    `hrefs` link to it; attributed ones are hypotheses."""
     lab = labels(ANALYST_LABELS, lang)
+    f = page_format(lang)
     hrefs = hrefs or {}
-    hours = label("hours_short", lang)
-    table = []
-    for e in episodes.iter_rows(named=True):
-        source, pid = e.get("person_source"), e.get("person_id")
-        if source == "attributed":
-            status = f"{lab['hypothesis']}, p={e.get('attribution_p') or 0:.2f}"
-        else:
-            status = lab["linked"] if source == "linked" else None
-        table.append(
-            [
-                _cell(e["start_at"].strftime("%Y-%m-%d %H:%M")),
-                _cell(f"{e['duration_h']:.1f} {hours}", cls="num"),
-                _cell(f"{e['n_approved']}/{e['n_declined']}", cls="num"),
-                _cell(e["n_merchants"], cls="num"),
-                _cell(format_nok(e["total_nok"], lang), cls="num"),
-                _cell(format_nok(e["max_36h_nok"], lang), cls="num"),
-                _cell(e["incident_id"]),
-                _cell(e["card_ref"]),
-                _cell(
-                    pid or lab["none"],
-                    href=hrefs.get(pid),
-                    cls="hyp" if source == "attributed" else None,
-                    extra=status,
-                ),
-            ]
-        )
+    table = [_episode_row(e, f, lab, hrefs) for e in episodes.iter_rows(named=True)]
     return _render(
         lang,
+        (0, "descending"),
         title=lab["episodes_title"],
         heading=f"{lab['bundle_title']}: {lab['episodes_title']}",
-        as_of=as_of.isoformat(),
-        generated=_stamp(generated_at),
+        as_of=f.date(as_of),
+        generated=f.datetime(generated_at),
         meta_links=[(lab["back"], "index.html")],
-        note=f"{lab['since'].capitalize()} {since.isoformat() if since else '–'}. "
-        f"{lab['hyp_note']}",
+        note=f"{lab['since'].capitalize()} {f.date(since)}. {lab['hyp_note']}",
         table_id="episodes",
         columns=[
             (lab["start"], False),
@@ -225,3 +248,31 @@ def render_episodes_page(
         ],
         rows=table,
     )
+
+
+def _episode_row(
+    e: dict[str, Any], f: Any, lab: dict[str, str], hrefs: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The cells of one episode, each with its sort key."""
+    source, pid = e.get("person_source"), e.get("person_id")
+    if source == "attributed":
+        status = f"{lab['hypothesis']}, p={f.p(e.get('attribution_p') or 0)}"
+    else:
+        status = lab["linked"] if source == "linked" else None
+    n_tx = e["n_approved"] + e["n_declined"]
+    return [
+        _cell(f.datetime(e["start_at"]), v=e["start_at"]),
+        _cell(f.hours(e["duration_h"]), cls="num", v=e["duration_h"]),
+        _cell(f"{e['n_approved']}/{e['n_declined']}", cls="num", v=n_tx),
+        _cell(f.number(e["n_merchants"]), cls="num", v=e["n_merchants"]),
+        _cell(f.nok(e["total_nok"]), cls="num", v=e["total_nok"]),
+        _cell(f.nok(e["max_36h_nok"]), cls="num", v=e["max_36h_nok"]),
+        _cell(e["incident_id"]),
+        _cell(e["card_ref"]),
+        _cell(
+            pid or lab["none"],
+            href=hrefs.get(pid),
+            cls="hyp" if source == "attributed" else None,
+            extra=status,
+        ),
+    ]

@@ -3,8 +3,11 @@ open geodata (`data_schema/geodata/`, see its PROVENANCE.md), as toggleable
 GeoJson layers with name labels, credited "© Kartverket, SSB (CC BY 4.0)".
 
 `base_map()` makes a `folium.Map` without tiles (so no network) unless the user
-gives a tile URL; render it with `maps.offline.render_offline` (pass
-`allow_online_tiles=True` when a tile URL was configured).
+gives a tile URL (an XYZ template: the force's map server or Kartverket's cache;
+configured through `store.settings.tile_source`); then the outlines are drawn
+unfilled over the tiles. Render it with `maps.offline.render_offline` (pass
+`allow_online_tiles=True` when a tile URL was configured). `basemap_note` is the
+sentence naming the basemap a page uses. The scale bar is metric only.
 
 Caveat: outlines are simplified (about 20-40 m) to keep pages small; they are a
 visual reference, not survey boundaries.
@@ -111,6 +114,27 @@ class _Attribution(MacroElement):
         self.text = text
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar, bottom left, metres and kilometres only."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial:false,metric:true,position:'bottomleft'})
+            .addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self):
+        super().__init__()
+        self._name = "MetricScale"
+
+
+def basemap_note(lang: str, tiles_name: str | None = None) -> str:
+    """ "Bakgrunnskart: <name>": the configured tile source's name, or the offline
+    municipality and district outlines."""
+    return f"{t('basemap', lang)}: {tiles_name or t('basemap_offline', lang)}"
+
+
 class _Background(MacroElement):
     """A plain background colour for the tile-less map container."""
 
@@ -139,11 +163,16 @@ def _labels(fc: dict[str, Any], group: folium.FeatureGroup, css: str) -> None:
 
 
 def add_boundaries(
-    m: folium.Map, lang: str = "nb", *, show_districts: bool = True
+    m: folium.Map,
+    lang: str = "nb",
+    *,
+    show_districts: bool = True,
+    filled: bool = True,
 ) -> None:
     """Municipality and city-district outlines (with labels) as two overlays,
     drawn in their own pane below the data layers (z-index 350 < 400), so
-    toggling them never hides hotspot cells."""
+    toggling them never hides hotspot cells. `filled=False` (over map tiles)
+    leaves the land unpainted so the tiles show through."""
     folium.map.CustomPane(BASE_PANE, z_index=350, pointer_events=True).add_to(m)
     kommune = folium.FeatureGroup(name=t("municipalities", lang), show=True)
     folium.GeoJson(
@@ -153,7 +182,7 @@ def add_boundaries(
             "weight": 1.5,
             "fill": True,
             "fillColor": "#f7f7f2",
-            "fillOpacity": 0.9,
+            "fillOpacity": 0.9 if filled else 0.0,
         },
         tooltip=folium.GeoJsonTooltip(["name"], aliases=[t("municipality", lang)]),
         highlight_function=None,
@@ -205,14 +234,15 @@ def base_map(
         zoom_start=zoom_start,
         tiles=None,
         max_zoom=max_zoom,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=True,
     )
+    _MetricScale().add_to(m)
     if tiles_url:
         folium.TileLayer(
             tiles=tiles_url,
             attr=tiles_attribution or tiles_url,
-            name="Bakgrunnskart" if lang == "nb" else "Background",
+            name=t("basemap", lang),
             max_zoom=max_zoom,
             overlay=False,
             control=False,
@@ -220,6 +250,6 @@ def base_map(
     else:
         _Background("#dfe6ea").add_to(m)
     if boundaries:
-        add_boundaries(m, lang)
+        add_boundaries(m, lang, filled=not tiles_url)
     _Attribution(t("attribution_boundaries", lang)).add_to(m)
     return m

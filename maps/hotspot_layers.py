@@ -16,10 +16,12 @@ import folium
 import folium.plugins as plugins
 import numpy as np
 import polars as pl
+from branca.element import MacroElement, Template
 from scipy import ndimage
 
 from gjenganger.maps.i18n import t
 from gjenganger.maps.legend import OKABE_ITO, RDBU7, VIRIDIS
+from gjenganger.maps.places import place_texts
 
 GI_KEYS = {
     3: "hot_99",
@@ -29,18 +31,24 @@ GI_KEYS = {
     -2: "cold_95",
     -3: "cold_99",
 }
+# One colour, one meaning on every map: Gi* owns ColorBrewer RdBu's reds and
+# blues, density / weekly / risk share the viridis ramp (relative intensity), and
+# the classes below take hues apart from those and from each other (Okabe-Ito,
+# Paul Tol's muted, ColorBrewer Set2 and PRGn): every pair differs by CIE76
+# Delta E >= 12 also under simulated deuteranopia and protanopia (tested).
 EMERGING_COLOURS = {
-    "new": OKABE_ITO["orange"],
+    "new": OKABE_ITO["yellow"],
     "intensifying": OKABE_ITO["vermillion"],
-    "persistent": OKABE_ITO["purple"],
-    "diminishing": OKABE_ITO["sky"],
+    "persistent": "#882255",  # Tol wine
+    "diminishing": "#44AA99",  # Tol teal
 }
+# Target groups are outlines (a light fill), never a hot/cold or emerging colour.
 GROUP_COLOURS = {
-    "business": OKABE_ITO["blue"],
+    "business": OKABE_ITO["black"],
     "construction_site": OKABE_ITO["orange"],
-    "cabin": OKABE_ITO["green"],
-    "storage_mailbox": OKABE_ITO["purple"],
-    "vehicle": OKABE_ITO["vermillion"],
+    "cabin": "#A6D854",  # ColorBrewer Set2 lime green
+    "storage_mailbox": "#762A83",  # PRGn violet
+    "vehicle": "#332288",  # Tol indigo
 }
 VIRIDIS_GRADIENT = {
     0.0: VIRIDIS[0],
@@ -51,6 +59,18 @@ VIRIDIS_GRADIENT = {
 }
 ND = 5  # decimals of point coordinates written (about 1 m)
 ND_CELL = 4  # decimals of cell corners (about 10 m; shared corners round alike)
+
+
+NBSP = "\u00a0"
+
+
+def fmt_number(x: float, lang: str, decimals: int = 0) -> str:
+    """A number as readers of `lang` write it: 1 234,5 (nb: no-break space between
+    thousands, decimal comma) or 1,234.5 (en)."""
+    text = f"{x:,.{decimals}f}"
+    if lang == "nb":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return text
 
 
 def fmt_date(d: dt.date, lang: str) -> str:
@@ -65,8 +85,11 @@ def period_text(result: Any, lang: str) -> str:
 
 
 def count_text(count: float, k: int, lang: str) -> str:
-    """The count to show: rounded when >= k, else "fewer than k"."""
-    return str(int(round(count))) if count >= k else t("suppressed", lang).format(k=k)
+    """The count to show: rounded (thousands spaced) when >= k, else "fewer than
+    k"."""
+    if count >= k:
+        return fmt_number(round(count), lang)
+    return t("suppressed", lang).format(k=k)
 
 
 def count_alias(period: str, lang: str) -> str:
@@ -95,6 +118,12 @@ def _squares(
     }
 
 
+def _places(cells: pl.DataFrame, lang: str) -> list[str]:
+    """The place line of each cell (district or municipality, nearest named
+    place) from its centre."""
+    return place_texts(cells["lat"].to_numpy(), cells["lon"].to_numpy(), lang)
+
+
 def _cell_layer(
     group: folium.FeatureGroup,
     fc: dict[str, Any],
@@ -120,16 +149,24 @@ def _gi_layer(m, result, lang, period, k) -> None:
         {
             "c": t(GI_KEYS[b], lang),
             "n": count_text(n, k, lang),
-            "z": f"{z:.1f}",
+            "z": fmt_number(z, lang, 1),
+            "s": s,
             "b": int(b),
         }
-        for b, n, z in zip(c["gi_bin"], c["count"], c["gi_z"], strict=True)
+        for b, n, z, s in zip(
+            c["gi_bin"], c["count"], c["gi_z"], _places(c, lang), strict=True
+        )
     ]
     _cell_layer(
         fg,
         _squares(result.grid, c["cell"].to_numpy(), props),
-        ["c", "n", "z"],
-        [t("layer_gistar", lang), count_alias(period, lang), t("gi_z", lang)],
+        ["c", "n", "z", "s"],
+        [
+            t("layer_gistar", lang),
+            count_alias(period, lang),
+            t("gi_z", lang),
+            t("place", lang),
+        ],
         lambda f: {
             "color": "#555",
             "weight": 0.4,
@@ -150,15 +187,23 @@ def _emerging_layer(m, result, lang, period, k) -> None:
             "c": t(f"emerging_{e}", lang),
             "n": count_text(n, k, lang),
             "q": count_text(q * scale, k, lang),
+            "s": s,
             "e": e,
         }
-        for e, n, q in zip(c["emerging"], c["count"], c["previous"], strict=True)
+        for e, n, q, s in zip(
+            c["emerging"], c["count"], c["previous"], _places(c, lang), strict=True
+        )
     ]
     _cell_layer(
         fg,
         _squares(result.grid, c["cell"].to_numpy(), props),
-        ["c", "n", "q"],
-        [t("layer_emerging", lang), count_alias(period, lang), prev_label],
+        ["c", "n", "q", "s"],
+        [
+            t("layer_emerging", lang),
+            count_alias(period, lang),
+            prev_label,
+            t("place", lang),
+        ],
         lambda f: {
             "color": EMERGING_COLOURS[f["properties"]["e"]],
             "weight": 1.5,
@@ -178,17 +223,14 @@ def _risk_layer(m, result, lang, share: float = 0.01) -> None:
         r = c["risk"].to_numpy()
         q = np.searchsorted(np.quantile(r, [0.2, 0.4, 0.6, 0.8]), r, side="right")
         props = [
-            {
-                "r": (f"{v:.1f}".replace(".", ",") if lang == "nb" else f"{v:.1f}"),
-                "k": int(qq),
-            }
-            for v, qq in zip(r, q, strict=True)
+            {"r": fmt_number(v, lang, 1), "s": s, "k": int(qq)}
+            for v, qq, s in zip(r, q, _places(c, lang), strict=True)
         ]
         _cell_layer(
             fg,
             _squares(result.grid, c["cell"].to_numpy(), props),
-            ["r"],
-            [t("risk_expected", lang)],
+            ["r", "s"],
+            [t("risk_expected", lang), t("place", lang)],
             lambda f: {
                 "color": VIRIDIS[f["properties"]["k"]],
                 "weight": 0.5,
@@ -254,7 +296,7 @@ def _weekly_layer(m, result, lang) -> None:
         d = first + dt.timedelta(days=7 * i)
         iso = d.isocalendar()
         labels.append(f"{t('week', lang)} {iso.week} ({fmt_date(d, lang)})")
-    plugins.HeatMapWithTime(
+    layer = plugins.HeatMapWithTime(
         data,
         index=labels,
         name=t("layer_weekly", lang),
@@ -266,7 +308,37 @@ def _weekly_layer(m, result, lang) -> None:
         show=False,
         use_local_extrema=False,
         position="bottomright",
-    ).add_to(m)
+    )
+    layer.speed_slider = "false"  # "0.1fps": English, and not needed week by week
+    layer.add_to(m)
+    SliderFollowsLayer(layer).add_to(m)
+
+
+class SliderFollowsLayer(MacroElement):
+    """The week slider of a `HeatMapWithTime` opens on the newest week and shows
+    only while its layer is on the map (hidden with the layer switched off)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function(){
+         var map={{ this._parent.get_name() }}, layer={{ this.layer_name }},
+             ctl={{ this.control_name }}, td=map.timeDimension,
+             times=td.getAvailableTimes();
+         td.setCurrentTime(times[times.length-1]);
+         function sync(){
+          var c=ctl.getContainer(); if(!c){return;}
+          var on=map.hasLayer(layer);
+          c.style.display=on?'':'none';
+          c.classList.toggle('gj-slider-off',!on);}
+         map.on('layeradd layerremove',sync); sync();})();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, layer: Any):
+        super().__init__()
+        self._name = "SliderFollowsLayer"
+        self.layer_name = layer.get_name()
+        self.control_name = layer._control_name
 
 
 def _target_layers(m, result, lang, period, k) -> None:
@@ -274,15 +346,18 @@ def _target_layers(m, result, lang, period, k) -> None:
     for group, colour in GROUP_COLOURS.items():
         fg = folium.FeatureGroup(name=t(f"group_{group}", lang), show=False)
         c = bt.filter((pl.col("target_group") == group) & (pl.col("gi_bin") >= 2))
+        lat, lon = result.grid.centres_wgs84(c["cell"].to_numpy())
         props = [
-            {"c": t(GI_KEYS[int(b)], lang), "n": count_text(n, k, lang)}
-            for b, n in zip(c["gi_bin"], c["count"], strict=True)
+            {"c": t(GI_KEYS[int(b)], lang), "n": count_text(n, k, lang), "s": s}
+            for b, n, s in zip(
+                c["gi_bin"], c["count"], place_texts(lat, lon, lang), strict=True
+            )
         ]
         _cell_layer(
             fg,
             _squares(result.grid, c["cell"].to_numpy(), props),
-            ["c", "n"],
-            [t(f"group_{group}", lang), count_alias(period, lang)],
+            ["c", "n", "s"],
+            [t(f"group_{group}", lang), count_alias(period, lang), t("place", lang)],
             lambda _f, colour=colour: {
                 "color": colour,
                 "weight": 2.5,

@@ -4,9 +4,13 @@
 with toggleable layers: Gi* hot/cold cells (FDR), kernel density, emerging-hotspot
 classes, the 28-day risk forecast, one layer per target group (on the "all"
 map), a week-by-week density slider, and the municipality / city-district
-outlines (the layers: `maps.hotspot_layers`); a legend, a title, and tooltips
-with counts and period. Render it with `maps.offline.render_offline` (no network
-needed). `render_index_page` writes the bundle's page linking the maps.
+outlines (the layers: `maps.hotspot_layers`); a collapsible legend above the
+scale bar, a title naming the basemap, and tooltips with counts, period and
+place (district or municipality, nearest named place). A map without any
+significant hot cell says so and what was tested (`empty_state_lines`). Numbers
+and dates are written as `lang` writes them. Render it with
+`maps.offline.render_offline` (no network needed unless tiles are configured).
+`render_index_page` writes the bundle's page linking the maps.
 
 Disclosure control: a cell with fewer than `k_min` (default 5) incidents in the
 period shows no count ("fewer than 5"), and no per-cell count below k is
@@ -24,8 +28,14 @@ from typing import Any
 import folium
 import numpy as np
 import polars as pl
+from branca.element import MacroElement, Template
 
-from gjenganger.maps.basemap import add_boundaries, base_map, region_bounds
+from gjenganger.maps.basemap import (
+    add_boundaries,
+    base_map,
+    basemap_note,
+    region_bounds,
+)
 from gjenganger.maps.hotspot_layers import (
     EMERGING_COLOURS,
     GI_KEYS,
@@ -33,6 +43,7 @@ from gjenganger.maps.hotspot_layers import (
     add_layers,
     count_text,
     fmt_date,
+    fmt_number,
     period_text,
 )
 from gjenganger.maps.i18n import LABELS, t
@@ -63,8 +74,10 @@ def group_title(group: str, lang: str) -> str:
     return t(group, lang) if group in LABELS else group
 
 
-def _legend(result: Any, lang: str, period: str, k: int) -> Legend:
-    """The legend box: one section per layer, the period, the near-repeat note."""
+def legend_sections(result: Any, lang: str) -> list[Section]:
+    """The legend's sections of `result`'s map: one per layer, one colour meaning
+    one thing (density, week by week and risk share the relative-intensity
+    ramp)."""
     sections = [
         Section(
             t("layer_gistar", lang),
@@ -75,12 +88,7 @@ def _legend(result: Any, lang: str, period: str, k: int) -> Legend:
             [(c, t(f"emerging_{e}", lang)) for e, c in EMERGING_COLOURS.items()],
         ),
         Section(
-            t("layer_density", lang) + " / " + t("layer_weekly", lang),
-            ramp=VIRIDIS,
-            ramp_labels=(t("density_low", lang), t("density_high", lang)),
-        ),
-        Section(
-            t("layer_risk", lang),
+            t("ramp_relative", lang),
             ramp=VIRIDIS,
             ramp_labels=(t("density_low", lang), t("density_high", lang)),
         ),
@@ -93,13 +101,85 @@ def _legend(result: Any, lang: str, period: str, k: int) -> Legend:
                 outline=True,
             )
         )
+    return sections
+
+
+def _legend(result: Any, lang: str, period: str, k: int, basemap: str) -> Legend:
+    """The legend box: the sections, the period, the near-repeat note, the
+    basemap."""
     notes = [
         f"{t('period', lang)}: {period} ({t('cell_size', lang).lower()} "
-        f"{result.grid.cell_m:g} m)",
+        f"{fmt_number(result.grid.cell_m, lang)} m)",
         near_repeat_text(result, lang),
         t("places_not_people", lang).format(k=k),
+        basemap,
     ]
-    return Legend(t("legend", lang), sections, notes)
+    return Legend(
+        t("legend", lang),
+        legend_sections(result, lang),
+        notes,
+        toggle_hint=t("legend_toggle", lang),
+    )
+
+
+def cells_tested(result: Any) -> int | None:
+    """How many cells the Gi* test compared: `bands["gi_cells_tested"]` when the
+    analysis step recorded it; for the all-targets map the cells with an incident
+    in the window or the history year (the active cells) otherwise."""
+    if "gi_cells_tested" in result.bands:
+        return int(result.bands["gi_cells_tested"])
+    if result.target_group != "all":
+        return None
+    c = result.cells
+    active = int(((c["count"] > 0) | (c["previous"] > 0)).sum())
+    return active if active >= 30 else int(result.mask.sum())
+
+
+def empty_state_lines(result: Any, lang: str) -> list[str] | None:
+    """None when the map has a hot cell (Gi* at 90 % or more); else the headline
+    "no significant hot spots in this period" and what was tested: method,
+    window, number of cells, distance band, significance level."""
+    if int((result.cells["gi_bin"] > 0).sum()):
+        return None
+    n = cells_tested(result)
+    tested = t("no_hotspots_tested", lang).format(
+        n=fmt_number(n, lang) if n is not None else "?",
+        cell=fmt_number(result.grid.cell_m, lang),
+        period=period_text(result, lang),
+        band=fmt_number(result.bands.get("gi_band_m", 2 * result.grid.cell_m), lang),
+        alpha="10 %" if lang == "nb" else "10%",
+        k=result.params.k_min,
+        days=result.params.window_days,
+    )
+    return [t("no_hotspots", lang), tested]
+
+
+class EmptyState(MacroElement):
+    """A box (top left, below the zoom buttons) saying the map has no
+    significant hot spots and what was tested."""
+
+    _template = Template(
+        """{% macro header(this, kwargs) %}
+        <style>.gj-empty{max-width:340px;background:rgba(255,255,255,.95);
+         padding:8px 10px;border-radius:6px;border-left:4px solid #555;
+         box-shadow:0 1px 5px rgba(0,0,0,.4);font:12px/1.4 sans-serif;color:#222}
+         .gj-empty b{display:block;font-size:14px;margin-bottom:3px}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(){
+         var C=L.Control.extend({options:{position:'topleft'},onAdd:function(){
+          var d=L.DomUtil.create('div','gj-empty');d.setAttribute('role','status');
+          var h=L.DomUtil.create('b','',d);h.textContent={{ this.head|tojson }};
+          var p=L.DomUtil.create('span','',d);p.textContent={{ this.text|tojson }};
+          return d;}});
+         new C().addTo({{ this._parent.get_name() }});})();
+        {% endmacro %}"""
+    )
+
+    def __init__(self, lines: list[str]):
+        super().__init__()
+        self._name = "EmptyState"
+        self.head, self.text = lines[0], " ".join(lines[1:])
 
 
 def build_map(
@@ -108,23 +188,32 @@ def build_map(
     *,
     tiles_url: str | None = None,
     tiles_attribution: str | None = None,
+    tiles_name: str | None = None,
 ) -> folium.Map:
-    """The hotspot map of one `analytics.hotspots.Result` (see module docstring)."""
+    """The hotspot map of one `analytics.hotspots.Result` (see module docstring);
+    on the tile layer `tiles_url` (named `tiles_name`) when given, else on the
+    offline outline map."""
     k = result.params.k_min
     period = period_text(result, lang)
     m = base_map(
         lang, tiles_url=tiles_url, tiles_attribution=tiles_attribution, boundaries=False
     )
     add_layers(m, result, lang)
-    add_boundaries(m, lang)
+    add_boundaries(m, lang, filled=not tiles_url)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(_bounds(result))
-    _legend(result, lang, period, k).add_to(m)
+    basemap = basemap_note(
+        lang, (tiles_name or tiles_attribution) if tiles_url else None
+    )
+    _legend(result, lang, period, k, basemap).add_to(m)
+    empty = empty_state_lines(result, lang)
+    if empty:
+        EmptyState(empty).add_to(m)
     title = group_title(result.target_group, lang)
     m.get_root().html.add_child(
         title_box(
             f"{t('title_hotspots', lang)}: {title}",
-            f"{t('as_of', lang)} {fmt_date(result.as_of, lang)}",
+            f"{t('as_of', lang)} {fmt_date(result.as_of, lang)} · {basemap}",
         )
     )
     m.get_root().title = f"{t('title_hotspots', lang)} – {title}"
@@ -160,7 +249,7 @@ def render_index_page(
         items.append(
             f'<tr><td><a href="{e(name)}">{e(group_title(group, lang))}</a></td>'
             f"<td>{e(period)}</td><td class=n>{e(count_text(total, k, lang))}</td>"
-            f"<td class=n>{hot}</td><td>{e(sentence)}</td></tr>"
+            f"<td class=n>{e(fmt_number(hot, lang))}</td><td>{e(sentence)}</td></tr>"
         )
     head = (
         f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"

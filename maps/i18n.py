@@ -71,6 +71,33 @@ LABELS: dict[str, tuple[str, str]] = {
     "districts": ("Bydeler (Trondheim)", "City districts (Trondheim)"),
     "municipality": ("Kommune", "Municipality"),
     "district": ("Bydel", "City district"),
+    # hotspot maps: place names, basemap, legend toggle, empty state
+    "place": ("Sted", "Place"),
+    "near_place": ("ca. {d} fra {place}", "about {d} from {place}"),
+    "legend_toggle": ("Vis eller skjul tegnforklaringen", "Show or hide the legend"),
+    "basemap": ("Bakgrunnskart", "Basemap"),
+    "basemap_offline": (
+        "kommune- og bydelsgrenser (offline, uten gater)",
+        "municipality and district outlines (offline, no streets)",
+    ),
+    "ramp_relative": (
+        "Tetthet, uke for uke og risiko (relativ)",
+        "Density, week by week and risk (relative)",
+    ),
+    "no_hotspots": (
+        "Ingen signifikante brennpunkter i perioden",
+        "No significant hot spots in this period",
+    ),
+    "no_hotspots_tested": (
+        "Testet: Getis-Ord Gi* med FDR-korreksjon (Benjamini–Hochberg), vindu "
+        "{days} dager ({period}), {n} ruter à {cell} m (med hendelser i vinduet "
+        "eller året før), avstandsbånd {band} m, signifikansnivå {alpha} (og minst "
+        "{k} hendelser innen båndet).",
+        "Tested: Getis-Ord Gi* with FDR correction (Benjamini–Hochberg), window "
+        "{days} days ({period}), {n} cells of {cell} m (with incidents in the "
+        "window or the year before), distance band {band} m, significance level "
+        "{alpha} (and at least {k} incidents within the band).",
+    ),
     "play": ("Spill av", "Play"),
     "pause": ("Pause", "Pause"),
     "all_weeks": ("Alle uker", "All weeks"),

@@ -53,9 +53,13 @@ class Section:
 
 
 def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> str:
-    """The legend box's inner HTML (escaped): title, sections, notes."""
+    """The legend box's inner HTML (escaped): a title button that folds the body
+    away, then the body with the sections and notes."""
     e = html.escape
-    parts = [f'<div class="gj-legend-title">{e(title)}</div>']
+    parts = [
+        '<button type="button" class="gj-legend-title gj-legend-toggle" '
+        f'aria-expanded="true">{e(title)}</button><div class="gj-legend-body">'
+    ]
     for s in sections:
         parts.append(f'<div class="gj-legend-h">{e(s.title)}</div>')
         for colour, label in s.swatches:
@@ -65,8 +69,8 @@ def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> s
                 else f"background:{colour};border:1px solid #777"
             )
             parts.append(
-                f'<div class="gj-legend-row"><span class="gj-sw" style="{style}">'
-                f"</span>{e(label)}</div>"
+                f'<div class="gj-legend-row"><span class="gj-sw" style="{style}" '
+                f'data-colour="{e(colour)}"></span>{e(label)}</div>'
             )
         if s.ramp:
             grad = ",".join(s.ramp)
@@ -78,16 +82,31 @@ def legend_html(title: str, sections: list[Section], notes: list[str] = ()) -> s
             )
     for n in notes:
         parts.append(f'<div class="gj-legend-note">{e(n)}</div>')
+    parts.append("</div>")
     return "".join(parts)
 
 
+def legend_colours(sections: list[Section]) -> list[tuple[str, str]]:
+    """(colour, meaning) of every swatch of `sections`, for the one-colour-one-
+    meaning check of a map's legend."""
+    return [(c, label) for s in sections for c, label in s.swatches]
+
+
+# The legend is a Leaflet control in the bottom-left corner: Leaflet stacks the
+# controls of a corner, so it sits above the scale bar (added first) and never
+# covers it; the title button folds the body away.
 _CSS = """
 <style>
-.gj-legend{position:absolute;z-index:1000;bottom:28px;left:10px;max-width:290px;
- max-height:70%;overflow:auto;background:rgba(255,255,255,.93);padding:8px 10px;
+.gj-legend{max-width:290px;background:rgba(255,255,255,.93);padding:6px 10px;
  border-radius:6px;box-shadow:0 1px 5px rgba(0,0,0,.4);
  font:12px/1.35 sans-serif;color:#222}
-.gj-legend-title{font-weight:700;font-size:13px;margin-bottom:4px}
+.gj-legend-body{max-height:calc(100vh - 230px);overflow:auto}
+.gj-legend.gj-collapsed .gj-legend-body{display:none}
+.gj-legend-toggle{all:unset;cursor:pointer;display:block;font-weight:700;
+ font-size:13px}
+.gj-legend-toggle::before{content:"\\25BE\\00A0"}
+.gj-legend.gj-collapsed .gj-legend-toggle::before{content:"\\25B8\\00A0"}
+.gj-legend-toggle:focus-visible{outline:2px solid #0072B2}
 .gj-legend-h{font-weight:600;margin-top:6px}
 .gj-legend-row{display:flex;align-items:center;gap:6px;margin:1px 0}
 .gj-sw{display:inline-block;width:14px;height:14px;flex:none}
@@ -99,7 +118,8 @@ _CSS = """
 
 
 class Legend(MacroElement):
-    """Add with `Legend(...).add_to(m)`; rendered into the map's container."""
+    """Add with `Legend(...).add_to(m)`: a collapsible control, bottom left, above
+    the scale bar (`sections` and `colours` stay readable for tests)."""
 
     _template = Template(
         """{% macro header(this, kwargs) %}"""
@@ -107,17 +127,36 @@ class Legend(MacroElement):
         + """{% endmacro %}
         {% macro html(this, kwargs) %}{% endmacro %}
         {% macro script(this, kwargs) %}
-        (function(){var d=document.createElement('div');d.className='gj-legend';
-         d.innerHTML={{ this.body|tojson }};
-         L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);
-         {{ this._parent.get_name() }}.getContainer().appendChild(d);})();
+        (function(){
+         var C=L.Control.extend({options:{position:'bottomleft'},
+          onAdd:function(){
+           var d=L.DomUtil.create('div','gj-legend');
+           d.innerHTML={{ this.body|tojson }};
+           var b=d.querySelector('.gj-legend-toggle');
+           b.title={{ this.toggle_hint|tojson }};
+           L.DomEvent.on(b,'click',function(){
+            var c=d.classList.toggle('gj-collapsed');
+            b.setAttribute('aria-expanded',c?'false':'true');});
+           L.DomEvent.disableClickPropagation(d);
+           L.DomEvent.disableScrollPropagation(d);
+           return d;}});
+         new C().addTo({{ this._parent.get_name() }});})();
         {% endmacro %}"""
     )
 
-    def __init__(self, title: str, sections: list[Section], notes: list[str] = ()):
+    def __init__(
+        self,
+        title: str,
+        sections: list[Section],
+        notes: list[str] = (),
+        toggle_hint: str = "",
+    ):
         super().__init__()
         self._name = "Legend"
-        self.body = legend_html(title, sections, list(notes))
+        self.sections = list(sections)
+        self.colours = legend_colours(self.sections)
+        self.toggle_hint = toggle_hint
+        self.body = legend_html(title, self.sections, list(notes))
 
 
 def title_box(text: str, subtitle: str = "") -> Element:

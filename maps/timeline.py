@@ -22,13 +22,12 @@ rendered by `maps.offline.render_offline` and embedded with `<iframe srcdoc>`, s
 nothing needs the network and the file can be mailed or opened from `file://`.
 
 Attributed cases are hypotheses: hollow symbols, dashed map markers and
-"hypotese (p=0.62)" wherever they appear; the page never calls them linked.
+"hypotese (p=0,62)" wherever they appear; the page never calls them linked.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import date, datetime
 from functools import cache
@@ -46,26 +45,17 @@ from gjenganger.maps.timeline_chart import (
     USE_PERIOD_COLOUR,
     chart_payload,
 )
+from gjenganger.maps.timeline_labels import page_format
 
 HERE = Path(__file__).resolve().parent
 ECHARTS_JS = HERE / "static" / "echarts" / "echarts.common.min.js"
+FORMAT_JS = HERE / "page_format.js"
 TEMPLATE = "timeline_template.html"
 
 
 def format_nok(value: float | None, lang: str = "nb") -> str:
     """NOK with thousands grouped: "44 000 kr" (nb) or "NOK 44,000" (en)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    whole = f"{round(value):,}"
-    return f"{whole.replace(',', ' ')} kr" if lang == "nb" else f"NOK {whole}"
-
-
-def _fmt_dt(value: datetime | date | None) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
+    return page_format(lang).nok(value)
 
 
 # ------------------------------------------------------------------ the page
@@ -73,6 +63,12 @@ def _fmt_dt(value: datetime | date | None) -> str:
 def _echarts_js() -> str:
     js = ECHARTS_JS.read_text(encoding="utf-8")
     return js.replace("</script", "<\\/script")
+
+
+@cache
+def format_js() -> str:
+    """`page_format.js`: the pages' number and date rules for their scripts."""
+    return FORMAT_JS.read_text(encoding="utf-8")
 
 
 _SCRIPT_END = re.compile(r"</script", re.I)
@@ -108,19 +104,19 @@ def _env() -> Environment:
 
 
 def _episode_rows(summary: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    f = page_format(lang)
     rows = []
     for ep in summary.get("top_episodes", []):
         if ep.get("person_source") == "attributed":
-            who = f"{label('hypothesis', lang)} (p={ep.get('attribution_p') or 0:.2f})"
+            who = f"{label('hypothesis', lang)} (p={f.p(ep.get('attribution_p') or 0)})"
         elif ep.get("person_source") == "linked":
             who = label("linked", lang)
         else:
             who = "–"
         rows.append(
             {
-                "start": _fmt_dt(ep.get("start_at")),
-                "duration": f"{ep.get('duration_h', 0):.1f} "
-                f"{label('hours_short', lang)}",
+                "start": f.datetime(ep.get("start_at")),
+                "duration": f.hours(ep.get("duration_h", 0)),
                 "tx": f"{ep.get('n_approved', 0)}/{ep.get('n_declined', 0)}",
                 "merchants": str(ep.get("n_merchants", 0)),
                 "total": format_nok(ep.get("total_nok"), lang),
@@ -168,7 +164,11 @@ def _hypothesis_context(
             "hyp_case" if summary.get("n_hypotheses") == 1 else "hyp_cases"
         ],
         "hyp_nok": format_nok(summary.get("hypotheses_nok", 0.0), lang),
-        "hyp_span": f"{_fmt_dt(start)} – {_fmt_dt(end)}" if start else "",
+        "hyp_span": (
+            f"{page_format(lang).datetime(start)} – {page_format(lang).datetime(end)}"
+            if start
+            else ""
+        ),
         "hyp_hidden": lab["hyp_hidden"].format(n=hidden, p=p) if hidden else None,
     }
 
@@ -180,7 +180,7 @@ def _phase_context(phase: dict[str, Any] | None, lang: str) -> dict[str, Any]:
         return {"phase": None, "phase_notes": None}
     text = label(phase["phase"], lang)
     if phase.get("p") is not None:
-        text += f" (p={phase['p']:.2f})"
+        text += f" (p={page_format(lang).p(phase['p'])})"
     notes = []
     if phase.get("low_confidence"):
         notes.append(label("uncertain", lang))
@@ -191,12 +191,15 @@ def _phase_context(phase: dict[str, Any] | None, lang: str) -> dict[str, Any]:
     return {"phase": text, "phase_notes": ", ".join(notes) or None}
 
 
-def _window_note(window: tuple[date, int] | None, lab: dict[str, str]) -> str | None:
+def _window_note(
+    window: tuple[date, int] | None, lab: dict[str, str], lang: str
+) -> str | None:
     """Where hypotheses can be: the attribution window (as_of, days), in words."""
     if window is None or window[0] is None:
         return None
+    f = page_format(lang)
     return lab["attribution_window_note"].format(
-        days=window[1], as_of=window[0].isoformat()
+        days=f.number(window[1]), as_of=f.date(window[0])
     )
 
 
@@ -207,11 +210,13 @@ def _summary_context(
     headline counts facts only; the hypotheses have their own card."""
     n_linked = summary.get("n_linked", 0)
     n_hypotheses = summary.get("n_hypotheses", 0)
+    f = page_format(lang)
     return {
         **_hypothesis_context(summary, lab, lang),
         "span": (
-            f"{_fmt_dt(summary.get('span_start'))} – {_fmt_dt(summary.get('span_end'))}"
-            f" ({summary.get('span_days', 0):.1f} {lab['days']})"
+            f"{f.datetime(summary.get('span_start'))} – "
+            f"{f.datetime(summary.get('span_end'))}"
+            f" ({f.number(summary.get('span_days', 0), 1)} {lab['days']})"
             if summary.get("span_start")
             else "–"
         ),
@@ -225,8 +230,8 @@ def _summary_context(
         "nok_total": format_nok(summary.get("nok_total", 0.0), lang),
         "max36": format_nok(summary.get("max_36h_nok", 0.0), lang),
         "max36_window": (
-            f"{_fmt_dt(summary.get('max_36h_start_at'))} – "
-            f"{_fmt_dt(summary.get('max_36h_end_at'))}"
+            f"{f.datetime(summary.get('max_36h_start_at'))} – "
+            f"{f.datetime(summary.get('max_36h_end_at'))}"
             if summary.get("max_36h_start_at")
             else ""
         ),
@@ -263,6 +268,7 @@ def render_timeline_page(
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
     lab = labels(TIMELINE_LABELS, lang)
+    f = page_format(lang)
     payload = chart_payload(
         events,
         bands=bands,
@@ -281,18 +287,20 @@ def render_timeline_page(
             lab=lab,
             person_id=person_id,
             period=(
-                f"{period[0] or '…'} – {period[1] or '…'}"
+                f"{f.date(period[0]) if period[0] else '…'} – "
+                f"{f.date(period[1]) if period[1] else '…'}"
                 if period[0] or period[1]
                 else lab["whole_history"]
             ),
-            generated=_fmt_dt(generated_at) if generated_at else None,
+            generated=f.datetime(generated_at) if generated_at else None,
             band_legend=_band_legend(bands, lang),
             map_src=embed_html(map_html) if map_html else None,
             index_href=index_href,
             n_lanes=len(payload["lanes"]),
             echarts_js=_echarts_js(),
+            format_js=format_js(),
             data_json=_json_for_script(payload),
-            window_note=_window_note(attribution_window, lab),
+            window_note=_window_note(attribution_window, lab, lang),
             **_phase_context(phase, lang),
             **_summary_context(summary, lab, lang),
         )

@@ -17,6 +17,7 @@ from gjenganger.analytics.timeline_summary import LANES, custody_shares
 from gjenganger.maps.event_map import epoch_ms
 from gjenganger.maps.i18n import TIMELINE_LABELS, custody_note, label, labels
 from gjenganger.maps.legend import LEVEL_COLOURS
+from gjenganger.maps.timeline_labels import page_format
 
 CUSTODY_COLOUR = "#555555"
 ARREST_COLOUR = "#000000"
@@ -142,6 +143,7 @@ def chart_payload(
     page_labels.update({f"lane_{ln}": label(f"lane_{ln}", lang) for ln in LANES})
     return {
         "lang": lang,
+        "format": page_format(lang).spec,
         "lanes": [{"key": ln, "name": label(f"lane_{ln}", lang)} for ln in lanes],
         "events": encode_events(events),
         "cumulative": _cumulative(events),

@@ -9,6 +9,8 @@ that they count linked cases only.
 
 from __future__ import annotations
 
+import datetime as dt
+
 # The timeline page's own labels: the page's script receives all of them, so a
 # key here may repeat a general key above in the page's wording ("person").
 TIMELINE_LABELS: dict[str, tuple[str, str]] = {
@@ -153,14 +155,28 @@ TIMELINE_LABELS: dict[str, tuple[str, str]] = {
     "zoom_12h": ("12 t", "12 h"),
     "zoom_max36": ("Største 36 t", "Largest 36 h"),
     "save_png": ("Lagre PNG", "Save PNG"),
+    "png_name": ("tidslinje.png", "timeline.png"),
     "map": ("Kart med avspilling", "Map with replay"),
     "map_note": (
-        "Glidebryteren spiller av hendelsene i rekkefølge; linjen er veien mellom "
-        "påfølgende hendelser. Nettbruk uten posisjon vises ikke.",
-        "The slider replays the events in order; the line is the path between "
-        "consecutive events. Online use without a position is not shown.",
+        "Glidebryteren spiller av hendelsene i rekkefølge; linjen går gjennom de "
+        "siste hendelsene som vises. Hendelser på samme sted samme dag deler en "
+        "markør med antallet. Koblede saker ligger over hypotesene. Nettbruk uten "
+        "posisjon vises ikke.",
+        "The slider replays the events in order; the line runs through the latest "
+        "events shown. Events at the same place on the same day share a marker "
+        "with their count. Linked cases lie above the hypotheses. Online use "
+        "without a position is not shown.",
     ),
     "no_map": ("Ingen hendelser med posisjon.", "No events with a position."),
+    "map_linked": ("Koblede saker", "Linked cases"),
+    "map_path": ("Vei, siste {n} steg", "Path, last {n} steps"),
+    "map_current": ("Siste viste hendelse", "Latest event shown"),
+    "map_group": (
+        "flere hendelser samme sted og dag (antall)",
+        "several events at the same place and day (count)",
+    ),
+    "same_spot": ("{n} hendelser samme sted og dag", "{n} events, same place and day"),
+    "more": ("… og {n} til", "… and {n} more"),
     "play": ("Spill av", "Play"),
     "pause": ("Pause", "Pause"),
     "hint": (
@@ -222,6 +238,15 @@ ANALYST_LABELS: dict[str, tuple[str, str]] = {
     "hypothesis": ("hypotese", "hypothesis"),
     "none": ("ukjent", "unknown"),
     "no_rows": ("Ingen.", "None."),
+    "filter": (
+        "Filtrer rader (sak, kort, person …)",
+        "Filter rows (case, card, person …)",
+    ),
+    "shown": ("{n} av {total} rader vises.", "{n} of {total} rows shown."),
+    "sort_hint": (
+        "Klikk på en kolonneoverskrift for å sortere.",
+        "Click a column header to sort.",
+    ),
     "since": ("siden", "since"),
     "hyp_note": (
         "Personer merket «hypotese» er foreslått av attribusjonsmodellen med "
@@ -235,8 +260,124 @@ ANALYST_LABELS: dict[str, tuple[str, str]] = {
         "Events, NOK, largest 36 h and last event count linked cases only; "
         "hypotheses with p ≥ {p} have columns of their own.",
     ),
+    "csv_label": ("hypotese", "hypothesis"),
+    "hypotheses_readme": (
+        "HYPOTESER, IKKE FAKTA\n\n"
+        "attribution-hypotheses.csv: attribusjonsmodellens forslag til hvem som kan "
+        "stå bak åpne saker, per {as_of}. Ingen rad er en kobling i "
+        "saksregisteret.\n\n"
+        "Fila tar med hypotesene med p ≥ {p} (sidenes terskel, innstillingen "
+        "GJENGANGER_PAGE_MIN_P): {rows} rader, mest sannsynlige først. De "
+        "øvrige {rest} kandidatene med lavere p er ikke med her; de ligger i "
+        "databasen, tabellen {table}.\n\n"
+        "p og p_none er avrundet til tre desimaler. Kolonnene nearest_*, "
+        "best_match_incident_id, matching_modus, repeat_target, known_cases og "
+        "in_custody_share er begrunnelsen. Tallene i fila har desimalpunktum "
+        "(CSV med komma som skilletegn).\n",
+        "HYPOTHESES, NOT FACTS\n\n"
+        "attribution-hypotheses.csv: the attribution model's proposals of who may "
+        "be behind open cases, as of {as_of}. No row is a link in the case "
+        "register.\n\n"
+        "The file holds the hypotheses with p ≥ {p} (the pages' threshold, the "
+        "setting GJENGANGER_PAGE_MIN_P): {rows} rows, most probable first. The "
+        "other {rest} candidates with lower p are not here; they are in the "
+        "database, table {table}.\n\n"
+        "p and p_none are rounded to three decimals. The columns nearest_*, "
+        "best_match_incident_id, matching_modus, repeat_target, known_cases and "
+        "in_custody_share are the evidence.\n",
+    ),
     "confidential": (
         "Taushetsbelagt: kun for analytikere i politiets nett. Virker uten nett.",
         "Confidential: for analysts on the police network only. Works without network.",
     ),
 }
+
+
+# ---------------------------------------------------------------- numbers and dates
+class PageFormat:
+    """How one language writes numbers, money, probabilities, dates and spans.
+
+    The one formatting helper of the analyst pages (`FORMATS`, one per language):
+    bokmål uses decimal commas, thousands grouped with spaces and dates as
+    dd.mm.yyyy ("1 234,5", "44 000 kr", "06.12.2026 05:07"); English decimal
+    points, thousands commas and ISO dates ("1,234.5", "NOK 44,000",
+    "2026-12-06 05:07"). The page scripts get the same rules (`spec`, read by
+    `maps/page_format.js`), so what Python and the browser write agrees.
+    """
+
+    def __init__(self, lang: str, decimal: str, group: str, date_order: str):
+        self.lang, self.decimal, self.group = lang, decimal, group
+        self.date_order = date_order  # "dmy" (dd.mm.yyyy) or "ymd" (ISO)
+
+    @property
+    def spec(self) -> dict[str, str]:
+        """The rules as plain data for the page scripts."""
+        return {
+            "lang": self.lang,
+            "decimal": self.decimal,
+            "group": self.group,
+            "date": self.date_order,
+            "hours": TIMELINE_LABELS["hours_short"][self.lang == "en"],
+            "days": TIMELINE_LABELS["days"][self.lang == "en"],
+        }
+
+    def number(self, value: float | None, decimals: int = 0) -> str:
+        """A number with `decimals` decimals and grouped thousands ("–" for none)."""
+        if value is None or value != value:  # None or NaN
+            return "–"
+        text = f"{value:,.{decimals}f}"
+        return (
+            text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.group)
+        )
+
+    def nok(self, value: float | None) -> str:
+        """Whole kroner: "44 000 kr" (nb) or "NOK 44,000" (en)."""
+        if value is None or value != value:
+            return "–"
+        text = self.number(round(value))
+        return f"{text} kr" if self.lang == "nb" else f"NOK {text}"
+
+    def p(self, value: float | None, decimals: int = 2) -> str:
+        """A probability: "0,62" (nb) or "0.62" (en)."""
+        return self.number(value, decimals)
+
+    def date(self, value: dt.date | dt.datetime | None) -> str:
+        """A day: "06.12.2026" (nb) or "2026-12-06" (en)."""
+        if value is None:
+            return "–"
+        if self.date_order == "dmy":
+            return value.strftime("%d.%m.%Y")
+        return value.strftime("%Y-%m-%d")
+
+    def datetime(self, value: dt.datetime | dt.date | None) -> str:
+        """A time to the minute ("06.12.2026 05:07"); a date alone as `date`."""
+        if not isinstance(value, dt.datetime):
+            return self.date(value)
+        return f"{self.date(value)} {value.strftime('%H:%M')}"
+
+    def hours(self, value: float | None) -> str:
+        """Hours with one decimal: "22,2 t" (nb) or "22.2 h" (en)."""
+        return f"{self.number(value, 1)} {self.spec['hours']}"
+
+    def duration(self, hours: float | None) -> str:
+        """A span: hours below two days ("22,2 t"), else days ("60,0 dager")."""
+        if hours is None or hours < 48:
+            return self.hours(hours)
+        return f"{self.number(hours / 24, 1)} {self.spec['days']}"
+
+
+#: the one formatting helper per page language
+FORMATS: dict[str, PageFormat] = {
+    "nb": PageFormat("nb", ",", " ", "dmy"),
+    "en": PageFormat("en", ".", ",", "ymd"),
+}
+
+
+def page_format(lang: str) -> PageFormat:
+    """The formatting helper of `lang` ("nb" or "en"); ValueError otherwise."""
+    try:
+        return FORMATS[lang]
+    except KeyError:
+        raise ValueError(
+            f"lang must be one of {tuple(FORMATS)}, got {lang!r}"
+        ) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import polars as pl
 
@@ -113,3 +114,46 @@ def person_days(con, person_id: str) -> pl.DataFrame | None:
     return con.execute(
         "select * from person_days where person_id = ?", [person_id]
     ).pl()
+
+
+#: the table whose candidates the analyst bundle's hypothesis list is drawn from
+CANDIDATES = "attribution_candidates"
+#: columns rounded to three decimals in the list (p with 16 decimals helps no one)
+_ROUNDED = ("p", "p_none", "in_custody_share", "nearest_case_km", "nearest_case_days")
+
+
+def write_hypotheses_csv(
+    con, path: str | Path, as_of: dt.date, min_p: float, label: str
+) -> tuple[int, int]:
+    """The hypotheses an analyst looks at, as CSV: the candidates of `as_of` with
+    p >= `min_p`, most probable first, numbers rounded to three decimals, one
+    leading `label` column (the table's own `label` and `is_hypothesis` left
+    out). Returns (rows written, candidates left in the table below `min_p`)."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_name = ? order by ordinal_position",
+            [CANDIDATES],
+        ).fetchall()
+    ]
+    cols = [
+        f"round({n}, 3) as {n}" if n in _ROUNDED else n
+        for n in names
+        if n not in ("label", "is_hypothesis")
+    ]
+    order = "p desc, incident_id, rank" + (
+        ", person_id" if "person_id" in names else ""
+    )
+    text = str(path).replace("'", "''")
+    written = con.execute(
+        f"copy (select ? as label, {', '.join(cols)} from {CANDIDATES}"
+        f" where as_of = ? and p >= ? order by {order})"
+        f" to '{text}' (header, delimiter ',')",
+        [label, as_of, min_p],
+    ).fetchone()[0]
+    below = con.execute(
+        f"select count(*) from {CANDIDATES} where as_of = ? and p < ?",
+        [as_of, min_p],
+    ).fetchone()[0]
+    return int(written), int(below)

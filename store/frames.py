@@ -118,6 +118,17 @@ def latest_data_date(con) -> date | None:
     return row[0] if row else None
 
 
+def data_date_range(con) -> tuple[date | None, date | None]:
+    """The local dates of the oldest and the newest report (None, None when no
+    incidents were ingested): what an as-of date is checked against."""
+    if not table_exists(con, "mart_incidents"):
+        return None, None
+    row = con.execute(
+        "select min(reported_at)::date, max(reported_at)::date from mart_incidents"
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def resolve_as_of(con, as_of: date | None = None) -> date:
     """The one as-of resolver: `as_of` itself, or the newest report date in the
     database when none is given; a one-line `UserError` when nothing was ingested."""

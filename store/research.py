@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-#: the fewest rows that must share a row's published values at its detail level
-K = 5
+from gjenganger.data_schema import snapshot as described
+from gjenganger.data_schema.snapshot import K
+from gjenganger.store import research_meta as meta
 
 
 def band(expr: str, edges: tuple[int, ...]) -> str:
@@ -85,8 +86,7 @@ _EPISODE_QI = (
 
 VIEWS: dict[str, View] = {
     "cases": View(
-        "one row per case: what, where (municipality), when (week or month), "
-        "status, number of linked persons; case_key joins no other table",
+        described.TABLES["cases"],
         f"""select rk_case.research_id as case_key, i.offence_group, i.offence_code,
                   i.target_type, i.entry_method, i.planned,
                   least(i.participants, 3) as participants,
@@ -104,10 +104,7 @@ VIEWS: dict[str, View] = {
         tuple(_CASE_QI[:n] for n in (14, 12, 9, 6, 3, 2, 1, 0)),
     ),
     "case_persons": View(
-        "one row per current, not retracted case-person link, for counting links "
-        "per person: only whose link it is (no case, role or co-offender); a "
-        f"person whose link count fewer than {K} persons share has the mean "
-        f"count of {K} persons of about the same count (microaggregation)",
+        described.TABLES["case_persons"],
         f"""with n as (select person_id, count(*) as n from mart_links group by all),
            rare as (select person_id, n from n qualify count(*) over (partition by n)
                     < {K}),
@@ -124,29 +121,31 @@ VIEWS: dict[str, View] = {
         ("mart_links",),
     ),
     "person_days": View(
-        "one row per top-list person and day: inferred phase with its probability "
-        "and daily counts; series_key joins `use_periods` only",
+        described.TABLES["person_days"],
         """select rk_series.research_id as series_key, d.* exclude (person_id)
            from person_days d
            join rk_series on rk_series.operational_id = d.person_id""",
         ("person_days",),
     ),
     "use_periods": View(
-        "one row per inferred use period of a top-list person (series_key as in "
-        "`person_days`)",
+        described.TABLES["use_periods"],
         """select rk_series.research_id as series_key, u.* exclude (person_id)
            from use_periods u
            join rk_series on rk_series.operational_id = u.person_id""",
         ("use_periods",),
     ),
     "hotspot_cells": View(
-        "one row per grid cell of the latest hotspot analysis (no case or person ids)",
-        "select * from hotspot_cells",
-        ("hotspot_cells",),
+        described.TABLES["hotspot_cells"],
+        """select c.*, r.target_group as target_type, r.window_start, r.window_end,
+                  r.history_start, r.history_end,
+                  try_cast(json_extract(r.params, '$.cell_m') as double)
+                      as cell_size_m
+           from hotspot_cells c
+           join hotspot_run r on r.as_of = c.as_of""",
+        ("hotspot_cells", "hotspot_run"),
     ),
     "episodes": View(
-        "one row per card-use episode: month or week, bands of span, transactions "
-        "and NOK (largest 36-hour total among them); episode_key joins no other table",
+        described.TABLES["episodes"],
         f"""select rk_episode.research_id as episode_key, e.person_source,
                   date_trunc('month', e.start_at)::date as start_month,
                   date_trunc('week', e.start_at)::date as start_week,
@@ -280,9 +279,10 @@ def write_twin(con, db: str) -> dict[str, int]:
 
 
 def write_snapshot(con, out_dir: str | Path, maps: dict[str, pa.Table]) -> dict:
-    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet` with
-    every view of `VIEWS` whose tables exist; `maps` are the re-key tables
-    (operational_id, research_id) by name. Path and rows per view.
+    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<table>.parquet` with
+    every view of `VIEWS` whose tables exist, the reference tables and `about`,
+    each table and column commented from `data_schema/snapshot.py`; `maps` are the
+    re-key tables (operational_id, research_id) by name. Path and rows per table.
 
     The tables are built in an in-memory database and copied whole into a new
     file, so the file holds only the finished rows (no freed page can keep an
@@ -294,13 +294,8 @@ def write_snapshot(con, out_dir: str | Path, maps: dict[str, pa.Table]) -> dict:
     con.execute("attach ':memory:' as snap_build")
     try:
         counts = build_tables(con, "snap_build", maps)
-        con.execute(
-            "create table snap_build.about (view_name varchar, one_row_is varchar)"
-        )
-        con.executemany(
-            "insert into snap_build.about values (?, ?)",
-            [[name, VIEWS[name].one_row_is] for name in counts],
-        )
+        counts |= meta.add_reference_tables(con, "snap_build", counts)
+        meta.add_comments(con, "snap_build")
         for name in counts:
             parquet = out_dir / "parquet" / f"{name}.parquet"
             con.execute(f"copy snap_build.{name} to '{parquet}' (format parquet)")

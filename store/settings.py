@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from contextlib import suppress
 from pathlib import Path
 
@@ -105,3 +106,54 @@ def audit_syslog() -> bool:
     """True when every audit anchor is also sent to syslog
     (`GJENGANGER_AUDIT_SYSLOG=1`), the off-box copy a root operator cannot edit."""
     return os.environ.get("GJENGANGER_AUDIT_SYSLOG", "") not in ("", "0", "false")
+
+
+#: WMTS REST template placeholders and their XYZ equivalents (Kartverket's cache,
+#: a force's own server): a WMTS-as-XYZ template works as an XYZ template
+_WMTS_AS_XYZ = {"{TileMatrix}": "{z}", "{TileRow}": "{y}", "{TileCol}": "{x}"}
+
+
+def tile_source(url: str | None = None) -> dict[str, str] | None:
+    """The configured background map, or None for the offline outline map.
+
+    `url` (the `--tiles-url` option) or `$GJENGANGER_TILES_URL`: an XYZ template
+    (`https://host/{z}/{x}/{y}.png`, `{s}` allowed) or a WMTS REST template with
+    `{TileMatrix}/{TileRow}/{TileCol}` (read as z/y/x; the tile matrix set must be
+    web mercator). `$GJENGANGER_TILES_ATTRIBUTION` is the credit shown on the map,
+    `$GJENGANGER_TILES_NAME` the name the page gives the basemap (default: the
+    attribution). Returns `{"url", "attribution", "name"}`; a malformed template is
+    a one-line `UserError`.
+    """
+    from urllib.parse import urlsplit
+
+    from gjenganger.errors import UserError
+
+    raw = (url or os.environ.get("GJENGANGER_TILES_URL", "")).strip()
+    if not raw:
+        return None
+    template = raw
+    for wmts, xyz in _WMTS_AS_XYZ.items():
+        template = template.replace(wmts, xyz)
+    parts = urlsplit(template)
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in template]
+    unknown = set(re.findall(r"{[^}]*}", template)) - {
+        "{z}",
+        "{x}",
+        "{y}",
+        "{s}",
+        "{r}",
+    }
+    if unknown:
+        raise UserError(
+            f"tile URL {raw!r} has placeholders {', '.join(sorted(unknown))}: "
+            "fill them in (only {z}, {x}, {y}, {s} and {r} are read)"
+        )
+    if parts.scheme not in ("http", "https") or not parts.netloc or missing:
+        raise UserError(
+            f"tile URL {raw!r} must be an http(s) XYZ template with {{z}}, {{x}} "
+            "and {y} (or WMTS {TileMatrix}, {TileCol}, {TileRow})"
+        )
+    attribution = os.environ.get("GJENGANGER_TILES_ATTRIBUTION", "").strip()
+    attribution = attribution or parts.hostname or parts.netloc
+    name = os.environ.get("GJENGANGER_TILES_NAME", "").strip() or attribution
+    return {"url": template, "attribution": attribution, "name": name}

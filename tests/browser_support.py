@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -35,6 +36,7 @@ class PageReport:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     screenshot: Path | None = None
 
@@ -81,11 +83,14 @@ def open_offline(
     actions: Callable[[Any], None] | None = None,
     viewport: tuple[int, int] = (1200, 800),
     settle_ms: int = 500,
+    allow_hosts: Iterable[str] = (),
 ) -> PageReport:
     """Open `path` from file:// with http(s) blocked and report what happened.
 
     `evaluate` are JS expressions (e.g. "typeof window.L") whose values land in
     `report.values`; `actions(page)` may click things before the screenshot.
+    `allow_hosts` (e.g. `("127.0.0.1",)`, for a test's own local tile server) are
+    the only hosts requests may reach; their URLs land in `report.allowed`.
     """
     report = PageReport()
     url = Path(path).resolve().as_uri()
@@ -94,7 +99,13 @@ def open_offline(
             viewport={"width": viewport[0], "height": viewport[1]}
         )
 
+        allowed_hosts = set(allow_hosts)
+
         def block(route: Any) -> None:
+            if urlsplit(route.request.url).hostname in allowed_hosts:
+                report.allowed.append(route.request.url)
+                route.continue_()
+                return
             report.blocked.append(route.request.url)
             route.abort()
 

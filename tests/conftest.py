@@ -14,6 +14,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault(
     "GJENGANGER_HOME", str(Path(__file__).parent.parent / ".gjenganger-home")
 )
+# Under pytest-xdist (`make test` runs two workers) each worker gets its own home:
+# its own Prefect database and server, audit anchors and keys, so two workers never
+# share a SQLite file or a lock.
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _home = Path(os.environ["GJENGANGER_HOME"]) / f"xdist-{_worker}"
+    os.environ["GJENGANGER_HOME"] = str(_home)
+    os.environ["PREFECT_HOME"] = str(_home / "prefect")
 from gjenganger.store import settings  # noqa: E402
 
 settings.configure_environment()

@@ -247,3 +247,27 @@ def test_english_labels_with_lang_en(demo, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "Hot and cold spots (Gi*, FDR)" in text and "Brennpunkter" not in text
     assert pl.Series([text]).str.contains("Cabin").item()
+
+
+@pytest.mark.usefixtures("published")  # it ran the hotspot_cells step
+def test_every_map_knows_how_many_cells_its_gi_test_compared(demo):
+    """A target group's analysis records the cells its Gi* test compared (for the
+    empty state); they are the active cells of all targets, which the stored
+    all-targets analysis gives from its own cells."""
+    from gjenganger.analytics import hotspots as hs
+    from gjenganger.flows.steps import hotspots as step
+    from gjenganger.maps.hotspots import cells_tested
+    from gjenganger.store import prevention
+
+    day = dt.date.fromisoformat(AS_OF)
+    con = db.connect(demo["db"], read_only=True)
+    try:
+        stored = prevention.load_result(con, day, step.study_grid)
+        cabin = step.analyse(con, day, "cabin", grid=step.study_grid(250.0))
+    finally:
+        con.close()
+    n = cells_tested(stored)
+    assert "gi_cells_tested" not in stored.bands
+    assert 30 <= n < int(stored.mask.sum())
+    assert cabin.bands["gi_cells_tested"] == cells_tested(cabin) == n
+    assert cabin.target_group == "cabin" and stored.target_group == hs.ALL

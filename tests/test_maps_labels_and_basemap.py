@@ -149,3 +149,144 @@ def test_the_risk_of_the_default_method_sums_to_the_expected_count(small_result)
     )
     assert np.isfinite(small_result.cells["gi_z"].to_numpy()).all()
     json.dumps(small_result.bands)
+
+
+# ---------------------------------------------------------------- colours (#17)
+# Machado, Oliveira & Fernandes (2009) matrices at full severity, linear RGB
+_CVD = {
+    "normal": np.eye(3),
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+         [-0.011820, 0.042940, 0.968881]]
+    ),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+         [-0.003882, -0.048116, 1.051998]]
+    ),
+}  # fmt: skip
+_XYZ = np.array(
+    [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+)
+
+
+def _lab(hex_colour: str, vision: str) -> np.ndarray:
+    """CIE L*a*b* (D65) of a #rrggbb colour as seen with `vision`."""
+    c = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    lin = np.clip(_CVD[vision] @ lin, 0, 1)
+    xyz = (_XYZ @ lin) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _closest_pair(colours: list[tuple[str, str]]) -> tuple[float, str, str, str]:
+    """(Delta E 1976, meaning, meaning, vision) of the least distinct pair."""
+    worst = (1e9, "", "", "")
+    for i, (c1, m1) in enumerate(colours):
+        for c2, m2 in colours[i + 1 :]:
+            for vision in _CVD:
+                d = float(np.linalg.norm(_lab(c1, vision) - _lab(c2, vision)))
+                worst = min(worst, (d, m1, m2, vision))
+    return worst
+
+
+@pytest.mark.parametrize("group", ["all", "cabin"])
+def test_within_one_map_no_two_legend_meanings_share_a_colour(small_result, group):
+    """One colour, one meaning: every swatch of a map's legend differs from every
+    other by Delta E >= 12, also as seen with deuteranopia or protanopia (the
+    issue's collisions: business vs cold spot, storage vs persistent, vehicle vs
+    intensifying)."""
+    from dataclasses import replace
+
+    from gjenganger.maps.hotspots import legend_sections
+    from gjenganger.maps.legend import legend_colours
+
+    result = replace(small_result, target_group=group)
+    colours = legend_colours(legend_sections(result, "nb"))
+    meanings = [m for _, m in colours]
+    assert len(meanings) == len(set(meanings))
+    assert len(colours) == (15 if group == "all" else 10)
+    hexes = [c.lower() for c, _ in colours]
+    assert len(set(hexes)) == len(hexes)
+    distance, a, b, vision = _closest_pair(colours)
+    assert distance >= 12, f"{a!r} and {b!r} look alike ({vision}, {distance:.1f})"
+
+
+def test_the_colour_check_catches_the_collisions_named_in_the_issue():
+    """The check above would have failed on the old palette."""
+    old = [
+        ("#2166ac", "cold 99"),
+        ("#0072B2", "business"),
+        ("#CC79A7", "persistent"),
+        ("#CC79A7", "storage"),
+    ]
+    assert _closest_pair(old)[0] < 12
+    assert _closest_pair(old[:2])[0] < 12  # near-equal blues, not only equal hexes
+
+
+# ------------------------------------------------- basemap configuration (#17)
+def test_a_tile_source_comes_from_the_environment_and_wmts_reads_as_xyz(
+    monkeypatch,
+):
+    from gjenganger.errors import UserError
+    from gjenganger.store.settings import tile_source
+
+    monkeypatch.delenv("GJENGANGER_TILES_URL", raising=False)
+    assert tile_source() is None
+    wmts = (
+        "https://cache.kartverket.no/v1/wmts/1.0.0/topo/default/webmercator/"
+        "{TileMatrix}/{TileRow}/{TileCol}.png"
+    )
+    monkeypatch.setenv("GJENGANGER_TILES_URL", wmts)
+    monkeypatch.setenv("GJENGANGER_TILES_ATTRIBUTION", "© Kartverket")
+    src = tile_source()
+    assert src["url"].endswith("/webmercator/{z}/{y}/{x}.png")
+    assert src["attribution"] == src["name"] == "© Kartverket"
+    assert tile_source("http://10.0.0.5/t/{z}/{x}/{y}.png")["url"].startswith(
+        "http://10.0.0.5/"
+    )
+    for bad in ("tiles.png", "ftp://h/{z}/{x}/{y}", "https://h/{z}/{x}.png"):
+        with pytest.raises(UserError, match="XYZ template") as err:
+            tile_source(bad)
+        assert "\n" not in str(err.value)
+    with pytest.raises(UserError, match="TileMatrixSet"):
+        tile_source("https://h/{TileMatrixSet}/{z}/{x}/{y}.png")
+
+
+def test_with_tiles_the_outlines_are_drawn_unfilled_over_them():
+    html = render_offline(
+        base_map(tiles_url="https://t.example/{z}/{x}/{y}.png"),
+        allow_online_tiles=True,
+    )
+    assert '"fillOpacity": 0.0' in html and '"fillOpacity": 0.9' not in html
+    assert '"fillOpacity": 0.9' in render_offline(base_map())
+
+
+def test_the_scale_bar_is_metric_only():
+    html = render_offline(base_map())
+    assert "imperial:false" in html and "L.control.scale()" not in html
+
+
+# ------------------------------------------------------ places and numbers (#17)
+def test_a_place_line_names_district_or_municipality_and_nearest_named_place():
+    from gjenganger.maps.places import named_places, place_texts
+
+    names, _, _ = named_places()
+    assert len(names) == 16 and "Torvet" in names  # "(city square)" dropped
+    nb = place_texts(
+        np.array([63.4305, 63.4115, 63.20]), np.array([10.3951, 10.7960, 9.90])
+    )
+    assert nb[0] == "Midtbyen, Trondheim · ca. 50 m fra Torvet"
+    assert nb[1].startswith("Malvik · ca. ") and nb[1].endswith("fra Hommelvik sentrum")
+    assert re.fullmatch(r"Orkland · ca\. \d+,\d km fra Orkanger sentrum", nb[2])
+    en = place_texts(np.array([63.20]), np.array([9.90]), "en")
+    assert re.fullmatch(r"Orkland · about \d+\.\d km from Orkanger sentrum", en[0])
+
+
+def test_numbers_are_written_as_each_language_writes_them():
+    from gjenganger.maps.hotspot_layers import fmt_number
+
+    assert fmt_number(12345.678, "nb", 1) == "12\u00a0345,7"
+    assert fmt_number(12345.678, "en", 1) == "12,345.7"
+    assert fmt_number(-2.25, "nb", 1) == "-2,2" and fmt_number(250, "nb") == "250"
+    assert count_text(2491.2, 5, "nb") == "2\u00a0491"

@@ -149,7 +149,7 @@ def test_the_page_labels_facts_and_hypotheses_and_draws_no_low_hypothesis(con):
     assert "Hendelser (uten hypoteser) 7" in text
     assert "Hypoteser, p ≥ 0,3 1 sak · 40 000 kr" in text
     assert "Hypoteser med p < 0,3 er verken vist eller talt med: 1." in text
-    assert "attribusjonsvinduet: de 365 dagene fram til 2025-04-10" in text
+    assert "attribusjonsvinduet: de 365 dagene fram til 10.04.2025" in text
     assert "300 000" not in page  # the p = 0.1 case is neither drawn nor counted
     data = page_data(page)
     ids = {e["id"] for e in data["events"]}
@@ -188,8 +188,8 @@ def test_the_index_counts_facts_and_shows_hypotheses_and_uncertainty_apart(con):
     text = visible(render_toplist_page([row], as_of=AS_OF, min_p=counts["min_p"]))
     assert "NOK totalt, koblede saker" in text and "Hypoteser, p ≥ 0,3" in text
     cells = text.split(WHO, 1)[1]
-    assert re.search(r"3 7 14 000 kr 10 000 kr 1 40 000 kr 2025-03-25", cells)
-    assert "(p=0.55, usikker)" in cells
+    assert re.search(r"3 7 14 000 kr 10 000 kr 1 40 000 kr 25\.03\.2025", cells)
+    assert "(p=0,55, usikker)" in cells
 
 
 @pytest.mark.browser

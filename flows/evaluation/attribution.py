@@ -20,10 +20,14 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import attribution_evaluation as ae
+from gjenganger.analytics import attribution_targets as tg
+from gjenganger.analytics.attribution_model import ranking_features, stage1_classifier
+from gjenganger.analytics.attribution_reuse import FEATURE_COLUMNS
 from gjenganger.errors import UserError
 from gjenganger.store import frames
 
@@ -54,8 +58,12 @@ def evaluate(
     window_days: int = 365,
     holdout_days: int = 120,
     seed: int = 0,
+    pairwise: bool = True,
+    ceiling: bool = False,
 ) -> dict:
-    """The full report as a dict: per method metrics, pairwise AUC, timings."""
+    """The full report as a dict: per method metrics, pairwise AUC (unless not
+    `pairwise`), the calibration targets, with `ceiling` the oracle ceiling and the
+    gap closed, timings."""
     day = frames.resolve_as_of(con, as_of)
     inc = frames.load_incidents(con, day)
     links = frames.load_links(con, day)
@@ -70,14 +78,26 @@ def evaluate(
         baselines=True,
         seed=seed,
         why=False,
+        keep_evidence=ceiling,
     )
     seconds = time.perf_counter() - t0
     eligible = run.ctx.links.persons[run.ctx.eligible].tolist()
     methods = {m: ae.evaluate(a, truth, eligible) for m, a in run.results.items()}
-    pair = ae.pairwise_holdout(inc, links, day, holdout_days=holdout_days, seed=seed)
+    pair = (
+        ae.pairwise_holdout(inc, links, day, holdout_days=holdout_days, seed=seed)
+        if pairwise
+        else {}
+    )
     for m, res in methods.items():
         res["pairwise_auc"] = pair.get(m, {}).get("auc")
         res["tpr_at_5pct_fpr"] = pair.get(m, {}).get("tpr_at_5pct_fpr")
+    targets = calibration_report(run.model, truth)
+    if ceiling:
+        t1 = time.perf_counter()
+        targets["ranking"] = ranking_report(
+            methods, run.evidence, truth, eligible, seed
+        )
+        targets["ranking"]["ceiling_s"] = round(time.perf_counter() - t1, 2)
     return {
         "as_of": day.isoformat(),
         "window_days": window_days,
@@ -86,9 +106,83 @@ def evaluate(
         "candidate_recall_train": run.candidate_recall,
         "pairwise": pair,
         "methods": methods,
+        "targets": targets,
         "seconds": {k: round(v, 2) for k, v in run.timings.items()}
         | {"total_s": round(seconds, 2)},
     }
+
+
+def _confirmed(candidates: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+    """The candidate rows with `y`: the candidate truly did the case."""
+    t = truth.select("incident_id", "person_id").unique()
+    return candidates.join(
+        t.with_columns(pl.lit(True).alias("y")),
+        on=["incident_id", "person_id"],
+        how="left",
+    ).with_columns(pl.col("y").fill_null(False))
+
+
+def calibration_report(att, truth: pl.DataFrame) -> dict:
+    """Issue 14's calibration targets of one method's attribution: every
+    hypothesis (case, candidate, p) and each case's rank-1 hypothesis."""
+    cand = _confirmed(
+        att.candidates.select("incident_id", "person_id", "p", "rank"), truth
+    )
+    top = cand.filter(pl.col("rank") == 1)
+    return tg.calibration_targets(
+        cand["p"].to_numpy(),
+        cand["y"].to_numpy(),
+        top["p"].to_numpy(),
+        top["y"].to_numpy(),
+    )
+
+
+def ranking_report(
+    methods: dict,
+    evidence: pl.DataFrame | None,
+    truth: pl.DataFrame,
+    eligible: list[str],
+    seed: int = 0,
+) -> dict:
+    """hit@1 and hit@5 of the model, of the better simple baseline (per figure),
+    of the oracle ceiling on the model's own evidence rows, and the share of the
+    baseline-to-ceiling gap the model closes (target: half, `tg.GAP_TARGET`)."""
+    n_by = methods["model"]["open_cases_by_candidate"]
+    ceiling = {"hit_at_1": float("nan"), "hit_at_5": float("nan")}
+    if evidence is not None and evidence.height:
+        ev = _confirmed(evidence, truth.filter(pl.col("person_id").is_in(eligible)))
+        case_ids, row_case = np.unique(
+            ev["incident_id"].to_numpy(), return_inverse=True
+        )
+        rows_x = ranking_features(
+            ev.select(FEATURE_COLUMNS).to_numpy().astype(float),
+            row_case,
+            len(case_ids),
+        )
+        ceiling = tg.oracle_ceiling(
+            rows_x,
+            row_case,
+            ev["y"].to_numpy(),
+            n_by,
+            lambda: stage1_classifier(seed),
+            seed=seed,
+        )
+    out: dict = {"open_cases_by_candidate": n_by}
+    baselines = [m for m in methods if m != "model"]
+    for key in ("hit_at_1", "hit_at_5"):
+        ours = methods["model"][key]
+        vals = {m: methods[m][key] for m in baselines}
+        best = max(vals, key=lambda m: -1.0 if vals[m] != vals[m] else vals[m])
+        gap = tg.gap_closed(ours, vals[best], ceiling[key])
+        out[key] = {
+            "ours": ours,
+            "baseline": vals[best],
+            "baseline_method": best,
+            "ceiling": ceiling[key],
+            "gap_closed": gap,
+            "gap_ok": (gap >= tg.GAP_TARGET) if gap == gap else None,
+        }
+    return out
 
 
 def _fmt(v) -> str:
@@ -127,3 +221,44 @@ def reliability_table(reliability: list[dict]) -> list[str]:
         f"| {r['bin']} | {r['n']} | {r['mean_p']:.3f} | {r['observed']:.3f} |"
         for r in reliability
     ]
+
+
+def _ok(flag) -> str:
+    return "-" if flag is None else ("pass" if flag else "FAIL")
+
+
+def targets_lines(targets: dict) -> list[str]:
+    """Markdown lines: the calibration targets (and ranking, if measured)."""
+    lines = [
+        "Targets (issue 14): p bands from 0.2 with >= 30 hypotheses within 0.10; "
+        "precision at p >= 0.5 >= 0.5; rank-1 Brier skill > 0.",
+        "",
+        "| p band | n | mean p | confirmed | gap | judged |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {b['band']} | {b['n']} | {b['mean_p']:.3f} | {b['confirmed']:.3f} | "
+        f"{b['gap']:.3f} | {_ok(b['ok'])} |"
+        for b in targets["bands"]
+    ]
+    lines += [
+        "",
+        f"worst band {targets['worst_band'] or '-'} "
+        f"(gap {_fmt(targets['worst_band_gap'])}): {_ok(targets['bands_ok'])}; "
+        f"precision at p >= 0.5 {_fmt(targets['precision_p_ge_0_5'])} "
+        f"of {targets['n_p_ge_0_5']}: {_ok(targets['precision_ok'])}; "
+        f"rank-1 Brier skill {_fmt(targets['brier_skill'])}: "
+        f"{_ok(targets['brier_skill_ok'])}; ECE {_fmt(targets['ece'])}",
+    ]
+    rk = targets.get("ranking")
+    if rk:
+        lines += ["", "| figure | ours | better baseline | ceiling | gap closed |"]
+        lines += ["| --- | --- | --- | --- | --- |"]
+        for key in ("hit_at_1", "hit_at_5"):
+            r = rk[key]
+            lines.append(
+                f"| {key} | {_fmt(r['ours'])} | {_fmt(r['baseline'])} "
+                f"({r['baseline_method']}) | {_fmt(r['ceiling'])} | "
+                f"{_fmt(r['gap_closed'])} {_ok(r['gap_ok'])} |"
+            )
+    return lines

@@ -240,3 +240,96 @@ def evaluate(con, truth_dir: Path, as_of=None, days: int = step.WINDOW_DAYS) -> 
     )
     out["realistic_accuracy_vs_baseline"] = ratio
     return out
+
+
+#: the targets of issue 15 on every world of the sweep
+WORLD_TARGETS = {"vs_baseline": 1.5, "ece": 0.10, "inactive_points": 10.0}
+
+
+def majority_accuracy(truth: np.ndarray) -> float | None:
+    """Accuracy of always saying the most common true phase (an oracle-ish floor:
+    it knows which phase is most common)."""
+    known = truth[truth >= 0]
+    if known.size == 0:
+        return None
+    return float(np.bincount(known, minlength=len(PHASES)).max() / known.size)
+
+
+def world_figures(
+    con,
+    truth_dir: Path,
+    as_of=None,
+    days: int = step.WINDOW_DAYS,
+    config=None,
+) -> dict:
+    """The phase figures of one world, on realistic evidence (linked + attributed),
+    for the sweep of worlds (`benchmarks/worlds.py`, `benchmarks/phases.py`).
+
+    Per top-list person in `truth/phases.csv` and day of the window: the model's
+    per-day accuracy; the majority-class and gap-segmentation baselines and the
+    model's accuracy over the better of the two (target >= 1.5); the expected
+    calibration error of the stated p (target <= 0.10); the share of person-days
+    said `inactive` against the true share (target: within 10 points); and whether
+    each target holds (`pass`). `config` (a `PhaseConfig`) replaces the model's
+    defaults (e.g. to measure a model variant against the current one).
+    """
+    truth_phases, _ = read_truth(truth_dir)
+    as_of = frames.resolve_as_of(con, as_of)
+    incidents = frames.load_incidents(con, as_of)
+    evidence = step.realistic_evidence(con, as_of, incidents)
+    known_ids = set(truth_phases["person_id"].unique().to_list())
+    persons = [
+        p for p in step.toplist_persons(con, as_of, evidence)[0] if p in known_ids
+    ]
+    if not persons:
+        raise UserError("no top-list person appears in truth/phases.csv")
+    t0 = time.perf_counter()
+    run = step.run_phases(
+        con, as_of, persons=persons, days=days, evidence=evidence, config=config
+    )
+    seconds = time.perf_counter() - t0
+    dates = run.fit.dates
+    truth = _labels(truth_phases, persons, dates)
+    model = _labels(run.person_days, persons, dates)
+    series = run.series_all.filter(pl.col("person_id").is_in(persons))
+    gap = _labels(phase_baseline.baseline_daily(series), persons, dates)
+    ok = truth >= 0
+    acc = float((truth == model)[ok].mean())
+    gap_acc = float((truth == gap)[ok].mean())
+    major = majority_accuracy(truth) or 0.0
+    best = max(major, gap_acc)
+    cal = calibration(truth, model, _p_matrix(run.person_days, persons, dates))
+    inactive = _INDEX["inactive"]
+    said = float((model[ok] == inactive).mean())
+    true_share = float((truth[ok] == inactive).mean())
+    out = {
+        "as_of": as_of.isoformat(),
+        "persons": len(persons),
+        "person_days": int(ok.sum()),
+        "accuracy": acc,
+        "majority_accuracy": major,
+        "gap_accuracy": gap_acc,
+        "vs_better_baseline": acc / best if best else None,
+        "ece": cal["ece"],
+        "confident_days": sum(b["days"] for b in cal["bins"] if b["lo"] >= 0.9),
+        "confident_accuracy": _band_accuracy(cal["bins"], 0.9),
+        "inactive_said": said,
+        "inactive_true": true_share,
+        "inactive_points": 100.0 * abs(said - true_share),
+        "uncertain_days": float((run.person_days["p"] < 0.6).mean()),
+        "seconds": round(seconds, 1),
+    }
+    out["pass"] = {
+        "vs_baseline": (out["vs_better_baseline"] or 0.0)
+        >= WORLD_TARGETS["vs_baseline"],
+        "ece": out["ece"] <= WORLD_TARGETS["ece"],
+        "inactive": out["inactive_points"] <= WORLD_TARGETS["inactive_points"],
+    }
+    return out
+
+
+def _band_accuracy(bins: list[dict], lo: float) -> float | None:
+    """Accuracy over the calibration bins from `lo` up (day-weighted)."""
+    sel = [b for b in bins if b["lo"] >= lo]
+    days = sum(b["days"] for b in sel)
+    return sum(b["accuracy"] * b["days"] for b in sel) / days if days else None

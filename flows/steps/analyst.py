@@ -10,7 +10,8 @@ The nightly flow publishes the bundle in three kinds of task
   phase, with "usikker" when uncertain, when the phases step has run);
 - `timelines/<person>.html`: each top-list person's timeline over the last
   `BUNDLE_DAYS` days up to `as_of`;
-- `episodes.html`: every card episode of those days, largest 36-hour total first,
+- `episodes.html`: every card episode of those days, newest first (sortable by
+  any column and filterable in the page),
   linked persons linking to their timelines and attributed ones marked as
   hypotheses.
 
@@ -76,6 +77,15 @@ def toplist(con, data: TimelineData) -> tuple[pl.DataFrame, str]:
 def bundle_start(as_of: dt.date) -> dt.date:
     """The first day the bundle covers (`BUNDLE_DAYS` days up to `as_of`)."""
     return as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
+
+
+def bundle_episodes(episodes: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The episodes `episodes.html` lists: those ending in the bundle's days, newest
+    first (the page sorts by any column in the browser)."""
+    since = dt.datetime.combine(bundle_start(as_of), dt.time())
+    return episodes.filter(pl.col("end_at") >= since).sort(
+        "start_at", "incident_id", descending=[True, False]
+    )
 
 
 def toplist_ranks(con, data: TimelineData) -> list[int]:
@@ -173,9 +183,7 @@ def write_analyst_index(
     rows = _index_rows(con, persons, pages)
     sizes = [p["bytes"] for p in pages if p]
     start = bundle_start(as_of)
-    episodes = data.episodes.filter(
-        pl.col("end_at") >= dt.datetime.combine(start, dt.time())
-    ).sort("max_36h_nok", "start_at", descending=[True, False])
+    episodes = bundle_episodes(data.episodes, as_of)
     generated = dt.datetime.now().replace(microsecond=0)
     publish.write_text(
         out_dir / "index.html",

@@ -44,8 +44,13 @@ def compute_attribution(
     window_days: int = 365,
     baselines: bool = False,
     seed: int = 0,
+    progress=None,
 ) -> at.AttributionRun:
-    """Run attribution on the frames as known on `as_of` (no writes)."""
+    """Run attribution on the frames as known on `as_of` (no writes), with the
+    stored back-test's recalibration of the same model when there is one;
+    `progress(message)`, if given, hears of each stage (for the CLI)."""
+    from gjenganger.flows.steps.attribution_backtest import recalibration_for
+
     day = frames.resolve_as_of(con, as_of)
     return at.attribute(
         frames.load_incidents(con, day),
@@ -55,6 +60,8 @@ def compute_attribution(
         window_days=window_days,
         baselines=baselines,
         seed=seed,
+        recalibration=recalibration_for(con, day),
+        progress=progress,
     )
 
 
@@ -149,9 +156,12 @@ def build_attribution(
     With `reuse`, the stored pair models and unchanged evidence rows are reused
     when `attribution_state.load_previous` allows (else, and every RETRAIN_DAYS,
     they are trained and computed again); the state for the next night is stored
-    with the results.
+    with the results. p is recalibrated by the back-test stored on or before
+    `as_of` for this model (`attribution_backtest.recalibration_for`; the nightly
+    flow runs that step first); the summary says how.
     """
     from gjenganger.flows.steps import attribution_state as state
+    from gjenganger.flows.steps.attribution_backtest import recalibration_for
 
     day = frames.resolve_as_of(con, as_of)
     previous, why = (
@@ -169,12 +179,22 @@ def build_attribution(
         "keep_ranks": MAX_CANDIDATES,
     }
     sink = attribution_store.EvidenceSink(con)
+    recal = recalibration_for(con, day)
     run = at.attribute(
-        *inputs, day, previous=previous, evidence_sink=sink, progress=progress, **kw
+        *inputs,
+        day,
+        previous=previous,
+        evidence_sink=sink,
+        progress=progress,
+        recalibration=recal,
+        **kw,
     )
     if progress is not None:
         progress("building series and writing the hypothesis tables")
     summary = write_attribution(con, run, state, sink, keep_days)
+    summary["calibration"] = (
+        recal.to_dict() if recal is not None else {"status": "no back-test"}
+    )
     summary["pair_models"] = (
         f"reused: {why}" if run.mode == "reuse" else f"trained tonight ({why})"
     )

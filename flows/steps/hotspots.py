@@ -7,7 +7,9 @@ task per group: `hotspots/<group>.html` for "all" and each target group
 network). The "all" map draws the analysis the hotspot_cells step stored earlier
 in the night (`store.prevention`); each target group is analysed here. `analyse`
 and `write_map` serve the `gjenganger hotspots` command. Only aggregated cells
-leave this step.
+leave this step. The basemap is the configured tile source
+(`store.settings.tile_source`: `--tiles-url` or `$GJENGANGER_TILES_URL`), else
+the offline outline map.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from gjenganger.maps.hotspots import (
     render_index_page,
 )
 from gjenganger.maps.offline import assert_no_remote_refs, render_offline
-from gjenganger.store import frames, prevention, publish
+from gjenganger.store import frames, prevention, publish, settings
 
 GROUPS = (hs.ALL, *hs.TARGET_GROUPS)
 
@@ -73,8 +75,9 @@ def analyse(
     try:
         hs.target_types(target_group)
         frame = load(con, day) if incidents is None else incidents
-        return hs.analyse(
-            frame,
+        prepared = frame if hs.is_prepared(frame) else hs.prepare(frame)
+        result = hs.analyse(
+            prepared,
             day,
             target_group=target_group,
             params=params,
@@ -83,14 +86,39 @@ def analyse(
         )
     except ValueError as exc:
         raise UserError(str(exc)) from exc
+    if target_group != hs.ALL:  # the all-targets map counts its own (stored alike)
+        result.bands["gi_cells_tested"] = cells_tested(result, prepared)
+    return result
+
+
+def cells_tested(result: hs.Result, prepared: pl.DataFrame) -> int:
+    """How many cells the Gi* test of `result` compared: the active cells (an
+    incident of any kind in the window or the history year), which a map with no
+    hot cell names in its empty state."""
+    from gjenganger.analytics.aoristic import to_days
+    from gjenganger.analytics.hotspot_tables import active_cells
+
+    day_after = dt.datetime.combine(result.as_of, dt.time()) + dt.timedelta(days=1)
+    end = float(to_days(day_after))
+    start = end - result.params.window_days - result.params.history_days
+    active = active_cells(result.grid, result.mask, prepared, start, end)
+    return int(active.sum())
 
 
 def write_map(
     result: hs.Result, path: Path, lang: str = "nb", tiles_url: str | None = None
 ) -> int:
-    """Render one offline map to `path`; returns its size in bytes."""
-    m = build_map(result, lang, tiles_url=tiles_url)
-    page = render_offline(m, allow_online_tiles=bool(tiles_url))
+    """Render one map to `path` on the configured basemap (`tiles_url`, else
+    `$GJENGANGER_TILES_URL`, else the offline outlines); its size in bytes."""
+    tiles = settings.tile_source(tiles_url)
+    m = build_map(
+        result,
+        lang,
+        tiles_url=tiles and tiles["url"],
+        tiles_attribution=tiles and tiles["attribution"],
+        tiles_name=tiles and tiles["name"],
+    )
+    page = render_offline(m, allow_online_tiles=bool(tiles))
     publish.write_text(path, page)
     return len(page.encode("utf-8"))
 

@@ -10,6 +10,9 @@ Writes (replacing the previous run):
   in the current use period, expected days to the next rest, `low_confidence`.
 - `phase_model`: one row per phase: the fitted rates, level mix, planned and arrest
   shares and mean durations (what the model learned, for analysts and researchers).
+- `phase_backtest`: the back-test on the fitted persons' own data
+  (`analytics.phase_backtest`): custody spells hidden and predicted back, next-14-day
+  cases predicted from the phase against those recorded. Counts only, no persons.
 
 Evidence is the linked cases plus, when the attribution step has run (table
 `attribution_candidates`), open cases weighted by their probability.
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from gjenganger.analytics import person_days as pdays
+from gjenganger.analytics import phase_backtest as pbt
 from gjenganger.analytics import phase_periods as pp
 from gjenganger.analytics import phases as ph
 from gjenganger.errors import UserError
@@ -30,7 +34,8 @@ from gjenganger.store import attribution as attribution_store
 from gjenganger.store import frames
 from gjenganger.store import phases as phase_store
 
-MODEL_VERSION = "hsmm-1"
+#: hsmm-2: evidence coverage per day (absence of evidence is not inactivity)
+MODEL_VERSION = "hsmm-2"
 #: persons fitted alongside the top list (most evidence first): more series give the
 #: shared parameters more data; the top list alone may be 10-20 persons.
 FIT_POOL = 60
@@ -53,6 +58,7 @@ class PhaseRun:
     params: pl.DataFrame
     fit: ph.PhaseFit
     series_all: pl.DataFrame  # series of every fitted person
+    backtest: dict | None = None  # `analytics.phase_backtest.backtest`, fitted persons
 
 
 def load_attribution(con, as_of: dt.date) -> pl.DataFrame | None:
@@ -135,11 +141,13 @@ def run_phases(
     config: ph.PhaseConfig | None = None,
     pool: int = FIT_POOL,
     seed: int = 0,
+    with_backtest: bool = False,
 ) -> PhaseRun:
     """Compute phases without writing anything.
 
     `evidence` replaces the linked + attributed evidence (evaluation passes the true
     offenders). `persons` replaces the top list; `person` reports on one person.
+    `with_backtest` also runs the back-test over every fitted person.
     """
     as_of = frames.resolve_as_of(con, as_of)
     if days < 30:
@@ -173,6 +181,10 @@ def run_phases(
     periods = pp.use_periods(result, series)
     current = pp.current_state(result, series, config)
     keep = pl.col("person_id").is_in(report)
+    backtest = None
+    if with_backtest:
+        x = ph.arrays(series, config or ph.PhaseConfig())
+        backtest = pbt.backtest(x, result.params, result.scale)
     return PhaseRun(
         as_of=as_of,
         start=start,
@@ -184,11 +196,16 @@ def run_phases(
         params=result.params.describe(),
         fit=result,
         series_all=series,
+        backtest=backtest,
     )
 
 
 def write_run(con, run: PhaseRun) -> dict:
-    """Write the run's tables (replacing earlier ones); the step summary."""
+    """Write the run's tables (replacing earlier ones); the step summary. The
+    back-test is run here when the run has none (written tables always have one)."""
+    if run.backtest is None:
+        x = ph.arrays(run.series_all, ph.PhaseConfig())
+        run.backtest = pbt.backtest(x, run.fit.params, run.fit.scale)
     tag = [
         pl.lit(run.as_of).alias("as_of"),
         pl.lit(MODEL_VERSION).alias("model_version"),
@@ -197,12 +214,14 @@ def write_run(con, run: PhaseRun) -> dict:
     periods = run.use_periods.with_columns(tag)
     current = run.current.with_columns(pl.lit(MODEL_VERSION).alias("model_version"))
     params = run.params.with_columns(tag)
-    for table, frame in (
+    tables = [
         ("person_days", pdays_out),
         ("use_periods", periods),
         ("current_phase", current),
         ("phase_model", params),
-    ):
+    ]
+    tables.append(("phase_backtest", pbt.as_rows(run.backtest).with_columns(tag)))
+    for table, frame in tables:
         frames.replace_rows(con, table, frame)  # the latest run only
     return summary(run)
 
@@ -221,9 +240,38 @@ def summary(run: PhaseRun) -> dict:
         "phases_today": dict(cur.group_by("phase").len().iter_rows()),
         "low_confidence": int(cur["low_confidence"].sum()),
         "model_version": MODEL_VERSION,
+        **({"backtest": backtest_summary(run.backtest)} if run.backtest else {}),
     }
+
+
+def backtest_summary(backtest: dict) -> dict:
+    """The back-test's headline figures for the run report (rounded, counts only)."""
+    ch, nx = backtest["custody_hidden"], backtest["next_14_days"]
+
+    def r(v):
+        return None if v is None else round(float(v), 3)
+
+    out = {"custody_hidden_spells": ch.get("spells", 0)}
+    if ch.get("days"):
+        out.update(
+            custody_hidden_days=ch["days"],
+            custody_hidden_said_inactive=r(ch["said_inactive"]),
+            custody_hidden_mean_p_inactive=r(ch["mean_p_inactive"]),
+            free_days_said_inactive=r(ch["said_inactive_free_days"]),
+        )
+    if nx.get("windows"):
+        out.update(
+            next_14_days_windows=nx["windows"],
+            next_14_days_mae=r(nx["mae"]),
+            next_14_days_mae_recent_rate=r(nx["mae_recent_rate"]),
+            next_14_days_predicted_mean=r(nx["predicted_mean"]),
+            next_14_days_recorded_mean=r(nx["recorded_mean"]),
+        )
+    return out
 
 
 def build_phases(con, as_of=None, *, days: int = WINDOW_DAYS, seed: int = 0) -> dict:
     """The nightly step: phases for every top-list person, tables written; summary."""
-    return write_run(con, run_phases(con, as_of, days=days, seed=seed))
+    return write_run(
+        con, run_phases(con, as_of, days=days, seed=seed, with_backtest=True)
+    )

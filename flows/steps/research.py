@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gjenganger.data_schema import snapshot as described
+from gjenganger.flows.steps.research_codebook import write_codebook
 from gjenganger.store import research as snapshot
 from gjenganger.store.keys import KEY_BYTES, pseudonym
 from gjenganger.store.research import VIEWS
@@ -32,7 +34,8 @@ def rekey(values: list[str], key: bytes, prefix: str) -> pa.Table:
 
 
 def build_snapshot(con, out_dir: str | Path, key: bytes | None = None) -> dict:
-    """Write `out_dir/gjenganger.duckdb` and `out_dir/parquet/<view>.parquet`.
+    """Write `out_dir/gjenganger.duckdb`, `out_dir/parquet/<table>.parquet` and the
+    codebook (`codebook.html`, `codebook.md`).
 
     `key` is the re-keying salt; by default a fresh random one that is dropped
     when this returns, so each snapshot has its own ids (pass one only to
@@ -42,7 +45,9 @@ def build_snapshot(con, out_dir: str | Path, key: bytes | None = None) -> dict:
         name: rekey(snapshot.operational_ids(con, name), key, prefix)
         for name, (prefix, _, _) in snapshot.ID_SOURCES.items()
     }
-    return snapshot.write_snapshot(con, out_dir, maps)
+    result = snapshot.write_snapshot(con, out_dir, maps)
+    write_codebook(result["path"])
+    return result
 
 
 EXAMPLES = (
@@ -84,32 +89,6 @@ EXAMPLES = (
         " where max_36h_nok_band = '40000+' group by all order by all;",
     ),
 )
-
-#: the coarsened columns of `cases` and `episodes` (others: the export contract)
-COLUMNS = {
-    "case_key": "the case, re-keyed for this snapshot only; joins no other table",
-    "offence_group": "group of the offence code",
-    "participants": "offenders involved, 3 meaning three or more",
-    "value_band": "value stolen or damage done, NOK band (`a-b`: a <= value < b)",
-    "n_persons": "persons linked to the case: 0, 1 or 2 (two or more)",
-    "reported_month": "first day of the month the case was reported",
-    "reported_week": "Monday of the ISO week the case was reported",
-    "occurred_hours": "6-hour band of the hour the occurrence window starts",
-    "detail": "detail level of the row (see above); columns it drops are null",
-    "episode_key": "the episode, re-keyed for this snapshot only",
-    "person_source": "person behind the episode: linked, attributed or none",
-    "start_month": "first day of the month the episode started",
-    "start_week": "Monday of the ISO week the episode started",
-    "duration_band": "hours from first to last transaction, band",
-    "n_transactions_band": "transactions, band",
-    "n_declined_band": "declined transactions, band",
-    "n_merchants_band": "distinct merchants, band",
-    "total_nok_band": "approved NOK, band",
-    "attempted_nok_band": "approved and declined NOK, band",
-    "max_36h_nok_band": "largest approved total inside any 36-hour window, band",
-    "as_of": "the night the episodes were computed",
-}
-
 
 def _protection() -> list[str]:
     k = snapshot.K
@@ -201,19 +180,18 @@ def _levels() -> list[str]:
     return out
 
 
-def _columns(name: str, columns: list[str]) -> list[str]:
-    from gjenganger.data_schema.contract import INCIDENTS
-    from gjenganger.data_schema.dictionary import _rule
+def documented_columns(table: str) -> list[str]:
+    """The published columns of a snapshot table, in order, as documented: the
+    generalised tables' lists below, else those `data_schema/snapshot.py`
+    describes."""
+    fixed = {"cases": CASE_COLUMNS, "episodes": EPISODE_COLUMNS}
+    return fixed.get(table) or list(described.COLUMNS[table])
 
-    contract = {c.name: c for c in INCIDENTS.columns}
-    out = [f"## `{name}` columns", "", "| column | meaning |", "| --- | --- |"]
-    for c in columns:
-        if c in COLUMNS:
-            out.append(f"| `{c}` | {COLUMNS[c]} |")
-        else:
-            col = contract[c]
-            rule = f" ({_rule(col)})" if _rule(col) else ""
-            out.append(f"| `{c}` | {col.description}{rule} |")
+
+def _columns(table: str) -> list[str]:
+    out = [f"### `{table}`", "", "| column | meaning |", "| --- | --- |"]
+    for c in documented_columns(table):
+        out.append(f"| `{c}` | {described.describe_column(table, c)} |")
     return [*out, ""]
 
 
@@ -269,14 +247,26 @@ def render_doc() -> str:
         "purpose and SQL to the audit log. A connection to last night's file keeps",
         "working while tonight's is published (each night is its own folder).",
         "",
+        "Every table and column carries its description as a DuckDB comment",
+        "(`select table_name, comment from duckdb_tables()`,",
+        "`select table_name, column_name, comment from duckdb_columns()`), and the",
+        "bundle's `codebook.html` (and `codebook.md`) lists every table and column",
+        "with its type, description and, for coded columns, the codes with their",
+        "labels and row counts. The descriptions come from",
+        "`data_schema/snapshot.py`, the source of the data dictionary too.",
+        "",
         "## Tables",
+        "",
+        "All are tables (no views), copied whole into the file.",
         "",
         "| table | one row per |",
         "| --- | --- |",
     ]
-    out += [f"| `{name}` | {v.one_row_is} |" for name, v in VIEWS.items()]
+    out += [f"| `{name}` | {what} |" for name, what in described.TABLES.items()]
     out += ["", *_protection(), *_levels()]
-    out += _columns("cases", CASE_COLUMNS) + _columns("episodes", EPISODE_COLUMNS)
+    out += ["## Columns", ""]
+    for table in described.TABLES:
+        out += _columns(table)
     out += ["## Example queries", ""]
     for title, sql in EXAMPLES:
         out += [f"### {title}", "", "```sql", sql, "```", ""]

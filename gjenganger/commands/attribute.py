@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
-from gjenganger.arguments import add_as_of
+from gjenganger import progress
+from gjenganger.arguments import add_as_of, as_of_within_data, positive
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import attribution as step
 from gjenganger.store import db, runlock
@@ -43,7 +44,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--limit",
-        type=int,
+        type=positive,
         metavar="N",
         help="print only the N cases with the most probable candidate",
     )
@@ -64,12 +65,20 @@ def run(args) -> int:
     with runlock.hold(args.db):
         con = db.connect(args.db)
         try:
+            as_of = as_of_within_data(con, args.as_of)
+            progress.say("attribute", "reading cases, links and custody")
             result = step.compute_attribution(
-                con, args.as_of, window_days=args.window_days, seed=args.seed
+                con,
+                as_of,
+                window_days=args.window_days,
+                seed=args.seed,
+                progress=progress.reporter("attribute"),
             )
+            progress.say("attribute", "building series, writing hypothesis tables")
             summary = step.write_attribution(con, result, keep_days=args.keep_days)
         finally:
             con.close()
+    progress.say("attribute", f"done: {summary['open_cases']:,} open cases ranked")
     records = top_candidates(result.model, k=step.MAX_CANDIDATES)
     records.sort(key=lambda r: -(r["candidates"][0]["p"] if r["candidates"] else 0.0))
     if args.limit is not None:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from gjenganger.analytics.episodes import DEFAULT_MAX_GAP_HOURS, DEFAULT_WINDOW_HOURS
-from gjenganger.arguments import add_as_of
+from gjenganger.arguments import add_as_of, positive
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import episodes as step
 from gjenganger.store import db, runlock
@@ -50,7 +50,11 @@ def register(sub) -> None:
         help=f"window of the largest NOK total (default {DEFAULT_WINDOW_HOURS:g})",
     )
     p.add_argument(
-        "--limit", type=int, default=None, metavar="N", help="print at most N episodes"
+        "--limit",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="print at most N episodes",
     )
     p.add_argument(
         "--write",
@@ -64,6 +68,8 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.gap_hours <= 0 or args.window_hours <= 0:
         raise UserError("--gap-hours and --window-hours must be > 0")
+    if args.min_nok is not None and args.min_nok < 0:
+        raise UserError(f"--min-nok must be 0 or more, got {args.min_nok:g}")
     as_of = args.as_of
     with runlock.hold_when(args.write, args.db):
         con = db.connect(args.db, read_only=not args.write, migrate=args.write)

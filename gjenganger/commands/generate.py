@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from gjenganger import progress
 from gjenganger.arguments import iso_date
 from gjenganger.errors import UserError
 from gjenganger.synth import SynthConfig, generate, presets
@@ -189,8 +189,7 @@ def run(args) -> int:
         raise UserError(problems[0])
     _check_out(args.out, args.force)
 
-    def log(msg: str) -> None:
-        print(f"generate: {msg}", file=sys.stderr, flush=True)
+    log = progress.reporter("generate")
 
     changed = presets.overrides(cfg.world_name, cfg.world)
     log(f"world {cfg.world_name}" + "".join(f", {k}={v}" for k, v in changed.items()))

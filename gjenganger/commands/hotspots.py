@@ -6,7 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of
+from gjenganger import progress
+from gjenganger.arguments import add_as_of, as_of_within_data
 from gjenganger.errors import UserError
 
 
@@ -70,17 +71,28 @@ def run(args) -> int:
         hs.target_types(args.target_type)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
-    as_of = args.as_of
     params = hs.Params(cell_m=args.cell_m, window_days=args.window_days)
     con = db.connect(args.db, read_only=True)
     try:
+        as_of = as_of_within_data(con, args.as_of)
+        progress.say(
+            "hotspots",
+            f"counting, Gi*, density, near-repeat and risk for {args.target_type} "
+            f"({args.cell_m:g} m cells, {args.window_days}-day window)",
+        )
         result = step.analyse(con, as_of, args.target_type, params)
     finally:
         con.close()
+    progress.say(
+        "hotspots",
+        f"{result.n_incidents:,} incidents on {result.cells.height:,} cells; "
+        f"writing {args.out}",
+    )
     try:
         size = step.write_map(result, args.out, args.lang, args.tiles_url)
     except OSError as exc:
         raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    progress.say("hotspots", "done")
     if args.json:
         json.dump(cells_json(result), sys.stdout, indent=1)
         sys.stdout.write("\n")

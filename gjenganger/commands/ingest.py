@@ -32,8 +32,12 @@ def run(args) -> int:
     with runlock.hold(args.db):  # never between two steps of a running night
         con = db.connect(args.db)
         try:
+            # step lines on a terminal only: a script reads the one line of
+            # a rejected batch on stderr
             results = ingest(
-                con, args.inbox, progress=sys.stderr.isatty() and not args.json
+                con,
+                args.inbox,
+                progress=sys.stderr.isatty() and not getattr(args, "quiet", False),
             )
         finally:
             con.close()

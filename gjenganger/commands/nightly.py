@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of
+from gjenganger.arguments import add_as_of, positive
 from gjenganger.errors import UserError
 from gjenganger.store import publish, runlock
 
@@ -24,7 +24,9 @@ def register(sub) -> None:
     p.add_argument("--publish", type=Path, required=True, help="publication folder")
     add_as_of(p, "analysis date (default: the newest report in the data)")
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="page language")
-    p.add_argument("--keep", type=int, default=7, help="published nights to keep")
+    p.add_argument(
+        "--keep", type=positive, default=7, help="published nights to keep (>= 1)"
+    )
     p.add_argument(
         "--runner",
         choices=("local", "dask"),

@@ -6,7 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of
+from gjenganger import progress
+from gjenganger.arguments import add_as_of, as_of_within_data
+from gjenganger.errors import UserError
 from gjenganger.flows.steps import phases as step
 from gjenganger.store import db, runlock
 
@@ -46,16 +48,29 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    if args.days < 30:  # before any progress line: the error is the one line
+        raise UserError("--days must be at least 30")
     with runlock.hold_when(not args.no_write, args.db):
         con = db.connect(args.db, read_only=args.no_write)
         try:
-            result = step.run_phases(
-                con, args.as_of, person=args.person, days=args.days
+            as_of = as_of_within_data(con, args.as_of)
+            progress.say(
+                "phases",
+                f"reading cases and fitting the phase model ({args.days}-day window)",
+            )
+            result = step.run_phases(con, as_of, person=args.person, days=args.days)
+            progress.say(
+                "phases",
+                f"fitted {len(result.fit.persons)} persons, "
+                f"{len(result.persons)} reported, as of {result.as_of}",
             )
             if not args.no_write:
+                progress.say("phases", "writing person_days, use_periods, "
+                             "current_phase, phase_model")
                 step.write_run(con, result)
         finally:
             con.close()
+    progress.say("phases", "done")
     if args.json:
         rows = result.person_days.select("person_id", "date", "phase", "p").sort(
             "person_id", "date"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of
+from gjenganger.arguments import add_as_of, as_of_within_data
 from gjenganger.flows.steps import toplist as step
 from gjenganger.store import db
 from gjenganger.store import phases as phase_store
@@ -72,7 +72,10 @@ def run(args) -> int:
     con = db.connect(args.db, read_only=True)
     try:
         day, top, conc = step.compute_toplist(
-            con, args.as_of, n=args.n, window_days=args.window_days
+            con,
+            as_of_within_data(con, args.as_of),
+            n=args.n,
+            window_days=args.window_days,
         )
         phases = _current_phases(con)
     finally:

@@ -37,6 +37,18 @@ def register(kinds) -> None:
         help="pairwise AUC: solved cases of the last N days are held out (default 120)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also the oracle ceiling: a ranker trained on the open cases' own truth "
+        "(cross-validated by case) on the same evidence, and the share of the gap "
+        "from the better baseline to it that the model closes",
+    )
+    p.add_argument(
+        "--no-pairwise",
+        action="store_true",
+        help="skip the pairwise hold-out AUC (faster)",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=run)
 
@@ -58,6 +70,8 @@ def format_report(rep: dict) -> str:
         "Reliability of the model's probabilities (candidates and none):",
         "",
         *ev.reliability_table(rep["methods"]["model"]["reliability"]),
+        "",
+        *ev.targets_lines(rep["targets"]),
     ]
     return "\n".join(lines)
 
@@ -73,6 +87,8 @@ def run(args) -> int:
             window_days=args.window_days,
             holdout_days=args.holdout_days,
             seed=args.seed,
+            pairwise=not args.no_pairwise,
+            ceiling=args.ceiling,
         )
     finally:
         con.close()
