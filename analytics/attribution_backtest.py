@@ -303,12 +303,35 @@ def recalibration(
     tests: list[Backtest], min_confirmed: int = MIN_CONFIRMED
 ) -> Recalibration:
     """Stage 2 fitted on every back-test's confirmed outcomes (pooled); p left
-    as it is when no back-test date had data (`Recalibration.unchecked`)."""
+    as it is when no back-test date had data (`Recalibration.unchecked`).
+
+    A fit is used only when it would have done better on cases it was not fitted
+    on (`crossfit`, by the weighted log-likelihood of the answers): two
+    parameters fitted on a few hundred cases can do worse than none, and then the
+    model's own p is kept (status 'kept').
+    """
     if not tests:
         return Recalibration.unchecked()
     if sum(t.cases.height for t in tests) == 0:
         return Recalibration(None, 0.0, 0)
-    return _fit(*_pooled(tests), min_confirmed)
+    conf, rows = _pooled(tests)
+    fitted = _fit(conf, rows, min_confirmed)
+    if fitted.status != "calibrated":
+        return fitted
+    if answer_nll(*crossfit(conf, rows, min_confirmed)) >= answer_nll(conf, rows):
+        return Recalibration(None, 1.0, fitted.n_confirmed)
+    return fitted
+
+
+def answer_nll(conf: pl.DataFrame, rows: pl.DataFrame) -> float:
+    """Weighted mean of -log P(the answer) over the confirmed cases: the p of the
+    persons linked since, or p_none when none of them was a candidate."""
+    p_true = rows.filter(pl.col("y")).group_by("incident_id").agg(pl.col("p").sum())
+    per_case = conf.join(p_true, on="incident_id", how="left").with_columns(
+        pl.coalesce("p", "p_none").clip(1e-9, 1.0).log().neg().alias("_nll")
+    )
+    w = per_case["weight"].to_numpy()
+    return float(np.average(per_case["_nll"].to_numpy(), weights=w))
 
 
 def recalibrate_rows(
@@ -329,33 +352,46 @@ def _half(ids: pl.Series) -> np.ndarray:
     )
 
 
-def crossfit_calibrated(
-    tests: list[Backtest], min_confirmed: int = MIN_CONFIRMED
-) -> tuple[dict, pl.DataFrame] | None:
-    """How the recalibrated p did on cases it was not fitted on: two halves of the
-    confirmed cases (by id), each scored with the recalibration fitted on the
-    other; the figures and bands of `figures`. None without confirmed cases."""
-    if not tests or sum(t.cases.height for t in tests) == 0:
-        return None
-    conf, rows = _pooled(tests)
-    half = _half(conf["incident_id"])
+def crossfit(
+    conf: pl.DataFrame, rows: pl.DataFrame, min_confirmed: int = MIN_CONFIRMED
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`conf` and `rows` recalibrated out of sample: two halves of the confirmed
+    cases (by id), each with the recalibration fitted on the other."""
+    half = pl.Series(_half(conf["incident_id"]))
     parts_c, parts_r = [], []
     for k in (0, 1):
-        ids_k = conf.filter(pl.Series(half == k))["incident_id"]
-        ids_o = conf.filter(pl.Series(half != k))["incident_id"]
-        fit_c = conf.filter(pl.col("incident_id").is_in(ids_o.implode()))
-        fit_r = rows.filter(pl.col("incident_id").is_in(ids_o.implode()))
+        ids_k = conf.filter(half == k)["incident_id"].implode()
+        ids_o = conf.filter(half != k)["incident_id"].implode()
+        fit_c = conf.filter(pl.col("incident_id").is_in(ids_o))
+        fit_r = rows.filter(pl.col("incident_id").is_in(ids_o))
         rec = (
             _fit(fit_c, fit_r, min_confirmed)
             if fit_c.height
             else Recalibration(None, 0.0, 0)
         )
-        c_k = conf.filter(pl.col("incident_id").is_in(ids_k.implode()))
-        r_k = rows.filter(pl.col("incident_id").is_in(ids_k.implode()))
+        c_k = conf.filter(pl.col("incident_id").is_in(ids_k))
+        r_k = rows.filter(pl.col("incident_id").is_in(ids_k))
         r_k, c_k = recalibrate_rows(r_k, c_k, rec)
         parts_c.append(c_k)
         parts_r.append(r_k)
-    return figures(pl.concat(parts_c), pl.concat(parts_r))
+    return pl.concat(parts_c), pl.concat(parts_r)
+
+
+def crossfit_calibrated(
+    tests: list[Backtest],
+    recal: Recalibration | None = None,
+    min_confirmed: int = MIN_CONFIRMED,
+) -> tuple[dict, pl.DataFrame] | None:
+    """How p as applied tonight would have done on cases it was not fitted on:
+    the figures and bands (`figures`) of `crossfit`, or of the model's own p when
+    the recalibration keeps it (`recal` status 'kept'). None without confirmed
+    cases."""
+    if not tests or sum(t.cases.height for t in tests) == 0:
+        return None
+    conf, rows = _pooled(tests)
+    if recal is not None and recal.status == "kept":
+        return figures(conf, rows)
+    return figures(*crossfit(conf, rows, min_confirmed))
 
 
 def score_past(

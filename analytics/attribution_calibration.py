@@ -180,14 +180,17 @@ class Recalibration:
 
     @property
     def status(self) -> str:
-        """'calibrated' (enough confirmed cases), 'shrunk' (too few: p shrunk
+        """'calibrated' (enough confirmed cases), 'kept' (enough, but a fit did
+        no better out of sample: the model's p kept), 'shrunk' (too few: p shrunk
         toward none), 'none' (no confirmed case: every p is 0) or 'unchecked'
         (no back-test possible yet: p as the model gives it)."""
         if not self.checked:
             return "unchecked"
         if self.n_confirmed == 0:
             return "none"
-        return "calibrated" if self.shrink >= 1.0 else "shrunk"
+        if self.shrink < 1.0:
+            return "shrunk"
+        return "kept" if self.calibrator is None else "calibrated"
 
     def apply(
         self, p: np.ndarray, p_none: np.ndarray, row_case: np.ndarray, n_cases: int

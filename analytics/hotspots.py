@@ -47,9 +47,10 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
     "vehicle": ("vehicle",),
 }
 ALL = "all"
-METHODS = ("baseline", "kde", "gistar", "prospective")
-# prospective (near-repeat weighted, blended with the year's density) ties KDE within
-# 0.5 % of PAI on the demo data (benchmarks/RESULTS.md) and reacts to near repeats
+METHODS = ("baseline", "kde", "gistar", "prospective", "nearrepeat")
+# without a back-test (`analytics.selftune`, run every night, picks the method and
+# its settings): prospective (near-repeat weighted, blended with the year's
+# density) ties KDE within 0.5 % of PAI on the demo data and reacts to near repeats
 DEFAULT_METHOD = "prospective"
 RISK_FLOOR = 1e-4  # expected incidents per cell and horizon below which risk is 0
 REQUIRED = ("target_type", "lat", "lon", "occurred_from", "occurred_to")
@@ -72,6 +73,15 @@ class Params:
     long_term_weight: float = 0.8
     method: str = DEFAULT_METHOD
     seed: int = 0
+    # the forecast's own settings (the nightly back-test sets them): long-run
+    # window and bandwidth of kde / nearrepeat (None: history_days, kde_bandwidth_m),
+    # prospective bands (None: from the Knox test), the self-exciting boost
+    forecast_days: int | None = None
+    forecast_bandwidth_m: float | None = None
+    space_band_m: float | None = None
+    time_band_days: float | None = None
+    decay_days: float = 7.0
+    boost_share: float = 0.35
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -107,6 +117,9 @@ class Result:
     knox: pl.DataFrame
     near_repeat: knox.NearRepeat
     bands: dict[str, float] = field(default_factory=dict)
+    # the back-test's figure of the forecast's method (`analytics.selftune`): method,
+    # settings, pai/pei/hit at the area share, months scored; None when not measured
+    measured: dict[str, Any] | None = None
 
 
 def target_types(group: str) -> tuple[str, ...] | None:
@@ -127,8 +140,10 @@ def target_types(group: str) -> tuple[str, ...] | None:
 
 
 def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
-    """Placed incidents with `x, y` (EPSG:25833), `t0, t1` (days since 1970) and
-    `target_group`; only the columns the analysis needs (no ids, no text)."""
+    """Placed incidents with `x, y` (EPSG:25833), `t0, t1` (days since 1970),
+    `tr` (the report's instant, days; NaN when the frame has no `reported_at`: the
+    back-test's "known by then") and `target_group`; only the columns the analysis
+    needs (no ids, no text)."""
     if not isinstance(incidents, pl.DataFrame):
         raise ValueError(
             f"incidents must be a polars DataFrame, got {type(incidents).__name__}"
@@ -146,15 +161,24 @@ def prepare(incidents: pl.DataFrame) -> pl.DataFrame:
     cols = ["target_type", "lat", "lon", "occurred_from", "occurred_to"]
     if "offence_group" in incidents.columns:
         cols.append("offence_group")
+    reported = "reported_at" in incidents.columns and isinstance(
+        incidents.schema["reported_at"], pl.Datetime | pl.Date
+    )
+    if reported:
+        cols.append("reported_at")
     f = with_xy(incidents.select(cols))
     t0 = to_days(f["occurred_from"])
     t1 = to_days(f["occurred_to"])
     t1 = np.maximum(
         t0, t1
     )  # a reversed window (quarantined upstream) counts at its start
-    return f.drop("occurred_from", "occurred_to").with_columns(
+    tr = to_days(f["reported_at"]) if reported else np.full(f.height, np.nan)
+    return f.drop(
+        "occurred_from", "occurred_to", "reported_at", strict=False
+    ).with_columns(
         pl.Series("t0", t0),
         pl.Series("t1", t1),
+        pl.Series("tr", tr),
         pl.col("target_type")
         .replace_strict(lookup, default="other")
         .alias("target_group"),
@@ -213,8 +237,11 @@ def forecast(
     """Flat forecast surface (higher = more expected) of `method` for the
     `horizon_days` after the end of `as_of`, from incidents known by then.
 
-    baseline: the previous `horizon_days`' counts; kde: density of the history
-    year; gistar: Gi* z of the history year; prospective: `prospective.forecast`.
+    baseline: the previous `horizon_days`' counts; kde: density of the last
+    `forecast_days` (default the history year); gistar: Gi* z of the history year;
+    prospective: `prospective.forecast` (bands `space_band_m`, `time_band_days`
+    when set, else from the Knox test); nearrepeat: the kde surface with a
+    self-exciting boost (`prospective.self_exciting`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -227,13 +254,28 @@ def forecast(
             cell_counts(grid, x, y, period_weight(t0, t1, end - p.horizon_days, end))
             * mask
         )
-    hist = cell_counts(grid, x, y, period_weight(t0, t1, end - p.history_days, end))
-    if method == "kde":
-        return kde.density(grid, hist, p.kde_bandwidth_m, mask) * (
-            p.horizon_days / p.history_days
-        )
     if method == "gistar":
+        hist = cell_counts(grid, x, y, period_weight(t0, t1, end - p.history_days, end))
         return gistar.hotspots(grid, hist, mask, p.band_m or 2 * grid.cell_m)["z"]
+    days = p.forecast_days or p.history_days
+    bw = p.kde_bandwidth_m if p.forecast_bandwidth_m is None else p.forecast_bandwidth_m
+    if method in ("kde", "nearrepeat"):
+        hist = cell_counts(grid, x, y, period_weight(t0, t1, end - days, end))
+        long_run = kde.density(grid, hist, bw, mask) * (p.horizon_days / days)
+        if method == "kde":
+            return long_run
+        boost = prospective.aged_counts(
+            grid, x, y, t0, t1, end, prospective.decay_weights(p.decay_days)
+        )
+        return prospective.self_exciting(
+            long_run,
+            prospective.boost_surface(grid, boost),
+            mask=mask,
+            boost_share=p.boost_share,
+            total=long_run.sum(),
+        )
+    if p.space_band_m is not None and p.time_band_days is not None:
+        bands = {"space_band_m": p.space_band_m, "time_band_days": p.time_band_days}
     b = bands or knox_bands(prepared, as_of, p)[1]
     return prospective.forecast(
         grid,
@@ -245,10 +287,10 @@ def forecast(
         mask=mask,
         space_band_m=b["space_band_m"],
         time_band_days=b["time_band_days"],
-        history_days=p.history_days,
+        history_days=days,
         horizon_days=p.horizon_days,
         long_term_weight=p.long_term_weight,
-        bandwidth_m=p.kde_bandwidth_m,
+        bandwidth_m=bw,
     )
 
 
@@ -340,6 +382,8 @@ def analyse(
         min_count=p.k_min,
     )
     table, bands, nr = knox_bands(prepared, as_of, p)
+    if p.space_band_m is not None and p.time_band_days is not None:
+        bands = {"space_band_m": p.space_band_m, "time_band_days": p.time_band_days}
     risk = _risk(g, mask, prepared, as_of, p, bands)
     cells = cell_table(g, mask, recent, previous, risk, gi, dens, em)
 

@@ -35,10 +35,7 @@ def density(
     bw = grid.cell_m if bandwidth_m is None else float(bandwidth_m)
     if not bw > 0:
         raise ValueError(f"bandwidth_m must be positive metres, got {bandwidth_m!r}")
-    sigma = bw / grid.cell_m
-    surf = ndimage.gaussian_filter(
-        counts.reshape(grid.shape), sigma=sigma, mode="constant", truncate=4.0
-    ).ravel()
+    surf = smooth(grid, counts, bw / grid.cell_m)
     total = counts.sum()
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
@@ -46,3 +43,38 @@ def density(
         total = counts[mask].sum()
     s = surf.sum()
     return surf * (total / s) if s > 0 else surf
+
+
+def smooth(grid: Grid, counts, sigma_cells: float) -> np.ndarray:
+    """`scipy.ndimage.gaussian_filter` of the flat `counts` on the grid (zero
+    outside, truncated at 4 sd); for sparse counts the same separable kernel is
+    added around each non-empty cell instead (cheaper, equal up to rounding)."""
+    counts = np.asarray(counts, dtype="float64")
+    r = int(4.0 * sigma_cells + 0.5)
+    nz = np.flatnonzero(counts)
+    if nz.size * (2 * r + 1) ** 2 > grid.n:
+        return ndimage.gaussian_filter(
+            counts.reshape(grid.shape), sigma=sigma_cells, mode="constant", truncate=4.0
+        ).ravel()
+    d = np.arange(-r, r + 1)
+    g = np.exp(-0.5 * (d / sigma_cells) ** 2)
+    g /= g.sum()
+    return scatter(grid, counts, nz, np.outer(g, g))
+
+
+def scatter(grid: Grid, counts: np.ndarray, nz: np.ndarray, kernel) -> np.ndarray:
+    """Flat sum of the symmetric (2r+1)-square `kernel` placed at each cell `nz`
+    with weight `counts[nz]`, cut at the grid's edge (a sparse
+    `ndimage.convolve` with zeros outside)."""
+    kernel = np.asarray(kernel, dtype="float64")
+    r = kernel.shape[0] // 2
+    ky, kx = np.nonzero(kernel)
+    kv = kernel[ky, kx]
+    ix, iy = nz % grid.nx, nz // grid.nx
+    tx = ix[:, None] + (kx - r)[None, :]
+    ty = iy[:, None] + (ky - r)[None, :]
+    inside = (tx >= 0) & (tx < grid.nx) & (ty >= 0) & (ty < grid.ny)
+    w = counts[nz][:, None] * kv[None, :]
+    return np.bincount(
+        (ty * grid.nx + tx)[inside], weights=w[inside], minlength=grid.n
+    ).astype("float64")

@@ -68,7 +68,11 @@ def hide_custody(custody: np.ndarray) -> np.ndarray:
 
 
 def custody_hidden(
-    x: SeriesArrays, params: PhaseParams, scale: np.ndarray, chunk: int = 128
+    x: SeriesArrays,
+    params: PhaseParams,
+    scale: np.ndarray,
+    power: float = 1.0,
+    chunk: int = 128,
 ) -> dict:
     """Hide every second custody spell, decode again, score the hidden days."""
     hidden = hide_custody(x.custody)
@@ -77,7 +81,7 @@ def custody_hidden(
     post = np.empty((*x.n.shape, len(PHASES)))
     for lo in range(0, x.n.shape[0], chunk):
         sl = slice(lo, min(lo + chunk, x.n.shape[0]))
-        le = log_emissions(masked, sl, params, scale)
+        le = log_emissions(masked, sl, params, scale, power)
         post[sl] = forward_backward(le, params.chain, init, want_xi=False).phase_post
     best = post.argmax(axis=2)
     p_in = post[:, :, INACTIVE]
@@ -102,6 +106,7 @@ def next_counts(
     x: SeriesArrays,
     params: PhaseParams,
     scale: np.ndarray,
+    power: float = 1.0,
     *,
     horizon: int = HORIZON_DAYS,
     origins: int = ORIGINS,
@@ -113,7 +118,7 @@ def next_counts(
     ends = [t for t in ends if t >= RECENT_DAYS]
     if not ends or n_p == 0:
         return {"windows": 0}
-    le = log_emissions(x, slice(None), params, scale)
+    le = log_emissions(x, slice(None), params, scale, power)
     alpha = filtered(le, params.chain, params.chain.stationary())
     onehot = np.eye(len(PHASES))[params.chain.phase_of]  # (S, 5)
     rates = params.rate + params.rate_diffuse
@@ -157,11 +162,14 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def backtest(x: SeriesArrays, params: PhaseParams, scale: np.ndarray) -> dict:
-    """Both back-tests: `{"custody_hidden": ..., "next_14_days": ...}`."""
+def backtest(
+    x: SeriesArrays, params: PhaseParams, scale: np.ndarray, power: float = 1.0
+) -> dict:
+    """Both back-tests: `{"custody_hidden": ..., "next_14_days": ...}`, with the
+    daily evidence read at the fit's `power`."""
     return {
-        "custody_hidden": custody_hidden(x, params, scale),
-        "next_14_days": next_counts(x, params, scale),
+        "custody_hidden": custody_hidden(x, params, scale, power),
+        "next_14_days": next_counts(x, params, scale, power),
     }
 
 

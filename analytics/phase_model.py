@@ -114,6 +114,13 @@ class PhaseConfig:
     coverage_days: int = 31
     coverage_prior_cases: float = 20.0
     coverage_min_persons: int = 10
+    #: decoding: daily log-likelihoods times this (< 1: the days are read as less
+    #: independent evidence than a Poisson model of them says); None: chosen on
+    #: held-out days from `power_grid` (`phases.choose_power`)
+    emission_power: float | None = None
+    power_grid: tuple[float, ...] = (1.0, 0.8, 0.65, 0.5, 0.35, 0.25)
+    holdout_share: float = 0.15
+    holdout_seed: int = 0
     #: per day: posterior probability under which the phase is flagged uncertain
     low_confidence_p: float = 0.6
     #: current state flagged low-confidence with fewer cases than this in 90 days
@@ -244,7 +251,11 @@ def coverage(x: SeriesArrays, config: PhaseConfig) -> np.ndarray:
 
 
 def log_emissions(
-    x: SeriesArrays, sl: slice, params: PhaseParams, scale: np.ndarray
+    x: SeriesArrays,
+    sl: slice,
+    params: PhaseParams,
+    scale: np.ndarray,
+    power: float = 1.0,
 ) -> np.ndarray:
     """(n, T, 5) log-likelihood of each day under each phase (constants dropped)."""
     n = x.n[sl][:, :, None]
@@ -259,6 +270,8 @@ def log_emissions(
     ar = x.arrests[sl][:, :, None]
     out += ar * np.log(params.arrest)[None, None, :]
     out += (n - ar) * np.log1p(-params.arrest)[None, None, :]
+    if power != 1.0:
+        out *= power
     cust = x.custody[sl]
     out[:, :, :INACTIVE] = np.where(cust[:, :, None], _FORBID, out[:, :, :INACTIVE])
     return out

@@ -160,6 +160,27 @@ def attribution_task(db_path: str, as_of: date) -> dict:
     )
 
 
+@task(name="attribution-backtest", **TASK)
+def backtest_task(db_path: str, as_of: date) -> dict:
+    """The back-test (cases open 90 and 180 days ago against the links since) and
+    the recalibration the attribution step applies (run before it)."""
+    from functools import partial
+
+    from gjenganger.flows.steps.attribution_backtest import build_backtest
+
+    def progress(message: str) -> None:
+        print(f"[backtest] {message}", file=sys.stderr, flush=True)
+
+    return _run_step(
+        db_path,
+        "attribution_backtest",
+        partial(build_backtest, progress=progress),
+        as_of,
+        {},
+        resumable=True,
+    )
+
+
 @task(name="phases", **TASK)
 def phases_task(db_path: str, as_of: date) -> dict:
     from gjenganger.flows.steps.phases import build_phases
@@ -264,7 +285,13 @@ def analyst_index_task(
         data = cached_timeline_data(con, db_path, as_of)
         return write_analyst_index(con, data, Path(out_dir), pages, lang)
 
+    from gjenganger.flows.steps.attribution_backtest import write_backtest_page
+
+    backtest_page = _read_only_step(
+        db_path, write_backtest_page, Path(out_dir), as_of, lang
+    )
     summary = _read_only_step(db_path, index)
+    summary["backtest_page"] = backtest_page
     summary["hypotheses"] = _read_only_step(
         db_path, export_hypotheses, Path(out_dir), as_of, lang, summary["min_p"]
     )
@@ -480,6 +507,7 @@ def _night(
         day = as_of or _default_as_of(db_path, ingested)
         report["as_of"] = day.isoformat()
         step("toplist", toplist_task, db_path, day)
+        step("attribution_backtest", backtest_task, db_path, day)
         step("attribution", attribution_task, db_path, day)
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
@@ -642,4 +670,9 @@ def _markdown(report: dict) -> str:
     ]
     if report.get("error"):
         lines += ["", f"Failed: {report.get('failed_step')}: {report['error']}"]
+    from gjenganger.flows.steps.phases import backtest_markdown
+
+    for s in report["steps"]:
+        if s["step"] == "phases" and (s.get("summary") or {}).get("backtest"):
+            lines += ["", *backtest_markdown(s["summary"]["backtest"])]
     return "\n".join(lines)

@@ -28,12 +28,14 @@ def add_as_of(parser: argparse.ArgumentParser, help: str = AS_OF_HELP) -> None: 
     )
 
 
-def as_of_within_data(con, as_of: dt.date | None) -> dt.date | None:
-    """`as_of`, or the newest data date when `as_of` lies after it (said in one
-    line on stderr): a date past the data would otherwise give empty lists (no
-    case occurred in a window after the last report), which reads as "nothing
-    happened" rather than "no data yet". A date before the oldest report is a
-    one-line error (nothing was known then). None stays None (the newest date)."""
+def check_as_of(
+    con, as_of: dt.date | None, window_days: int | None = None
+) -> dt.date | None:
+    """`as_of` itself, checked against the data's dates. After the newest report
+    it says so in one line on stderr (the days since are days without reports,
+    not days without crime); so far after it that a `window_days` window holds no
+    report at all, or before the oldest report, it is a one-line error instead of
+    an empty list. None stays None (the newest date)."""
     from gjenganger import progress
     from gjenganger.errors import UserError
     from gjenganger.store import frames
@@ -48,10 +50,18 @@ def as_of_within_data(con, as_of: dt.date | None) -> dt.date | None:
             f"as-of {as_of} is before the oldest data ({oldest}): nothing was "
             "known by then"
         )
+    gap = (as_of - latest).days
+    if window_days is not None and gap >= window_days:
+        raise UserError(
+            f"as-of {as_of} is {gap:,} days after the newest data ({latest}), "
+            f"beyond the {window_days}-day window: nothing to show; use an "
+            f"as-of up to {latest} or leave it out"
+        )
     progress.note(
-        f"as-of {as_of} is after the newest data ({latest}); showing {latest}"
+        f"as-of {as_of} is after the newest data ({latest}); reports after "
+        f"{latest} are not in the database yet"
     )
-    return latest
+    return as_of
 
 
 def positive(text: str) -> int:

@@ -39,7 +39,7 @@ header h1{font-size:19px;margin:0}
 header .meta{font-size:12px;opacity:.85}header a{color:#cfe3ff}
 main{padding:10px 18px}table{border-collapse:collapse;background:#fff;font-size:13px}
 th,td{border-bottom:1px solid #e4e4e4;padding:4px 9px;text-align:left}
-td.num,th.num{text-align:right}th{background:#f0f2f5}
+td.num,th.num{text-align:right}td.num{white-space:nowrap}th{background:#f0f2f5}
 .hyp{color:#8a3b6b;font-style:italic}.note{font-size:12px;color:#555;margin:8px 0}
 th[data-col]{cursor:pointer;user-select:none}th[data-col]:hover{background:#e2e8f0}
 th[aria-sort=ascending]::after{content:" \\25B2"}
@@ -53,7 +53,7 @@ th[aria-sort=descending]::after{content:" \\25BC"}
 _PAGE = """<!DOCTYPE html>
 <html lang="{{ lang }}"><head><meta charset="utf-8">
 <title>{{ title }} – {{ as_of }}</title>
-<style>{{ style }}</style></head><body>
+<style>{{ style|safe }}</style></head><body>
 <header><h1>{{ heading }}</h1>
 <div class="meta">{{ L.as_of }} {{ as_of }} · {{ L.generated }} {{ generated }}
 {% for text, href in meta_links %} · {% if href %}<a href="{{ href }}">{{ text }}</a>
@@ -124,7 +124,10 @@ def _render(lang: str, sorted_by: tuple[int, str], **ctx: Any) -> str:
 
 def bundle_links(lab: dict[str, str], n_episodes: int) -> list[tuple[str, str]]:
     """(text, href) of the bundle's other pages, as the index links them."""
-    return [(f"{lab['see_episodes']} ({n_episodes})", "episodes.html")]
+    return [
+        (f"{lab['see_episodes']} ({n_episodes})", "episodes.html"),
+        (lab["see_backtest"], "backtest.html"),
+    ]
 
 
 def render_toplist_page(

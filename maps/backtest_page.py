@@ -62,6 +62,14 @@ BACKTEST_LABELS: dict[str, tuple[str, str]] = {
         "p on the pages is calibrated on these cases ({n} confirmed): a p of 0.6 "
         "means about 6 in 10 such hypotheses turned out right.",
     ),
+    "kept": (
+        "p holdt mål på disse sakene ({n} bekreftede): en kalibrering tilpasset "
+        "dem gjorde det ikke bedre på saker den ikke var tilpasset, så p er "
+        "beholdt slik modellen gir den.",
+        "p held up on these cases ({n} confirmed): a calibration fitted on them "
+        "did no better on cases it was not fitted on, so p is kept as the model "
+        "gives it.",
+    ),
     "shrunk": (
         "For få bekreftede saker til å stole på p ({n} av minst {min}): p er "
         "krympet mot «ingen av dem» med faktor {s}.",
@@ -229,8 +237,8 @@ def _status(recal: dict, lab: dict, fmt) -> tuple[str, bool]:
 
     status = recal["status"]
     n = fmt.number(recal["n_confirmed"])
-    if status == "calibrated":
-        return lab["calibrated"].format(n=n), True
+    if status in ("calibrated", "kept"):
+        return lab[status].format(n=n), True
     if status == "shrunk":
         text = lab["shrunk"].format(n=n, min=MIN_CONFIRMED, s=fmt.p(recal["shrink"]))
         return text, False

@@ -215,10 +215,18 @@ def _emerging_layer(m, result, lang, period, k) -> None:
 
 
 def _risk_layer(m, result, lang, share: float = 0.01) -> None:
+    """The forecast's highest cells: the marked share of the area the back-test
+    measured (`result.measured`), else the top `share`."""
+    measured = getattr(result, "measured", None)
+    name = t("layer_risk", lang)
+    if measured:
+        share = measured["share"]
+        pct = fmt_number(100 * share, lang) + (" %" if lang == "nb" else "%")
+        name = t("layer_marked", lang).format(share=pct)
     c = result.cells.filter(pl.col("risk") > 0).sort("risk", descending=True)
     n_top = max(1, int(round(share * int(result.mask.sum()))))
     c = c.head(n_top)
-    fg = folium.FeatureGroup(name=t("layer_risk", lang), show=False)
+    fg = folium.FeatureGroup(name=name, show=False)
     if c.height:
         r = c["risk"].to_numpy()
         q = np.searchsorted(np.quantile(r, [0.2, 0.4, 0.6, 0.8]), r, side="right")

@@ -142,6 +142,55 @@ LABELS: dict[str, tuple[str, str]] = {
     "method_kde": ("Kjernetetthet (KDE)", "Kernel density (KDE)"),
     "method_gistar": ("Gi*", "Gi*"),
     "method_prospective": ("Prospektiv (nærgjentakelse)", "Prospective (near repeat)"),
+    "method_nearrepeat": (
+        "Langtidstetthet med nærgjentakelse",
+        "Long-run density with near-repeat boost",
+    ),
+    "method_kde_longrun": (
+        "Langtidstetthet (kjernetetthet)",
+        "Long-run density (kernel)",
+    ),
+    "method_baseline_28": ("Antall siste 28 dager", "Count of the last 28 days"),
+    "boost_decay": ("nærgjentakelse, avtar over", "near repeat, decaying over"),
+    "measured_sentence": (
+        "Siste {months} måneder: de markerte {share} av området hadde {hit} av "
+        "neste måneds {what}.",
+        "Last {months} months: the marked {share} of the area had {hit} of the "
+        "next month's {what}.",
+    ),
+    "measured_detail": (
+        "Prognose: {method}, valgt i nattlig etterprøving på egne data "
+        "(PAI {pai}, PEI {pei}).",
+        "Forecast: {method}, chosen by a nightly back-test on the force's own data "
+        "(PAI {pai}, PEI {pei}).",
+    ),
+    "measured_none": (
+        "Prognosen er ikke etterprøvd (for lite historikk).",
+        "The forecast has not been back-tested (too little history).",
+    ),
+    "measured_column": ("Treffsikkerhet siste 6 måneder", "Accuracy, last 6 months"),
+    "layer_marked": (
+        "Markerte {share} av området (prognose neste 28 dager)",
+        "Marked {share} of the area (forecast, next 28 days)",
+    ),
+    "many_all": ("hendelser", "incidents"),
+    "many_business": (
+        "innbrudd og tyverier hos bedrifter",
+        "business burglaries and thefts",
+    ),
+    "many_construction_site": (
+        "innbrudd på byggeplasser",
+        "construction-site burglaries",
+    ),
+    "many_cabin": ("hytteinnbrudd", "cabin burglaries"),
+    "many_storage_mailbox": (
+        "bodinnbrudd og posttyverier",
+        "storage-room burglaries and mail thefts",
+    ),
+    "many_vehicle": (
+        "tyverier av og fra kjøretøy",
+        "thefts of and from vehicles",
+    ),
     "pai": ("Prediksjonsindeks (PAI)", "Prediction accuracy index (PAI)"),
     "pei": ("Prediktiv effektivitet (PEI)", "Predictive efficiency (PEI)"),
     "area_share": ("Andel av arealet", "Share of area"),

@@ -159,14 +159,21 @@ class Legend(MacroElement):
         self.body = legend_html(title, self.sections, list(notes))
 
 
-def title_box(text: str, subtitle: str = "") -> Element:
-    """A small title box (top centre) as a branca Element for the root html."""
+def title_box(text: str, subtitle: str = "", note: str = "") -> Element:
+    """A small title box (top centre) as a branca Element for the root html; `note`
+    (e.g. the forecast's measured figure) on a line of its own."""
     e = html.escape
     return Element(
-        '<div style="position:fixed;top:10px;left:60px;z-index:1000;'
+        '<div class="gj-title" style="position:fixed;top:10px;left:60px;'
+        "z-index:1000;max-width:calc(100% - 330px);"
         "background:rgba(255,255,255,.93);padding:6px 10px;border-radius:6px;"
         'box-shadow:0 1px 5px rgba(0,0,0,.4);font:13px sans-serif">'
         f"<b>{e(text)}</b>"
         + (f"<br><span style='font-size:11px'>{e(subtitle)}</span>" if subtitle else "")
+        + (
+            f"<br><span class='gj-measured' style='font-size:12px'>{e(note)}</span>"
+            if note
+            else ""
+        )
         + "</div>"
     )

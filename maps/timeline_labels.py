@@ -225,6 +225,10 @@ ANALYST_LABELS: dict[str, tuple[str, str]] = {
         "Source: most linked cases in the last 365 days (no top list computed)",
     ),
     "see_episodes": ("Alle kortepisoder", "All card episodes"),
+    "see_backtest": (
+        "Hvor godt traff attribusjonen? (etterprøving)",
+        "How well did attribution do? (back-test)",
+    ),
     "back": ("Til topplisten", "To the top list"),
     "start": ("Start", "Start"),
     "duration": ("Varighet", "Duration"),
@@ -239,8 +243,8 @@ ANALYST_LABELS: dict[str, tuple[str, str]] = {
     "none": ("ukjent", "unknown"),
     "no_rows": ("Ingen.", "None."),
     "filter": (
-        "Filtrer rader (sak, kort, person …)",
-        "Filter rows (case, card, person …)",
+        "Filtrer rader (tekst) …",
+        "Filter rows (text) …",
     ),
     "shown": ("{n} av {total} rader vises.", "{n} of {total} rows shown."),
     "sort_hint": (

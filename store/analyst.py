@@ -137,6 +137,9 @@ def write_hypotheses_csv(
             [CANDIDATES],
         ).fetchall()
     ]
+    if "p" not in names:  # attribution never ran: an empty list
+        Path(path).write_text("label\n", encoding="utf-8")
+        return 0, 0
     cols = [
         f"round({n}, 3) as {n}" if n in _ROUNDED else n
         for n in names

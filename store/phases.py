@@ -38,3 +38,13 @@ def current_phases(con) -> list[tuple]:
     return con.execute(
         f"select person_id, {', '.join(CURRENT_PHASE_COLUMNS)} from current_phase"
     ).fetchall()
+
+
+def phase_backtest(con):
+    """The rows (test, group, metric, value, n, as_of) of the latest phase
+    back-test (`phase_backtest`, analytics/phase_backtest.py), as a frame; None
+    when the phases step has not written one."""
+    frame = con.execute(
+        'select test, "group", metric, value, n, as_of from phase_backtest'
+    ).pl()
+    return frame if frame.height else None

@@ -10,6 +10,10 @@ and replaced by every run (places only, no case or person ids):
 - `hotspot_run`: one row: window, history, incidents, the near-repeat figure, the
   prospective bands and the parameters (JSON).
 
+Beside them, `hotspot_backtest` keeps every night's back-test (`analytics.selftune`:
+each forecast method and its settings scored per target group; rank 1 is the
+method the maps use), one set of rows per `as_of`.
+
 Cells are keyed by their stable `cell_id`; `load_result` turns ids back into
 indexes of the study grid it is given. The Knox table itself is not kept (no page
 draws it): a loaded result carries the near-repeat figure that sums it up.
@@ -33,7 +37,13 @@ from gjenganger.errors import UserError
 from gjenganger.store import frames
 from gjenganger.store.db import table_exists
 
-TABLES = ("hotspot_cells", "hotspot_target_cells", "hotspot_weekly", "hotspot_run")
+TABLES = (
+    "hotspot_cells",
+    "hotspot_target_cells",
+    "hotspot_weekly",
+    "hotspot_run",
+    "hotspot_backtest",
+)
 #: fields of `NearRepeat`, stored as `near_repeat_<field>`
 _NEAR_REPEAT = tuple(f.name for f in dataclasses.fields(NearRepeat))
 _BANDS = ("space_band_m", "time_band_days", "gi_band_m")
@@ -84,6 +94,39 @@ def save_result(con, result: hs.Result) -> int:
     frames.replace_rows(con, "hotspot_weekly", weekly)
     frames.replace_rows(con, "hotspot_run", _run_row(result))
     return n
+
+
+def save_backtest(con, as_of: dt.date, table: pl.DataFrame) -> int:
+    """Replace the back-test rows of `as_of` with `table` (`selftune.backtest`)."""
+    from gjenganger.analytics.selftune import SHARE
+
+    rows = (
+        table.rename({"months": "months_scored", "z": "z_vs_longrun"})
+        .drop("candidate")
+        .with_columns(
+            pl.lit(as_of).alias("as_of"),
+            pl.lit(SHARE).alias("area_share"),
+            pl.col("rank").cast(pl.Int32),
+            pl.col("months_scored").cast(pl.Int32),
+        )
+        if table.height
+        else pl.DataFrame()
+    )
+    return frames.replace_rows(con, "hotspot_backtest", rows, as_of)
+
+
+def load_backtest(con, as_of: dt.date) -> pl.DataFrame | None:
+    """The back-test rows stored for `as_of` in `selftune.backtest`'s columns
+    (`measured` reads them); None when that night stored none."""
+    if not table_exists(con, "hotspot_backtest"):
+        return None
+    rows = con.execute(
+        'select target_group, "rank", method, settings, pai, pei, hit, '
+        "months_scored as months, incidents, ceiling_pai, z_vs_longrun as z "
+        'from hotspot_backtest where as_of = ? order by target_group, "rank"',
+        [as_of],
+    ).pl()
+    return rows if rows.height else None
 
 
 def _cells(con, table: str, grid: Grid, order: tuple[Any, ...]) -> pl.DataFrame:

@@ -53,7 +53,9 @@ def add_reference_tables(con, db: str, counts: dict[str, int]) -> dict[str, int]
         " varchar, label_nb varchar, label_en varchar, group_label_nb varchar,"
         " group_label_en varchar)"
     )
-    con.executemany(f"insert into {db}.ref_offence_codes values (?, ?, ?, ?, ?, ?)", offences)
+    con.executemany(
+        f"insert into {db}.ref_offence_codes values (?, ?, ?, ?, ?, ?)", offences
+    )
     codes = [
         (name, code, *code_labels(code))
         for name in described.CODE_LISTS
@@ -67,8 +69,7 @@ def add_reference_tables(con, db: str, counts: dict[str, int]) -> dict[str, int]
     made = {"ref_offence_codes": len(offences), "ref_codes": len(codes)}
     rows = {**counts, **made}
     con.execute(
-        f"create table {db}.about (table_name varchar, one_row_is varchar,"
-        " rows bigint)"
+        f"create table {db}.about (table_name varchar, one_row_is varchar, rows bigint)"
     )
     con.executemany(
         f"insert into {db}.about values (?, ?, ?)",
@@ -145,7 +146,12 @@ def describe(path: str | Path) -> list[dict]:
                     {"name": name, "type": dtype, "comment": text or "", "codes": codes}
                 )
             out.append(
-                {"name": table, "comment": comment or "", "rows": rows, "columns": columns}
+                {
+                    "name": table,
+                    "comment": comment or "",
+                    "rows": rows,
+                    "columns": columns,
+                }
             )
         return out
     finally:

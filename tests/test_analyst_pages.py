@@ -13,7 +13,7 @@ from test_episodes import candidates_frame, incident_frame, links_frame
 from gjenganger.analytics import person_timeline as pt
 from gjenganger.flows.steps.analyst import bundle_episodes
 from gjenganger.flows.steps.exports import CSV_NAME, README_NAME, export_hypotheses
-from gjenganger.maps.analyst_index import render_episodes_page
+from gjenganger.maps.analyst_index import render_episodes_page, render_toplist_page
 from gjenganger.maps.event_map import PATH_STEPS, map_points
 from gjenganger.maps.timeline_labels import page_format
 
@@ -135,6 +135,19 @@ def test_the_bundle_lists_episodes_newest_first_with_sort_keys():
     assert 'id="gj-filter"' in page and "<script" in page and "http" not in page
 
 
+def test_the_episodes_page_names_an_attributed_person_only_from_the_threshold():
+    as_of = dt.date(2025, 4, 15)
+    frame = episodes_frame(3).with_columns(
+        person_id=pl.lit(WHO),
+        person_source=pl.lit("attributed"),
+        attribution_p=pl.Series([0.9, 0.1, 0.3]),
+    )
+    listed = bundle_episodes(frame, as_of, min_p=0.3).sort("incident_id")
+    assert listed["person_source"].to_list() == ["attributed", "none", "attributed"]
+    assert listed["person_id"].to_list() == [WHO, None, WHO]
+    assert listed["attribution_p"].to_list() == [0.9, None, 0.3]
+
+
 # ------------------------------------------------------------------ hypothesis list
 def test_the_hypothesis_list_keeps_what_an_analyst_reads(con, tmp_path):
     as_of = dt.date(2025, 3, 10)
@@ -166,3 +179,28 @@ def test_the_hypothesis_list_keeps_what_an_analyst_reads(con, tmp_path):
     readme = (tmp_path / README_NAME).read_text(encoding="utf-8")
     assert "p ≥ 0.3" in readme and "table attribution_candidates" in readme
     assert "hypotese" not in readme.lower()
+
+
+def test_the_index_writes_its_phase_notes_in_the_page_language():
+    row = {
+        "rank": 1,
+        "person_id": WHO,
+        "href": "timelines/x.html",
+        "phase": "phase2",
+        "phase_p": 0.55,
+        "phase_uncertain": True,
+        "nok_total": 1234.5,
+        "span_end": D(2025, 3, 9, 22),
+    }
+    en = render_toplist_page([row], as_of=dt.date(2025, 3, 10), lang="en")
+    assert "(p=0.55, uncertain)" in en and "usikker" not in en
+    assert "NOK 1,234" in en and "2025-03-09" in en
+    nb = render_toplist_page([row], as_of=dt.date(2025, 3, 10))
+    assert "(p=0,55, usikker)" in nb and "1 234 kr" in nb and "09.03.2025" in nb
+
+
+def test_no_attribution_run_gives_an_empty_hypothesis_list(con, tmp_path):
+    con.execute("drop table attribution_candidates")
+    summary = export_hypotheses(con, tmp_path, dt.date(2025, 3, 10), "en", 0.3)
+    assert summary["rows"] == 0
+    assert (tmp_path / CSV_NAME).read_text(encoding="utf-8") == "label\n"

@@ -208,3 +208,37 @@ def test_attribute_text_output_labels_the_results_hypotheses(world_db, capsys):
     out = capsys.readouterr().out
     assert "hypothes" in out.lower() and "p(none of them)" in out
     assert out.count("p(none of them)") == 2
+
+
+def test_evaluate_attribution_reports_targets_ceiling_and_gap(
+    world_db, tmp_path, capsys
+):
+    """`evaluate attribution --ceiling`: the issue-14 targets and the oracle ceiling,
+    each figure consistent with the per-method figures it is built from."""
+    path, _, _ = world_db
+    _, _, truth = synthetic_world(
+        seed=11, n_persons=8, cases_per_person=45, catch_rate=0.35, n_occasional=80
+    )
+    truth.select("incident_id", "person_id").write_csv(tmp_path / "offenders.csv")
+    args = ["evaluate", "attribution", "--db", str(path), "--truth", str(tmp_path)]
+    args += ["--as-of", AS_OF, "--ceiling", "--no-pairwise", "--json"]
+    assert cli.main(args) == 0
+    rep = json.loads(capsys.readouterr().out)
+    model = rep["methods"]["model"]
+    t = rep["targets"]
+    assert t["n_p_ge_0_5"] == model["attributions_p_ge_0_5"]
+    assert t["precision_p_ge_0_5"] == pytest.approx(model["precision_p_ge_0_5"])
+    assert all(b["band"] >= "0.2" for b in t["bands"])
+    assert sum(b["n"] for b in t["bands"]) <= sum(r["n"] for r in model["reliability"])
+    for key in ("hit_at_1", "hit_at_5"):
+        r = t["ranking"][key]
+        assert r["ours"] == pytest.approx(model[key])
+        base = max(rep["methods"][m][key] for m in ("nearest_case", "porter_nb"))
+        assert r["baseline"] == pytest.approx(base)
+        assert 0.0 <= r["ceiling"] <= 1.0
+        if r["ceiling"] > r["baseline"]:
+            want = (r["ours"] - r["baseline"]) / (r["ceiling"] - r["baseline"])
+            assert r["gap_closed"] == pytest.approx(want)
+            assert r["gap_ok"] == (want >= 0.5)
+    # hit@5 of the ceiling is at least its hit@1 (the same ranking)
+    assert t["ranking"]["hit_at_5"]["ceiling"] >= t["ranking"]["hit_at_1"]["ceiling"]

@@ -118,8 +118,14 @@ def test_phases_writes_the_tables_and_prints_the_state_today(db_path, capsys):
         current = con.execute(
             "select person_id, phase from current_phase order by 1"
         ).fetchall()
+        backtest = con.execute(
+            "select test, metric, value, as_of from phase_backtest"
+        ).fetchall()
     finally:
         con.close()
+    # the phase back-test is written with the tables, for tonight's date
+    assert {r[0] for r in backtest} >= {"custody_hidden"}
+    assert {r[3] for r in backtest} == {dt.date(2026, 3, 20)}
     assert n_days == 2 * ((dt.date(2026, 3, 20) - D0).days + 1)
     assert dict(periods)[A] == 3
     assert dict(current)[B] == "inactive"

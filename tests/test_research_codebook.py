@@ -85,9 +85,7 @@ def test_every_table_and_column_of_the_snapshot_has_a_comment(bundle):
     # the comment is the data_schema text, contract columns with their rule
     comments = {(t, c): text for t, c, _, text in columns}
     assert comments[("cases", "status")].startswith("case status (one of `open`")
-    assert comments[("cases", "value_band")] == described.COLUMNS["cases"][
-        "value_band"
-    ]
+    assert comments[("cases", "value_band")] == described.COLUMNS["cases"]["value_band"]
 
 
 def test_offence_codes_have_labels_and_hotspot_cells_their_target_and_window(bundle):

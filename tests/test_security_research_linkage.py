@@ -179,7 +179,7 @@ def test_the_attack_finds_an_uncoarsened_snapshot(world, monkeypatch, tmp_path):
     }
     monkeypatch.setattr(research, "VIEWS", old)
     # the old layout's columns have no descriptions (a new one must have)
-    monkeypatch.setattr(research.meta, "add_comments", lambda con, db: None)
+    monkeypatch.setattr(research.meta, "add_comments", lambda *_: None)
     con = world["con"]
     step.build_snapshot(con, tmp_path / "old", KEY)
     got = ra.attack(con, tmp_path / "old" / "gjenganger.duckdb", research.write_twin)

@@ -79,12 +79,30 @@ def bundle_start(as_of: dt.date) -> dt.date:
     return as_of - dt.timedelta(days=BUNDLE_DAYS - 1)
 
 
-def bundle_episodes(episodes: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+def bundle_episodes(
+    episodes: pl.DataFrame, as_of: dt.date, min_p: float = 0.0
+) -> pl.DataFrame:
     """The episodes `episodes.html` lists: those ending in the bundle's days, newest
-    first (the page sorts by any column in the browser)."""
+    first (the page sorts by any column in the browser). An attributed person below
+    the pages' hypothesis threshold `min_p` is not named (the episode reads as
+    unattributed), as on every other page."""
     since = dt.datetime.combine(bundle_start(as_of), dt.time())
-    return episodes.filter(pl.col("end_at") >= since).sort(
-        "start_at", "incident_id", descending=[True, False]
+    below = (pl.col("person_source") == "attributed") & (
+        pl.col("attribution_p").fill_null(0.0) < min_p
+    )
+    return (
+        episodes.filter(pl.col("end_at") >= since)
+        .with_columns(
+            *(
+                pl.when(below).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("person_id", "attribution_p")
+            ),
+            pl.when(below)
+            .then(pl.lit("none"))
+            .otherwise(pl.col("person_source"))
+            .alias("person_source"),
+        )
+        .sort("start_at", "incident_id", descending=[True, False])
     )
 
 
@@ -183,7 +201,7 @@ def write_analyst_index(
     rows = _index_rows(con, persons, pages)
     sizes = [p["bytes"] for p in pages if p]
     start = bundle_start(as_of)
-    episodes = bundle_episodes(data.episodes, as_of)
+    episodes = bundle_episodes(data.episodes, as_of, _pages_min_p(pages, min_p))
     generated = dt.datetime.now().replace(microsecond=0)
     publish.write_text(
         out_dir / "index.html",

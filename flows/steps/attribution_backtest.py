@@ -74,7 +74,8 @@ def _past_scoring(con, past: dt.date, window_days: int, seed: int, progress):
         window_days=window_days,
         seed=seed,
     )
-    store.save_scoring(con, past, model_key(), fp, cases, cand)
+    with transaction(con):  # cases and candidates cached together or not at all
+        store.save_scoring(con, past, model_key(), fp, cases, cand)
     return cases, cand, False, round(time.perf_counter() - t0, 2)
 
 
@@ -128,10 +129,11 @@ def build_backtest(
     recal = bt.recalibration(tests)
     for kind, result in (
         ("raw", bt.pooled_figures(tests)),
-        ("calibrated", bt.crossfit_calibrated(tests)),
+        ("calibrated", bt.crossfit_calibrated(tests, recal)),
     ):
         if result is not None:
             summary, kind_bands = result
+            summary["cases_scored"] = sum(t.summary["cases_scored"] for t in tests)
             rows.append(_figure_row(summary, horizon_days=None, kind=kind))
             bands.append(_band_rows(kind_bands, None, kind))
             report[f"pooled_{kind}"] = summary

@@ -5,11 +5,13 @@ task per group: `hotspots/<group>.html` for "all" and each target group
 (business, construction_site, cabin, storage_mailbox, vehicle), then
 `write_hotspot_index` links them from `hotspots/index.html`; all self-contained (no
 network). The "all" map draws the analysis the hotspot_cells step stored earlier
-in the night (`store.prevention`); each target group is analysed here. `analyse`
-and `write_map` serve the `gjenganger hotspots` command. Only aggregated cells
-leave this step. The basemap is the configured tile source
-(`store.settings.tile_source`: `--tiles-url` or `$GJENGANGER_TILES_URL`), else
-the offline outline map.
+in the night (`store.prevention`); each target group is analysed here. Every map's
+forecast is the method the night's back-test chose for its group (stored in
+`hotspot_backtest`, see `analytics.selftune`), and the map and the index state its
+measured figure. `analyse` and `write_map` serve the `gjenganger hotspots`
+command. Only aggregated cells leave this step. The basemap is the configured
+tile source (`store.settings.tile_source`: `--tiles-url` or
+`$GJENGANGER_TILES_URL`), else the offline outline map.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from gjenganger.data_schema import GEODATA
 from gjenganger.errors import UserError
 from gjenganger.maps.hotspots import (
     build_map,
+    measured_text,
     near_repeat_text,
     period_text,
     render_index_page,
@@ -58,6 +61,30 @@ def study_grid(cell_m: float) -> tuple[Grid, np.ndarray]:
 def load(con, as_of: dt.date):
     """Incidents as known at the end of `as_of` (with coordinates or not)."""
     return frames.load_incidents(con, as_of=as_of)
+
+
+def run_backtest(prepared: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    """The back-test of every forecast per group (`selftune.backtest`) on the
+    region's grid, over the six months before the end of `day`."""
+    from gjenganger.analytics import selftune
+
+    grid, mask = study_grid(hs.Params().cell_m)
+    groups = {g: hs.target_types(g) for g in GROUPS}
+    return selftune.backtest(prepared, grid, mask, int(hs._end_day(day)), groups)
+
+
+def tuned(
+    table: pl.DataFrame | None, group: str
+) -> tuple[hs.Params, dict[str, Any] | None]:
+    """The parameters of `group`'s map from a back-test table (its winner's
+    method and settings) and the winner's figure; the defaults and None when
+    the group was not scored."""
+    from gjenganger.analytics import selftune
+
+    measured = None if table is None else selftune.measured(table, group)
+    if measured is None:
+        return hs.Params(), None
+    return hs.with_params(hs.Params(), **measured["params"]), measured
 
 
 def analyse(
@@ -135,10 +162,12 @@ def publish_hotspot_map(
     """
     day = frames.resolve_as_of(con, as_of)
     folder = publish.make_folder(Path(out_dir) / "hotspots")
+    params, measured = tuned(prevention.load_backtest(con, day), group)
     if group == hs.ALL:
         res = prevention.load_result(con, day, study_grid)
     else:
-        res = analyse(con, day, group, grid=study_grid(hs.Params().cell_m))
+        res = analyse(con, day, group, params, grid=study_grid(params.cell_m))
+    res.measured = measured
     name = f"{group}.html"
     return {
         "group": group,
@@ -149,6 +178,8 @@ def publish_hotspot_map(
         "bands": res.bands,
         "window_total": float(res.cells["count"].sum()),
         "period": period_text(res, lang),
+        "measured": measured,
+        "measured_text": measured_text(res, lang),
     }
 
 
@@ -165,13 +196,14 @@ def write_hotspot_index(
             m["window_total"],
             m["near_repeat"],
             m["period"],
+            m.get("measured_text") or "",
         )
         for m in maps
     ]
     index = render_index_page(rows, as_of, lang, hs.Params().k_min)
     assert_no_remote_refs(index)
     publish.write_text(folder / "index.html", index)
-    keys = ("file", "bytes", "hot_cells", "near_repeat", "bands")
+    keys = ("file", "bytes", "hot_cells", "near_repeat", "bands", "measured")
     return {
         "as_of": as_of.isoformat(),
         "folder": str(folder),

@@ -184,7 +184,7 @@ def run_phases(
     backtest = None
     if with_backtest:
         x = ph.arrays(series, config or ph.PhaseConfig())
-        backtest = pbt.backtest(x, result.params, result.scale)
+        backtest = pbt.backtest(x, result.params, result.scale, result.emission_power)
     return PhaseRun(
         as_of=as_of,
         start=start,
@@ -205,7 +205,9 @@ def write_run(con, run: PhaseRun) -> dict:
     back-test is run here when the run has none (written tables always have one)."""
     if run.backtest is None:
         x = ph.arrays(run.series_all, ph.PhaseConfig())
-        run.backtest = pbt.backtest(x, run.fit.params, run.fit.scale)
+        run.backtest = pbt.backtest(
+            x, run.fit.params, run.fit.scale, run.fit.emission_power
+        )
     tag = [
         pl.lit(run.as_of).alias("as_of"),
         pl.lit(MODEL_VERSION).alias("model_version"),
@@ -239,6 +241,7 @@ def summary(run: PhaseRun) -> dict:
         "use_periods": run.use_periods.height,
         "phases_today": dict(cur.group_by("phase").len().iter_rows()),
         "low_confidence": int(cur["low_confidence"].sum()),
+        "emission_power": run.fit.emission_power,
         "model_version": MODEL_VERSION,
         **({"backtest": backtest_summary(run.backtest)} if run.backtest else {}),
     }
@@ -268,6 +271,32 @@ def backtest_summary(backtest: dict) -> dict:
             next_14_days_recorded_mean=r(nx["recorded_mean"]),
         )
     return out
+
+
+def backtest_markdown(summary: dict) -> list[str]:
+    """The run report's lines for the phase back-test (`backtest_summary`)."""
+    lines = ["## Phase back-test", ""]
+    if summary.get("custody_hidden_days"):
+        lines.append(
+            f"- custody hidden: {summary['custody_hidden_days']} days "
+            f"({summary['custody_hidden_spells']} spells), said inactive "
+            f"{summary['custody_hidden_said_inactive']:.0%} (mean p "
+            f"{summary['custody_hidden_mean_p_inactive']:.2f}); days with no "
+            f"registered spell said inactive {summary['free_days_said_inactive']:.0%}"
+        )
+    else:
+        lines.append("- custody hidden: no custody spell to hide")
+    if summary.get("next_14_days_windows"):
+        lines.append(
+            f"- next 14 days ({summary['next_14_days_windows']} person-origins): "
+            f"predicted {summary['next_14_days_predicted_mean']:.1f} cases, recorded "
+            f"{summary['next_14_days_recorded_mean']:.1f}; mean absolute error "
+            f"{summary['next_14_days_mae']:.1f} (recent rate: "
+            f"{summary['next_14_days_mae_recent_rate']:.1f})"
+        )
+    else:
+        lines.append("- next 14 days: too short a history")
+    return lines
 
 
 def build_phases(con, as_of=None, *, days: int = WINDOW_DAYS, seed: int = 0) -> dict:

@@ -90,6 +90,7 @@ EXAMPLES = (
     ),
 )
 
+
 def _protection() -> list[str]:
     k = snapshot.K
     return [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
 from gjenganger import progress
-from gjenganger.arguments import add_as_of, as_of_within_data, positive
+from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
+from gjenganger.arguments import add_as_of, check_as_of, positive
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import attribution as step
 from gjenganger.store import db, runlock
@@ -65,7 +65,7 @@ def run(args) -> int:
     with runlock.hold(args.db):
         con = db.connect(args.db)
         try:
-            as_of = as_of_within_data(con, args.as_of)
+            as_of = check_as_of(con, args.as_of, args.window_days)
             progress.say("attribute", "reading cases, links and custody")
             result = step.compute_attribution(
                 con,

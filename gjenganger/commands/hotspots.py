@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from gjenganger import progress
-from gjenganger.arguments import add_as_of, as_of_within_data
+from gjenganger.arguments import add_as_of, check_as_of
 from gjenganger.errors import UserError
 
 
@@ -74,7 +74,7 @@ def run(args) -> int:
     params = hs.Params(cell_m=args.cell_m, window_days=args.window_days)
     con = db.connect(args.db, read_only=True)
     try:
-        as_of = as_of_within_data(con, args.as_of)
+        as_of = check_as_of(con, args.as_of, args.window_days)
         progress.say(
             "hotspots",
             f"counting, Gi*, density, near-repeat and risk for {args.target_type} "

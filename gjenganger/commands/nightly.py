@@ -80,5 +80,6 @@ def run(args) -> int:
         print(f"  analysts:             {latest / 'analyst' / 'index.html'}")
         hotspots = latest / "prevention" / "hotspots" / "index.html"
         print(f"  prevention officers:  {hotspots}")
-        print(f"  researchers (DuckDB): {latest / 'research' / 'gjenganger.duckdb'}")
+        print(f"  researchers:          {latest / 'research' / 'codebook.html'}")
+        print(f"    (the DuckDB file:   {latest / 'research' / 'gjenganger.duckdb'})")
     return 0

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from gjenganger import progress
-from gjenganger.arguments import add_as_of, as_of_within_data
+from gjenganger.arguments import add_as_of, check_as_of
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import phases as step
 from gjenganger.store import db, runlock
@@ -53,7 +53,7 @@ def run(args) -> int:
     with runlock.hold_when(not args.no_write, args.db):
         con = db.connect(args.db, read_only=args.no_write)
         try:
-            as_of = as_of_within_data(con, args.as_of)
+            as_of = check_as_of(con, args.as_of, args.days)
             progress.say(
                 "phases",
                 f"reading cases and fitting the phase model ({args.days}-day window)",
@@ -65,8 +65,10 @@ def run(args) -> int:
                 f"{len(result.persons)} reported, as of {result.as_of}",
             )
             if not args.no_write:
-                progress.say("phases", "writing person_days, use_periods, "
-                             "current_phase, phase_model")
+                progress.say(
+                    "phases",
+                    "writing person_days, use_periods, current_phase, phase_model",
+                )
                 step.write_run(con, result)
         finally:
             con.close()

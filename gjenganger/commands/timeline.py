@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of, as_of_within_data, iso_date
+from gjenganger.arguments import add_as_of, check_as_of, iso_date
 from gjenganger.flows.steps.timelines import write_timeline
 from gjenganger.store import db
 
@@ -69,7 +69,7 @@ def run(args) -> int:
             start=args.start,
             end=args.end,
             lang=args.lang,
-            as_of=as_of_within_data(con, args.as_of),
+            as_of=check_as_of(con, args.as_of),
         )
     finally:
         con.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gjenganger.arguments import add_as_of, as_of_within_data
+from gjenganger.arguments import add_as_of, check_as_of, positive
 from gjenganger.flows.steps import toplist as step
 from gjenganger.store import db
 from gjenganger.store import phases as phase_store
@@ -24,10 +24,12 @@ def register(sub) -> None:
     )
     p.add_argument("--db", type=Path, required=True, help="DuckDB database file")
     add_as_of(p)
-    p.add_argument("--n", type=int, default=20, help="persons to list (default 20)")
+    p.add_argument(
+        "--n", type=positive, default=20, help="persons to list (default 20)"
+    )
     p.add_argument(
         "--window-days",
-        type=int,
+        type=positive,
         default=365,
         help="window length in days (default 365)",
     )
@@ -73,7 +75,7 @@ def run(args) -> int:
     try:
         day, top, conc = step.compute_toplist(
             con,
-            as_of_within_data(con, args.as_of),
+            check_as_of(con, args.as_of, args.window_days),
             n=args.n,
             window_days=args.window_days,
         )
