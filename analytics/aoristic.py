@@ -94,7 +94,7 @@ def binned_weights(
     lo = np.floor((s - origin) / bin_days).astype("int64")
     hi = np.floor((e - origin) / bin_days).astype("int64")
     # a window ending exactly on an edge does not touch the next bin
-    on_edge = (e > s) & np.isclose((e - origin) / bin_days, hi)
+    on_edge = (e > s) & np.isclose((e - origin) / bin_days, hi, rtol=0.0, atol=1e-9)
     hi = np.where(on_edge, hi - 1, hi)
     lo_c = np.clip(lo, 0, n_bins)
     hi_c = np.clip(hi, -1, n_bins - 1)

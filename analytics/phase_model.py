@@ -120,6 +120,7 @@ class PhaseConfig:
     emission_power: float | None = None
     power_grid: tuple[float, ...] = (1.0, 0.8, 0.65, 0.5, 0.35, 0.25)
     holdout_share: float = 0.15
+    holdout_min_days: int = 500
     holdout_seed: int = 0
     #: per day: posterior probability under which the phase is flagged uncertain
     low_confidence_p: float = 0.6

@@ -196,9 +196,12 @@ def choose_power(
     daily log-likelihoods times the power, and each hidden day is predicted from
     the others (its phase posterior) and scored by the model's own density of what
     was recorded. The power with the best held-out score wins: (power, scores).
+    With fewer than `holdout_min_days` hidden days the choice would be noise: 1.
     """
     rng = np.random.default_rng(config.holdout_seed)
     hidden = (rng.random(x.n.shape) < config.holdout_share) & ~x.custody
+    if hidden.sum() < config.holdout_min_days:
+        return 1.0, {}  # too few days to tell: every day read at full weight
     init = params.chain.stationary()
     scores = dict.fromkeys(config.power_grid, 0.0)
     for lo in range(0, x.n.shape[0], config.chunk):

@@ -511,7 +511,9 @@ def _night(
         step("attribution", attribution_task, db_path, day)
         step("phases", phases_task, db_path, day)
         step("episodes", episodes_task, db_path, day)
-        step("hotspot_cells", hotspot_cells_task, db_path, day)
+        cells = step("hotspot_cells", hotspot_cells_task, db_path, day)
+        # the hotspot back-test: per target group the chosen forecast and its figure
+        report["hotspot_backtest"] = cells.get("backtest")
         # the prevention maps run on the task runner while the analyst bundle is
         # built (both read-only); the hotspots step's time spans both
         with worker_api():

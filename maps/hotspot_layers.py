@@ -19,6 +19,7 @@ import polars as pl
 from branca.element import MacroElement, Template
 from scipy import ndimage
 
+from gjenganger.analytics.geo import to_wgs84
 from gjenganger.maps.i18n import t
 from gjenganger.maps.legend import OKABE_ITO, RDBU7, VIRIDIS
 from gjenganger.maps.places import place_texts
@@ -50,6 +51,9 @@ GROUP_COLOURS = {
     "storage_mailbox": "#762A83",  # PRGn violet
     "vehicle": "#332288",  # Tol indigo
 }
+# the marked share of the area (the measured forecast): a dashed Okabe-Ito
+# reddish-purple outline, no other layer of the hotspot maps uses that hue
+MARKED_COLOUR = OKABE_ITO["purple"]
 VIRIDIS_GRADIENT = {
     0.0: VIRIDIS[0],
     0.25: VIRIDIS[1],
@@ -214,19 +218,56 @@ def _emerging_layer(m, result, lang, period, k) -> None:
     fg.add_to(m)
 
 
-def _risk_layer(m, result, lang, share: float = 0.01) -> None:
-    """The forecast's highest cells: the marked share of the area the back-test
-    measured (`result.measured`), else the top `share`."""
+def marked_cells(result: Any, share: float) -> np.ndarray:
+    """Grid indexes of the forecast's highest cells covering `share` of the study
+    area (what the back-test scores as "the marked area")."""
+    c = result.cells.filter(pl.col("risk") > 0).sort("risk", descending=True)
+    n_top = max(1, int(round(share * int(result.mask.sum()))))
+    return c.head(n_top)["cell"].to_numpy()
+
+
+def _marked_layer(m, result, lang, text: str) -> None:
+    """The marked share of the area the back-test measured (`result.measured`),
+    one dashed outline around the forecast's highest cells; its tooltip is the
+    measured figure `text`. Nothing without a measured figure."""
+    import shapely
+
     measured = getattr(result, "measured", None)
-    name = t("layer_risk", lang)
-    if measured:
-        share = measured["share"]
-        pct = fmt_number(100 * share, lang) + (" %" if lang == "nb" else "%")
-        name = t("layer_marked", lang).format(share=pct)
+    cells = marked_cells(result, measured["share"]) if measured else []
+    if not len(cells):
+        return
+    g = result.grid
+    xw = g.x0 + (cells % g.nx) * g.cell_m
+    ys = g.y0 + (cells // g.nx) * g.cell_m
+    area = shapely.union_all(shapely.box(xw, ys, xw + g.cell_m, ys + g.cell_m))
+
+    def lon_lat(xy: np.ndarray) -> np.ndarray:
+        lat, lon = to_wgs84(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), ND_CELL)
+
+    geometry = shapely.geometry.mapping(shapely.transform(area, lon_lat))
+    share = fmt_number(100 * measured["share"], lang) + (" %" if lang == "nb" else "%")
+    fg = folium.FeatureGroup(name=t("layer_marked", lang).format(share=share))
+    folium.GeoJson(
+        {"type": "Feature", "properties": {"t": text}, "geometry": geometry},
+        style_function=lambda _f: {
+            "color": MARKED_COLOUR,
+            "weight": 3,
+            "dashArray": "6 4",
+            "fill": False,
+        },
+        highlight_function=None,
+        smooth_factor=0,
+        tooltip=folium.GeoJsonTooltip(fields=["t"], labels=False, sticky=True),
+    ).add_to(fg)
+    fg.add_to(m)
+
+
+def _risk_layer(m, result, lang, share: float = 0.01) -> None:
     c = result.cells.filter(pl.col("risk") > 0).sort("risk", descending=True)
     n_top = max(1, int(round(share * int(result.mask.sum()))))
     c = c.head(n_top)
-    fg = folium.FeatureGroup(name=name, show=False)
+    fg = folium.FeatureGroup(name=t("layer_risk", lang), show=False)
     if c.height:
         r = c["risk"].to_numpy()
         q = np.searchsorted(np.quantile(r, [0.2, 0.4, 0.6, 0.8]), r, side="right")
@@ -376,10 +417,12 @@ def _target_layers(m, result, lang, period, k) -> None:
         fg.add_to(m)
 
 
-def add_layers(m: folium.Map, result: Any, lang: str) -> None:
-    """Add every data layer of `result` to `m`, in the layer control's order."""
+def add_layers(m: folium.Map, result: Any, lang: str, marked_text: str = "") -> None:
+    """Add every data layer of `result` to `m`, in the layer control's order
+    (`marked_text`: the measured figure, the marked area's tooltip)."""
     k = result.params.k_min
     period = period_text(result, lang)
+    _marked_layer(m, result, lang, marked_text)
     _gi_layer(m, result, lang, period, k)
     _density_layer(m, result, lang)
     _emerging_layer(m, result, lang, period, k)

@@ -40,6 +40,7 @@ from gjenganger.maps.hotspot_layers import (
     EMERGING_COLOURS,
     GI_KEYS,
     GROUP_COLOURS,
+    MARKED_COLOUR,
     add_layers,
     count_text,
     fmt_date,
@@ -157,6 +158,16 @@ def legend_sections(result: Any, lang: str) -> list[Section]:
             ramp_labels=(t("density_low", lang), t("density_high", lang)),
         ),
     ]
+    if getattr(result, "measured", None):
+        share = pct(result.measured["share"], lang)
+        sections.insert(
+            0,
+            Section(
+                t("forecast", lang),
+                [(MARKED_COLOUR, t("layer_marked", lang).format(share=share))],
+                outline=True,
+            ),
+        )
     if result.target_group == "all":
         sections.append(
             Section(
@@ -264,7 +275,7 @@ def build_map(
     m = base_map(
         lang, tiles_url=tiles_url, tiles_attribution=tiles_attribution, boundaries=False
     )
-    add_layers(m, result, lang)
+    add_layers(m, result, lang, measured_text(result, lang))
     add_boundaries(m, lang, filled=not tiles_url)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(_bounds(result))

@@ -151,6 +151,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Long-run density (kernel)",
     ),
     "method_baseline_28": ("Antall siste 28 dager", "Count of the last 28 days"),
+    "forecast": ("Prognose", "Forecast"),
     "boost_decay": ("nærgjentakelse, avtar over", "near repeat, decaying over"),
     "measured_sentence": (
         "Siste {months} måneder: de markerte {share} av området hadde {hit} av "

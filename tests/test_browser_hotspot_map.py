@@ -19,9 +19,9 @@ from gjenganger.flows.steps.hotspots import write_hotspot_index, write_map
 from gjenganger.maps.i18n import t
 
 try:
-    from browser_support import open_offline
+    from browser_support import layer_control_labels, open_offline
 except ImportError:  # pragma: no cover
-    from tests.browser_support import open_offline
+    from tests.browser_support import layer_control_labels, open_offline
 
 pytestmark = pytest.mark.browser
 
@@ -280,6 +280,8 @@ def test_bokmal_pages_write_numbers_and_dates_the_norwegian_way(
             "near_repeat": "Etter et innbrudd er risikoen innenfor 100 m "
             "3,0 ganger normalt i 7 dager.",
             "period": "09.11.2026–06.12.2026",
+            "measured_text": "Siste 6 måneder: de markerte 5 % av området hadde "
+            "38 % av neste måneds hendelser.",
             "file": "hotspots/all.html",
             "bytes": 1,
             "bands": {},
@@ -293,6 +295,7 @@ def test_bokmal_pages_write_numbers_and_dates_the_norwegian_way(
     )
     index_text = index.values["document.body.innerText"]
     assert "2\u00a0491" in index_text and "1\u00a0234" in index_text
+    assert "hadde 38 % av neste måneds hendelser" in index_text
     assert _numbers_wrong_in_bokmal(index_text) == []
 
     found: dict = {}
@@ -315,3 +318,75 @@ def test_bokmal_pages_write_numbers_and_dates_the_norwegian_way(
     text_en = report_en.values["document.body.innerText"] + found_en["tooltip"]
     assert ISO_DATE.search(text_en) and re.search(r"\d\.\d", found_en["tooltip"])
     assert "Tegnforklaring" not in text_en and "Legend" in text_en
+
+
+@pytest.fixture(scope="module")
+def measured_pages(tmp_path_factory):
+    """The demo's way to the combined map: incidents ingested, the nightly
+    hotspot_cells step (back-test, then analysis with its winner), the "all"
+    map published in bokmål and English."""
+    from test_hotspots_data import make_db
+
+    from gjenganger.flows.steps.hotspot_cells import build_hotspot_cells
+    from gjenganger.flows.steps.hotspots import publish_hotspot_map
+    from gjenganger.store import db
+
+    root = tmp_path_factory.mktemp("measured")
+    frame = simulate(2500, seed=11, start=dt.date(2024, 3, 1), days=430)
+    path, _ = make_db(root, frame)
+    day = dt.date(2025, 5, 1)
+    con = db.connect(path)
+    try:
+        build_hotspot_cells(con, day)
+        entries = {
+            lang: publish_hotspot_map(con, root / lang, day, "all", lang)
+            for lang in ("nb", "en")
+        }
+    finally:
+        con.close()
+    return {
+        lang: (root / lang / "hotspots" / "all.html", e) for lang, e in entries.items()
+    }
+
+
+def test_the_map_states_its_measured_figure_in_plain_words(measured_pages):
+    """The title box says, in words an officer reads, what the marked 5 % of the
+    area caught over the last six months; the marked area is a layer of its own,
+    on by default and in the legend."""
+    seen: dict = {}
+    for lang, (path, entry) in measured_pages.items():
+
+        def actions(page, lang=lang) -> None:
+            seen[lang, "visible"] = page.is_visible(".gj-measured")
+            seen[lang, "box"] = _box(page, ".gj-measured")
+            seen[lang, "legend"] = _box(page, ".gj-legend")
+            seen[lang, "labels"] = layer_control_labels(page)
+
+        report = open_offline(
+            path,
+            actions=actions,
+            evaluate=[
+                "document.querySelector('.gj-measured').innerText",
+                "document.querySelector('.gj-legend').innerText",
+            ],
+        )
+        assert report.errors == [] and report.blocked == []
+        text = report.values["document.querySelector('.gj-measured').innerText"]
+        hit = round(100 * entry["measured"]["hit"])
+        assert 0 < hit <= 100
+        if lang == "nb":
+            assert text == (
+                "Siste 6 måneder: de markerte 5 % av området hadde "
+                f"{hit} % av neste måneds hendelser."
+            )
+        else:
+            assert text == (
+                "Last 6 months: the marked 5% of the area had "
+                f"{hit}% of the next month's incidents."
+            )
+        assert seen[lang, "visible"] and seen[lang, "box"]["t"] < 100
+        assert not _overlap(seen[lang, "box"], seen[lang, "legend"])
+        marked = t("layer_marked", lang).format(share="5 %" if lang == "nb" else "5%")
+        assert seen[lang, "labels"][0] == marked
+        legend = report.values["document.querySelector('.gj-legend').innerText"]
+        assert marked in legend and "PAI" in legend

@@ -141,7 +141,9 @@ def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data)
         "hotspot_cells",
         "episodes",
     }
-    assert {p.stem for p in (latest / "research" / "parquet").iterdir()} == tables
+    assert {p.stem for p in (latest / "research" / "parquet").iterdir()} == tables | {
+        "about"
+    }
     report = json.loads((latest / "run-report.json").read_text())
     assert report["steps"][0]["summary"]["rows_read"] == (
         report["steps"][0]["summary"]["rows_loaded"]

@@ -109,7 +109,13 @@ def test_evaluate_hotspots_scores_every_method(demo, capsys):
     )
     assert code == 0
     rep = json.loads(capsys.readouterr().out)
-    assert set(rep["methods"]) == {"baseline", "kde", "gistar", "prospective"}
+    assert set(rep["methods"]) == {
+        "baseline",
+        "kde",
+        "gistar",
+        "prospective",
+        "nearrepeat",
+    }
     for s in rep["methods"].values():
         assert s["n_dates"] == 2 and s["pai_5"] > 0 and 0 <= s["pei_5"] <= 1
 
@@ -169,7 +175,8 @@ def test_every_published_page_is_offline(published):
 @pytest.mark.usefixtures("published")  # it ran the hotspot_cells step
 def test_the_combined_map_draws_the_stored_analysis_unchanged(demo):
     """The "all" map reads what the hotspot_cells step stored instead of analysing
-    again: the stored result equals a fresh analysis (but for the Knox table)."""
+    again: the stored result equals a fresh analysis with the back-test's winner
+    (but for the Knox table)."""
     from gjenganger.analytics import hotspots as hs
     from gjenganger.flows.steps import hotspots as step
     from gjenganger.store import prevention
@@ -178,9 +185,11 @@ def test_the_combined_map_draws_the_stored_analysis_unchanged(demo):
     con = db.connect(demo["db"], read_only=True)
     try:
         stored = prevention.load_result(con, day, step.study_grid)
-        fresh = step.analyse(con, day, hs.ALL)
+        params, measured = step.tuned(prevention.load_backtest(con, day), hs.ALL)
+        fresh = step.analyse(con, day, hs.ALL, params=params)
     finally:
         con.close()
+    assert measured is not None and stored.params.method == measured["method"]
     for frame in ("cells", "by_target", "weekly"):
         assert getattr(stored, frame).equals(getattr(fresh, frame)), frame
     for field in ("params", "as_of", "window", "history", "n_incidents"):
@@ -203,7 +212,7 @@ def test_the_published_map_opens_offline_with_every_layer_listed(published, tmp_
     assert report.values["typeof window.L"] == "object"
     assert report.values["document.querySelectorAll('.gj-legend').length"] == 1
     assert report.errors == [] and report.blocked == []
-    expected = [
+    expected = [t("layer_marked", "nb").format(share="5 %")] + [
         t(k, "nb")
         for k in (
             "layer_gistar",

@@ -91,3 +91,24 @@ def test_the_backtest_summary_and_the_stored_rows_read_back(tmp_path):
     finally:
         con.close()
     assert stored is not None and stored.height == pbt.as_rows(result).height
+
+
+def test_the_run_report_carries_the_phase_backtest():
+    from gjenganger.flows import nightly
+    from gjenganger.flows.steps import phases as step
+
+    x, fit = _fitted(12, 120)
+    summary = step.backtest_summary(pbt.backtest(x, fit.params, fit.scale))
+    report = {
+        "run": "r1",
+        "status": "completed",
+        "steps": [
+            {"step": "phases", "status": "ok", "seconds": 1.0, "summary": {}},
+        ],
+    }
+    assert "Phase back-test" not in nightly._markdown(report)
+    report["steps"][0]["summary"]["backtest"] = summary
+    text = nightly._markdown(report)
+    assert "## Phase back-test" in text
+    assert f"custody hidden: {summary['custody_hidden_days']} days" in text
+    assert "next 14 days (" in text

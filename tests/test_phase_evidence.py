@@ -134,3 +134,17 @@ def test_coverage_is_flat_for_a_few_persons_and_dips_where_evidence_is_thin():
     assert cov[0, 20:150].mean() < 0.4 < 1.2 < cov[0, 210:340].mean()
     few = pm.to_arrays(pop.filter(pl.col("person_id").is_in(["Psim00000"])))
     assert (pm.coverage(few, ph.PhaseConfig()) == 1.0).all()
+
+
+def test_each_day_counts_fully_on_clean_data_and_less_where_cases_come_in_copies():
+    pop, _ = simulate_population(30, 365, seed=3)
+    config = ph.PhaseConfig()
+    clean = ph.fit(pop, config)
+    assert clean.emission_power == 1.0
+    # every case counted three times: the days say less than a Poisson model of
+    # them claims, and the held-out days show it
+    copies = pop.with_columns(*[pl.col(c) * 3 for c in COUNTS])
+    tripled = ph.fit(copies, config)
+    assert tripled.emission_power <= 0.5
+    # a given power is used as given
+    assert ph.fit(copies, ph.PhaseConfig(emission_power=1.0)).emission_power == 1.0

@@ -207,6 +207,6 @@ def write_hotspot_index(
     return {
         "as_of": as_of.isoformat(),
         "folder": str(folder),
-        "maps": {m["group"]: {k: m[k] for k in keys} for m in maps},
+        "maps": {m["group"]: {k: m.get(k) for k in keys} for m in maps},
         "index": "hotspots/index.html",
     }
