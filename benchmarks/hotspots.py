@@ -94,6 +94,20 @@ def scaled(frame: pl.DataFrame, n: int, seed: int = 0) -> pl.DataFrame:
     )
 
 
+def world_hotspot_figures(db_path: Path) -> dict:
+    """Issue 15's hotspot figures of one ingested world (for `benchmarks/worlds.py`):
+    `flows.evaluation.hotspots.world_figures` on a read-only connection; per
+    target group the self-tuned PAI at 5 % on unseen months, the prior-28-days
+    and long-run counts', the ceiling and the two targets."""
+    from gjenganger.flows.evaluation.hotspots import world_figures
+
+    con = db.connect(db_path, read_only=True)
+    try:
+        return world_figures(con)
+    finally:
+        con.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=None, help="an ingested demo database")

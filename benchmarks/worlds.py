@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -125,6 +126,14 @@ def _f(v, digits: int = 3) -> str:
     return f"{v:.{digits}f}"
 
 
+def _floor3(v):
+    """Three decimals rounded down, so a gap just under the target never shows
+    as the target itself."""
+    if v is None or v != v:
+        return v
+    return math.floor(v * 1000) / 1000
+
+
 def _mark(ok) -> str:
     return "" if ok is None else (" ✓" if ok else " ✗")
 
@@ -171,8 +180,10 @@ def worst_first(rows: list[dict]) -> list[dict]:
     )
 
 
-def markdown(rows: list[dict], params: dict, command: str) -> str:
-    """The worlds section of RESULTS.md."""
+def markdown(
+    rows: list[dict], params: dict, command: str, missing: list[str] = ()
+) -> str:
+    """The worlds section of RESULTS.md (`missing`: worlds not measured yet)."""
     n_fail = sum(1 for r in rows if r["failed"])
     version = rows[0]["model_version"] if rows else "-"
     lines = [
@@ -208,6 +219,7 @@ def markdown(rows: list[dict], params: dict, command: str) -> str:
     ]
     for r in rows:
         h1, h5, fl = r["hit_at_1"], r["hit_at_5"], r["flags"]
+        g1, g5 = _f(_floor3(r["gap_closed_1"])), _f(_floor3(r["gap_closed_5"]))
         band = (
             f"{r['worst_band']} ({_f(r['worst_band_gap'])})"
             if r["worst_band"]
@@ -215,14 +227,16 @@ def markdown(rows: list[dict], params: dict, command: str) -> str:
         )
         lines.append(
             f"| {r['world']} | {_f(h1['ours'])} / {_f(h1['baseline'])} / "
-            f"{_f(h1['ceiling'])} | {_f(r['gap_closed_1'], 2)}{_mark(fl['gap_1'])} | "
+            f"{_f(h1['ceiling'])} | {g1}{_mark(fl['gap_1'])} | "
             f"{_f(h5['ours'])} / {_f(h5['baseline'])} / {_f(h5['ceiling'])} | "
-            f"{_f(r['gap_closed_5'], 2)}{_mark(fl['gap_5'])} | "
+            f"{g5}{_mark(fl['gap_5'])} | "
             f"{band}{_mark(fl['bands'])} | {_f(r['precision_p_ge_0_5'])} "
             f"({r['n_p_ge_0_5']}){_mark(fl['precision'])} | "
             f"{_f(r['brier_skill'])}{_mark(fl['brier_skill'])} | {_f(r['ece'])} | "
             f"{_f(r['backtest_estimate'])} | - | - |"
         )
+    if missing:
+        lines += ["", f"Not measured with these settings yet: {', '.join(missing)}."]
     return "\n".join(lines)
 
 
@@ -258,12 +272,18 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = bench(args.work, name, params)
         store.write_text(json.dumps(results, indent=1, default=str))
     rows = worst_first(
-        [row(r) for n, r in results.items() if r["params"] == params and n in names]
+        [
+            row(r)
+            for n, r in results.items()
+            if r["params"] == params and (n in names or args.report_only)
+        ]
     )
     command = "python benchmarks/worlds.py " + " ".join(
         a for a in (argv if argv is not None else sys.argv[1:])
     )
-    text = markdown(rows, params, command.strip())
+    done = {r["world"] for r in rows}
+    missing = [n for n in presets.names() if n not in done]
+    text = markdown(rows, params, command.strip(), missing)
     if args.json:
         print(json.dumps(rows, indent=1, default=str))
     else:

@@ -290,8 +290,14 @@ def analyst_index_task(
     backtest_page = _read_only_step(
         db_path, write_backtest_page, Path(out_dir), as_of, lang
     )
+    from gjenganger.flows.steps.phases import write_phase_backtest_page
+
+    phase_page = _read_only_step(
+        db_path, write_phase_backtest_page, Path(out_dir), as_of, lang
+    )
     summary = _read_only_step(db_path, index)
     summary["backtest_page"] = backtest_page
+    summary["phase_backtest_page"] = phase_page
     summary["hypotheses"] = _read_only_step(
         db_path, export_hypotheses, Path(out_dir), as_of, lang, summary["min_p"]
     )

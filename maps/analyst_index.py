@@ -127,6 +127,7 @@ def bundle_links(lab: dict[str, str], n_episodes: int) -> list[tuple[str, str]]:
     return [
         (f"{lab['see_episodes']} ({n_episodes})", "episodes.html"),
         (lab["see_backtest"], "backtest.html"),
+        (lab["see_phase_backtest"], "phase_backtest.html"),
     ]
 
 

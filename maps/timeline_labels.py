@@ -229,6 +229,10 @@ ANALYST_LABELS: dict[str, tuple[str, str]] = {
         "Hvor godt traff attribusjonen? (etterprøving)",
         "How well did attribution do? (back-test)",
     ),
+    "see_phase_backtest": (
+        "Hvor godt traff fasene? (etterprøving)",
+        "How well did the phases do? (back-test)",
+    ),
     "back": ("Til topplisten", "To the top list"),
     "start": ("Start", "Start"),
     "duration": ("Varighet", "Duration"),

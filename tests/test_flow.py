@@ -126,6 +126,11 @@ def test_the_flow_runs_every_step_and_publishes_three_bundles(first_night, data)
     latest = publish.latest(data["root"] / "publish")
     assert (latest / "analyst" / "index.html").is_file()
     assert (latest / "analyst" / "backtest.html").is_file()
+    index = (latest / "analyst" / "index.html").read_text("utf-8")
+    for page in ("backtest.html", "phase_backtest.html"):
+        assert f'href="{page}"' in index
+    phase_page = (latest / "analyst" / "phase_backtest.html").read_text("utf-8")
+    assert "custody" in phase_page.lower() or "varetekt" in phase_page.lower()
     assert (latest / "prevention" / "hotspots" / "index.html").is_file()
     assert (latest / "research" / "gjenganger.duckdb").is_file()
     snap = duckdb.connect(

@@ -130,3 +130,61 @@ def evaluate(
 
 def _np(x: Any) -> Any:  # pragma: no cover - json helper
     return x.item() if isinstance(x, np.generic) else x
+
+
+def world_figures(
+    con,
+    as_of: dt.date | None = None,
+    *,
+    months: int = 6,
+    groups: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The self-tuned forecast measured on months it has not seen (issue 15's
+    hotspot targets, per world of the sweep): for each of the last `months`
+    28-day months before the end of `as_of` (default: the newest report), the
+    method the nightly back-test would have chosen from the six months before
+    it, scored at 5 % of the area; pooled PAI of that choice, of the prior-28-days
+    count (baseline), of the smoothed long-run count (`selftune.REFERENCE`) and of
+    the future-known ceiling, per target group; with the two targets (>= 1.2 x
+    the baseline where the ceiling leaves room for it; not below the long-run
+    count, 1 % tolerance for ties)."""
+    from gjenganger.analytics import selftune as st
+    from gjenganger.flows.steps.hotspots import GROUPS, study_grid
+    from gjenganger.store import frames
+
+    day = frames.resolve_as_of(con, as_of)
+    prepared = hs.prepare(frames.load_incidents(con))
+    grid, mask = study_grid(hs.Params().cell_m)
+    ends = st.month_ends(int(hs._end_day(day)), months + st.MONTHS)
+    ref = st.CANDIDATES.index(st.REFERENCE)
+    out: dict[str, Any] = {"as_of": day.isoformat(), "months": months, "groups": {}}
+    started = time.perf_counter()
+    for group in groups or GROUPS:
+        frame = hs._group_filter(prepared, group)
+        scores = st.score_months(frame, grid, mask, ends)
+        chosen = st.walk_forward(scores)
+        if chosen.height == 0:
+            continue
+        test = scores.filter(pl.col("end").is_in(chosen["end"].implode()))
+        base = st.pooled_pai(test.filter(pl.col("candidate") == 0))
+        longrun = st.pooled_pai(test.filter(pl.col("candidate") == ref))
+        first = test.filter(pl.col("candidate") == 0)
+        ceiling = float(first["best"].sum() / first["total"].sum() / st.SHARE)
+        pai = st.pooled_pai(chosen)
+        room = ceiling >= 1.2 * base
+        out["groups"][group] = {
+            "pai_5": round(pai, 3),
+            "baseline_pai_5": round(base, 3),
+            "longrun_pai_5": round(longrun, 3),
+            "ceiling_pai_5": round(ceiling, 3),
+            "vs_baseline": round(pai / base, 3) if base > 0 else None,
+            "vs_longrun": round(pai / longrun, 4) if longrun > 0 else None,
+            "room_for_1_2": room,
+            "meets_1_2": (pai >= 1.2 * base) if room else None,
+            "not_below_longrun": pai >= 0.99 * longrun,
+            "months_scored": chosen.height,
+            "incidents": round(float(chosen["total"].sum()), 1),
+            "chosen": [st.CANDIDATES[i].method for i in chosen["candidate"]],
+        }
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    return out

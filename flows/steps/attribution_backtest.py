@@ -15,10 +15,7 @@ bundle (`maps.backtest_page`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
-from functools import cache
-from importlib import import_module
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +23,7 @@ import polars as pl
 from gjenganger.analytics import attribution as at
 from gjenganger.analytics import attribution_backtest as bt
 from gjenganger.analytics.attribution_calibration import Recalibration
+from gjenganger.flows.steps.state import code_digest
 from gjenganger.store import backtest as store
 from gjenganger.store import frames, publish
 from gjenganger.store.db import transaction
@@ -46,15 +44,10 @@ FIGURE_COLUMNS = (
 )
 
 
-@cache
 def model_key() -> str:
-    """The attribution model version and a hash of the analytics code: a past
+    """The attribution model version and a digest of the analytics code: a past
     scoring is reused only while the model that made it is tonight's."""
-    root = Path(import_module("gjenganger.analytics").__file__).parent
-    h = hashlib.sha256()
-    for f in sorted(root.glob("*.py")):
-        h.update(f.name.encode() + b"\0" + f.read_bytes())
-    return f"{at.MODEL_VERSION}+{h.hexdigest()[:12]}"
+    return f"{at.MODEL_VERSION}+{code_digest(('gjenganger.analytics',))[:12]}"
 
 
 def _past_scoring(con, past: dt.date, window_days: int, seed: int, progress):

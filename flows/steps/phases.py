@@ -304,3 +304,17 @@ def build_phases(con, as_of=None, *, days: int = WINDOW_DAYS, seed: int = 0) -> 
     return write_run(
         con, run_phases(con, as_of, days=days, seed=seed, with_backtest=True)
     )
+
+
+def write_phase_backtest_page(con, out_dir, as_of: dt.date, lang: str = "nb") -> dict:
+    """Write the analyst bundle's `phase_backtest.html` from the stored phase
+    back-test (`store.phases.phase_backtest`); its size and whether there was one."""
+    from pathlib import Path
+
+    from gjenganger.maps.phase_backtest_page import render_phase_backtest_page
+    from gjenganger.store import publish
+
+    rows = phase_store.phase_backtest(con)
+    page = render_phase_backtest_page(rows, as_of=as_of, lang=lang)
+    path = publish.write_text(Path(out_dir) / "phase_backtest.html", page)
+    return {"bytes": path.stat().st_size, "backtest": rows is not None}

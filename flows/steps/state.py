@@ -27,16 +27,22 @@ CODE_PACKAGES = (
 
 
 @cache
-def code_version() -> str:
-    """sha256 over the source files (.py, .sql) of CODE_PACKAGES, read once per process,
-    so a night re-run after an upgrade recomputes its steps instead of resuming."""
+def code_digest(packages: tuple[str, ...]) -> str:
+    """sha256 over the source files (.py, .sql) of `packages`, read once per process:
+    what a stored result was computed with, so a change to that code recomputes it."""
     h = hashlib.sha256()
-    for name in CODE_PACKAGES:
+    for name in packages:
         root = Path(import_module(name).__file__).parent
         for f in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".sql")):
             h.update(f"{name}/{f.relative_to(root).as_posix()}\0".encode())
             h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def code_version() -> str:
+    """The digest of CODE_PACKAGES, so a night re-run after an upgrade recomputes its
+    steps instead of resuming."""
+    return code_digest(CODE_PACKAGES)
 
 
 def input_hash(step: str, **inputs) -> str:
