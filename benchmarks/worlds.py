@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from attribution import run_measured  # noqa: E402
 from results_md import write_section  # noqa: E402
 
+from gjenganger.analytics.attribution_targets import GAP_TARGET  # noqa: E402
 from gjenganger.synth import presets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +43,13 @@ START = "2024-12-07"
 
 
 def _params(args) -> dict:
-    return {
+    out = {
         "days": args.days,
         "scale": args.scale,
         "seed": args.seed,
         "start": args.start,
     }
+    return out | ({"backtest": True} if args.backtest else {})
 
 
 def prepare(work: Path, name: str, params: dict) -> tuple[Path, Path]:
@@ -92,7 +94,9 @@ def prepare(work: Path, name: str, params: dict) -> tuple[Path, Path]:
 
 def bench(work: Path, name: str, params: dict) -> dict:
     """Generate, ingest and evaluate one world; its report with timings."""
-    dbp, truth = prepare(work, name, params)
+    dbp, truth = prepare(
+        work, name, {k: v for k, v in params.items() if k != "backtest"}
+    )
     print(f"[{name}] evaluate ...", file=sys.stderr, flush=True)
     wall, rss, out, cpu = run_measured(
         [
@@ -106,6 +110,7 @@ def bench(work: Path, name: str, params: dict) -> dict:
             "--ceiling",
             "--no-pairwise",
             "--json",
+            *(["--backtest"] if params.get("backtest") else []),
         ],
         work / f"{name}.evaluate.log",
     )
@@ -131,11 +136,27 @@ def _floor3(v):
     as the target itself."""
     if v is None or v != v:
         return v
-    return math.floor(v * 1000) / 1000
+    return math.floor(v * 1000 + 1e-9) / 1000
+
+
+def _backtest_cell(est: dict | None) -> str:
+    """The back-test's own estimate (p as recalibrated, cross-fitted): hit@1 /
+    precision at p >= 0.5 / Brier skill, to set beside the truth's columns."""
+    if not est:
+        return "-"
+    return (
+        f"{_f(est.get('hit_at_1'))} / {_f(est.get('precision_p_ge_0_5'))} / "
+        f"{_f(est.get('brier_skill_rank1'))} ({est.get('cases_confirmed', 0)})"
+    )
 
 
 def _mark(ok) -> str:
     return "" if ok is None else (" ✓" if ok else " ✗")
+
+
+def _gap_ok(gap) -> bool | None:
+    """The gap target (half the way to the ceiling; exactly half passes)."""
+    return None if gap is None or gap != gap else gap >= GAP_TARGET - 1e-9
 
 
 def row(result: dict) -> dict:
@@ -145,8 +166,8 @@ def row(result: dict) -> dict:
     rk = t.get("ranking", {})
     r1, r5 = rk.get("hit_at_1", {}), rk.get("hit_at_5", {})
     flags = {
-        "gap_1": r1.get("gap_ok"),
-        "gap_5": r5.get("gap_ok"),
+        "gap_1": _gap_ok(r1.get("gap_closed")),
+        "gap_5": _gap_ok(r5.get("gap_closed")),
         "bands": t["bands_ok"],
         "precision": t["precision_ok"],
         "brier_skill": t["brier_skill_ok"],
@@ -165,7 +186,7 @@ def row(result: dict) -> dict:
         "n_p_ge_0_5": t["n_p_ge_0_5"],
         "brier_skill": t["brier_skill"],
         "ece": t["ece"],
-        "backtest_estimate": None,  # brief B's back-test, once it is exposed
+        "backtest_estimate": (ev.get("backtest") or {}).get("estimate"),
         "flags": flags,
         "failed": sum(1 for v in flags.values() if v is False),
         "evaluate_s": result.get("evaluate_s"),
@@ -195,7 +216,15 @@ def markdown(
         f"other jobs. Command: `{command}`. Every preset world generated with "
         f"seed {params['seed']}, {params['start']} + {params['days']} days, "
         f"scale {params['scale']}; `gjenganger evaluate attribution --ceiling "
-        f"--no-pairwise` as of the last day ({version}).",
+        f"--no-pairwise{' --backtest' if params.get('backtest') else ''}` as of "
+        f"the last day ({version}). "
+        + (
+            "p as the nightly prints it: recalibrated on the back-test (open cases "
+            "as of -90 and -180 days, checked against the links made since)."
+            if params.get("backtest")
+            else "p is the model's raw p: no back-test recalibration (a first "
+            "night; the nightly recalibrates p on its back-test: `--backtest`)."
+        ),
         "",
         "hit@1 / hit@5 over open cases truly done by an eligible person, ranked over "
         "the same eligible persons: ours / the better simple baseline (nearest known "
@@ -206,8 +235,10 @@ def markdown(
         "with >= 30 hypotheses, the largest |share confirmed - mean p| (target <= "
         "0.10). Precision of hypotheses with p >= 0.5 (target >= 0.5; count). Brier "
         "skill of the rank-1 p against the best constant (target > 0). ECE over all "
-        "hypotheses (10 bands). ✓/✗ pass/fail. Back-test estimate, phases and "
-        "hotspots: later (`-`).",
+        "hypotheses (10 bands). ✓/✗ pass/fail. Back-test est.: with `--backtest`, "
+        "the back-test's own estimate of hit@1 / precision at p >= 0.5 / rank-1 "
+        "Brier skill (cross-fitted recalibrated p; confirmed cases), beside the "
+        "truth in the other columns. Phases and hotspots: later (`-`).",
         "",
         f"Worlds failing at least one target: **{n_fail} of {len(rows)}** (worst "
         "first: most failed targets, then lowest hit@1).",
@@ -233,7 +264,7 @@ def markdown(
             f"{band}{_mark(fl['bands'])} | {_f(r['precision_p_ge_0_5'])} "
             f"({r['n_p_ge_0_5']}){_mark(fl['precision'])} | "
             f"{_f(r['brier_skill'])}{_mark(fl['brier_skill'])} | {_f(r['ece'])} | "
-            f"{_f(r['backtest_estimate'])} | - | - |"
+            f"{_backtest_cell(r['backtest_estimate'])} | - | - |"
         )
     if missing:
         lines += ["", f"Not measured with these settings yet: {', '.join(missing)}."]
@@ -250,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", default=START)
     ap.add_argument("--work", type=Path, default=Path("/tmp/gjenganger-worlds"))
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--backtest",
+        action="store_true",
+        help="evaluate with the in-memory back-test: p recalibrated on it as the "
+        "nightly does, and its estimate in the table (about three times slower)",
+    )
     ap.add_argument(
         "--report-only",
         action="store_true",

@@ -66,7 +66,7 @@ def _current_phases(con) -> dict[str, dict]:
 def _phase_text(r: dict) -> str:
     if not r.get("phase_now"):
         return ""
-    flag = " (usikker)" if r.get("phase_low_confidence") else ""
+    flag = " (uncertain)" if r.get("phase_low_confidence") else ""
     return f"  phase {r['phase_now']} p={r['phase_p']:.2f}{flag}"
 
 

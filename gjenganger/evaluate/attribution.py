@@ -45,6 +45,13 @@ def register(kinds) -> None:
         "from the better baseline to it that the model closes",
     )
     p.add_argument(
+        "--backtest",
+        action="store_true",
+        help="also the nightly back-test in memory (open cases as of -90 and -180 "
+        "days against the links made since): p recalibrated on it as the nightly "
+        "does, and its estimate of the figures beside the truth (slower)",
+    )
+    p.add_argument(
         "--no-pairwise",
         action="store_true",
         help="skip the pairwise hold-out AUC (faster)",
@@ -89,6 +96,7 @@ def run(args) -> int:
             seed=args.seed,
             pairwise=not args.no_pairwise,
             ceiling=args.ceiling,
+            backtest=args.backtest,
         )
     finally:
         con.close()
