@@ -7,10 +7,13 @@ then `benchmarks.hotspots.world_hotspot_figures`: the nightly back-test's choice
 scored on the six months after the six it was chosen on, at 5 % of the area,
 against the prior-28-days count (target >= 1.2 x where the future-known ceiling
 leaves that room) and the smoothed long-run count (never below; 1 % tolerance).
-Writes the `hotspot-worlds` section of benchmarks/RESULTS.md.
+Each world's figures are saved as WORK/NAME/hotspot_figures.json (with the database,
+the command, the commit and the time); the `hotspot-worlds` section of
+benchmarks/RESULTS.md is written from every world saved under WORK, so runs made one
+world at a time add up to one table that names the worlds still missing.
 
     python benchmarks/hotspot_worlds.py [--worlds a,b] [--work DIR]
-        [--db NAME=PATH ...] [--json] [--no-results]
+        [--db NAME=PATH ...] [--saved] [--json] [--no-results]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import saved_figures  # noqa: E402
 from hotspots import world_hotspot_figures  # noqa: E402
 from results_md import write_section  # noqa: E402
 
@@ -48,9 +52,12 @@ def failures(g: dict) -> int:
     return int(g["meets_1_2"] is False) + int(not g["not_below_longrun"])
 
 
-def markdown(results: dict[str, dict], command: str) -> str:
+def markdown(
+    results: dict[str, dict], command: str, runs: list[str] | None = None
+) -> str:
     """One row per world and target group, the worst world first (most failed
-    targets, then the lowest gain over the baseline)."""
+    targets, then the lowest gain over the baseline); `runs`: which run measured
+    which world (on which database) and which worlds are missing."""
     rows = [
         (world, group, g)
         for world, r in results.items()
@@ -77,6 +84,17 @@ def markdown(results: dict[str, dict], command: str) -> str:
         "1.2 x the prior-28-days count where the ceiling leaves that room; not "
         "below the smoothed long-run count (365 days, 250 m; 1 % tolerance).",
         "",
+        *(runs or []),
+        "",
+        "| world | target groups | targets failed | seconds |",
+        "| --- | ---: | ---: | ---: |",
+        *(
+            f"| {w} | {len(results[w]['groups'])} | "
+            f"{-worst[w][0]} of {2 * len(results[w]['groups'])} | "
+            f"{results[w].get('seconds', '-')} |"
+            for w in sorted(results, key=lambda w: (worst[w], w))
+        ),
+        "",
         "| world | target group | chosen PAI 5 % | prior 28 days | x baseline | "
         "long-run count | x long-run | ceiling | >= 1.2 x | >= long-run | chosen |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
@@ -91,7 +109,12 @@ def markdown(results: dict[str, dict], command: str) -> str:
             f"{'yes' if g['not_below_longrun'] else '**FAIL**'} | {chosen} |"
         )
     n_fail = sum(failures(g) for _, _, g in rows)
-    lines += ["", f"Failed targets: {n_fail} of {2 * len(rows)}."]
+    failed = sorted({w for w, _, g in rows if failures(g)})
+    lines += [
+        "",
+        f"Failed targets: {n_fail} of {2 * len(rows)} over {len(results)} worlds"
+        + (f" (in: {', '.join(failed)})." if failed else "."),
+    ]
     return "\n".join(lines)
 
 
@@ -100,16 +123,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worlds", default=",".join(WORLDS))
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "worlds")
     ap.add_argument("--db", action="append", default=[], metavar="NAME=PATH")
+    ap.add_argument(
+        "--saved",
+        action="store_true",
+        help="measure nothing: tabulate every world saved under --work",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-results", action="store_true")
     args = ap.parse_args(argv)
     given = {k: Path(v) for k, v in (d.split("=", 1) for d in args.db)}
-    results = {}
-    for name in args.worlds.split(","):
-        results[name] = world_hotspot_figures(database(args.work, name, given))
-        print(f"{name}: {results[name]['seconds']} s", file=sys.stderr)
     command = "python benchmarks/hotspot_worlds.py " + " ".join(argv or sys.argv[1:])
-    text = markdown(results, command.strip())
+    for name in [] if args.saved else args.worlds.split(","):
+        path = database(args.work, name, given)
+        figures = world_hotspot_figures(path) | {"db": str(path)}
+        print(f"{name}: {figures['seconds']} s", file=sys.stderr)
+        saved_figures.save(args.work, name, "hotspot_figures", figures, command)
+    saved = saved_figures.load(args.work, "hotspot_figures")
+    results = {n: e["figures"] for n, e in saved.items()}
+    runs = saved_figures.runs_note(saved)
+    runs[0] = "Measured in these runs (one world at a time; database in brackets):"
+    for i, line in enumerate(runs):
+        if line.startswith("- `"):
+            head, names = line.rsplit(": ", 1)
+            worlds = [w.strip(" .") for w in names.split(", ")]
+            dbs = ", ".join(f"{w} ({results[w].get('db', '?')})" for w in worlds)
+            runs[i] = f"{head}: {dbs}."
+    text = markdown(results, "python benchmarks/hotspot_worlds.py --saved", runs)
     print(json.dumps(results, indent=1) if args.json else text)
     if not args.no_results:
         write_section(ROOT / "benchmarks" / "RESULTS.md", "hotspot-worlds", text)

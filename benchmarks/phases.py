@@ -39,6 +39,9 @@ from gjenganger.flows.steps import phases as step  # noqa: E402
 from gjenganger.flows.steps.ingest import ingest  # noqa: E402
 from gjenganger.store import db  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import saved_figures  # noqa: E402
+
 START, DAYS = "2024-11-27", 730
 TARGETS = {
     "all_known_accuracy": 0.85,
@@ -290,14 +293,20 @@ def _worst_first(results: dict) -> list[str]:
     return sorted(results, key=key)
 
 
-def worlds_markdown(results: dict, command: str) -> str:
-    """The RESULTS.md section of the sweep: every target per world, worst first."""
+def worlds_markdown(results: dict, runs: list[str] | None = None) -> str:
+    """The RESULTS.md section of the sweep: every target per world, worst first;
+    `runs`: the lines saying which run measured which world and which are missing."""
     yn = {True: "pass", False: "**fail**"}
+    fails = {
+        n: sum(not v for v in r["after"]["pass"].values()) for n, r in results.items()
+    }
     lines = [
         "## Phases on the sweep of worlds (`benchmarks/phases.py --worlds`, "
         f"{time.strftime('%Y-%m-%d')})",
         "",
-        f"Command: `{command}`. Each world generated with `gjenganger generate "
+        *(runs or []),
+        "",
+        "Each world generated with `gjenganger generate "
         f"--world NAME --seed 42 --start {WORLD_START} --days 730`, ingested, top "
         "list and attribution as the nightly runs them (365-day attribution window); "
         "evaluated on realistic evidence over the top-list persons in "
@@ -309,17 +318,18 @@ def worlds_markdown(results: dict, command: str) -> str:
         "days). "
         "Worst world first.",
         "",
-        "| world | persons | acc before / after | majority | gap seg. | "
-        "x better baseline (>= 1.5) | ECE before / after (<= 0.10) | "
+        "| world | targets failed | persons | acc before / after | majority | "
+        "gap seg. | x better baseline (>= 1.5) | ECE before / after (<= 0.10) | "
         "inactive said before / after / true (+-10 pts) | p >= 0.9: days, right |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |",
     ]
     for name in _worst_first(results):
         b, a = results[name]["before"], results[name]["after"]
         ok = a["pass"]
         conf = a["confident_accuracy"]
         lines.append(
-            f"| {name} | {a['persons']} | {b['accuracy']:.3f} / {a['accuracy']:.3f} | "
+            f"| {name} | {fails[name]} of {len(ok)} | {a['persons']} | "
+            f"{b['accuracy']:.3f} / {a['accuracy']:.3f} | "
             f"{a['majority_accuracy']:.3f} | {a['gap_accuracy']:.3f} | "
             f"{a['vs_better_baseline']:.2f} {yn[ok['vs_baseline']]} | "
             f"{b['ece']:.3f} / {a['ece']:.3f} {yn[ok['ece']]} | "
@@ -328,7 +338,13 @@ def worlds_markdown(results: dict, command: str) -> str:
             f"{a['confident_days']}, "
             f"{'-' if conf is None else format(conf, '.0%')} |"
         )
+    failed = [n for n in _worst_first(results) if fails[n]]
     lines += [
+        "",
+        f"Targets failed: {sum(fails.values())} of "
+        f"{sum(len(r['after']['pass']) for r in results.values())} over "
+        f"{len(results)} worlds"
+        + (f" (in: {', '.join(failed)})." if failed else "; every world passes."),
         "",
         "Back-test on each world's own data (what a real force's night can measure; "
         "all fitted persons): custody spells hidden (every second spell) and "
@@ -369,13 +385,19 @@ def run_worlds(args) -> int:
     from results_md import write_section
 
     results = {}
-    for name in args.worlds:
+    command = "python benchmarks/phases.py " + " ".join(sys.argv[1:])
+    for name in [] if args.saved else args.worlds:
         _log(f"world {name}: preparing")
         root = prepare_world(name, args.work, args.seed, args.days)
         _log(f"world {name}: measuring")
         results[name] = measure_world(root)
-    command = "python benchmarks/phases.py --worlds " + " ".join(args.worlds)
-    section = worlds_markdown(results, command)
+        saved_figures.save(args.work, name, "phase_figures", results[name], command)
+    if args.saved or args.record:  # the table of every world saved under --work
+        saved = saved_figures.load(args.work, "phase_figures")
+        results = {n: e["figures"] for n, e in saved.items()}
+        section = worlds_markdown(results, saved_figures.runs_note(saved))
+    else:
+        section = worlds_markdown(results)
     print(json.dumps(results, indent=2, default=str) if args.json else section)
     if args.record:
         write_section(ROOT / "benchmarks" / "RESULTS.md", "phase_worlds", section)
@@ -397,6 +419,11 @@ def main() -> int:
         "--keep", action="store_true", help="reuse generated data if present"
     )
     ap.add_argument("--record", action="store_true", help="write benchmarks/RESULTS.md")
+    ap.add_argument(
+        "--saved",
+        action="store_true",
+        help="with --worlds: measure nothing, tabulate every world saved under --work",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)

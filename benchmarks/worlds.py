@@ -271,6 +271,20 @@ def markdown(
     return "\n".join(lines)
 
 
+def _reproducing(argv: list[str]) -> list[str]:
+    """The arguments that make the figures (not --report-only, --out, --worlds:
+    the table names the worlds it has)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--out", "--worlds"):
+            skip = True
+        elif a != "--report-only" and not a.startswith(("--out=", "--worlds=")):
+            out.append(a)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -316,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     )
     command = "python benchmarks/worlds.py " + " ".join(
-        a for a in (argv if argv is not None else sys.argv[1:])
+        _reproducing(argv if argv is not None else sys.argv[1:])
     )
     done = {r["world"] for r in rows}
     missing = [n for n in presets.names() if n not in done]

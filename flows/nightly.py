@@ -140,23 +140,26 @@ def toplist_task(db_path: str, as_of: date) -> dict:
     return _run_step(db_path, "toplist", build_toplist, as_of, {}, resumable=True)
 
 
-@task(name="attribution", **TASK)
-def attribution_task(db_path: str, as_of: date) -> dict:
+def _run_with_progress(db_path: str, name: str, build, as_of: date, tag: str) -> dict:
+    """`_run_step` of a resumable step whose body reports progress on stderr as
+    `[tag] message`; the callback is bound here, not passed in params (params make
+    the resume key)."""
     from functools import partial
 
+    def progress(message: str) -> None:
+        print(f"[{tag}] {message}", file=sys.stderr, flush=True)
+
+    return _run_step(
+        db_path, name, partial(build, progress=progress), as_of, {}, resumable=True
+    )
+
+
+@task(name="attribution", **TASK)
+def attribution_task(db_path: str, as_of: date) -> dict:
     from gjenganger.flows.steps.attribution import build_attribution
 
-    def progress(message: str) -> None:
-        print(f"[attribution] {message}", file=sys.stderr, flush=True)
-
-    # the callback is bound here, not passed in params: params make the resume key
-    return _run_step(
-        db_path,
-        "attribution",
-        partial(build_attribution, progress=progress),
-        as_of,
-        {},
-        resumable=True,
+    return _run_with_progress(
+        db_path, "attribution", build_attribution, as_of, "attribution"
     )
 
 
@@ -164,20 +167,10 @@ def attribution_task(db_path: str, as_of: date) -> dict:
 def backtest_task(db_path: str, as_of: date) -> dict:
     """The back-test (cases open 90 and 180 days ago against the links since) and
     the recalibration the attribution step applies (run before it)."""
-    from functools import partial
-
     from gjenganger.flows.steps.attribution_backtest import build_backtest
 
-    def progress(message: str) -> None:
-        print(f"[backtest] {message}", file=sys.stderr, flush=True)
-
-    return _run_step(
-        db_path,
-        "attribution_backtest",
-        partial(build_backtest, progress=progress),
-        as_of,
-        {},
-        resumable=True,
+    return _run_with_progress(
+        db_path, "attribution_backtest", build_backtest, as_of, "backtest"
     )
 
 

@@ -14,8 +14,8 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from jinja2 import Environment, select_autoescape
 
+from gjenganger.maps import report_page
 from gjenganger.maps.i18n import labels
 from gjenganger.maps.timeline_labels import page_format
 
@@ -85,39 +85,14 @@ PHASE_NAMES: dict[str, tuple[str, str]] = {
     "inactive": ("inaktiv", "inactive"),
 }
 
-_STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
-  color:#222;background:#fafafa}
-header{background:#1f2d3d;color:#fff;padding:10px 18px}
-header h1{font-size:19px;margin:0}header .meta{font-size:12px;opacity:.85}
-header a{color:#cfe3ff}main{padding:10px 18px;max-width:70em}
-table{border-collapse:collapse;background:#fff;font-size:13px;margin:6px 0 14px}
-th,td{border-bottom:1px solid #e4e4e4;padding:4px 9px;text-align:left}
-td.num,th.num{text-align:right}th{background:#f0f2f5}
-.headline{font-size:16px}.note{font-size:12px;color:#555}
-"""
-
-_PAGE = """<!DOCTYPE html>
-<html lang="{{ lang }}"><head><meta charset="utf-8">
-<title>{{ L.title }} – {{ as_of }}</title><style>{{ style }}</style></head><body>
-<header><h1>{{ L.title }}</h1>
-<div class="meta">{{ L.as_of }} {{ as_of }} ·
-<a href="index.html">{{ L.back }}</a></div>
-<div class="meta">{{ L.confidential }}</div></header>
-<main id="phase-backtest">
-<p class="note">{{ L.intro }}</p>
-{% for line in headlines %}<p class="headline">{{ line }}</p>
-{% endfor %}
+_BODY = """
 {% if rows %}<h2>{{ L.by_phase }}</h2><p class="note">{{ L.by_phase_note }}</p>
 <table id="by-phase"><tr><th>{{ L.phase }}</th><th class="num">{{ L.windows }}</th>
 <th class="num">{{ L.predicted }}</th><th class="num">{{ L.recorded }}</th></tr>
 {% for r in rows %}<tr><td>{{ r[0] }}</td><td class="num">{{ r[1] }}</td>
 <td class="num">{{ r[2] }}</td><td class="num">{{ r[3] }}</td></tr>
 {% endfor %}</table>{% endif %}
-</main></body></html>
 """
-
-_env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
 def _pct(fmt, value: float | None) -> str:
@@ -193,6 +168,6 @@ def render_phase_backtest_page(
             "headlines": _headlines(rows, lab, fmt),
             "rows": _phase_rows(rows, lang, fmt),
         }
-    return _env.from_string(_PAGE).render(
-        lang=lang, L=lab, style=_STYLE, as_of=fmt.date(as_of), **ctx
+    return report_page.render(
+        _BODY, lang=lang, L=lab, as_of=fmt.date(as_of), main_id="phase-backtest", **ctx
     )
