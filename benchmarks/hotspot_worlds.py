@@ -118,6 +118,12 @@ def markdown(
     return "\n".join(lines)
 
 
+def _named_db(work: Path, world: str, figures: dict) -> str:
+    """The world's name, with its database in brackets when not WORK/NAME/g.duckdb."""
+    db = figures.get("db", "?")
+    return world if db == str(work / world / "g.duckdb") else f"{world} ({db})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worlds", default=",".join(WORLDS))
@@ -141,14 +147,18 @@ def main(argv: list[str] | None = None) -> int:
     saved = saved_figures.load(args.work, "hotspot_figures")
     results = {n: e["figures"] for n, e in saved.items()}
     runs = saved_figures.runs_note(saved)
-    runs[0] = "Measured in these runs (one world at a time; database in brackets):"
+    runs[0] = (
+        f"Measured in these runs (one world at a time; database {args.work}/NAME/"
+        "g.duckdb unless named in brackets):"
+    )
     for i, line in enumerate(runs):
         if line.startswith("- `"):
             head, names = line.rsplit(": ", 1)
             worlds = [w.strip(" .") for w in names.split(", ")]
-            dbs = ", ".join(f"{w} ({results[w].get('db', '?')})" for w in worlds)
-            runs[i] = f"{head}: {dbs}."
-    text = markdown(results, "python benchmarks/hotspot_worlds.py --saved", runs)
+            named = [_named_db(args.work, w, results[w]) for w in worlds]
+            runs[i] = f"{head}: {', '.join(named)}."
+    table = f"python benchmarks/hotspot_worlds.py --saved --work {args.work}"
+    text = markdown(results, table, runs)
     print(json.dumps(results, indent=1) if args.json else text)
     if not args.no_results:
         write_section(ROOT / "benchmarks" / "RESULTS.md", "hotspot-worlds", text)

@@ -9,6 +9,7 @@ runs made at different times add up to one table that says which run measured wh
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -58,18 +59,32 @@ def all_worlds() -> list[str]:
     return list(presets.names())
 
 
+def _one_world_as_name(command: str, world: str) -> str:
+    """A one-world command with the world's name as NAME (so the runs of the same
+    command on one world after another read as one line); other commands as given."""
+    tokens = command.split()
+    if "--worlds" not in tokens:
+        return command
+    i = tokens.index("--worlds")
+    after = tokens[i + 2 : i + 3]
+    if tokens[i + 1 : i + 2] != [world] or (after and not after[0].startswith("--")):
+        return command
+    return " ".join(t.replace(world, "NAME") for t in tokens)
+
+
 def runs_note(saved: dict[str, dict]) -> list[str]:
     """Markdown lines: which worlds each run (command, commit, time) measured, and
     which named worlds have no figures yet."""
     runs: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for world, entry in saved.items():
         m = entry["meta"]
-        key = (m["command"], m["commit"])
+        key = (_one_world_as_name(m["command"], world), m["commit"])
         runs.setdefault(key, []).append((m["measured_at"], world))
     lines = ["Measured in these runs (one world at a time):", ""]
     for (command, sha), worlds in sorted(runs.items(), key=lambda kv: min(kv[1])):
         times = sorted(t for t, _ in worlds)
         span = times[0] if times[0] == times[-1] else f"{times[0]} to {times[-1]}"
+        span = re.sub(r"^(\S+) (\S+) UTC to \1 (\S+) UTC$", r"\1 \2 to \3 UTC", span)
         names = ", ".join(w for _, w in sorted(worlds))
         lines.append(f"- `{command}` (commit {sha}, {span}): {names}.")
     missing = [w for w in all_worlds() if w not in saved]

@@ -175,6 +175,7 @@ def row(result: dict) -> dict:
     return {
         "world": result["world"],
         "open_cases_by_candidate": rk.get("open_cases_by_candidate"),
+        "ceiling_folds": rk.get("ceiling_folds", 5),
         "eligible_persons": ev["eligible_persons"],
         "hit_at_1": {k: r1.get(k) for k in ("ours", "baseline", "ceiling")},
         "hit_at_5": {k: r5.get(k) for k in ("ours", "baseline", "ceiling")},
@@ -207,6 +208,7 @@ def markdown(
     """The worlds section of RESULTS.md (`missing`: worlds not measured yet)."""
     n_fail = sum(1 for r in rows if r["failed"])
     version = rows[0]["model_version"] if rows else "-"
+    folds = "/".join(str(f) for f in sorted({r["ceiling_folds"] for r in rows}))
     lines = [
         f"## Attribution on the sweep of worlds (`benchmarks/worlds.py`, "
         f"{date.today().isoformat()})",
@@ -229,7 +231,8 @@ def markdown(
         "hit@1 / hit@5 over open cases truly done by an eligible person, ranked over "
         "the same eligible persons: ours / the better simple baseline (nearest known "
         "case or Porter's naive Bayes, per figure) / the oracle ceiling (the stage-1 "
-        "ranker trained on the open cases' own truth, 5-fold GroupKFold by case, on "
+        f"ranker trained on the open cases' own truth, {folds}-fold GroupKFold by "
+        "case, on "
         "the model's evidence rows). Gap closed = (ours - baseline) / (ceiling - "
         "baseline), target >= 0.5. Worst band: of the p bands of width 0.1 from 0.2 "
         "with >= 30 hypotheses, the largest |share confirmed - mean p| (target <= "
