@@ -68,7 +68,7 @@ lint: venv
 # worker, so its module fixtures are built once; each worker has its own home).
 PYTEST_WORKERS ?= 2
 test: venv lint chromium
-	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 # The quick loop while editing: no lint, no tests marked slow.
 test-fast: venv

@@ -11,6 +11,7 @@ from batchkit import incident, link, write_batch
 from test_linkage_model import synthetic_world
 
 from gjenganger import cli
+from gjenganger.analytics import attribution_backtest as bt
 from gjenganger.flows.steps import attribution as attr_step
 from gjenganger.flows.steps import toplist as top_step
 from gjenganger.flows.steps.ingest import ingest
@@ -242,3 +243,29 @@ def test_evaluate_attribution_reports_targets_ceiling_and_gap(
             assert r["gap_ok"] == (want >= 0.5)
     # hit@5 of the ceiling is at least its hit@1 (the same ranking)
     assert t["ranking"]["hit_at_5"]["ceiling"] >= t["ranking"]["hit_at_1"]["ceiling"]
+
+
+def test_evaluate_attribution_with_the_backtest_judges_the_printed_p(
+    world_db, tmp_path, capsys
+):
+    """`--backtest`: the back-test computed in memory (as of -90 and -180 days),
+    its recalibration applied to the p the targets judge, its estimate reported."""
+    path, _, _ = world_db
+    _, _, truth = synthetic_world(
+        seed=11, n_persons=8, cases_per_person=45, catch_rate=0.35, n_occasional=80
+    )
+    truth.select("incident_id", "person_id").write_csv(tmp_path / "offenders.csv")
+    args = ["evaluate", "attribution", "--db", str(path), "--truth", str(tmp_path)]
+    args += ["--as-of", AS_OF, "--no-pairwise", "--backtest", "--json"]
+    assert cli.main(args) == 0
+    rep = json.loads(capsys.readouterr().out)
+    back = rep["backtest"]
+    want = [bt.past_date(DAY, h).isoformat() for h in bt.HORIZONS]
+    assert [h["past_date"] for h in back["horizons"]] == want
+    recal = back["recalibration"]
+    assert recal["n_confirmed"] == sum(h["cases_confirmed"] for h in back["horizons"])
+    if recal["status"] == "shrunk":  # p' = shrink * p: no p above the shrink
+        p_max = max(b["mean_p"] for b in rep["methods"]["model"]["reliability"])
+        assert p_max <= recal["shrink"] + 1e-9
+    if recal["n_confirmed"]:
+        assert back["estimate"]["cases_confirmed"] == recal["n_confirmed"]

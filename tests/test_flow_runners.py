@@ -30,7 +30,8 @@ TABLES = (
 # run-specific text: generation time stamps, the run folder's name, and Folium's
 # random element ids (a fresh uuid per element on every render)
 STAMP = re.compile(
-    rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?|\d{8}T\d{6}\d*Z|_[a-p]{32}\b|[0-9a-f]{32}"
+    rb"\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d)?|\d\d\.\d\d\.\d{4},? \d\d:\d\d(:\d\d)?"
+    rb"|\d{8}T\d{6}\d*Z|_[a-p]{32}\b|[0-9a-f]{32}"
 )
 
 
