@@ -202,10 +202,37 @@ def worst_first(rows: list[dict]) -> list[dict]:
     )
 
 
+def phase_hotspot_cells(saved_dir: Path | None) -> dict[str, tuple[str, str]]:
+    """{world: (phases cell, hotspots cell)}: targets failed per world, from the
+    figures `benchmarks/phases.py --worlds` and `benchmarks/hotspot_worlds.py`
+    saved under `saved_dir` (their own sections of RESULTS.md hold the figures)."""
+    if saved_dir is None:
+        return {}
+    from hotspot_worlds import failures
+    from saved_figures import load
+
+    cells: dict[str, list[str]] = {}
+    for world, saved in load(saved_dir, "phase_figures").items():
+        passed = saved["figures"]["after"]["pass"]
+        bad = sum(not v for v in passed.values())
+        cells.setdefault(world, ["-", "-"])[0] = f"{bad} of {len(passed)} failed"
+    for world, saved in load(saved_dir, "hotspot_figures").items():
+        groups = saved["figures"]["groups"].values()
+        bad = sum(failures(g) for g in groups)
+        cells.setdefault(world, ["-", "-"])[1] = f"{bad} of {2 * len(groups)} failed"
+    return {w: (c[0], c[1]) for w, c in cells.items()}
+
+
 def markdown(
-    rows: list[dict], params: dict, command: str, missing: list[str] = ()
+    rows: list[dict],
+    params: dict,
+    command: str,
+    missing: list[str] = (),
+    saved_dir: Path | None = None,
 ) -> str:
-    """The worlds section of RESULTS.md (`missing`: worlds not measured yet)."""
+    """The worlds section of RESULTS.md (`missing`: worlds not measured yet; the
+    phase and hotspot columns from the figures saved under `saved_dir`)."""
+    other = phase_hotspot_cells(saved_dir)
     n_fail = sum(1 for r in rows if r["failed"])
     version = rows[0]["model_version"] if rows else "-"
     folds = "/".join(str(f) for f in sorted({r["ceiling_folds"] for r in rows}))
@@ -241,7 +268,13 @@ def markdown(
         "hypotheses (10 bands). ✓/✗ pass/fail. Back-test est.: with `--backtest`, "
         "the back-test's own estimate of hit@1 / precision at p >= 0.5 / rank-1 "
         "Brier skill (cross-fitted recalibrated p; confirmed cases), beside the "
-        "truth in the other columns. Phases and hotspots: later (`-`).",
+        "truth in the other columns. Phases and hotspots: targets failed per world "
+        + (
+            f"on the 730-day worlds saved under `{saved_dir}` (figures in their "
+            "own sections below: `phase_worlds`, `hotspot-worlds`)."
+            if saved_dir
+            else "not given (`--saved-worlds DIR`)."
+        ),
         "",
         f"Worlds failing at least one target: **{n_fail} of {len(rows)}** (worst "
         "first: most failed targets, then lowest hit@1).",
@@ -267,7 +300,8 @@ def markdown(
             f"{band}{_mark(fl['bands'])} | {_f(r['precision_p_ge_0_5'])} "
             f"({r['n_p_ge_0_5']}){_mark(fl['precision'])} | "
             f"{_f(r['brier_skill'])}{_mark(fl['brier_skill'])} | {_f(r['ece'])} | "
-            f"{_backtest_cell(r['backtest_estimate'])} | - | - |"
+            f"{_backtest_cell(r['backtest_estimate'])} | "
+            f"{' | '.join(other.get(r['world'], ('-', '-')))} |"
         )
     if missing:
         lines += ["", f"Not measured with these settings yet: {', '.join(missing)}."]
@@ -309,6 +343,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only rewrite the table from WORK/results.json",
     )
+    ap.add_argument(
+        "--saved-worlds",
+        type=Path,
+        default=None,
+        help="fill the phase and hotspot columns from the per-world figures "
+        "benchmarks/phases.py --worlds and benchmarks/hotspot_worlds.py saved here",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = ap.parse_args(argv)
     names = args.worlds.split(",")
@@ -337,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     done = {r["world"] for r in rows}
     missing = [n for n in presets.names() if n not in done]
-    text = markdown(rows, params, command.strip(), missing)
+    text = markdown(rows, params, command.strip(), missing, args.saved_worlds)
     if args.json:
         print(json.dumps(rows, indent=1, default=str))
     else:

@@ -5,6 +5,7 @@ calibration status and the reliability table, in bokmål and in English."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import polars as pl
 import pytest
@@ -97,6 +98,10 @@ def test_the_back_test_page_is_linked_from_the_index_and_shown(tmp_path, lang):
         )
         assert "p på sidene er kalibrert" in seen["text"]
         assert "2026-06-01" not in seen["text"] and "0.55" not in seen["text"]
+        # bokmål numbers and dates everywhere on the page: no ISO date, no
+        # decimal point (dd.mm.yyyy dates are taken out first)
+        text = re.sub(r"\b\d{2}\.\d{2}\.\d{4}\b", "", seen["text"])
+        assert re.findall(r"\b\d{4}-\d{2}-\d{2}\b|\d\.\d", text) == []
     else:
         assert "Of the cases open on 2026-06-01 and solved since" in seen["text"]
         assert "right person first in 37%" in seen["text"]

@@ -4,6 +4,7 @@ next-14-day cases from the phase, stored rows, and its page."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import polars as pl
@@ -56,6 +57,11 @@ def test_the_page_says_it_in_words_in_both_languages_and_offline():
     en = render_phase_backtest_page(rows, as_of=day, lang="en")
     assert "skjult for modellen" in nb and "«inaktiv»" in nb and "fase 2" in nb
     assert "hidden from the model" in en and "phase 2" in en
+    # bokmål numbers and dates: no ISO date, no decimal point in the visible text
+    visible = re.sub(r"<[^>]+>", " ", nb.split("</style>", 1)[1])
+    visible = re.sub(r"\b\d{2}\.\d{2}\.\d{4}\b", "", visible)
+    assert re.findall(r"\b\d{4}-\d{2}-\d{2}\b|\d\.\d", visible) == []
+    assert "01.06.2026" in nb and "2026-06-01" in en
     for page in (nb, en):
         assert "<script" not in page and "http" not in page
         assert 'id="by-phase"' in page
