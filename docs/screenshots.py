@@ -3,13 +3,13 @@
 Opens each page of a published night (the `latest` folder of `make demo`'s
 `demo/publish`, or any PUBLISH folder) in Debian's headless Chromium with the
 network blocked, and writes one PNG per page kind into `docs/screenshots/`:
-the analyst index, a person's timeline, the episodes list, the back-test page,
+the analyst index, a person's timeline, the episodes list, the two back-test pages,
 the prevention index, the combined hotspot map, a map with no hot spots (the
 empty state, when a night has one) and the research codebook. Regenerate on
 demand after a change to a page:
 
     make demo && .venv/bin/python docs/screenshots.py [--publish demo/publish]
-        [--out docs/screenshots] [--lang-note nb]
+        [--out docs/screenshots]
 
 Requires /usr/bin/chromium (`make chromium`) and playwright (a dev dependency).
 Exits non-zero with one line when a page kind is missing.
@@ -68,6 +68,7 @@ def page_kinds(night: Path) -> dict[str, Path | None]:
         "analyst-timeline": _busiest_timeline(analyst),
         "analyst-episodes": analyst / "episodes.html",
         "analyst-backtest": analyst / "backtest.html",
+        "analyst-phase-backtest": analyst / "phase_backtest.html",
         "prevention-index": hotspots / "index.html",
         "prevention-map": _first(hotspots, "*all*.html")
         or _first(hotspots, "hotspots*.html"),

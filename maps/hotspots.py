@@ -332,7 +332,7 @@ def render_index_page(
             f"<td>{e(measured or t('measured_none', lang))}</td></tr>"
         )
     head = (
-        f"<th>{e(t('all_targets', lang))}</th><th>{e(t('period', lang))}</th>"
+        f"<th>{e(t('target_column', lang))}</th><th>{e(t('period', lang))}</th>"
         f"<th>{e(t('incidents', lang))}</th><th>{e(t('hot_cells', lang))}</th>"
         f"<th>{e(t('near_repeat', lang))}</th>"
         f"<th>{e(t('measured_column', lang))}</th>"

@@ -38,6 +38,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Hotspot maps for crime prevention",
     ),
     "all_targets": ("Alle måltyper", "All target types"),
+    "target_column": ("Måltype", "Target type"),
     "legend": ("Tegnforklaring", "Legend"),
     "period": ("Periode", "Period"),
     "as_of": ("Per", "As of"),

@@ -9,6 +9,7 @@ body between `HEAD` and `FOOT`. Rendered with Jinja2, autoescaped.
 from __future__ import annotations
 
 from jinja2 import Environment, select_autoescape
+from markupsafe import Markup
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
@@ -46,5 +47,6 @@ _env = Environment(autoescape=select_autoescape(default=True, default_for_string
 
 def render(body: str, **context) -> str:
     """A whole page: `HEAD`, the page's own `body` template, `FOOT`, rendered with
-    `context` (the stylesheet is added)."""
-    return _env.from_string(HEAD + body + FOOT).render(style=STYLE, **context)
+    `context` (the stylesheet is added, as markup: autoescaping would turn its
+    quotes into entities and break the font list)."""
+    return _env.from_string(HEAD + body + FOOT).render(style=Markup(STYLE), **context)

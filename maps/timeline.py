@@ -220,13 +220,13 @@ def _summary_context(
             if summary.get("span_start")
             else "–"
         ),
-        "n_events": summary.get("n_events", 0),
+        "n_events": f.number(summary.get("n_events", 0)),
         "by_lane": [
-            (label(f"lane_{ln}", lang), n)
+            (label(f"lane_{ln}", lang), f.number(n))
             for ln, n in summary.get("by_lane", {}).items()
         ],
-        "n_linked": n_linked,
-        "n_hypotheses": n_hypotheses,
+        "n_linked": f.number(n_linked),
+        "n_hypotheses": f.number(n_hypotheses),
         "nok_total": format_nok(summary.get("nok_total", 0.0), lang),
         "max36": format_nok(summary.get("max_36h_nok", 0.0), lang),
         "max36_window": (
