@@ -133,7 +133,7 @@ def attribute(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
     custody: pl.DataFrame | None,
-    as_of: date | str,
+    as_of: date,
     *,
     window_days: int = 365,
     eligible_ids: list[str] | None = None,

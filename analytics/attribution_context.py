@@ -34,15 +34,6 @@ from gjenganger.analytics.person_evidence import (
 _COUNTS = threading.Lock()
 
 
-def as_date(as_of: date | datetime | str) -> date:
-    """`as_of` (a date, a datetime or an ISO date string) as a date."""
-    if isinstance(as_of, str):
-        return date.fromisoformat(as_of)
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    return as_of
-
-
 def day_number(d: date) -> float:
     """Days since 1970-01-01: the time axis of `CaseArrays`."""
     return float((d - date(1970, 1, 1)).days)
@@ -51,7 +42,7 @@ def day_number(d: date) -> float:
 def eligible_persons(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
-    as_of: date | str,
+    as_of: date,
     *,
     window_days: int = 365,
     top_n: int = 20,
@@ -90,7 +81,7 @@ def build_context(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
     custody: pl.DataFrame | None,
-    as_of: date | str,
+    as_of: date,
     *,
     eligible_ids: list[str] | None = None,
     window_days: int = 365,
@@ -98,7 +89,6 @@ def build_context(
     seed: int = 0,
 ) -> Context:
     """Index the frames (store.load_* as of `as_of`) for attribution."""
-    as_of = as_date(as_of)
     cutoff = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     start = datetime.combine(
         as_of - timedelta(days=window_days - 1), datetime.min.time()

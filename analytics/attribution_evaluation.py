@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from gjenganger.analytics.attribution_context import as_date, day_number
+from gjenganger.analytics.attribution_context import day_number
 from gjenganger.analytics.attribution_results import Attribution
 from gjenganger.analytics.baselines import NaiveBayesLinkage
 from gjenganger.analytics.linkage import MAX_GAP_DAYS, Links, make_links, share_person
@@ -150,7 +150,7 @@ def holdout_pairs(
 def pairwise_holdout(
     incidents: pl.DataFrame,
     links: pl.DataFrame,
-    as_of: date | str,
+    as_of: date,
     *,
     holdout_days: int = 120,
     max_test_pairs: int = 2_000_000,
@@ -165,7 +165,6 @@ def pairwise_holdout(
     """
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    as_of = as_date(as_of)
     cases = case_arrays(incidents)
     L = make_links(cases.incident_id, links)
     train_mask, test, ia, ib, y = holdout_pairs(

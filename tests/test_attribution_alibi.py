@@ -7,7 +7,7 @@ needs presence is no candidate for it; partial overlap is evidence the model wei
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -20,7 +20,7 @@ from gjenganger.analytics.pair_features import case_arrays
 from gjenganger.maps.i18n import custody_note
 
 D = datetime
-AS_OF = "2025-12-31"
+AS_OF = date(2025, 12, 31)
 
 
 def custody_frame(rows: list[tuple]) -> pl.DataFrame:
