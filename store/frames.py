@@ -112,6 +112,12 @@ def load_custody(con, as_of: date | None = None) -> pl.DataFrame:
     return _frame(con, f"select * from {src} order by person_id, start_at")
 
 
+def known_on(con, day: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(incidents, links, custody) as known at the end of `day`: what attribution
+    and its back-test read."""
+    return load_incidents(con, day), load_links(con, day), load_custody(con, day)
+
+
 def latest_data_date(con) -> date | None:
     """The local date of the newest report in the database (the default as-of)."""
     row = con.execute("select max(reported_at)::date from mart_incidents").fetchone()

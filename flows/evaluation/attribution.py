@@ -71,9 +71,7 @@ def evaluate(
     gap closed, with `backtest` the back-test's recalibration applied and its
     estimate (`backtest_report`), timings."""
     day = frames.resolve_as_of(con, as_of)
-    inc = frames.load_incidents(con, day)
-    links = frames.load_links(con, day)
-    custody = frames.load_custody(con, day)
+    inc, links, custody = frames.known_on(con, day)
     t0 = time.perf_counter()
     back = backtest_report(con, day, links, window_days, seed) if backtest else None
     t_back = time.perf_counter() - t0

@@ -245,9 +245,7 @@ def backtest_vs_truth(
             continue
         t0 = time.perf_counter()
         cases, cand = bt.score_past(
-            frames.load_incidents(con, past),
-            frames.load_links(con, past),
-            frames.load_custody(con, past),
+            *frames.known_on(con, past),
             past,
             window_days=window_days,
             seed=seed,

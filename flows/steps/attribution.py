@@ -53,9 +53,7 @@ def compute_attribution(
 
     day = frames.resolve_as_of(con, as_of)
     return at.attribute(
-        frames.load_incidents(con, day),
-        frames.load_links(con, day),
-        frames.load_custody(con, day),
+        *frames.known_on(con, day),
         day,
         window_days=window_days,
         baselines=baselines,
@@ -167,11 +165,7 @@ def build_attribution(
     previous, why = (
         state.load_previous(con, day, window_days) if reuse else (None, "reuse off")
     )
-    inputs = (
-        frames.load_incidents(con, day),
-        frames.load_links(con, day),
-        frames.load_custody(con, day),
-    )
+    inputs = frames.known_on(con, day)
     kw = {
         "window_days": window_days,
         "seed": seed,

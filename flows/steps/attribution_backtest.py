@@ -60,9 +60,7 @@ def _past_scoring(con, past: dt.date, window_days: int, seed: int, progress):
     if progress is not None:
         progress(f"scoring the open cases as they stood on {past}")
     cases, cand = bt.score_past(
-        frames.load_incidents(con, past),
-        frames.load_links(con, past),
-        frames.load_custody(con, past),
+        *frames.known_on(con, past),
         past,
         window_days=window_days,
         seed=seed,
