@@ -54,6 +54,18 @@ def past_date(as_of: date, horizon_days: int) -> date:
     return d.replace(day=1)
 
 
+def backtest_dates(
+    as_of: date, first_report: date | None, horizons: tuple[int, ...] = HORIZONS
+) -> list[tuple[int, date, bool]]:
+    """(horizon, past date, inside the data?) per horizon: a past date on or before
+    the first report day has nothing open to score (`first_report` None: no data)."""
+    out = []
+    for horizon in horizons:
+        past = past_date(as_of, horizon)
+        out.append((horizon, past, first_report is not None and past > first_report))
+    return out
+
+
 def case_strata(
     incidents: pl.DataFrame, cases: pl.DataFrame, day: date
 ) -> pl.DataFrame:

@@ -120,8 +120,7 @@ def known_on(con, day: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
 
 def latest_data_date(con) -> date | None:
     """The local date of the newest report in the database (the default as-of)."""
-    row = con.execute("select max(reported_at)::date from mart_incidents").fetchone()
-    return row[0] if row else None
+    return data_date_range(con)[1]
 
 
 def data_date_range(con) -> tuple[date | None, date | None]:

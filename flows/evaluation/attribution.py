@@ -140,21 +140,15 @@ def backtest_report(con, day, links_now: pl.DataFrame, window_days: int, seed: i
     recalibration fitted on them (`recalibration_fit`, applied to tonight's p)
     and the back-test's estimates: of the raw model and of p as recalibrated
     (cross-fitted), to set beside the truth."""
-    tests = []
-    for horizon in bt.HORIZONS:
-        past = bt.past_date(day, horizon)
-        inc = frames.load_incidents(con, past)
-        if not inc.height:  # before the first report: nothing to back-test
-            continue
-        cases, cand = bt.score_past(
-            inc,
-            frames.load_links(con, past),
-            frames.load_custody(con, past),
-            past,
-            window_days=window_days,
-            seed=seed,
+    from gjenganger.flows.evaluation.backtest import past_scorings
+
+    tests = [
+        bt.evaluate(past, *scored, links_now)
+        for _, past, scored, _ in past_scorings(
+            con, day, window_days=window_days, seed=seed
         )
-        tests.append(bt.evaluate(past, cases, cand, links_now))
+        if scored is not None  # before the first report: nothing to back-test
+    ]
     recal = bt.recalibration(tests)
     raw = bt.pooled_figures(tests)
     calibrated = bt.crossfit_calibrated(tests, recal)

@@ -212,6 +212,30 @@ def pooled(tests: list[tuple[bt.Backtest, bt.Backtest, bt.Backtest]]) -> dict:
     return compare(*sums)
 
 
+def past_scorings(
+    con,
+    day: date,
+    *,
+    horizons: tuple[int, ...] = bt.HORIZONS,
+    window_days: int = 365,
+    seed: int = 0,
+):
+    """Per back-test date of `day` (the nightly's dates and rule, `bt.backtest_dates`):
+    (horizon, past date, (cases, candidates) scored with the data known then or
+    None when the date is not inside the data, seconds). Uncached: evaluations
+    score afresh, the nightly step keeps its scorings."""
+    first, _ = frames.data_date_range(con)
+    for horizon, past, inside in bt.backtest_dates(day, first, horizons):
+        if not inside:
+            yield horizon, past, None, 0.0
+            continue
+        t0 = time.perf_counter()
+        scored = bt.score_past(
+            *frames.known_on(con, past), past, window_days=window_days, seed=seed
+        )
+        yield horizon, past, scored, round(time.perf_counter() - t0, 2)
+
+
 def backtest_vs_truth(
     con,
     truth: pl.DataFrame,
@@ -231,26 +255,19 @@ def backtest_vs_truth(
     what the weighting gains. A horizon whose date precedes the data is skipped.
     """
     day = frames.resolve_as_of(con, as_of)
-    first, _ = frames.data_date_range(con)
     links_now = frames.load_links(con, day)
     report: dict = {"as_of": day.isoformat(), "window_days": window_days}
     tests = []
-    for horizon in horizons:
-        past = bt.past_date(day, horizon)
-        if first is None or past <= first:
+    for horizon, past, scored, seconds in past_scorings(
+        con, day, horizons=horizons, window_days=window_days, seed=seed
+    ):
+        if scored is None:
             report[f"{horizon}d"] = {
                 "past_date": past.isoformat(),
                 "skipped": "no data",
             }
             continue
-        t0 = time.perf_counter()
-        cases, cand = bt.score_past(
-            *frames.known_on(con, past),
-            past,
-            window_days=window_days,
-            seed=seed,
-        )
-        seconds = round(time.perf_counter() - t0, 2)
+        cases, cand = scored
         one, three = evaluate_horizon(past, cases, cand, links_now, truth)
         report[f"{horizon}d"] = {**one, "score_seconds": seconds}
         tests.append(three)

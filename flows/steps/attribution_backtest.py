@@ -93,13 +93,12 @@ def build_backtest(
     """The nightly step: back-test on each horizon, recalibration, stored; the
     run report's summary (counts and figures, no pseudonyms)."""
     day = frames.resolve_as_of(con, as_of)
-    first = con.execute("select min(reported_at)::date from mart_incidents").fetchone()
+    first, _ = frames.data_date_range(con)
     links_now = frames.load_links(con, day)
     tests, rows, bands, report = [], [], [], {"as_of": day.isoformat()}
     pasts = []
-    for horizon in horizons:
-        past = bt.past_date(day, horizon)
-        if first[0] is None or past <= first[0]:
+    for horizon, past, inside in bt.backtest_dates(day, first, horizons):
+        if not inside:
             report[f"{horizon}d"] = {
                 "past_date": past.isoformat(),
                 "skipped": "no data",
