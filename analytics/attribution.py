@@ -37,7 +37,7 @@ keeps what later nights reuse (`Fitted`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -49,6 +49,7 @@ from gjenganger.analytics.attribution_context import (
     Context,
     build_context,
     build_rows,
+    full_evidence,
 )
 from gjenganger.analytics.attribution_model import fit_model, shift_weights
 from gjenganger.analytics.attribution_results import Attribution, empty_frames
@@ -68,7 +69,7 @@ from gjenganger.analytics.pair_model import (
 
 #: v3: custody is an alibi (`linkage.in_custody_throughout`): the candidate sets
 #: change, so stored pair models and evidence rows of v2 are not reused
-MODEL_VERSION = "attribution-hgb-choice-v3"
+MODEL_VERSION = "attribution-hgb-choice-v4"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
 
@@ -151,6 +152,7 @@ def attribute(
     evidence_sink=None,
     progress=None,
     recalibration: Recalibration | None = None,
+    max_open_cases: int | None = None,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -169,6 +171,8 @@ def attribute(
     if given, hears of each stage and of every tenth of the open cases scored.
     `recalibration` (the nightly back-test's `Recalibration`) is applied after
     stage 2, so p means what the back-test showed for cases that were open.
+    `max_open_cases` scores a fixed sample of that many open cases at most
+    (`attribution_context.sample_by_id`; the back-test at national scale).
     """
 
     def say(message: str) -> None:
@@ -185,6 +189,7 @@ def attribute(
         window_days=window_days,
         max_train_cases=max_train_cases,
         seed=seed,
+        max_open_cases=max_open_cases,
     )
     methods = METHODS if baselines else METHODS[:1]
     if len(ctx.eligible) == 0 or len(ctx.train_idx) < 20:
@@ -208,7 +213,15 @@ def attribute(
     timings["train_s"] = time.perf_counter() - t0
     say(f"ranking model trained on {len(train.q):,} solved cases")
     scorers = (
-        baseline_scorers(ctx, train, wc, seed, porter_linkage) if baselines else {}
+        baseline_scorers(
+            ctx,
+            replace(train, ev=full_evidence(ctx, train, pairs.logit)),
+            wc,
+            seed,
+            porter_linkage,
+        )
+        if baselines
+        else {}
     )
     scoring = ChunkScorer(
         ctx,

@@ -14,7 +14,9 @@ whole as far as those strata go. What the weights cannot see stays: cases of
 persons who are seldom caught are solved less often whatever their stratum.
 
 `recalibration` fits stage 2 on the confirmed outcomes
-(`attribution_calibration.fit_recalibration`), and `crossfit_calibrated` says how
+(`attribution_calibration.fit_recalibration`: the temperature on them, the share of
+"none" kept at the model's over every case open then, `population`), and
+`crossfit_calibrated` says how
 the recalibrated p would have done, fitted on one half of the cases and scored on
 the other. Pure functions: frames in, frames and dicts out.
 """
@@ -32,6 +34,7 @@ from gjenganger.analytics.attribution_calibration import (
     MIN_CONFIRMED,
     Recalibration,
     fit_recalibration,
+    log_odds,
 )
 
 #: the horizons of the nightly back-test, days before the as-of date
@@ -45,6 +48,10 @@ MAX_WEIGHT = 10.0
 #: case age on the past date (days since reported): band edges
 AGE_EDGES = (14, 60)
 CASE_COLUMNS = ("incident_id", "p_none", "offence_group", "area", "age_days")
+#: a past date scores at most this many open cases, a fixed sample by id
+#: (`attribution_context.sample_by_id`): at national scale (~370,000 open cases)
+#: all of them cost 95 s a date; the sample still holds ~600 later-solved cases
+MAX_OPEN_CASES = 50_000
 
 
 def past_date(as_of: date, horizon_days: int) -> date:
@@ -132,6 +139,9 @@ class Backtest:
     bands: pl.DataFrame  # band_lo, band_hi, n, mean_p, share_confirmed
     rows: pl.DataFrame  # every candidate row of the confirmed cases, with y, weight
     cases: pl.DataFrame  # confirmed cases: incident_id, p_none, weight
+    # every case scored on the past date, confirmed or not: (log-odds per row,
+    # row -> case, cases), what the recalibration keeps the share of "none" over
+    population: tuple[np.ndarray, np.ndarray, int] | None = None
 
 
 def _truth(
@@ -274,8 +284,39 @@ def evaluate(
         **summary,
     }
     return Backtest(
-        past, summary, bands, rows, conf.select("incident_id", "p_none", "weight")
+        past,
+        summary,
+        bands,
+        rows,
+        conf.select("incident_id", "p_none", "weight"),
+        population(cases, candidates),
     )
+
+
+def population(
+    cases: pl.DataFrame, candidates: pl.DataFrame
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(log-odds per candidate row, row -> case, number of cases) of every case
+    scored on a past date (`attribution_calibration.log_odds`)."""
+    rc, pn = _index(candidates.select("incident_id", "p"), cases)
+    ok = rc >= 0
+    p = candidates["p"].to_numpy()[ok]
+    return log_odds(p, pn, rc[ok]), rc[ok], cases.height
+
+
+def _pooled_population(tests: list[Backtest]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every back-test's population as one (case numbers offset per date)."""
+    zs, rcs, n = [], [], 0
+    for t in tests:
+        if t.population is None:
+            continue
+        z, rc, k = t.population
+        zs.append(z)
+        rcs.append(rc + n)
+        n += k
+    if not zs:
+        return np.zeros(0), np.zeros(0, np.int64), 0
+    return np.concatenate(zs), np.concatenate(rcs), n
 
 
 def _index(rows: pl.DataFrame, conf: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -298,7 +339,12 @@ def _pooled(tests: list[Backtest]) -> tuple[pl.DataFrame, pl.DataFrame]:
     return conf.drop("_t"), rows.drop("_t")
 
 
-def _fit(conf: pl.DataFrame, rows: pl.DataFrame, min_confirmed: int) -> Recalibration:
+def _fit(
+    conf: pl.DataFrame,
+    rows: pl.DataFrame,
+    min_confirmed: int,
+    pop: tuple[np.ndarray, np.ndarray, int] | None = None,
+) -> Recalibration:
     rc, pn = _index(rows, conf)
     return fit_recalibration(
         rows["p"].to_numpy(),
@@ -308,6 +354,7 @@ def _fit(conf: pl.DataFrame, rows: pl.DataFrame, min_confirmed: int) -> Recalibr
         rows["y"].to_numpy(),
         conf["weight"].to_numpy(),
         min_confirmed,
+        pop if pop is not None and pop[2] > 0 else None,
     )
 
 
@@ -327,10 +374,11 @@ def recalibration(
     if sum(t.cases.height for t in tests) == 0:
         return Recalibration(None, 0.0, 0)
     conf, rows = _pooled(tests)
-    fitted = _fit(conf, rows, min_confirmed)
+    pop = _pooled_population(tests)
+    fitted = _fit(conf, rows, min_confirmed, pop)
     if fitted.status != "calibrated":
         return fitted
-    if answer_nll(*crossfit(conf, rows, min_confirmed)) >= answer_nll(conf, rows):
+    if answer_nll(*crossfit(conf, rows, min_confirmed, pop)) >= answer_nll(conf, rows):
         return Recalibration(None, 1.0, fitted.n_confirmed)
     return fitted
 
@@ -365,7 +413,10 @@ def _half(ids: pl.Series) -> np.ndarray:
 
 
 def crossfit(
-    conf: pl.DataFrame, rows: pl.DataFrame, min_confirmed: int = MIN_CONFIRMED
+    conf: pl.DataFrame,
+    rows: pl.DataFrame,
+    min_confirmed: int = MIN_CONFIRMED,
+    pop: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`conf` and `rows` recalibrated out of sample: two halves of the confirmed
     cases (by id), each with the recalibration fitted on the other."""
@@ -377,7 +428,7 @@ def crossfit(
         fit_c = conf.filter(pl.col("incident_id").is_in(ids_o))
         fit_r = rows.filter(pl.col("incident_id").is_in(ids_o))
         rec = (
-            _fit(fit_c, fit_r, min_confirmed)
+            _fit(fit_c, fit_r, min_confirmed, pop)
             if fit_c.height
             else Recalibration(None, 0.0, 0)
         )
@@ -403,7 +454,7 @@ def crossfit_calibrated(
     conf, rows = _pooled(tests)
     if recal is not None and recal.status == "kept":
         return figures(conf, rows)
-    return figures(*crossfit(conf, rows, min_confirmed))
+    return figures(*crossfit(conf, rows, min_confirmed, _pooled_population(tests)))
 
 
 def score_past(
@@ -415,10 +466,12 @@ def score_past(
     window_days: int = 365,
     seed: int = 0,
     workers: int = 2,
+    max_open_cases: int | None = MAX_OPEN_CASES,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """What the model said on `past`, from the frames as known then: (cases with
     their strata, `case_strata`; every candidate row: incident_id, person_id, p,
     rank). The raw model, never recalibrated: that is what the back-test measures.
+    Beyond `max_open_cases` open cases, a fixed uniform sample of them is scored.
     """
     from gjenganger.analytics.attribution import attribute
 
@@ -431,6 +484,7 @@ def score_past(
         seed=seed,
         why=False,
         workers=workers,
+        max_open_cases=max_open_cases,
     )
     model = run.model
     cand = model.candidates.select(

@@ -72,6 +72,65 @@ class ChoiceCalibrator:
         _, pn = cls._softmax(a * z + c, row_case, n_cases)
         return cls(a, c, float(np.average(pn, weights=wc)))
 
+    @classmethod
+    def fit_temperature(
+        cls,
+        z: np.ndarray,
+        row_case: np.ndarray,
+        n_cases: int,
+        y: np.ndarray,
+        case_weight: np.ndarray | None = None,
+    ) -> float:
+        """Maximum likelihood for the temperature `a` alone, on the cases whose
+        answer is one of their candidates, over those candidates only: how sharp
+        the ranking is, given that a candidate did it. Who among the solved cases
+        had a candidate at all says little of open cases (who gets caught
+        differs), so "none" is left out of this fit."""
+        from scipy.optimize import minimize_scalar
+
+        wc = np.ones(n_cases) if case_weight is None else np.asarray(case_weight, float)
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+        y = np.asarray(y, bool)
+        has_true = np.bincount(row_case, weights=y, minlength=n_cases) > 0
+        keep = has_true[row_case]
+        if not has_true.any():
+            return 1.0
+        pos = np.cumsum(has_true) - 1  # renumber the kept cases
+        rc, zk, yk = pos[row_case[keep]], z[keep], y[keep]
+        n, wk = int(has_true.sum()), wc[has_true]
+
+        def nll(a: float) -> float:
+            u = a * zk
+            m = np.full(n, -np.inf)
+            np.maximum.at(m, rc, u)
+            e = np.exp(u - m[rc])
+            denom = np.bincount(rc, weights=e, minlength=n)
+            true = np.bincount(rc, weights=np.where(yk, e, 0.0), minlength=n)
+            return float(-np.sum(wk * np.log(np.clip(true / denom, 1e-300, None))))
+
+        res = minimize_scalar(nll, bounds=(0.05, 5.0), method="bounded")
+        return float(res.x)
+
+    @classmethod
+    def with_none_share(
+        cls, a: float, z: np.ndarray, row_case: np.ndarray, n_cases: int, share: float
+    ) -> ChoiceCalibrator:
+        """The calibrator of temperature `a` whose mean P(none) over the cases
+        (`z`: their rows' scores) is `share`: the intercept c solved for it."""
+        from scipy.optimize import brentq
+
+        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+
+        def gap(c: float) -> float:
+            return float(cls._softmax(a * z + c, row_case, n_cases)[1].mean()) - share
+
+        lo, hi = -30.0, 30.0
+        if gap(lo) * gap(hi) > 0:  # out of reach: the nearer end
+            c = lo if abs(gap(lo)) < abs(gap(hi)) else hi
+        else:
+            c = brentq(gap, lo, hi, xtol=1e-6)
+        return cls(a, float(c), share)
+
     def probs(
         self,
         z: np.ndarray,
@@ -227,6 +286,13 @@ class Recalibration:
         return cls(cal, float(d["shrink"]), int(d["n_confirmed"]), checked)
 
 
+def log_odds(p: np.ndarray, p_none: np.ndarray, row_case: np.ndarray) -> np.ndarray:
+    """z_k = log(p_k / p_none) per row: the scores behind a distribution."""
+    return (
+        np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(p_none, 1e-12, None))[row_case]
+    )
+
+
 def fit_recalibration(
     p: np.ndarray,
     p_none: np.ndarray,
@@ -235,6 +301,7 @@ def fit_recalibration(
     y: np.ndarray,
     case_weight: np.ndarray | None = None,
     min_confirmed: int = MIN_CONFIRMED,
+    population: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> Recalibration:
     """Fit stage 2 on back-test outcomes: cases open on a past date and linked since.
 
@@ -242,13 +309,30 @@ def fit_recalibration(
     confirmed case); `y` marks the rows of the persons linked since (a case whose
     person was no candidate counts for "none"). With fewer than `min_confirmed`
     cases the model's own p is kept and shrunk by n / `min_confirmed` toward none
-    (a pseudo-count prior on "we do not know"); from `min_confirmed` on, the
-    temperature and intercept are fitted by weighted maximum likelihood.
+    (a pseudo-count prior on "we do not know").
+
+    From `min_confirmed` on, with `population` ((z, row_case, n) of every case
+    open on the past dates, `log_odds` of the model's p): the temperature is
+    fitted on the confirmed cases whose person was a candidate
+    (`ChoiceCalibrator.fit_temperature`) and the intercept keeps the model's
+    mean P(none) over all the open cases (`ChoiceCalibrator.with_none_share`).
+    Whose cases get solved later is not whose cases stay open (persons are
+    caught at different rates: a share of "none" among later-solved cases is
+    not the share among the open ones), so the back-test sets how sharp p is,
+    not how often nobody on the list did it. Without `population`, temperature
+    and intercept are both fitted on the confirmed cases (weighted maximum
+    likelihood), for outcomes that are a fair sample.
     """
     if n_cases < min_confirmed:
         return Recalibration(None, n_cases / min_confirmed, n_cases)
-    z = np.log(np.clip(p, 1e-12, None)) - np.log(np.clip(p_none, 1e-12, None))[row_case]
-    cal = ChoiceCalibrator.fit(z, row_case, n_cases, y, case_weight)
+    z = log_odds(p, p_none, row_case)
+    if population is None:
+        cal = ChoiceCalibrator.fit(z, row_case, n_cases, y, case_weight)
+        return Recalibration(cal, 1.0, n_cases)
+    a = ChoiceCalibrator.fit_temperature(z, row_case, n_cases, y, case_weight)
+    z_pop, rc_pop, n_pop = population
+    share = float(ChoiceCalibrator._softmax(z_pop, rc_pop, n_pop)[1].mean())
+    cal = ChoiceCalibrator.with_none_share(a, z_pop, rc_pop, n_pop, share)
     return Recalibration(cal, 1.0, n_cases)
 
 

@@ -15,6 +15,7 @@ it from last night's stored rows (`attribution_reuse`).
 from __future__ import annotations
 
 import threading
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -60,6 +61,14 @@ def eligible_persons(
     return sorted(chosen)
 
 
+def sample_by_id(ids: np.ndarray, n: int) -> np.ndarray:
+    """Sorted positions of the `n` ids with the smallest crc32: a uniform sample
+    that depends on the ids only (not their order, not a seed), so a case is in
+    it or not whatever else the night holds."""
+    h = np.fromiter((zlib.crc32(str(i).encode()) for i in ids), np.int64, len(ids))
+    return np.sort(np.argsort(h, kind="stable")[:n])
+
+
 @dataclass
 class Context:
     """Everything attribution needs as known on the as-of date, as arrays."""
@@ -87,8 +96,14 @@ def build_context(
     window_days: int = 365,
     max_train_cases: int = 4000,
     seed: int = 0,
+    max_open_cases: int | None = None,
 ) -> Context:
-    """Index the frames (store.load_* as of `as_of`) for attribution."""
+    """Index the frames (store.load_* as of `as_of`) for attribution.
+
+    `max_open_cases` keeps at most that many open cases, a fixed sample by id
+    (`sample_by_id`): the back-test's past scorings at national scale, where a
+    uniform sample of the open cases measures the model as well as all of them.
+    """
     cutoff = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     start = datetime.combine(
         as_of - timedelta(days=window_days - 1), datetime.min.time()
@@ -109,6 +124,9 @@ def build_context(
     in_window = (inc["occurred_from"] >= start).to_numpy()
     is_open = (inc["status"] == "open").to_numpy() & ~linked
     open_idx = np.flatnonzero(is_open & in_window)
+    if max_open_cases is not None and len(open_idx) > max_open_cases:
+        keep = sample_by_id(cases.incident_id[open_idx], max_open_cases)
+        open_idx = open_idx[keep]
     rng = np.random.default_rng(seed)
     train_pool = np.flatnonzero(linked & in_window)
     if len(train_pool) < max_train_cases:  # reach back a further window if short
@@ -157,11 +175,14 @@ def build_rows(
     training: bool,
     trees: dict | None = None,
     reuse: ar.Reuse | None = None,
+    drop_one: bool = True,
 ) -> Rows:
     """Candidates and evidence for the query cases (leave-one-out when training).
 
     With `reuse`, rows stored from an earlier night (unchanged case and person)
-    take their stored evidence; only the others are computed.
+    take their stored evidence; only the others are computed. `drop_one`: the
+    model's evidence, one near known case left out of every candidate
+    (`person_evidence.case_person_features`); False for the simple baselines.
     """
     exclude = q if training else None
     rc, rp = select_candidates(
@@ -174,7 +195,7 @@ def build_rows(
         custody=ctx.custody,
     )
     fresh = None
-    if reuse is not None and not training:
+    if reuse is not None and not training and drop_one:
         ev, fresh = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
     else:
         ev = case_person_features(
@@ -185,6 +206,7 @@ def build_rows(
             pair_logit,
             ctx.custody,
             exclude=q[rc] if training else None,
+            drop_one=drop_one,
         )
     y = None
     if training:
@@ -193,6 +215,26 @@ def build_rows(
         elig = np.isin(sets[q], ctx.eligible).any(axis=1)
         return Rows(q, rc, rp, ev, y, elig)
     return Rows(q, rc, rp, ev, y, fresh=fresh)
+
+
+def full_evidence(
+    ctx: Context, rows: Rows, pair_logit, sel: np.ndarray | None = None
+) -> PersonEvidence:
+    """The evidence of `rows` (of the rows `sel`, default all) with every known
+    case counted (`drop_one=False`; leave-one-out kept in training): what the
+    `why` shows an analyst and what the simple baselines rank on."""
+    sel = np.arange(len(rows.row_case)) if sel is None else sel
+    qc = rows.q[rows.row_case[sel]]
+    return case_person_features(
+        ctx.cases,
+        qc,
+        rows.row_person[sel],
+        ctx.person_cases,
+        pair_logit,
+        ctx.custody,
+        exclude=qc if rows.y is not None else None,
+        drop_one=False,
+    )
 
 
 def _evidence_with_reuse(

@@ -32,13 +32,14 @@ class Attribution:
     none_prior: float | None = None
 
 
-def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
-    """Evidence an analyst can check, for the rows `sel`."""
+def _why(ctx: Context, rows: Rows, sel: np.ndarray, ev) -> dict[str, list]:
+    """Evidence an analyst can check, for the rows `sel` (`ev`: their evidence
+    with every known case counted, `attribution_context.full_evidence`)."""
     c = ctx.cases
-    F = rows.ev.X[sel]
+    F = ev.X
     col = {n: k for k, n in enumerate(PERSON_FEATURES)}
     qi = rows.q[rows.row_case[sel]]
-    best = rows.ev.best_case[sel]
+    best = ev.best_case
     ok = best >= 0
     b = np.where(ok, best, 0)
     fields = {
@@ -56,7 +57,7 @@ def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
             [pl.when(pl.col(n)).then(pl.lit(n)) for n in flags.columns]
         ).list.drop_nulls()
     ).to_series()
-    near = rows.ev.nearest_case[sel]
+    near = ev.nearest_case
     ids = c.incident_id
 
     def id_or_none(k: np.ndarray) -> pl.Series:
@@ -69,7 +70,7 @@ def _why(ctx: Context, rows: Rows, sel: np.ndarray) -> dict[str, list]:
         "best_match_incident_id": id_or_none(best),
         "matching_modus": matching,
         "repeat_target": F[:, col["repeat_target"]] == 1,
-        "known_cases": rows.ev.n_known[sel],
+        "known_cases": ev.n_known,
         "in_custody_share": np.round(F[:, col["custody_overlap"]], 3),
     }
 
@@ -84,11 +85,12 @@ def ranked_attribution(
     pn: np.ndarray,
     method: str,
     prior,
-    why: bool,
+    why,
 ) -> Attribution:
     """`method`'s attribution from calibrated row probabilities `p` and P(none)
     per case `pn`: the candidates ranked within each case (with the evidence of
-    the best `WHY_TOP` when `why`), and one row per case."""
+    the best `WHY_TOP` when `why`, a function of the selected rows giving their
+    full evidence, `attribution_context.full_evidence`), and one row per case."""
     ids = ctx.cases.incident_id
     n = len(rows.q)
     order = np.lexsort((-p, rows.row_case))
@@ -104,7 +106,9 @@ def ranked_attribution(
     cand = pl.DataFrame(cols)
     if why:
         sel = np.flatnonzero(rank <= WHY_TOP)
-        extra = pl.DataFrame(_why(ctx, rows, sel)).with_columns(pl.Series("_row", sel))
+        extra = pl.DataFrame(_why(ctx, rows, sel, why(sel))).with_columns(
+            pl.Series("_row", sel)
+        )
         cand = (
             cand.with_row_index("_row")
             .with_columns(pl.col("_row").cast(pl.Int64))

@@ -11,13 +11,18 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
 from gjenganger.analytics import attribution_reuse as ar
-from gjenganger.analytics.attribution_context import Context, Rows, build_rows
+from gjenganger.analytics.attribution_context import (
+    Context,
+    Rows,
+    build_rows,
+    full_evidence,
+)
 from gjenganger.analytics.attribution_model import AttributionModel
 from gjenganger.analytics.attribution_results import (
     Attribution,
@@ -59,7 +64,13 @@ class ChunkScorer:
         ev = self._evidence(q, rows) if self.keep_evidence else None
         z = self.model.scores(rows)
         p, pn = self.model.calibrator.probs(z, rows.row_case, len(q))
-        res = {"model": ranked_attribution(ctx, rows, p, pn, "model", None, self.why)}
+        why = None
+        if self.why:
+
+            def why(sel: np.ndarray):
+                return full_evidence(ctx, rows, self.pair_logit, sel)
+
+        res = {"model": ranked_attribution(ctx, rows, p, pn, "model", None, why)}
         if self.keep_ranks is not None:  # the rest of the distribution is not kept
             a = res["model"]
             res["model"] = Attribution(
@@ -69,9 +80,11 @@ class ChunkScorer:
                 a.none_prior,
             )
         tb = time.perf_counter()
+        if self.scorers:  # the simple baselines rank on every known case
+            rows = replace(rows, ev=full_evidence(ctx, rows, self.pair_logit))
         for name, (fn, bc) in self.scorers.items():
             bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
-            res[name] = ranked_attribution(ctx, rows, bp, bpn, name, None, why=False)
+            res[name] = ranked_attribution(ctx, rows, bp, bpn, name, None, why=None)
         return res, ev, time.perf_counter() - tb
 
     def _evidence(self, q: np.ndarray, rows: Rows) -> pl.DataFrame:

@@ -301,3 +301,45 @@ def first_distinct(pers, n):
                 break
         counts[i] = m - start
     return out_r[:m], out_p[:m], counts
+
+
+@numba.njit(nogil=True, cache=True)
+def drop_one_known(q_case, q_person, exclude, indptr, known, t0, id_hash, max_gap):
+    """The case each row leaves out of its person's known cases: `exclude[r]` when
+    it is one of them (the hidden case itself, in training), else one of the
+    person's known cases within `max_gap` days of the query, picked by a hash of
+    the query's id and the person's first known case's id (-1 when none is near).
+
+    Why: in training the true person has lost the hidden case (leave-one-out)
+    and every other candidate has not, so "one case fewer than usual" marks the
+    answer; open cases have no such mark. Leaving one near case out of every
+    candidate, in training and in scoring alike, removes the mark. The pick
+    depends on ids only, so a stored row and a recomputed one agree."""
+    n = len(q_case)
+    out = np.full(n, -1, np.int64)
+    for r in range(n):
+        p = q_person[r]
+        a, b = indptr[p], indptr[p + 1]
+        if a == b:
+            continue
+        own = False
+        for j in range(a, b):
+            if known[j] == exclude[r]:
+                own = True
+                break
+        if own:
+            out[r] = exclude[r]
+            continue
+        q = q_case[r]
+        tq = t0[q]
+        lo = a
+        while lo < b and t0[known[lo]] < tq - max_gap:
+            lo += 1
+        hi = lo
+        while hi < b and t0[known[hi]] <= tq + max_gap:
+            hi += 1
+        if hi == lo:
+            continue
+        h = id_hash[q] ^ id_hash[known[a]]  # two uniform 32-bit hashes: uniform
+        out[r] = known[lo + h % (hi - lo)]
+    return out

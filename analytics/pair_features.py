@@ -23,6 +23,7 @@ Everything is vectorised over arbitrary index pairs `(ia, ib)` into two prepared
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -206,6 +207,16 @@ class CaseArrays:
     def has_xy(self) -> np.ndarray:
         """Computed once (attribution asks for it per person and chunk)."""
         return ~np.isnan(self.x_km)
+
+    @cached_property
+    def id_hash(self) -> np.ndarray:
+        """crc32 of each incident id (int64): a fixed pseudo-random number per
+        case that does not depend on the night's row order."""
+        return np.fromiter(
+            (zlib.crc32(str(i).encode()) for i in self.incident_id),
+            np.int64,
+            len(self.incident_id),
+        )
 
     @cached_property
     def t_mid(self) -> np.ndarray:

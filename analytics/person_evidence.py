@@ -111,12 +111,17 @@ def case_person_features(
     custody: Custody | None = None,
     exclude: np.ndarray | None = None,
     k_similar: int = K_SIMILAR,
+    drop_one: bool = True,
 ) -> PersonEvidence:
     """Evidence that person `persons[r]` did case `q_cases[r]`, for every row r.
 
     `pair_logit(X, q_case_indices) -> log-odds` scores case-case evidence (a
     `PairModel.logit` or `CrossFitPairModels.logit`). `exclude[r]` is a case index
     left out of the person's known cases for row r (leave-one-out in training).
+    With `drop_one` (the model's evidence), every other row leaves out one of its
+    person's near known cases too (`evidence_kernel.drop_one_known`), so the true
+    person in training looks like every candidate of an open case; without it
+    (the `why` an analyst reads, the simple baselines) every known case counts.
     Only known cases within MAX_GAP_DAYS of the query count.
     """
     n = len(q_cases)
@@ -128,6 +133,17 @@ def case_person_features(
     q_cases = np.asarray(q_cases, np.int64)
     uniq, row_p = np.unique(persons, return_inverse=True)
     indptr, known = ek.known_csr(person_cases, uniq, cases.t0)
+    if drop_one:
+        exclude = ek.drop_one_known(
+            q_cases,
+            row_p.astype(np.int64),
+            exclude,
+            indptr,
+            known,
+            cases.t0,
+            cases.id_hash,
+            float(MAX_GAP_DAYS),
+        )
     multi = cases.participants > 1
     agg, nknown, nearest, similar = ek.person_case_aggregates(
         q_cases,

@@ -218,13 +218,13 @@ def forecasts(
     return out
 
 
-def top_share_hits(
+def _selection(
     forecast: np.ndarray, actual: np.ndarray, k: int
-) -> tuple[np.ndarray, float]:
-    """Per row of `forecast` (candidates x cells, values >= 0): the actual
-    incidents in its `k` highest cells, ties at the threshold counted at their
-    mean; and the most any `k` cells hold (PEI's denominator). Cells where every
-    forecast and the actual are 0 are only counted, not sorted."""
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """(per row of `forecast` the weight of each used cell in its `k` highest:
+    1 above the threshold, the tie's share at it; the used cells' actual counts;
+    the most any `k` cells hold). Used cells: any forecast or actual above 0
+    (idle cells only fill ties at 0, where they catch nothing)."""
     n = actual.size
     k = min(max(k, 1), n)
     best = float(np.partition(actual, n - k)[n - k :].sum())
@@ -238,10 +238,28 @@ def top_share_hits(
     above = f > thr[:, None]
     tie = f == thr[:, None]
     n_tie = tie.sum(axis=1) + np.where(thr == 0, idle, 0)
-    hit = np.where(above, a, 0.0).sum(axis=1) + (k - above.sum(axis=1)) * np.where(
-        tie, a, 0.0
-    ).sum(axis=1) / np.maximum(n_tie, 1)
-    return hit, best
+    tie_share = (k - above.sum(axis=1)) / np.maximum(n_tie, 1)
+    return np.where(above, 1.0, np.where(tie, tie_share[:, None], 0.0)), a, best
+
+
+def top_share_hits(
+    forecast: np.ndarray, actual: np.ndarray, k: int
+) -> tuple[np.ndarray, float]:
+    """Per row of `forecast` (candidates x cells, values >= 0): the actual
+    incidents in its `k` highest cells, ties at the threshold counted at their
+    mean; and the most any `k` cells hold (PEI's denominator)."""
+    sel, a, best = _selection(forecast, actual, k)
+    return sel @ a, best
+
+
+def discord(forecast: np.ndarray, actual: np.ndarray, k: int, ref: int) -> np.ndarray:
+    """Per row: the incidents in cells that row marks and row `ref` does not, or
+    the other way round (sum of actual x |selection - ref's|). With Poisson
+    counts this is the variance of the row's hit minus ref's hit (McNemar's
+    discordant pairs), so a challenger that differs from the reference in a few
+    quiet cells cannot look clearly better on a handful of incidents."""
+    sel, a, _ = _selection(forecast, actual, k)
+    return np.abs(sel - sel[ref]) @ a
 
 
 def month_ends(as_of_end: int, months: int = MONTHS) -> list[int]:
@@ -260,7 +278,9 @@ def score_months(
     candidates=CANDIDATES,
 ) -> pl.DataFrame:
     """One row per horizon start and candidate: `hit`, `total`, `best` (the
-    incidents in the marked cells, in all cells, in the best cells)."""
+    incidents in the marked cells, in all cells, in the best cells) and
+    `discord` (the incidents where its cells and the reference's differ)."""
+    ref = candidates.index(REFERENCE) if REFERENCE in candidates else None
     longest = max(c.window_days for c in candidates)
     counts = DayCounts.build(grid, prepared, min(ends) - longest - 60, max(ends) + 28)
     m = np.asarray(mask, dtype=bool)
@@ -270,7 +290,9 @@ def score_months(
         actual = counts.window(end + HORIZON_DAYS, HORIZON_DAYS)[m]
         if actual.sum() <= 0:
             continue
-        hit, best = top_share_hits(forecasts(counts, end, m, candidates), actual, k)
+        fc = forecasts(counts, end, m, candidates)
+        hit, best = top_share_hits(fc, actual, k)
+        disc = discord(fc, actual, k, ref) if ref is not None else np.zeros(len(fc))
         rows += [
             {
                 "end": end,
@@ -278,8 +300,9 @@ def score_months(
                 "hit": float(h),
                 "total": float(actual.sum()),
                 "best": best,
+                "discord": float(d),
             }
-            for i, h in enumerate(hit)
+            for i, (h, d) in enumerate(zip(hit, disc, strict=True))
         ]
     schema = {
         "end": pl.Int64,
@@ -287,6 +310,7 @@ def score_months(
         "hit": pl.Float64,
         "total": pl.Float64,
         "best": pl.Float64,
+        "discord": pl.Float64,
     }
     return pl.DataFrame(rows, schema=schema)
 
@@ -301,10 +325,13 @@ def rank(
     """Pooled figures per candidate over the horizons of `scores`, the chosen
     one first (rank 1): method, settings (JSON), pai, pei, hit, months,
     incidents, ceiling_pai, and `z`, how clearly it beats the long-run count
-    (`REFERENCE`): the mean of its monthly hit-share gains over the reference's,
-    in standard errors of that mean. Only the reference and candidates with
-    `z >= z_min` may be chosen (a method must beat the smoothed count month
-    after month, not by one lucky month); among them the highest PAI, then PEI."""
+    (`REFERENCE`): the smaller of two z. Over the months: the mean of its
+    monthly hit-share gains over the reference's, in standard errors of that
+    mean (a method must win month after month, not by one lucky month). Over
+    the incidents: its summed gain in hits over the square root of the
+    discordant incidents (`discord`; six calm months of a rare target can agree
+    by chance on a gain of a few incidents). Only the reference and candidates
+    with `z >= z_min` may be chosen; among them the highest PAI, then PEI."""
     ref = candidates.index(REFERENCE) if REFERENCE in candidates else 0
     gain = (
         scores.with_columns((pl.col("hit") / pl.col("total")).alias("h"))
@@ -313,13 +340,24 @@ def rank(
             .over("end")
             .alias("d")
         )
+        .with_columns(
+            (pl.col("hit") - pl.col("hit").filter(pl.col("candidate") == ref).first())
+            .over("end")
+            .alias("gain")
+        )
         .group_by("candidate")
         .agg(
             (
                 pl.col("d").mean()
                 / (pl.col("d").std() / pl.len().sqrt()).clip(lower_bound=1e-12)
-            ).alias("z")
+            ).alias("z_months"),
+            (
+                pl.col("gain").sum()
+                / pl.col("discord").sum().sqrt().clip(lower_bound=1e-12)
+            ).alias("z_counts"),
         )
+        .with_columns(pl.min_horizontal("z_months", "z_counts").alias("z"))
+        .drop("z_months", "z_counts")
     )
     pooled = (
         scores.group_by("candidate")

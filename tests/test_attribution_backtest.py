@@ -77,6 +77,43 @@ def test_calibration_on_a_toy_world_matches_the_known_probabilities():
     assert 1 - b / np.mean((base - y[test][first]) ** 2) > 0
 
 
+def test_calibration_holds_on_open_cases_when_solving_favours_none():
+    """A toy world where the model's share of "none" is right but its ranking is
+    too timid (truth: temperature 2), and the cases solved later are mostly the
+    ones nobody on the list did (solved 3x as often). Fitted on the solved ones
+    with the open population, p holds on the open cases; a fit of temperature
+    and intercept on the solved ones alone learns the solving, not the cases."""
+    from gjenganger.analytics.attribution_calibration import log_odds
+
+    rng = np.random.default_rng(5)
+    n, k = 8000, 6
+    rc = np.repeat(np.arange(n), k)
+    z = rng.normal(0.0, 1.3, n * k) + np.tile(np.linspace(1, -2, k), n)
+    model = ChoiceCalibrator(1.0, 0.0)
+    p, pn = model.probs(z, rc, n)
+    truth = ChoiceCalibrator.with_none_share(2.0, z, rc, n, float(pn.mean()))
+    pt, _ = truth.probs(z, rc, n)
+    cum = np.cumsum(pt.reshape(n, k), axis=1)
+    u = rng.random(n)
+    answer = (u[:, None] >= cum).sum(axis=1)  # k = none
+    y = np.zeros(n * k, bool)
+    hit = answer < k
+    y[np.flatnonzero(hit) * k + answer[hit]] = True
+    solved = rng.random(n) < np.where(hit, 0.08, 0.4)
+    keep = solved[rc]
+    pos = np.cumsum(solved) - 1
+    args = (p[keep], pn[solved], pos[rc[keep]], int(solved.sum()), y[keep])
+    population = (log_odds(p, pn, rc), rc, n)
+    robust = fit_recalibration(*args, population=population)
+    naive = fit_recalibration(*args)
+    assert robust.calibrator.a == pytest.approx(2.0, abs=0.3)
+    gaps = {}
+    for name, recal in (("robust", robust), ("naive", naive)):
+        p2, _ = recal.apply(p, pn, rc, n)
+        gaps[name] = max(abs(mp - sh) for mp, sh, _ in _bands(p2, y))
+    assert gaps["robust"] <= 0.07 < 0.10 < gaps["naive"], gaps
+
+
 def test_few_confirmed_cases_shrink_p_toward_none():
     p, pn, rc, y = _toy(10, seed=2)
     recal = fit_recalibration(p, pn, rc, 10, y)
@@ -247,6 +284,33 @@ def test_the_nightly_back_test_is_stored_cached_and_applied_to_p(store_db, backt
         [day + dt.timedelta(days=3)],
     ).fetchone()
     assert top[0] <= 0.5 + 1e-9 and top[1] >= 0.5 - 1e-9
+
+
+def test_the_open_case_sample_is_fixed_by_id_and_uniform():
+    from gjenganger.analytics.attribution_context import sample_by_id
+
+    ids = np.array([f"I{k:06d}" for k in range(20_000)])
+    keep = sample_by_id(ids, 2_000)
+    assert len(keep) == 2_000 and len(set(keep)) == 2_000
+    # the same cases whatever the order they come in
+    perm = np.random.default_rng(1).permutation(len(ids))
+    assert set(ids[perm][sample_by_id(ids[perm], 2_000)]) == set(ids[keep])
+    # spread over the whole range of ids, not a block of them
+    counts = np.bincount(keep // 2_000, minlength=10)
+    assert counts.min() > 120 and counts.max() < 280
+
+
+def test_a_past_scoring_beyond_the_cap_scores_a_sample(store_db):
+    from gjenganger.store import frames
+
+    past = dt.date(2025, 7, 1)
+    known = frames.known_on(store_db, past)
+    every, _ = bt.score_past(*known, past, max_open_cases=None)
+    cap = every.height // 3
+    cases, cand = bt.score_past(*known, past, max_open_cases=cap)
+    assert cases.height == cap < every.height
+    assert set(cand["incident_id"]) <= set(cases["incident_id"])
+    assert set(cases["incident_id"]) < set(every["incident_id"])
 
 
 def test_the_back_test_page_says_what_it_found_in_both_languages(

@@ -193,4 +193,54 @@ def test_a_person_without_known_cases_gives_no_evidence():
     )
     assert np.isnan(ev.X[0, : pe.PERSON_FEATURES.index("max_logit")]).all()
     within = sum(abs(c.t0[k] - c.t0[1]) <= lk.MAX_GAP_DAYS for k in (2, 3))
-    assert ev.n_known[1] == within and not np.isnan(ev.X[1]).all()
+    # the model's evidence leaves one near known case out; the analyst's does not
+    assert ev.n_known[1] == max(within - 1, 0)
+    full = pe.case_person_features(
+        c,
+        np.array([0, 1]),
+        np.array([0, 1]),
+        [np.array([], np.int64), np.array([2, 3])],
+        lambda X, _q: np.zeros(len(X)),
+        drop_one=False,
+    )
+    assert full.n_known[1] == within and not np.isnan(full.X[1]).all()
+
+
+def test_every_candidate_leaves_one_near_known_case_out_alike():
+    """Leave-one-out in training hides the case from its true person only; the
+    drop hides one near known case from every other candidate too, picked by ids
+    (the same whatever the row order), and keeps the hidden case where it is."""
+    rng = np.random.default_rng(3)
+    c = case_arrays(random_cases(rng, 80))
+    person_cases = [np.sort(rng.choice(80, 30, replace=False)) for _ in range(4)]
+    indptr, known = ek.known_csr(person_cases, np.arange(4), c.t0)
+    q = rng.integers(0, 80, 200)
+    persons = rng.integers(0, 4, 200)
+    exclude = q.copy()  # training: the query case is hidden from every row
+    out = ek.drop_one_known(
+        q, persons, exclude, indptr, known, c.t0, c.id_hash, float(lk.MAX_GAP_DAYS)
+    )
+    for r in range(200):
+        mine = person_cases[persons[r]]
+        near = [k for k in mine if abs(c.t0[k] - c.t0[q[r]]) <= lk.MAX_GAP_DAYS]
+        if q[r] in mine:
+            assert out[r] == q[r]  # the true person's hidden case stays hidden
+        elif near:
+            assert out[r] in near  # any other candidate loses one near case
+        else:
+            assert out[r] == -1
+    # the pick depends on the ids, not on the row order
+    perm = rng.permutation(200)
+    again = ek.drop_one_known(
+        q[perm],
+        persons[perm],
+        exclude[perm],
+        indptr,
+        known,
+        c.t0,
+        c.id_hash,
+        float(lk.MAX_GAP_DAYS),
+    )
+    np.testing.assert_array_equal(again, out[perm])
+    # and the picks spread over the near cases (not always the first)
+    assert len({int(k) for k in out if k >= 0}) > 20

@@ -144,6 +144,42 @@ def test_the_back_test_forecasts_what_the_published_map_forecasts(i):
     np.testing.assert_allclose(ours / ours.sum(), theirs / theirs.sum(), atol=1e-9)
 
 
+def _scores(gain: float, total: float, discord: float) -> pl.DataFrame:
+    """Six months where candidate 1 catches `gain` more than the reference (0)
+    every month, with `discord` incidents where their cells differ."""
+    ref = st.CANDIDATES.index(st.REFERENCE)
+    other = next(i for i in range(len(st.CANDIDATES)) if i != ref)
+    rows = []
+    for m in range(6):
+        wobble = 0.01 * gain * (m % 3)  # not exactly constant: a finite std
+        for cand, extra, disc in ((ref, 0.0, 0.0), (other, gain + wobble, discord)):
+            rows.append(
+                {
+                    "end": m,
+                    "candidate": cand,
+                    "hit": 0.4 * total + extra,
+                    "total": total,
+                    "best": 0.6 * total,
+                    "discord": disc,
+                }
+            )
+    return pl.DataFrame(rows), other
+
+
+def test_a_steady_gain_of_a_few_incidents_does_not_beat_the_long_run_count():
+    """Six calm months of a rare target: a challenger ahead by one incident each
+    month is steady (the months' z is large) but six incidents among sixty that
+    differ are chance (the incidents' z is below 1): the long-run count stays."""
+    scores, other = _scores(gain=1.0, total=40.0, discord=10.0)
+    ranked = st.rank(scores)
+    assert ranked["candidate"][0] == st.CANDIDATES.index(st.REFERENCE)
+    row = ranked.filter(pl.col("candidate") == other)
+    assert row["z"][0] < st.Z_MIN and row["pai"][0] > ranked["pai"][0]
+    # the same steady gain over many incidents is clear, and chosen
+    scores, other = _scores(gain=40.0, total=4000.0, discord=100.0)
+    assert st.rank(scores)["candidate"][0] == other
+
+
 def test_walk_forward_scores_each_month_with_the_choice_of_the_months_before():
     prepared = hs.prepare(stable_world(seed=3))
     grid, mask = hs.study_grid(prepared)
