@@ -142,7 +142,7 @@ def attribute(
     covariate_shift: bool = True,
     porter_linkage: str = "average",
     chunk_cases: int = 10_000,
-    max_train_cases: int = 4000,
+    max_train_cases: int = 8000,
     seed: int = 0,
     why: bool = True,
     previous: Previous | None = None,

@@ -94,7 +94,7 @@ def build_context(
     *,
     eligible_ids: list[str] | None = None,
     window_days: int = 365,
-    max_train_cases: int = 4000,
+    max_train_cases: int = 8000,
     seed: int = 0,
     max_open_cases: int | None = None,
 ) -> Context:
