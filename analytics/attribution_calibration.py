@@ -17,6 +17,15 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _outcomes(z, row_case, n_cases: int, y, case_weight):
+    """(case weights, scores with NaN as -20, y as bool, per case: is one of its
+    candidates the answer?) for the maximum-likelihood fits."""
+    wc = np.ones(n_cases) if case_weight is None else np.asarray(case_weight, float)
+    z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
+    y = np.asarray(y, bool)
+    return wc, z, y, np.bincount(row_case, weights=y, minlength=n_cases) > 0
+
+
 @dataclass
 class ChoiceCalibrator:
     """Conditional logit over a case's candidates plus "none".
@@ -49,10 +58,7 @@ class ChoiceCalibrator:
         """Maximum likelihood for (a, c); `y` marks each case's true candidate rows."""
         from scipy.optimize import minimize
 
-        wc = np.ones(n_cases) if case_weight is None else np.asarray(case_weight, float)
-        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
-        y = np.asarray(y, bool)
-        has_true = np.bincount(row_case, weights=y, minlength=n_cases) > 0
+        wc, z, y, has_true = _outcomes(z, row_case, n_cases, y, case_weight)
 
         def nll(theta: np.ndarray) -> float:
             pr, pn = cls._softmax(theta[0] * z + theta[1], row_case, n_cases)
@@ -80,36 +86,43 @@ class ChoiceCalibrator:
         n_cases: int,
         y: np.ndarray,
         case_weight: np.ndarray | None = None,
-    ) -> float:
+    ) -> tuple[float, float]:
         """Maximum likelihood for the temperature `a` alone, on the cases whose
         answer is one of their candidates, over those candidates only: how sharp
         the ranking is, given that a candidate did it. Who among the solved cases
         had a candidate at all says little of open cases (who gets caught
-        differs), so "none" is left out of this fit."""
+        differs), so "none" is left out of this fit. Returns (a, its standard
+        error: the sandwich estimate, right for weighted cases)."""
         from scipy.optimize import minimize_scalar
 
-        wc = np.ones(n_cases) if case_weight is None else np.asarray(case_weight, float)
-        z = np.nan_to_num(np.asarray(z, float), nan=-20.0)
-        y = np.asarray(y, bool)
-        has_true = np.bincount(row_case, weights=y, minlength=n_cases) > 0
+        wc, z, y, has_true = _outcomes(z, row_case, n_cases, y, case_weight)
         keep = has_true[row_case]
         if not has_true.any():
-            return 1.0
+            return 1.0, float("inf")
         pos = np.cumsum(has_true) - 1  # renumber the kept cases
         rc, zk, yk = pos[row_case[keep]], z[keep], y[keep]
         n, wk = int(has_true.sum()), wc[has_true]
 
-        def nll(a: float) -> float:
+        def loglik(a: float) -> np.ndarray:  # per case: log P(its answer)
             u = a * zk
             m = np.full(n, -np.inf)
             np.maximum.at(m, rc, u)
             e = np.exp(u - m[rc])
             denom = np.bincount(rc, weights=e, minlength=n)
             true = np.bincount(rc, weights=np.where(yk, e, 0.0), minlength=n)
-            return float(-np.sum(wk * np.log(np.clip(true / denom, 1e-300, None))))
+            return np.log(np.clip(true / denom, 1e-300, None))
 
-        res = minimize_scalar(nll, bounds=(0.05, 5.0), method="bounded")
-        return float(res.x)
+        res = minimize_scalar(
+            lambda a: -float(np.sum(wk * loglik(a))),
+            bounds=(0.05, 5.0),
+            method="bounded",
+        )
+        a, h = float(res.x), 1e-3
+        lo, mid, hi = loglik(a - h), loglik(a), loglik(a + h)
+        score = (hi - lo) / (2 * h)  # per case
+        info = -float(np.sum(wk * (hi - 2 * mid + lo))) / h**2
+        se = float(np.sqrt(np.sum((wk * score) ** 2))) / info if info > 0 else np.inf
+        return a, se
 
     @classmethod
     def with_none_share(
@@ -293,6 +306,21 @@ def log_odds(p: np.ndarray, p_none: np.ndarray, row_case: np.ndarray) -> np.ndar
     )
 
 
+#: how many standard errors of the fitted temperature are given back toward 1
+TEMPERATURE_SE = 2.0
+
+
+def toward_one(a: float, se: float, k: float = TEMPERATURE_SE) -> float:
+    """The temperature nearest 1 within `k` standard errors of the estimate `a`:
+    the model's sharpness is changed only as far as the back-test shows it must
+    be. Later-solved cases are not the open ones (whose cases get solved differs
+    by person), so a full correction on them can overshoot; on the sweep of
+    worlds it did, leaving p too timid by up to 0.11 where it had fitted 0.78."""
+    if not np.isfinite(se) or abs(a - 1.0) <= k * se:
+        return 1.0
+    return a + k * se if a < 1.0 else a - k * se
+
+
 def fit_recalibration(
     p: np.ndarray,
     p_none: np.ndarray,
@@ -314,7 +342,8 @@ def fit_recalibration(
     From `min_confirmed` on, with `population` ((z, row_case, n) of every case
     open on the past dates, `log_odds` of the model's p): the temperature is
     fitted on the confirmed cases whose person was a candidate
-    (`ChoiceCalibrator.fit_temperature`) and the intercept keeps the model's
+    (`ChoiceCalibrator.fit_temperature`), moved toward 1 by two standard errors
+    (`toward_one`), and the intercept keeps the model's
     mean P(none) over all the open cases (`ChoiceCalibrator.with_none_share`).
     Whose cases get solved later is not whose cases stay open (persons are
     caught at different rates: a share of "none" among later-solved cases is
@@ -329,7 +358,8 @@ def fit_recalibration(
     if population is None:
         cal = ChoiceCalibrator.fit(z, row_case, n_cases, y, case_weight)
         return Recalibration(cal, 1.0, n_cases)
-    a = ChoiceCalibrator.fit_temperature(z, row_case, n_cases, y, case_weight)
+    a_hat, se = ChoiceCalibrator.fit_temperature(z, row_case, n_cases, y, case_weight)
+    a = toward_one(a_hat, se)
     z_pop, rc_pop, n_pop = population
     share = float(ChoiceCalibrator._softmax(z_pop, rc_pop, n_pop)[1].mean())
     cal = ChoiceCalibrator.with_none_share(a, z_pop, rc_pop, n_pop, share)
