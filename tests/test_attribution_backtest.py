@@ -120,9 +120,10 @@ def test_the_temperature_moves_only_as_far_as_the_back_test_shows():
         toward_one,
     )
 
-    assert toward_one(0.7, 0.1) == pytest.approx(0.9)
-    assert toward_one(1.5, 0.1) == pytest.approx(1.3)
-    assert toward_one(0.85, 0.1) == 1.0  # within two standard errors: unchanged
+    assert toward_one(0.7, 0.1, k=2) == pytest.approx(0.9)
+    assert toward_one(1.5, 0.1, k=2) == pytest.approx(1.3)
+    assert toward_one(0.85, 0.1, k=2) == 1.0  # within two standard errors: as is
+    assert toward_one(0.7, 0.1, k=1) == pytest.approx(0.8)
     # the standard error shrinks with the cases: on few, the change is held back
     p, pn, rc, y = _toy(6000, seed=4)
     z = log_odds(p, pn, rc)
@@ -130,7 +131,7 @@ def test_the_temperature_moves_only_as_far_as_the_back_test_shows():
     few = slice(0, 60 * 6)
     a_few, se_few = ChoiceCalibrator.fit_temperature(z[few], rc[few], 60, y[few])
     assert 0 < se_many < se_few / 5
-    assert 1.0 <= toward_one(a_few, se_few) <= a_few - 0.5
+    assert 1.0 <= toward_one(a_few, se_few) <= a_few - 0.4
 
 
 def test_few_confirmed_cases_shrink_p_toward_none():
