@@ -345,7 +345,8 @@ def fit_recalibration(
     open on the past dates, `log_odds` of the model's p): the temperature is
     fitted on the confirmed cases whose person was a candidate
     (`ChoiceCalibrator.fit_temperature`), moved toward 1 by one standard error
-    (`toward_one`), and the intercept keeps the model's
+    (`toward_one`) and never above 1 (p made more modest, never bolder; at 1
+    the model's p is kept), and the intercept keeps the model's
     mean P(none) over all the open cases (`ChoiceCalibrator.with_none_share`).
     Whose cases get solved later is not whose cases stay open (persons are
     caught at different rates: a share of "none" among later-solved cases is
@@ -361,7 +362,13 @@ def fit_recalibration(
         cal = ChoiceCalibrator.fit(z, row_case, n_cases, y, case_weight)
         return Recalibration(cal, 1.0, n_cases)
     a_hat, se = ChoiceCalibrator.fit_temperature(z, row_case, n_cases, y, case_weight)
-    a = toward_one(a_hat, se)
+    # p may be made more modest on the back-test's word, never bolder: a
+    # confident wrong name is the costliest error, and the back-test's cases are
+    # not the open ones (on the card-light world it asked for a sharper p where
+    # the truth wanted a flatter one)
+    a = min(toward_one(a_hat, se), 1.0)
+    if a == 1.0:  # nothing shown: the model's own p
+        return Recalibration(None, 1.0, n_cases)
     z_pop, rc_pop, n_pop = population
     share = float(ChoiceCalibrator._softmax(z_pop, rc_pop, n_pop)[1].mean())
     cal = ChoiceCalibrator.with_none_share(a, z_pop, rc_pop, n_pop, share)
