@@ -5,9 +5,10 @@ P(k) = exp(a z_k + c) / (1 + sum_j exp(a z_j + c)), fitted by maximum likelihood
 on stage-1 scores `z` of cases whose answer is known, so the candidates and
 "none" form one calibrated distribution. Open cases differ from solved ones in
 how often a candidate did them (repeat offenders are caught less often): the
-prior of "none" (`ChoiceCalibrator.em_none_prior`) or of every person
-(`person_prior_em`) is re-estimated by EM (Saerens, Latinne & Decaestecker 2002,
-label-shift adjustment), which changes only the priors, not the ranking.
+label-shift EM of Saerens, Latinne & Decaestecker (2002) for the prior of "none"
+(`ChoiceCalibrator.em_none_prior`) or of every person (`person_prior_em`) is built
+and tested here but not used by the nightly; the nightly's p is recalibrated on
+its own back-test (`Recalibration`, `fit_recalibration`).
 """
 
 from __future__ import annotations
@@ -317,7 +318,8 @@ def toward_one(a: float, se: float, k: float = TEMPERATURE_SE) -> float:
     by person), so the full estimate can overshoot. On the 365-day sweep of
     worlds (benchmarks/worlds.py --backtest), the worst p band of the 17 worlds
     was off by 0.107 with k = 0 (too timid where 0.78 was fitted), by 0.119 with
-    k = 2 (too sure where the fit was held back) and at most 0.10 with k = 1."""
+    k = 2 (too sure where the fit was held back) and by 0.093 at most with k = 1
+    and the temperature never above 1 (`fit_recalibration`)."""
     if not np.isfinite(se) or abs(a - 1.0) <= k * se:
         return 1.0
     return a + k * se if a < 1.0 else a - k * se

@@ -30,6 +30,7 @@ from gjenganger.analytics.person_evidence import (
     PERSON_FEATURES,
     PersonEvidence,
     case_person_features,
+    with_dropped_case_back,
 )
 
 _COUNTS = threading.Lock()
@@ -220,20 +221,18 @@ def build_rows(
 def full_evidence(
     ctx: Context, rows: Rows, pair_logit, sel: np.ndarray | None = None
 ) -> PersonEvidence:
-    """The evidence of `rows` (of the rows `sel`, default all) with every known
-    case counted (`drop_one=False`; leave-one-out kept in training): what the
-    `why` shows an analyst and what the simple baselines rank on."""
+    """The evidence of `rows` (of the rows `sel`, default all) with the near
+    known case the model leaves out counted again (leave-one-out kept in
+    training): what the `why` shows an analyst and what the simple baselines
+    rank on (`person_evidence.with_dropped_case_back`)."""
     sel = np.arange(len(rows.row_case)) if sel is None else sel
-    qc = rows.q[rows.row_case[sel]]
-    return case_person_features(
+    return with_dropped_case_back(
         ctx.cases,
-        qc,
+        rows.q[rows.row_case[sel]],
         rows.row_person[sel],
         ctx.person_cases,
+        ar.take(rows.ev, sel),
         pair_logit,
-        ctx.custody,
-        exclude=qc if rows.y is not None else None,
-        drop_one=False,
     )
 
 

@@ -218,3 +218,57 @@ def _pair_model_scores(
             )
         soft = np.bincount(pr, weights=1.0 / (1.0 + np.exp(-lg)), minlength=n)
         F[:, col["soft_count"]] = np.log(soft + 1e-6)
+
+
+def with_dropped_case_back(
+    cases: CaseArrays,
+    q_cases: np.ndarray,
+    persons: np.ndarray,
+    person_cases: list[np.ndarray],
+    ev: PersonEvidence,
+    pair_logit,
+) -> PersonEvidence:
+    """The model's evidence rows `ev` (one near known case left out,
+    `drop_one=True`) with that case counted again in what the `why` shows and the
+    simple baselines rank on: known cases, nearest case and distance, shortest
+    gap, repeat target, and the best match where the pair model rates the case
+    higher than the row's best. Far cheaper than recomputing the rows (one pair
+    per row instead of the kernel and `K_SIMILAR` pairs); the hidden case of a
+    training row (the query itself) stays hidden."""
+    q_cases = np.asarray(q_cases, np.int64)
+    uniq, row_p = np.unique(persons, return_inverse=True)
+    indptr, known = ek.known_csr(person_cases, uniq, cases.t0)
+    dropped = ek.drop_one_known(
+        q_cases,
+        row_p.astype(np.int64),
+        q_cases,  # a training row's own case is kept hidden, never put back
+        indptr,
+        known,
+        cases.t0,
+        cases.id_hash,
+        float(MAX_GAP_DAYS),
+    )
+    X, best = ev.X.copy(), ev.best_case.copy()
+    near, nk = ev.nearest_case.copy(), ev.n_known.copy()
+    r = np.flatnonzero((dropped >= 0) & (dropped != q_cases))
+    if len(r) == 0:
+        return PersonEvidence(X, best, near, nk)
+    q, d = q_cases[r], dropped[r]
+    col = {n: k for k, n in enumerate(PERSON_FEATURES)}
+    nk[r] += 1
+    dist = np.hypot(cases.x_km[q] - cases.x_km[d], cases.y_km[q] - cases.y_km[d])
+    now = X[r, col["min_distance_km"]]
+    closer = np.isfinite(dist) & ~(np.nan_to_num(now, nan=np.inf) <= dist)
+    X[r[closer], col["min_distance_km"]] = dist[closer]
+    near[r[closer]] = d[closer]
+    gap = np.maximum(
+        np.maximum(cases.t0[q] - cases.t1[d], cases.t0[d] - cases.t1[q]), 0.0
+    )
+    X[r, col["min_gap_days"]] = np.fmin(X[r, col["min_gap_days"]], gap)
+    same_spot = (dist <= SAME_PLACE_KM) & (cases.target[q] == cases.target[d])
+    X[r[same_spot], col["repeat_target"]] = 1.0
+    lg = pair_logit(pair_matrix(cases, q, cases, d), q)
+    better = ~(np.nan_to_num(X[r, col["max_logit"]], nan=-np.inf) >= lg)
+    best[r[better]] = d[better]
+    X[r[better], col["max_logit"]] = lg[better]
+    return PersonEvidence(X, best, near, nk)
