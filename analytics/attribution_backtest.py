@@ -50,8 +50,8 @@ AGE_EDGES = (14, 60)
 CASE_COLUMNS = ("incident_id", "p_none", "offence_group", "area", "age_days")
 #: a past date scores at most this many open cases, a fixed sample by id
 #: (`attribution_context.sample_by_id`): at national scale (~370,000 open cases)
-#: all of them cost 95 s a date; the sample still holds ~600 later-solved cases
-MAX_OPEN_CASES = 50_000
+#: all of them cost 95 s a date; the sample still holds ~350 later-solved cases
+MAX_OPEN_CASES = 30_000
 
 
 def past_date(as_of: date, horizon_days: int) -> date:
