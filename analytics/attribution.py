@@ -172,7 +172,7 @@ def attribute(
     `recalibration` (the nightly back-test's `Recalibration`) is applied after
     stage 2, so p means what the back-test showed for cases that were open.
     `max_open_cases` scores a fixed sample of that many open cases at most
-    (`attribution_context.sample_by_id`; the back-test at national scale).
+    (`attribution_context.sample_by_hash`; the back-test at national scale).
     """
 
     def say(message: str) -> None:

@@ -16,9 +16,8 @@ persons who are seldom caught are solved less often whatever their stratum.
 `recalibration` fits stage 2 on the confirmed outcomes
 (`attribution_calibration.fit_recalibration`: the temperature on them, the share of
 "none" kept at the model's over every case open then, `population`), and
-`crossfit_calibrated` says how
-the recalibrated p would have done, fitted on one half of the cases and scored on
-the other. Pure functions: frames in, frames and dicts out.
+`summarise` says how the recalibrated p would have done, fitted on one half of the
+cases and scored on the other. Pure functions: frames in, frames and dicts out.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ MAX_WEIGHT = 10.0
 AGE_EDGES = (14, 60)
 CASE_COLUMNS = ("incident_id", "p_none", "offence_group", "area", "age_days")
 #: a past date scores at most this many open cases, a fixed sample by id
-#: (`attribution_context.sample_by_id`): at national scale (~370,000 open cases)
+#: (`attribution_context.sample_by_hash`): at national scale (~370,000 open cases)
 #: all of them cost 95 s a date; the sample still holds ~350 later-solved cases
 MAX_OPEN_CASES = 30_000
 
@@ -369,18 +368,31 @@ def recalibration(
     parameters fitted on a few hundred cases can do worse than none, and then the
     model's own p is kept (status 'kept').
     """
+    return summarise(tests, min_confirmed)[0]
+
+
+def summarise(
+    tests: list[Backtest], min_confirmed: int = MIN_CONFIRMED
+) -> tuple[Recalibration, tuple | None, tuple | None]:
+    """(the `recalibration`; the figures and bands (`figures`) of the model's own
+    p over every back-test's confirmed cases; those of p as applied tonight,
+    measured on cases it was not fitted on: `crossfit`, or the model's own p
+    when the recalibration keeps it). The cases are pooled and cross-fitted
+    once; the figures are None without confirmed cases."""
     if not tests:
-        return Recalibration.unchecked()
+        return Recalibration.unchecked(), None, None
     if sum(t.cases.height for t in tests) == 0:
-        return Recalibration(None, 0.0, 0)
+        return Recalibration(None, 0.0, 0), None, None
     conf, rows = _pooled(tests)
     pop = _pooled_population(tests)
-    fitted = _fit(conf, rows, min_confirmed, pop)
-    if fitted.status != "calibrated":
-        return fitted
-    if answer_nll(*crossfit(conf, rows, min_confirmed, pop)) >= answer_nll(conf, rows):
-        return Recalibration(None, 1.0, fitted.n_confirmed)
-    return fitted
+    raw = figures(conf, rows)
+    recal = _fit(conf, rows, min_confirmed, pop)
+    if recal.status == "kept":
+        return recal, raw, (dict(raw[0]), raw[1])
+    crossed = crossfit(conf, rows, min_confirmed, pop)
+    if recal.status == "calibrated" and answer_nll(*crossed) >= answer_nll(conf, rows):
+        return Recalibration(None, 1.0, recal.n_confirmed), raw, (dict(raw[0]), raw[1])
+    return recal, raw, figures(*crossed)
 
 
 def answer_nll(conf: pl.DataFrame, rows: pl.DataFrame) -> float:
@@ -438,23 +450,6 @@ def crossfit(
         parts_c.append(c_k)
         parts_r.append(r_k)
     return pl.concat(parts_c), pl.concat(parts_r)
-
-
-def crossfit_calibrated(
-    tests: list[Backtest],
-    recal: Recalibration | None = None,
-    min_confirmed: int = MIN_CONFIRMED,
-) -> tuple[dict, pl.DataFrame] | None:
-    """How p as applied tonight would have done on cases it was not fitted on:
-    the figures and bands (`figures`) of `crossfit`, or of the model's own p when
-    the recalibration keeps it (`recal` status 'kept'). None without confirmed
-    cases."""
-    if not tests or sum(t.cases.height for t in tests) == 0:
-        return None
-    conf, rows = _pooled(tests)
-    if recal is not None and recal.status == "kept":
-        return figures(conf, rows)
-    return figures(*crossfit(conf, rows, min_confirmed, _pooled_population(tests)))
 
 
 def score_past(

@@ -272,11 +272,9 @@ class Recalibration:
         p = np.asarray(p, float)
         p_none = np.asarray(p_none, float)
         if self.calibrator is not None and len(p):
-            z = (
-                np.log(np.clip(p, 1e-12, None))
-                - np.log(np.clip(p_none, 1e-12, None))[row_case]
+            p, p_none = self.calibrator.probs(
+                log_odds(p, p_none, row_case), row_case, n_cases
             )
-            p, p_none = self.calibrator.probs(z, row_case, n_cases)
         p = self.shrink * p
         some = np.bincount(row_case, weights=p, minlength=n_cases)
         return p, np.clip(1.0 - some, 0.0, 1.0)

@@ -15,7 +15,6 @@ it from last night's stored rows (`attribution_reuse`).
 from __future__ import annotations
 
 import threading
-import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -62,12 +61,11 @@ def eligible_persons(
     return sorted(chosen)
 
 
-def sample_by_id(ids: np.ndarray, n: int) -> np.ndarray:
-    """Sorted positions of the `n` ids with the smallest crc32: a uniform sample
-    that depends on the ids only (not their order, not a seed), so a case is in
-    it or not whatever else the night holds."""
-    h = np.fromiter((zlib.crc32(str(i).encode()) for i in ids), np.int64, len(ids))
-    return np.sort(np.argsort(h, kind="stable")[:n])
+def sample_by_hash(id_hash: np.ndarray, n: int) -> np.ndarray:
+    """Sorted positions of the `n` smallest id hashes (`CaseArrays.id_hash`): a
+    uniform sample that depends on the ids only (not their order, not a seed),
+    so a case is in it or not whatever else the night holds."""
+    return np.sort(np.argsort(id_hash, kind="stable")[:n])
 
 
 @dataclass
@@ -102,7 +100,7 @@ def build_context(
     """Index the frames (store.load_* as of `as_of`) for attribution.
 
     `max_open_cases` keeps at most that many open cases, a fixed sample by id
-    (`sample_by_id`): the back-test's past scorings at national scale, where a
+    (`sample_by_hash`): the back-test's past scorings at national scale, where a
     uniform sample of the open cases measures the model as well as all of them.
     """
     cutoff = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
@@ -126,7 +124,7 @@ def build_context(
     is_open = (inc["status"] == "open").to_numpy() & ~linked
     open_idx = np.flatnonzero(is_open & in_window)
     if max_open_cases is not None and len(open_idx) > max_open_cases:
-        keep = sample_by_id(cases.incident_id[open_idx], max_open_cases)
+        keep = sample_by_hash(cases.id_hash[open_idx], max_open_cases)
         open_idx = open_idx[keep]
     rng = np.random.default_rng(seed)
     train_pool = np.flatnonzero(linked & in_window)
@@ -176,14 +174,13 @@ def build_rows(
     training: bool,
     trees: dict | None = None,
     reuse: ar.Reuse | None = None,
-    drop_one: bool = True,
 ) -> Rows:
     """Candidates and evidence for the query cases (leave-one-out when training).
 
     With `reuse`, rows stored from an earlier night (unchanged case and person)
-    take their stored evidence; only the others are computed. `drop_one`: the
-    model's evidence, one near known case left out of every candidate
-    (`person_evidence.case_person_features`); False for the simple baselines.
+    take their stored evidence; only the others are computed. The evidence is
+    the model's: one near known case left out of every candidate
+    (`person_evidence.case_person_features`; `full_evidence` puts it back).
     """
     exclude = q if training else None
     rc, rp = select_candidates(
@@ -196,7 +193,7 @@ def build_rows(
         custody=ctx.custody,
     )
     fresh = None
-    if reuse is not None and not training and drop_one:
+    if reuse is not None and not training:
         ev, fresh = _evidence_with_reuse(ctx, q[rc], rp, pair_logit, reuse)
     else:
         ev = case_person_features(
@@ -207,7 +204,6 @@ def build_rows(
             pair_logit,
             ctx.custody,
             exclude=q[rc] if training else None,
-            drop_one=drop_one,
         )
     y = None
     if training:

@@ -210,17 +210,18 @@ class CaseArrays:
 
     @cached_property
     def id_hash(self) -> np.ndarray:
-        """crc32 of each incident id (int64): a fixed pseudo-random number per
-        case that does not depend on the night's row order."""
-        return np.fromiter(
-            (zlib.crc32(str(i).encode()) for i in self.incident_id),
-            np.int64,
-            len(self.incident_id),
-        )
+        """`id_hashes` of the incident ids, computed once."""
+        return id_hashes(self.incident_id)
 
     @cached_property
     def t_mid(self) -> np.ndarray:
         return (self.t0 + self.t1) / 2
+
+
+def id_hashes(ids) -> np.ndarray:
+    """crc32 of each id (int64): a fixed pseudo-random number per case that does
+    not depend on the night's row order."""
+    return np.fromiter((zlib.crc32(str(i).encode()) for i in ids), np.int64, len(ids))
 
 
 def case_arrays(incidents: pl.DataFrame) -> CaseArrays:

@@ -243,23 +243,20 @@ def _selection(
 
 
 def top_share_hits(
-    forecast: np.ndarray, actual: np.ndarray, k: int
-) -> tuple[np.ndarray, float]:
+    forecast: np.ndarray, actual: np.ndarray, k: int, ref: int | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Per row of `forecast` (candidates x cells, values >= 0): the actual
     incidents in its `k` highest cells, ties at the threshold counted at their
-    mean; and the most any `k` cells hold (PEI's denominator)."""
+    mean; the most any `k` cells hold (PEI's denominator); and per row the
+    incidents in cells that row marks and row `ref` does not, or the other way
+    round (sum of actual x |selection - ref's|; zeros without `ref`). With
+    Poisson counts that discord is the variance of the row's hit minus ref's
+    (McNemar's discordant pairs), so a challenger that differs from the
+    reference in a few quiet cells cannot look clearly better on a handful of
+    incidents."""
     sel, a, best = _selection(forecast, actual, k)
-    return sel @ a, best
-
-
-def discord(forecast: np.ndarray, actual: np.ndarray, k: int, ref: int) -> np.ndarray:
-    """Per row: the incidents in cells that row marks and row `ref` does not, or
-    the other way round (sum of actual x |selection - ref's|). With Poisson
-    counts this is the variance of the row's hit minus ref's hit (McNemar's
-    discordant pairs), so a challenger that differs from the reference in a few
-    quiet cells cannot look clearly better on a handful of incidents."""
-    sel, a, _ = _selection(forecast, actual, k)
-    return np.abs(sel - sel[ref]) @ a
+    disc = np.abs(sel - sel[ref]) @ a if ref is not None else np.zeros(len(sel))
+    return sel @ a, best, disc
 
 
 def month_ends(as_of_end: int, months: int = MONTHS) -> list[int]:
@@ -291,8 +288,7 @@ def score_months(
         if actual.sum() <= 0:
             continue
         fc = forecasts(counts, end, m, candidates)
-        hit, best = top_share_hits(fc, actual, k)
-        disc = discord(fc, actual, k, ref) if ref is not None else np.zeros(len(fc))
+        hit, best, disc = top_share_hits(fc, actual, k, ref)
         rows += [
             {
                 "end": end,

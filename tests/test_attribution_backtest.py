@@ -314,14 +314,16 @@ def test_the_nightly_back_test_is_stored_cached_and_applied_to_p(store_db, backt
 
 
 def test_the_open_case_sample_is_fixed_by_id_and_uniform():
-    from gjenganger.analytics.attribution_context import sample_by_id
+    from gjenganger.analytics.attribution_context import sample_by_hash
+    from gjenganger.analytics.pair_features import id_hashes
 
     ids = np.array([f"I{k:06d}" for k in range(20_000)])
-    keep = sample_by_id(ids, 2_000)
+    keep = sample_by_hash(id_hashes(ids), 2_000)
     assert len(keep) == 2_000 and len(set(keep)) == 2_000
     # the same cases whatever the order they come in
     perm = np.random.default_rng(1).permutation(len(ids))
-    assert set(ids[perm][sample_by_id(ids[perm], 2_000)]) == set(ids[keep])
+    again = sample_by_hash(id_hashes(ids[perm]), 2_000)
+    assert set(ids[perm][again]) == set(ids[keep])
     # spread over the whole range of ids, not a block of them
     counts = np.bincount(keep // 2_000, minlength=10)
     assert counts.min() > 120 and counts.max() < 280

@@ -211,20 +211,26 @@ def test_attribute_text_output_labels_the_results_hypotheses(world_db, capsys):
     assert out.count("p(none of them)") == 2
 
 
-def test_evaluate_attribution_reports_targets_ceiling_and_gap(
-    world_db, tmp_path, capsys
-):
-    """`evaluate attribution --ceiling`: the issue-14 targets and the oracle ceiling,
-    each figure consistent with the per-method figures it is built from."""
+def _evaluate_json(world_db, tmp_path, capsys, *extra: str) -> dict:
+    """`gjenganger evaluate attribution --json` on the world, with its truth
+    written to `tmp_path` and the options `extra`: the report."""
     path, _, _ = world_db
     _, _, truth = synthetic_world(
         seed=11, n_persons=8, cases_per_person=45, catch_rate=0.35, n_occasional=80
     )
     truth.select("incident_id", "person_id").write_csv(tmp_path / "offenders.csv")
     args = ["evaluate", "attribution", "--db", str(path), "--truth", str(tmp_path)]
-    args += ["--as-of", AS_OF, "--ceiling", "--no-pairwise", "--json"]
+    args += ["--as-of", AS_OF, "--no-pairwise", *extra, "--json"]
     assert cli.main(args) == 0
-    rep = json.loads(capsys.readouterr().out)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_evaluate_attribution_reports_targets_ceiling_and_gap(
+    world_db, tmp_path, capsys
+):
+    """`evaluate attribution --ceiling`: the issue-14 targets and the oracle ceiling,
+    each figure consistent with the per-method figures it is built from."""
+    rep = _evaluate_json(world_db, tmp_path, capsys, "--ceiling")
     model = rep["methods"]["model"]
     t = rep["targets"]
     assert t["n_p_ge_0_5"] == model["attributions_p_ge_0_5"]
@@ -250,15 +256,7 @@ def test_evaluate_attribution_with_the_backtest_judges_the_printed_p(
 ):
     """`--backtest`: the back-test computed in memory (as of -90 and -180 days),
     its recalibration applied to the p the targets judge, its estimate reported."""
-    path, _, _ = world_db
-    _, _, truth = synthetic_world(
-        seed=11, n_persons=8, cases_per_person=45, catch_rate=0.35, n_occasional=80
-    )
-    truth.select("incident_id", "person_id").write_csv(tmp_path / "offenders.csv")
-    args = ["evaluate", "attribution", "--db", str(path), "--truth", str(tmp_path)]
-    args += ["--as-of", AS_OF, "--no-pairwise", "--backtest", "--json"]
-    assert cli.main(args) == 0
-    rep = json.loads(capsys.readouterr().out)
+    rep = _evaluate_json(world_db, tmp_path, capsys, "--backtest")
     back = rep["backtest"]
     want = [bt.past_date(DAY, h).isoformat() for h in bt.HORIZONS]
     assert [h["past_date"] for h in back["horizons"]] == want

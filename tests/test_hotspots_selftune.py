@@ -110,7 +110,7 @@ def test_ties_at_the_threshold_count_at_their_mean():
     # two cells marked of six; forecast A: one clear top cell, then a tie of three
     forecast = np.array([[5.0, 1.0, 1.0, 1.0, 0.0, 0.0], [0, 0, 0, 0, 0, 0.0]])
     actual = np.array([2.0, 3.0, 0.0, 0.0, 1.0, 0.0])
-    hit, best = st.top_share_hits(forecast, actual, k=2)
+    hit, best, _ = st.top_share_hits(forecast, actual, k=2)
     assert best == 5.0
     assert hit[0] == pytest.approx(2.0 + 1 * 3.0 / 3)  # the top cell + 1/3 of ties
     assert hit[1] == pytest.approx(2 * 6.0 / 6)  # all tied: 2 of 6 cells at random
@@ -122,7 +122,7 @@ def test_a_zero_forecast_ties_with_cells_no_forecast_touches():
     forecast[0, 0] = 1.0
     actual = np.zeros(1000)
     actual[[0, 1]] = 1.0
-    hit, _ = st.top_share_hits(forecast, actual, k=50)
+    hit, _, _ = st.top_share_hits(forecast, actual, k=50)
     assert hit[0] == pytest.approx(1.0 + 49 * 1.0 / 999)
 
 

@@ -149,9 +149,7 @@ def backtest_report(con, day, links_now: pl.DataFrame, window_days: int, seed: i
         )
         if scored is not None  # before the first report: nothing to back-test
     ]
-    recal = bt.recalibration(tests)
-    raw = bt.pooled_figures(tests)
-    calibrated = bt.crossfit_calibrated(tests, recal)
+    recal, raw, calibrated = bt.summarise(tests)
     return {
         "recalibration_fit": recal,
         "recalibration": recal.to_dict(),

@@ -116,11 +116,8 @@ def build_backtest(
         )
         bands.append(_band_rows(test.bands, horizon, "raw"))
         report[f"{horizon}d"] = {**test.summary, "cached": cached, "seconds": seconds}
-    recal = bt.recalibration(tests)
-    for kind, result in (
-        ("raw", bt.pooled_figures(tests)),
-        ("calibrated", bt.crossfit_calibrated(tests, recal)),
-    ):
+    recal, raw, calibrated = bt.summarise(tests)
+    for kind, result in (("raw", raw), ("calibrated", calibrated)):
         if result is not None:
             summary, kind_bands = result
             summary["cases_scored"] = sum(t.summary["cases_scored"] for t in tests)
