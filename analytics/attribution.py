@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from gjenganger.analytics import attribution_reuse as ar
@@ -51,7 +52,11 @@ from gjenganger.analytics.attribution_context import (
     build_rows,
     full_evidence,
 )
-from gjenganger.analytics.attribution_model import fit_model, shift_weights
+from gjenganger.analytics.attribution_model import (
+    AttributionModel,
+    fit_model,
+    shift_weights,
+)
 from gjenganger.analytics.attribution_results import Attribution, empty_frames
 from gjenganger.analytics.attribution_scoring import (
     ChunkScorer,
@@ -75,19 +80,52 @@ METHODS = ("model", "nearest_case", "porter_nb")
 
 
 # ------------------------------------------------------------------ run state
+def links_hash(links: pl.DataFrame, incident_ids=None) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the (incident_id, person_id) links known
+    (the store's frame, not the attribution window's: a link leaving the window
+    is not retracted), or of the links of `incident_ids` only."""
+    pairs = links.select("incident_id", "person_id")
+    if incident_ids is not None:
+        pairs = pairs.filter(
+            pl.col("incident_id").is_in(pl.Series(incident_ids).implode())
+        )
+    if pairs.height == 0:
+        return np.zeros(0, np.uint64)
+    return np.unique(pairs.hash_rows(seed=17).to_numpy())
+
+
 @dataclass
 class Fitted:
-    """The cross-fitted case-case pair models, which later nights may reuse.
+    """The cross-fitted case-case pair models and the stage-1 model trained with
+    them, which later nights may reuse.
 
     The pair models feed the stored evidence rows (max / top-3 pair log-odds), so
-    keeping them fixed keeps those rows valid; the stage-1 model and calibrator
-    are cheap and are trained again every night on the current links.
+    keeping them fixed keeps those rows valid. The stage-1 model and calibrator
+    are kept with them (`stage1`, before any recalibration) while every link that
+    labelled one of their training cases still stands (`stage1_links`,
+    `links_hash`): a retracted one trains them again that night, so it leaves the
+    training set at once. (A retracted link changes its person's evidence rows
+    that night through the fingerprints; its weight in the pair models lasts
+    until they are trained again, at most 7 days later,
+    `attribution_state.RETRAIN_DAYS`.)
     """
 
     pairs: CrossFitPairModels
     as_of: date
     window_days: int
     seed: int
+    stage1: AttributionModel | None = None  # None: pickled before v4's reuse
+    stage1_links: np.ndarray | None = None  # sorted hashes of the links it knew
+    stage1_as_of: date | None = None  # the night it was trained
+
+    def stage1_for(self, links_now: np.ndarray) -> AttributionModel | None:
+        """The kept stage-1 model if every link that labelled its training cases
+        is still known (`links_now`: `links_hash` of tonight's links), else
+        None."""
+        if self.stage1 is None or self.stage1_links is None:
+            return None
+        kept = np.isin(self.stage1_links, links_now, assume_unique=True)
+        return self.stage1 if kept.all() else None
 
     def pair_logit_for(self, cases: CaseArrays):
         """The cross-fitted pair models with tonight's case order (halves by id)."""
@@ -121,6 +159,7 @@ class AttributionRun:
     fingerprints: ar.Fingerprints | None = None
     mode: str = "full"  # "full": pair models trained tonight; "reuse": kept
     dirty: tuple[set[str], set[str]] | None = None  # (persons, cases) changed
+    stage1_trained: bool = True  # False: the stage-1 model kept in `fitted`
 
     @property
     def model(self) -> Attribution:
@@ -160,8 +199,10 @@ def attribute(
     With `baselines`, the nearest-case and Porter naive-Bayes methods are run on
     the same candidates and calibrated the same way. With `previous` (last night's
     `Previous`), its pair models are reused and so are the evidence rows of
-    unchanged cases and persons (`attribution_reuse`); the stage-1 model and the
-    calibrator are trained on tonight's links either way. `keep_evidence` returns
+    unchanged cases and persons (`attribution_reuse`), and so is the stage-1
+    model and calibrator kept with the pair models unless a link it was trained
+    on has been retracted since (`Fitted.stage1_for`); with `baselines` it is
+    always trained. `keep_evidence` returns
     every row's evidence and the fingerprints for the next night. Open cases are
     scored in chunks on `workers` threads; the result does not depend on it.
     `keep_ranks` keeps only each case's best candidates in the result (memory at
@@ -201,28 +242,40 @@ def attribute(
     pairs = _pair_models(ctx, custody, previous, keep_evidence, window_days, seed)
     timings[pairs.timing] = time.perf_counter() - t0
     say(pairs.message)
-    train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
-    wc = (
-        shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
-        if covariate_shift
-        else None
-    )
-    model = fit_model(train, seed=seed, case_weight=wc)
-    if recalibration is not None:
-        model.calibrator = Recalibrated(model.calibrator, recalibration)
-    timings["train_s"] = time.perf_counter() - t0
-    say(f"ranking model trained on {len(train.q):,} solved cases")
-    scorers = (
-        baseline_scorers(
-            ctx,
-            replace(train, ev=full_evidence(ctx, train, pairs.logit)),
-            wc,
-            seed,
-            porter_linkage,
+    model = None if baselines else pairs.fitted.stage1_for(links_hash(links))
+    scorers = {}
+    if model is None:  # trained tonight (and kept with the pair models)
+        train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
+        wc = (
+            shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
+            if covariate_shift
+            else None
         )
-        if baselines
-        else {}
-    )
+        model = fit_model(train, seed=seed, case_weight=wc)
+        pairs.fitted = replace(
+            pairs.fitted,
+            stage1=model,
+            stage1_links=links_hash(links, ctx.cases.incident_id[train.q]),
+            stage1_as_of=ctx.as_of,
+        )
+        pairs.stage1_trained = True
+        say(f"ranking model trained on {len(train.q):,} solved cases")
+        if baselines:
+            scorers = baseline_scorers(
+                ctx,
+                replace(train, ev=full_evidence(ctx, train, pairs.logit)),
+                wc,
+                seed,
+                porter_linkage,
+            )
+    else:
+        say(
+            f"ranking model of {pairs.fitted.stage1_as_of} reused "
+            f"({model.n_train_cases:,} solved cases; no link retracted since)"
+        )
+    if recalibration is not None:  # the kept model stays as it was trained
+        model = replace(model, calibrator=Recalibrated(model.calibrator, recalibration))
+    timings["train_s"] = time.perf_counter() - t0
     scoring = ChunkScorer(
         ctx,
         pairs.logit,
@@ -256,6 +309,7 @@ def attribute(
         pairs.fingerprints,
         "reuse" if previous is not None else "full",
         pairs.dirty,
+        pairs.stage1_trained,
     )
 
 
@@ -270,6 +324,7 @@ class _PairModels:
     dirty: tuple[set[str], set[str]] | None  # (persons, cases) changed since
     timing: str  # the key of the time taken in `AttributionRun.timings`
     message: str  # what the progress hears
+    stage1_trained: bool = False  # set when stage 1 is trained tonight
 
 
 def _pair_models(

@@ -87,6 +87,36 @@ def test_a_first_night_trains_and_a_reused_night_keeps_the_pair_models(store_db)
     prev = at.Previous(first.fitted, first.evidence, first.fingerprints)
     second = at.attribute(*frames(store_db, d2), d2, previous=prev)
     assert second.fitted is first.fitted
+    assert not second.stage1_trained  # no link retracted: stage 1 kept too
+
+
+def _without(links: pl.DataFrame, incident_id: str) -> pl.DataFrame:
+    """`links` with the links of one incident retracted."""
+    return links.filter(pl.col("incident_id") != incident_id)
+
+
+@pytest.mark.slow
+def test_a_retracted_training_link_trains_the_kept_stage1_model_again(store_db):
+    d1, d2 = dt.date(2025, 5, 20), dt.date(2025, 5, 21)
+    first = at.attribute(*frames(store_db, d1), d1, keep_evidence=True)
+    assert first.stage1_trained and first.fitted.stage1 is not None
+    assert first.fitted.stage1_as_of == d1
+    prev = at.Previous(first.fitted, first.evidence, first.fingerprints)
+    incidents, links, custody = frames(store_db, d2)
+    trained_on = set(first.ctx.cases.incident_id[first.ctx.train_idx])
+    solved = links["incident_id"].unique().to_list()
+    inside = next(i for i in solved if i in trained_on)
+    outside = next(i for i in solved if i not in trained_on)
+    second = at.attribute(
+        incidents, _without(links, inside), custody, d2, previous=prev
+    )
+    assert second.stage1_trained
+    assert second.fitted.pairs is first.fitted.pairs  # the pair models are kept
+    assert second.fitted.stage1 is not first.fitted.stage1
+    assert second.fitted.stage1_as_of == d2
+    # a retracted link that labelled no training case leaves stage 1 as it was
+    kept = at.attribute(incidents, _without(links, outside), custody, d2, previous=prev)
+    assert not kept.stage1_trained and kept.fitted.stage1 is first.fitted.stage1
 
 
 def _links() -> lk.Links:

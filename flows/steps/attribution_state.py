@@ -16,8 +16,10 @@ The tables are declared in sql/marts/ and read and written by
 `load_previous` decides whether a night may reuse them: only with the same model
 version, Polars version and window, and pair models at most `RETRAIN_DAYS` old;
 otherwise the night trains new pair models and computes every row. The stage-1
-model and calibrator are trained every night on the links known that night, so a
-retracted link leaves the training set, the evidence and the top list at once.
+model and calibrator are kept with the pair models (`Fitted.stage1`) and trained
+again with them, or on the first night a link they were trained on is no longer
+known, so a retracted link leaves the training set, the evidence and the top list
+at once; that night stores them anew.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def save(con, run: at.AttributionRun, sink: EvidenceSink | None = None) -> None:
     dirty = None if run.mode == "full" else (run.dirty or (set(), set()))
     store.save_evidence(con, evidence, dirty)
     store.save_fingerprints(con, run.fingerprints.persons, run.fingerprints.cases)
-    if run.mode == "full":
+    if run.mode == "full" or run.stage1_trained:  # new pair or stage-1 models
         store.save_model(
             con,
             run.fitted.as_of,
