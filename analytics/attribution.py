@@ -118,13 +118,12 @@ class Fitted:
     stage1_links: np.ndarray | None = None  # sorted hashes of the links it knew
     stage1_as_of: date | None = None  # the night it was trained
 
-    def stage1_for(self, links_now: np.ndarray) -> AttributionModel | None:
+    def stage1_for(self, links: pl.DataFrame) -> AttributionModel | None:
         """The kept stage-1 model if every link that labelled its training cases
-        is still known (`links_now`: `links_hash` of tonight's links), else
-        None."""
+        is still among `links` (tonight's, as the store knows them), else None."""
         if self.stage1 is None or self.stage1_links is None:
             return None
-        kept = np.isin(self.stage1_links, links_now, assume_unique=True)
+        kept = np.isin(self.stage1_links, links_hash(links), assume_unique=True)
         return self.stage1 if kept.all() else None
 
     def pair_logit_for(self, cases: CaseArrays):
@@ -242,9 +241,11 @@ def attribute(
     pairs = _pair_models(ctx, custody, previous, keep_evidence, window_days, seed)
     timings[pairs.timing] = time.perf_counter() - t0
     say(pairs.message)
-    model = None if baselines else pairs.fitted.stage1_for(links_hash(links))
+    fitted = pairs.fitted
+    model = None if baselines else fitted.stage1_for(links)
+    stage1_trained = model is None
     scorers = {}
-    if model is None:  # trained tonight (and kept with the pair models)
+    if stage1_trained:  # and kept with the pair models
         train = build_rows(ctx, ctx.train_idx, pairs.logit, training=True)
         wc = (
             shift_weights(ctx.cases, train.q, ctx.open_idx, seed)
@@ -252,13 +253,12 @@ def attribute(
             else None
         )
         model = fit_model(train, seed=seed, case_weight=wc)
-        pairs.fitted = replace(
-            pairs.fitted,
+        fitted = replace(
+            fitted,
             stage1=model,
             stage1_links=links_hash(links, ctx.cases.incident_id[train.q]),
             stage1_as_of=ctx.as_of,
         )
-        pairs.stage1_trained = True
         say(f"ranking model trained on {len(train.q):,} solved cases")
         if baselines:
             scorers = baseline_scorers(
@@ -270,7 +270,7 @@ def attribute(
             )
     else:
         say(
-            f"ranking model of {pairs.fitted.stage1_as_of} reused "
+            f"ranking model of {fitted.stage1_as_of} reused "
             f"({model.n_train_cases:,} solved cases; no link retracted since)"
         )
     if recalibration is not None:  # the kept model stays as it was trained
@@ -304,12 +304,12 @@ def attribute(
         pairs.logit,
         model.candidate_recall,
         timings,
-        pairs.fitted,
+        fitted,
         evidence,
         pairs.fingerprints,
         "reuse" if previous is not None else "full",
         pairs.dirty,
-        pairs.stage1_trained,
+        stage1_trained,
     )
 
 
@@ -324,7 +324,6 @@ class _PairModels:
     dirty: tuple[set[str], set[str]] | None  # (persons, cases) changed since
     timing: str  # the key of the time taken in `AttributionRun.timings`
     message: str  # what the progress hears
-    stage1_trained: bool = False  # set when stage 1 is trained tonight
 
 
 def _pair_models(

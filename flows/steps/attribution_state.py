@@ -17,9 +17,9 @@ The tables are declared in sql/marts/ and read and written by
 version, Polars version and window, and pair models at most `RETRAIN_DAYS` old;
 otherwise the night trains new pair models and computes every row. The stage-1
 model and calibrator are kept with the pair models (`Fitted.stage1`) and trained
-again with them, or on the first night a link they were trained on is no longer
-known, so a retracted link leaves the training set, the evidence and the top list
-at once; that night stores them anew.
+again with them, or on the first night a link that labelled one of their training
+cases is no longer known, so a retracted link leaves the training set, the
+evidence and the top list at once; that night stores them anew.
 """
 
 from __future__ import annotations
