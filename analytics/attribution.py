@@ -51,6 +51,7 @@ from gjenganger.analytics.attribution_context import (
     build_context,
     build_rows,
     full_evidence,
+    sample_by_hash,
 )
 from gjenganger.analytics.attribution_model import (
     AttributionModel,
@@ -159,6 +160,8 @@ class AttributionRun:
     mode: str = "full"  # "full": pair models trained tonight; "reuse": kept
     dirty: tuple[set[str], set[str]] | None = None  # (persons, cases) changed
     stage1_trained: bool = True  # False: the stage-1 model kept in `fitted`
+    # with record_sample: the recorded cases' raw distribution ("record")
+    record: Attribution | None = None
 
     @property
     def model(self) -> Attribution:
@@ -191,6 +194,7 @@ def attribute(
     progress=None,
     recalibration: Recalibration | None = None,
     max_open_cases: int | None = None,
+    record_sample: int | None = None,
 ) -> AttributionRun:
     """Attribute every open case in the window (`AttributionRun.results["model"]`).
 
@@ -213,6 +217,10 @@ def attribute(
     stage 2, so p means what the back-test showed for cases that were open.
     `max_open_cases` scores a fixed sample of that many open cases at most
     (`attribution_context.sample_by_hash`; the back-test at national scale).
+    `record_sample` also returns, in `AttributionRun.record`, every candidate of
+    the same fixed sample of at most that many open cases with the model's raw
+    p (not recalibrated): what the nightly records on a back-test date, so the
+    back-test later checks the p the night gave instead of scoring it anew.
     """
 
     def say(message: str) -> None:
@@ -276,6 +284,10 @@ def attribute(
     if recalibration is not None:  # the kept model stays as it was trained
         model = replace(model, calibrator=Recalibrated(model.calibrator, recalibration))
     timings["train_s"] = time.perf_counter() - t0
+    picked = None
+    if record_sample is not None:
+        picked = np.zeros(len(ctx.open_idx), bool)
+        picked[sample_by_hash(ctx.cases.id_hash[ctx.open_idx], record_sample)] = True
     scoring = ChunkScorer(
         ctx,
         pairs.logit,
@@ -288,9 +300,12 @@ def attribute(
         keep_evidence,
         evidence_sink,
         chunk_cases,
+        picked,
     )
     done = score_in_chunks(scoring, workers, say)
-    out, kept, base_s = collect_chunks(ctx, done, ("model", *scorers), evidence_sink)
+    names = ("model", *scorers, *(("record",) if picked is not None else ()))
+    out, kept, base_s = collect_chunks(ctx, done, names, evidence_sink)
+    record = out.pop("record", None)
     timings["attribute_s"] = time.perf_counter() - t0 - base_s
     for k in ("rows_reused", "rows_computed"):
         if k in ctx.timings:
@@ -310,6 +325,7 @@ def attribute(
         "reuse" if previous is not None else "full",
         pairs.dirty,
         stage1_trained,
+        record,
     )
 
 

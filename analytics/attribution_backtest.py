@@ -60,6 +60,30 @@ def past_date(as_of: date, horizon_days: int) -> date:
     return d.replace(day=1)
 
 
+def is_past_date(day: date) -> bool:
+    """Whether a later back-test scores the open cases as they stood on `day`
+    (`past_date` gives firsts of months): the night of that day records its own
+    scoring for it."""
+    return day.day == 1
+
+
+def upcoming_dates(
+    as_of: date, first_report: date | None, horizons: tuple[int, ...] = HORIZONS
+) -> list[date]:
+    """The past dates later nights' back-tests will move to that no later night
+    can record (they are before `as_of`): every first of a month after the
+    earliest of tonight's back-test dates and before `as_of`, less tonight's own
+    dates and any on or before the first report day."""
+    current = {past_date(as_of, h) for h in horizons}
+    out, d = [], min(current)
+    while True:
+        d = (d + timedelta(days=32)).replace(day=1)
+        if d >= as_of:
+            return out
+        if d not in current and first_report is not None and d > first_report:
+            out.append(d)
+
+
 def backtest_dates(
     as_of: date, first_report: date | None, horizons: tuple[int, ...] = HORIZONS
 ) -> list[tuple[int, date, bool]]:

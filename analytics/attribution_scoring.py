@@ -4,6 +4,9 @@ A chunk's cases get their candidates and evidence (`build_rows`), the stage-1
 scores and the calibrated distribution over candidates plus "none", and the same
 for every baseline. The distribution of a case depends on that case's candidates
 only, so the result does not depend on the chunk size or the number of threads.
+With a `record` mask, the chunk's recorded cases also get the model's raw
+distribution (before the back-test's recalibration) under the name "record": what
+a later back-test checks (`attribution.attribute`'s `record_sample`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from gjenganger.analytics import attribution_reuse as ar
+from gjenganger.analytics.attribution_calibration import Recalibrated
 from gjenganger.analytics.attribution_context import (
     Context,
     Rows,
@@ -51,6 +55,7 @@ class ChunkScorer:
     keep_evidence: bool
     evidence_sink: object
     chunk_cases: int
+    record: np.ndarray | None = None  # per open case: its raw scores are recorded
 
     def chunk(self, start: int) -> tuple[dict, pl.DataFrame | None, float]:
         """Every method's attribution of the open cases from `start` on (one
@@ -71,6 +76,10 @@ class ChunkScorer:
                 return full_evidence(ctx, rows, self.pair_logit, sel)
 
         res = {"model": ranked_attribution(ctx, rows, p, pn, "model", None, why)}
+        if self.record is not None:
+            picked = self.record[start : start + self.chunk_cases]
+            if picked.any():
+                res["record"] = self._recorded(rows, z, picked)
         if self.keep_ranks is not None:  # the rest of the distribution is not kept
             a = res["model"]
             res["model"] = Attribution(
@@ -86,6 +95,22 @@ class ChunkScorer:
             bp, bpn = bc.probs(fn(rows, None), rows.row_case, len(q))
             res[name] = ranked_attribution(ctx, rows, bp, bpn, name, None, why=None)
         return res, ev, time.perf_counter() - tb
+
+    def _recorded(self, rows: Rows, z: np.ndarray, picked: np.ndarray) -> Attribution:
+        """Every candidate of the `picked` cases of a chunk with the model's raw p
+        (its own calibrator, not the back-test's recalibration, which wraps it)."""
+        cal = self.model.calibrator
+        raw = cal.inner if isinstance(cal, Recalibrated) else cal
+        keep = picked[rows.row_case]
+        position = np.cumsum(picked) - 1  # chunk case -> position among picked
+        sub = Rows(
+            rows.q[picked],
+            position[rows.row_case[keep]],
+            rows.row_person[keep],
+            ar.take(rows.ev, keep),
+        )
+        p, pn = raw.probs(z[keep], sub.row_case, len(sub.q))
+        return ranked_attribution(self.ctx, sub, p, pn, "record", None, why=None)
 
     def _evidence(self, q: np.ndarray, rows: Rows) -> pl.DataFrame:
         """The chunk's evidence rows to store (reusing: only those computed

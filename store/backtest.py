@@ -4,7 +4,9 @@ A past scoring (every open case and candidate the model scored on a past date) i
 cached in `attribution_backtest_cases` / `_candidates`, keyed by (past date,
 model key, data fingerprint): a later night with the same past date re-checks only
 the confirmations. The fingerprint covers every staged version known on the past
-date, so a late-arriving old version or a purge makes a new scoring. Figures go to
+date, so a late-arriving old version or a purge makes a new scoring. The night of
+a first of the month records its own scoring of that date here too, and scorings
+are kept until both back-test dates have moved past them. Figures go to
 `attribution_backtest` and `attribution_backtest_bands`, the fitted stage 2 to
 `attribution_recalibration` (sql/marts).
 """
@@ -89,12 +91,13 @@ def save_scoring(
         frames.insert_rows(con, table, frame.with_columns(*key))
 
 
-def drop_scorings_except(con, keep: list[date]) -> int:
-    """Delete cached scorings of past dates not in `keep`; rows deleted."""
+def drop_scorings_before(con, cutoff: date) -> int:
+    """Delete cached scorings of past dates before `cutoff` (no later night's
+    back-test moves back to them); rows deleted."""
     n = 0
     for table in (CASES, CANDIDATES):
         n += con.execute(
-            f"delete from {table} where not list_contains(?, past_date)", [keep]
+            f"delete from {table} where past_date < ?", [cutoff]
         ).fetchone()[0]
     return n
 

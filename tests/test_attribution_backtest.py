@@ -367,3 +367,79 @@ def test_the_back_test_page_says_what_it_found_in_both_languages(
     assert "faktor 0,40" in page
     # before any back-test: the page says so
     assert "ikke kjørt" in render_backtest_page(None, as_of=DAY)
+
+
+def test_upcoming_dates_are_the_firsts_of_months_no_later_night_can_record():
+    day = dt.date(2025, 12, 29)  # back-test dates 01.09 (90 d) and 01.07 (180 d)
+    ahead = bt.upcoming_dates(day, dt.date(2024, 1, 1))
+    assert ahead == [dt.date(2025, m, 1) for m in (8, 10, 11, 12)]
+    # never on or before the first report day, never tonight's own dates
+    assert bt.upcoming_dates(day, dt.date(2025, 10, 1)) == [
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+    ]
+    assert bt.upcoming_dates(dt.date(2025, 12, 1), None) == []
+    assert bt.is_past_date(dt.date(2025, 12, 1))
+    assert not bt.is_past_date(dt.date(2025, 12, 2))
+
+
+def test_a_recorded_scoring_is_the_raw_p_of_the_night_for_a_fixed_sample(store_db):
+    from gjenganger.analytics.attribution import attribute
+    from gjenganger.analytics.attribution_calibration import Recalibration
+    from gjenganger.store import frames
+
+    day = dt.date(2025, 8, 1)
+    known = frames.known_on(store_db, day)
+    plain = attribute(*known, day, why=False)
+    n = plain.model.cases.height // 3
+    halved = Recalibration(None, 0.5, 10)  # every p shown is half the model's
+    run = attribute(*known, day, why=False, recalibration=halved, record_sample=n)
+    rec = run.record
+    assert rec is not None and plain.record is None
+    assert rec.cases.height == n
+    # the sample is the back-test's: the same cases a capped past scoring takes
+    capped = attribute(*known, day, why=False, max_open_cases=n)
+    assert set(rec.cases["incident_id"]) == set(capped.model.cases["incident_id"])
+    # every candidate of a recorded case, with the model's p before recalibration
+    key = ["incident_id", "person_id"]
+    want = plain.model.candidates.join(
+        rec.cases.select("incident_id"), on="incident_id"
+    )
+    got = rec.candidates.sort(key)
+    want = want.sort(key)
+    assert got.select(key, "rank").equals(want.select(key, "rank"))
+    np.testing.assert_allclose(got["p"].to_numpy(), want["p"].to_numpy(), atol=1e-12)
+    shown = run.model.candidates.join(rec.cases.select("incident_id"), on="incident_id")
+    assert shown["p"].max() <= 0.5 * want["p"].max() + 1e-9
+
+
+def test_a_first_of_the_month_night_records_what_later_back_tests_read(
+    store_db, backtested
+):
+    from gjenganger.flows.steps.attribution import build_attribution
+    from gjenganger.flows.steps.attribution_backtest import build_backtest
+
+    con, day = store_db, dt.date(2025, 8, 1)
+    summary = build_attribution(con, day, reuse=False)
+    assert summary["backtest_recorded"]["past_date"] == "2025-08-01"
+    n = summary["backtest_recorded"]["cases"]
+    assert n == summary["open_cases"] > 0  # fewer than the cap: every open case
+    stored = con.execute(
+        "select count(*) from attribution_backtest_cases where past_date = ?", [day]
+    ).fetchone()[0]
+    assert stored == n
+    # the night whose 90-day date moves to 01.08 reads it instead of scoring
+    later = build_backtest(con, dt.date(2025, 10, 30))
+    assert later["90d"]["past_date"] == "2025-08-01" and later["90d"]["cached"]
+    assert later["90d"]["cases_scored"] == n
+    assert "ahead" not in later  # not the model's first night
+    # scorings stay until both back-test dates have moved past them
+    dates = {
+        r[0]
+        for r in con.execute(
+            "select distinct past_date from attribution_backtest_cases"
+        ).fetchall()
+    }
+    assert min(dates) == dt.date(2025, 5, 1) and day in dates
+    # the model's first night scored ahead the dates no later night can record
+    assert set(backtested["ahead"]) == {f"2025-{m:02d}-01" for m in (5, 6, 8, 9, 10)}

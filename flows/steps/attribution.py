@@ -156,10 +156,16 @@ def build_attribution(
     they are trained and computed again); the state for the next night is stored
     with the results. p is recalibrated by the back-test stored on or before
     `as_of` for this model (`attribution_backtest.recalibration_for`; the nightly
-    flow runs that step first); the summary says how.
+    flow runs that step first); the summary says how. On a first of the month
+    the raw scoring of the back-test's sample is recorded for the back-tests
+    90 and 180 days on (`attribution_backtest.record_scoring`).
     """
+    from gjenganger.analytics import attribution_backtest as bt
     from gjenganger.flows.steps import attribution_state as state
-    from gjenganger.flows.steps.attribution_backtest import recalibration_for
+    from gjenganger.flows.steps.attribution_backtest import (
+        recalibration_for,
+        record_scoring,
+    )
 
     day = frames.resolve_as_of(con, as_of)
     previous, why = (
@@ -181,11 +187,15 @@ def build_attribution(
         evidence_sink=sink,
         progress=progress,
         recalibration=recal,
+        record_sample=bt.MAX_OPEN_CASES if bt.is_past_date(day) else None,
         **kw,
     )
     if progress is not None:
         progress("building series and writing the hypothesis tables")
     summary = write_attribution(con, run, state, sink, keep_days)
+    recorded = record_scoring(con, run)
+    if recorded is not None:
+        summary["backtest_recorded"] = recorded
     summary["calibration"] = (
         recal.to_dict() if recal is not None else {"status": "no back-test"}
     )

@@ -8,6 +8,11 @@ fingerprint), checks it against tonight's links, fits stage 2 on the confirmed
 outcomes and stores figures, bands and the recalibration the attribution step
 applies tonight. The summary (the run report's) holds counts and figures only.
 
+The night of a first of the month records its own raw scoring of the sample
+(`record_scoring`, from the attribution step), so the nights whose back-test
+date moves to it read what that night said; the first night of a model scores
+ahead the past dates no later night can record (`_score_ahead`).
+
 `write_backtest_page` renders the stored figures as `backtest.html` of the analyst
 bundle (`maps.backtest_page`).
 """
@@ -50,8 +55,28 @@ def model_key() -> str:
     return f"{at.MODEL_VERSION}+{code_digest(('gjenganger.analytics',))[:12]}"
 
 
+def record_scoring(con, run: at.AttributionRun) -> dict | None:
+    """Store tonight's raw scoring of the back-test's sample of open cases
+    (`run.record`) as the scoring of tonight's date, which a back-test checks 90
+    and 180 days on: the p the night gave, not a scoring made again later; None
+    when the run recorded nothing."""
+    if run.record is None:
+        return None
+    day = run.ctx.as_of
+    cases = bt.case_strata(run.ctx.incidents, run.record.cases, day)
+    cand = run.record.candidates.select(
+        "incident_id", "person_id", "p", pl.col("rank").cast(pl.Int32)
+    )
+    with transaction(con):
+        fp = store.data_fingerprint(con, day)
+        store.save_scoring(con, day, model_key(), fp, cases, cand)
+    return {"past_date": day.isoformat(), "cases": cases.height}
+
+
 def _past_scoring(con, past: dt.date, window_days: int, seed: int, progress):
-    """(cases, candidates, cached?, seconds) of the scoring on `past`."""
+    """(cases, candidates, cached?, seconds) of the scoring on `past`: the
+    stored one (recorded on that night, or scored on an earlier night) when it
+    is of tonight's model and of the data as known then, else scored now."""
     t0 = time.perf_counter()
     fp = store.data_fingerprint(con, past)
     hit = store.load_scoring(con, past, model_key(), fp)
@@ -96,7 +121,6 @@ def build_backtest(
     first, _ = frames.data_date_range(con)
     links_now = frames.load_links(con, day)
     tests, rows, bands, report = [], [], [], {"as_of": day.isoformat()}
-    pasts = []
     for horizon, past, inside in bt.backtest_dates(day, first, horizons):
         if not inside:
             report[f"{horizon}d"] = {
@@ -104,7 +128,6 @@ def build_backtest(
                 "skipped": "no data",
             }
             continue
-        pasts.append(past)
         cases, cand, cached, seconds = _past_scoring(
             con, past, window_days, seed, progress
         )
@@ -116,6 +139,9 @@ def build_backtest(
         )
         bands.append(_band_rows(test.bands, horizon, "raw"))
         report[f"{horizon}d"] = {**test.summary, "cached": cached, "seconds": seconds}
+    ahead = _score_ahead(con, day, first, window_days, seed, horizons, progress)
+    if ahead:
+        report["ahead"] = ahead
     recal, raw, calibrated = bt.summarise(tests)
     for kind, result in (("raw", raw), ("calibrated", calibrated)):
         if result is not None:
@@ -135,7 +161,8 @@ def build_backtest(
         else pl.DataFrame()
     )
     with transaction(con):
-        store.drop_scorings_except(con, pasts)
+        cutoff = min(bt.past_date(day, h) for h in horizons) if horizons else day
+        store.drop_scorings_before(con, cutoff)
         store.save_results(
             con,
             day,
@@ -148,6 +175,21 @@ def build_backtest(
             {"model_key": model_key(), **recal.to_dict()},
         )
     return report
+
+
+def _score_ahead(con, day, first, window_days, seed, horizons, progress) -> dict:
+    """On the first night of a model (no back-test of it stored before tonight:
+    a new database or a new release), score the past dates later nights will
+    move to that no later night can record (`bt.upcoming_dates`), so those
+    nights read them; seconds per date. Other nights: nothing."""
+    before = store.latest_recalibration(con, day - dt.timedelta(days=1))
+    if before is not None and before["model_key"] == model_key():
+        return {}
+    out = {}
+    for past in bt.upcoming_dates(day, first, horizons):
+        *_, cached, seconds = _past_scoring(con, past, window_days, seed, progress)
+        out[past.isoformat()] = {"cached": cached, "seconds": seconds}
+    return out
 
 
 def recalibration_for(con, as_of: dt.date) -> Recalibration | None:
