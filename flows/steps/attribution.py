@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -78,6 +79,16 @@ def _candidate_rows(run: at.AttributionRun) -> pl.DataFrame:
     )
 
 
+def _write_run(con, run: at.AttributionRun, state, sink, rows: dict) -> None:
+    """Tonight's state for the next night (with `state`) and the `rows` of the
+    hypothesis tables, replacing that as-of date's (inside the caller's
+    transaction)."""
+    if state is not None:
+        state.save(con, run, sink)
+    for table, frame in rows.items():
+        frames.replace_rows(con, table, frame, as_of=run.ctx.as_of)
+
+
 def write_attribution(
     con, run: at.AttributionRun, state=None, sink=None, keep_days: int = HYPOTHESIS_DAYS
 ) -> dict:
@@ -94,33 +105,44 @@ def write_attribution(
         pl.lit(True).alias("is_hypothesis"),
         pl.lit(at.HYPOTHESIS).alias("label"),
     )
-    t0 = time.perf_counter()
-    summary, members = sr.build_series(
-        model.candidates,
-        run.ctx.open_idx,
-        run.ctx.cases,
-        run.ctx.incidents,
-        run.pair_logit,
-    )
-    series_s = time.perf_counter() - t0
-    tag = [
-        pl.lit(day, pl.Date).alias("as_of"),
-        pl.lit(at.MODEL_VERSION).alias("model_version"),
-    ]
-    summary = summary.with_columns(
-        *tag,
-        pl.col("n_cases").cast(pl.Int32),
-        pl.lit(True).alias("is_hypothesis"),
-        pl.lit(at.HYPOTHESIS).alias("label"),
-    )
-    members_rows = members.select("series_id", "incident_id", "p").with_columns(*tag)
-    rows = dict(
-        zip(HYPOTHESIS_TABLES, (cand, cases, summary, members_rows), strict=True)
-    )
     with db.transaction(con):
-        if state is not None:
-            state.save(con, run, sink)
-        for table, frame in rows.items():
+        # the database stores tonight's state, candidates and cases while the
+        # series are built (pair scoring and clustering): one waits less on the other
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            written = pool.submit(
+                _write_run,
+                con,
+                run,
+                state,
+                sink,
+                {HYPOTHESIS_TABLES[0]: cand, HYPOTHESIS_TABLES[1]: cases},
+            )
+            t0 = time.perf_counter()
+            summary, members = sr.build_series(
+                model.candidates,
+                run.ctx.open_idx,
+                run.ctx.cases,
+                run.ctx.incidents,
+                run.pair_logit,
+            )
+            series_s = time.perf_counter() - t0
+            written.result()
+        tag = [
+            pl.lit(day, pl.Date).alias("as_of"),
+            pl.lit(at.MODEL_VERSION).alias("model_version"),
+        ]
+        summary = summary.with_columns(
+            *tag,
+            pl.col("n_cases").cast(pl.Int32),
+            pl.lit(True).alias("is_hypothesis"),
+            pl.lit(at.HYPOTHESIS).alias("label"),
+        )
+        members_rows = members.select("series_id", "incident_id", "p").with_columns(
+            *tag
+        )
+        for table, frame in zip(
+            HYPOTHESIS_TABLES[2:], (summary, members_rows), strict=True
+        ):
             frames.replace_rows(con, table, frame, as_of=day)
         cutoff = day - dt.timedelta(days=keep_days)
         old_rows = attribution_store.delete_before(con, HYPOTHESIS_TABLES, cutoff)
