@@ -75,10 +75,7 @@ from gjenganger.analytics.pair_model import (
 
 #: v3: custody is an alibi (`linkage.in_custody_throughout`): the candidate sets
 #: change, so stored pair models and evidence rows of v2 are not reused
-#: v5: stage 1 also reads the activity density against the case's other
-#: candidates (`attribution_model.RELATIONAL`): stored stage-1 models of v4 are
-#: not reused
-MODEL_VERSION = "attribution-hgb-choice-v5"
+MODEL_VERSION = "attribution-hgb-choice-v4"
 HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
 

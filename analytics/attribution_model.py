@@ -2,10 +2,8 @@
 
 The classifier is trained on *pseudo-open* solved cases: a solved case's own link
 is hidden and it is attributed like an open case (leave-one-out evidence), with
-relational features per row (`ranking_features`: how the candidate's pair-model
-log-odds and activity density compare with the other candidates of its case).
-Solved cases are a biased sample of all cases, so training cases are weighted to
-resemble the open ones
+two relational features per row (`_with_margin`). Solved cases are a biased
+sample of all cases, so training cases are weighted to resemble the open ones
 (`shift_weights`, covariate-shift importance weights). `fit_model` fits stage 1
 and, on held-out cases, the stage-2 `ChoiceCalibrator`.
 """
@@ -96,9 +94,7 @@ def stage1_classifier(seed: int = 0):
     oracle ceiling's, `attribution_targets.oracle_ceiling`, so they compare)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    cat = np.array(
-        [n == "q_group" for n in PERSON_FEATURES] + [False, False] * len(RELATIONAL)
-    )
+    cat = np.array([n == "q_group" for n in PERSON_FEATURES] + [False, False])
     return HistGradientBoostingClassifier(
         max_iter=200,
         learning_rate=0.1,
@@ -121,28 +117,12 @@ def _with_margin(rows: Rows) -> np.ndarray:
     return ranking_features(rows.ev.X, rows.row_case, len(rows.q))
 
 
-#: evidence read against the case's other candidates (`ranking_features`): the
-#: pair model's best log-odds and the person's activity density near the case at
-#: both bandwidths. Which candidate fits best is relative: a density that would
-#: be strong on its own says little when another candidate lives closer still
-RELATIONAL = ("max_logit", "log_kde_0_5km", "log_kde_2km")
-
-
 def ranking_features(X: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
-    """The evidence `X` (PERSON_FEATURES) with two relational features per
-    column of `RELATIONAL`: the candidate's value minus the best other
-    candidate's in its case (`row_case`, of `n` cases), and its rank by that
-    value within the case (0 = best)."""
-    out = [X]
-    for name in RELATIONAL:
-        v = np.nan_to_num(X[:, PERSON_FEATURES.index(name)], nan=-30.0)
-        out.append(_against_the_others(v, row_case, n))
-    return np.hstack(out)
-
-
-def _against_the_others(v: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
-    """(margin over the best other candidate of the case, rank in the case) of
-    each row's value `v`; a lone candidate's margin is 30."""
+    """The evidence `X` (PERSON_FEATURES) with two relational features: the
+    candidate's max pair log-odds minus the best other candidate's in its case
+    (`row_case`, of `n` cases), and its rank by that within the case."""
+    j = PERSON_FEATURES.index("max_logit")
+    v = np.nan_to_num(X[:, j], nan=-30.0)
     order = np.lexsort((-v, row_case))
     rc = row_case[order]
     start = np.searchsorted(rc, rc, side="left")
@@ -155,7 +135,7 @@ def _against_the_others(v: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarr
     np.maximum.at(second, row_case[mask], v[mask])
     other = np.where(rank == 0, second[row_case], best[row_case])
     margin = np.where(np.isfinite(other), v - other, 30.0)
-    return np.c_[margin, rank]
+    return np.c_[X, margin, rank]
 
 
 @dataclass
