@@ -58,6 +58,9 @@ from gjenganger.analytics.attribution_model import (
     fit_model,
     shift_weights,
 )
+from gjenganger.analytics.attribution_results import (
+    HYPOTHESIS as HYPOTHESIS,  # the label of every hypothesis row, re-exported
+)
 from gjenganger.analytics.attribution_results import Attribution, empty_frames
 from gjenganger.analytics.attribution_scoring import (
     ChunkScorer,
@@ -76,7 +79,6 @@ from gjenganger.analytics.pair_model import (
 #: v3: custody is an alibi (`linkage.in_custody_throughout`): the candidate sets
 #: change, so stored pair models and evidence rows of v2 are not reused
 MODEL_VERSION = "attribution-hgb-choice-v4"
-HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
 METHODS = ("model", "nearest_case", "porter_nb")
 
 
@@ -386,31 +388,3 @@ def _pair_models(
     fitted = Fitted(pairs, ctx.as_of, window_days, seed)
     message = f"{len(ctx.open_idx):,} open cases; pair models trained"
     return _PairModels(pairs.logit, fitted, fp, None, None, "pair_model_s", message)
-
-
-# ------------------------------------------------------------------ output
-def top_candidates(att: Attribution, k: int = 5) -> list[dict]:
-    """One object per open case: incident_id, p_none, candidates (best first, <= k)."""
-    cand = att.candidates.filter(pl.col("rank") <= k)
-    why_cols = [
-        c for c in cand.columns if c not in ("incident_id", "person_id", "p", "rank")
-    ]
-    grouped: dict[str, list[dict]] = {}
-    for r in cand.sort(["incident_id", "rank"]).iter_rows(named=True):
-        entry = {
-            "person_id": r["person_id"],
-            "p": round(float(r["p"]), 4),
-            "rank": r["rank"],
-        }
-        if why_cols:
-            entry["why"] = {c: r[c] for c in why_cols}
-        grouped.setdefault(r["incident_id"], []).append(entry)
-    return [
-        {
-            "incident_id": iid,
-            "p_none": round(float(pn), 4),
-            "candidates": grouped.get(iid, []),
-            "label": HYPOTHESIS,
-        }
-        for iid, pn in att.cases.select("incident_id", "p_none").iter_rows()
-    ]

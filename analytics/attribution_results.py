@@ -21,6 +21,8 @@ import polars as pl
 from gjenganger.analytics.attribution_context import Context, Rows
 from gjenganger.analytics.person_evidence import PERSON_FEATURES
 
+HYPOTHESIS = "hypothesis: statistical attribution for an analyst to judge, not a link"
+
 
 @dataclass
 class Attribution:
@@ -145,3 +147,30 @@ def empty_frames(ctx: Context) -> tuple[pl.DataFrame, pl.DataFrame]:
         }
     )
     return cand, cases
+
+
+def top_candidates(att: Attribution, k: int = 5) -> list[dict]:
+    """One object per open case: incident_id, p_none, candidates (best first, <= k)."""
+    cand = att.candidates.filter(pl.col("rank") <= k)
+    why_cols = [
+        c for c in cand.columns if c not in ("incident_id", "person_id", "p", "rank")
+    ]
+    grouped: dict[str, list[dict]] = {}
+    for r in cand.sort(["incident_id", "rank"]).iter_rows(named=True):
+        entry = {
+            "person_id": r["person_id"],
+            "p": round(float(r["p"]), 4),
+            "rank": r["rank"],
+        }
+        if why_cols:
+            entry["why"] = {c: r[c] for c in why_cols}
+        grouped.setdefault(r["incident_id"], []).append(entry)
+    return [
+        {
+            "incident_id": iid,
+            "p_none": round(float(pn), 4),
+            "candidates": grouped.get(iid, []),
+            "label": HYPOTHESIS,
+        }
+        for iid, pn in att.cases.select("incident_id", "p_none").iter_rows()
+    ]

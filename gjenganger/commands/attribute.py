@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from gjenganger import progress
-from gjenganger.analytics.attribution import HYPOTHESIS, top_candidates
+from gjenganger.analytics.attribution_results import HYPOTHESIS, top_candidates
 from gjenganger.arguments import add_as_of, check_as_of, positive
 from gjenganger.errors import UserError
 from gjenganger.flows.steps import attribution as step
