@@ -505,11 +505,19 @@ def score_past(
         workers=workers,
         max_open_cases=max_open_cases,
     )
-    model = run.model
-    cand = model.candidates.select(
+    return scoring_frames(incidents, run.model, past)
+
+
+def scoring_frames(
+    incidents: pl.DataFrame, att, day: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A scoring of `day` as the back-test stores it, from an attribution `att`
+    (`attribution_results.Attribution`): its cases with their strata
+    (`case_strata`) and every candidate row (incident_id, person_id, p, rank)."""
+    cand = att.candidates.select(
         "incident_id", "person_id", "p", pl.col("rank").cast(pl.Int32)
     )
-    return case_strata(incidents, model.cases, past), cand
+    return case_strata(incidents, att.cases, day), cand
 
 
 def pooled_figures(tests: list[Backtest]) -> tuple[dict, pl.DataFrame] | None:

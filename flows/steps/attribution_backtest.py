@@ -63,10 +63,7 @@ def record_scoring(con, run: at.AttributionRun) -> dict | None:
     if run.record is None:
         return None
     day = run.ctx.as_of
-    cases = bt.case_strata(run.ctx.incidents, run.record.cases, day)
-    cand = run.record.candidates.select(
-        "incident_id", "person_id", "p", pl.col("rank").cast(pl.Int32)
-    )
+    cases, cand = bt.scoring_frames(run.ctx.incidents, run.record, day)
     with transaction(con):
         fp = store.data_fingerprint(con, day)
         store.save_scoring(con, day, model_key(), fp, cases, cand)
