@@ -78,7 +78,11 @@ from gjenganger.analytics.pair_model import (
 
 #: v3: custody is an alibi (`linkage.in_custody_throughout`): the candidate sets
 #: change, so stored pair models and evidence rows of v2 are not reused
-MODEL_VERSION = "attribution-hgb-choice-v4"
+#: v5: stage 1 also reads the activity density against the case's other
+#: candidates (`attribution_model.RELATIONAL`) and its trees are at most four
+#: deep (`attribution_model.stage1_classifier`): stored stage-1 models of v4
+#: are not reused
+MODEL_VERSION = "attribution-hgb-choice-v5"
 METHODS = ("model", "nearest_case", "porter_nb")
 
 

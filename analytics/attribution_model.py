@@ -2,8 +2,10 @@
 
 The classifier is trained on *pseudo-open* solved cases: a solved case's own link
 is hidden and it is attributed like an open case (leave-one-out evidence), with
-two relational features per row (`_with_margin`). Solved cases are a biased
-sample of all cases, so training cases are weighted to resemble the open ones
+relational features per row (`ranking_features`: how the candidate's pair-model
+log-odds and activity density compare with the other candidates of its case).
+Solved cases are a biased sample of all cases, so training cases are weighted to
+resemble the open ones
 (`shift_weights`, covariate-shift importance weights). `fit_model` fits stage 1
 and, on held-out cases, the stage-2 `ChoiceCalibrator`.
 """
@@ -89,21 +91,47 @@ def shift_weights(
 
 
 # ------------------------------------------------------------------ stage 1
-def stage1_classifier(seed: int = 0):
-    """The stage-1 classifier: gradient boosting on the evidence rows (also the
-    oracle ceiling's, `attribution_targets.oracle_ceiling`, so they compare)."""
+#: how deep a stage-1 tree may grow. Deeper trees learn interactions that hold
+#: for solved cases and not for open ones: on the 365-day sweep of worlds
+#: (benchmarks/worlds.py --backtest), trees of 31 leaves and any depth with the
+#: relational density features left p 0.6-0.7 over-confident by 0.13
+#: (biased-catch) and 0.11 (card-heavy), where the back-test could not see it;
+#: at depth 4 every band of those worlds was within 0.07 (0.070, card-heavy),
+#: with hit@1 as high as unbounded trees gave (low-catch 0.573) or nearly
+#: (biased-catch 0.577 against 0.584); depth 3 was as calibrated (0.062) and
+#: ranked lower (low-catch 0.566, biased-catch 0.572)
+STAGE1_MAX_DEPTH = 4
+
+
+def stage1_classifier(seed: int = 0, max_depth: int | None = STAGE1_MAX_DEPTH):
+    """The stage-1 classifier: gradient boosting on the evidence rows, trees at
+    most `max_depth` deep (`STAGE1_MAX_DEPTH`; None: only the leaf count bounds
+    them, as the oracle ceiling's `ceiling_classifier`)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    cat = np.array([n == "q_group" for n in PERSON_FEATURES] + [False, False])
+    cat = np.array(
+        [n == "q_group" for n in PERSON_FEATURES] + [False, False] * len(RELATIONAL)
+    )
     return HistGradientBoostingClassifier(
         max_iter=200,
         learning_rate=0.1,
         max_leaf_nodes=31,
+        max_depth=max_depth,
         min_samples_leaf=30,
         l2_regularization=1.0,
         categorical_features=cat,
         random_state=seed,
     )
+
+
+def ceiling_classifier(seed: int = 0):
+    """The oracle ceiling's classifier (`attribution_targets.oracle_ceiling`):
+    stage 1's on the same features, its trees bounded by the leaf count only.
+    Trained on the open cases' own truth nothing is lost to the shift from
+    solved cases, so the more flexible trees give the higher ceiling (low-catch
+    hit@1 0.640 against 0.617 at depth 4): the ceiling is the most the evidence
+    could give, not what our own model class can."""
+    return stage1_classifier(seed, max_depth=None)
 
 
 def _logit(clf, X: np.ndarray) -> np.ndarray:
@@ -117,12 +145,28 @@ def _with_margin(rows: Rows) -> np.ndarray:
     return ranking_features(rows.ev.X, rows.row_case, len(rows.q))
 
 
+#: evidence read against the case's other candidates (`ranking_features`): the
+#: pair model's best log-odds and the person's activity density near the case at
+#: both bandwidths. Which candidate fits best is relative: a density that would
+#: be strong on its own says little when another candidate lives closer still
+RELATIONAL = ("max_logit", "log_kde_0_5km", "log_kde_2km")
+
+
 def ranking_features(X: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
-    """The evidence `X` (PERSON_FEATURES) with two relational features: the
-    candidate's max pair log-odds minus the best other candidate's in its case
-    (`row_case`, of `n` cases), and its rank by that within the case."""
-    j = PERSON_FEATURES.index("max_logit")
-    v = np.nan_to_num(X[:, j], nan=-30.0)
+    """The evidence `X` (PERSON_FEATURES) with two relational features per
+    column of `RELATIONAL`: the candidate's value minus the best other
+    candidate's in its case (`row_case`, of `n` cases), and its rank by that
+    value within the case (0 = best)."""
+    out = [X]
+    for name in RELATIONAL:
+        v = np.nan_to_num(X[:, PERSON_FEATURES.index(name)], nan=-30.0)
+        out.append(_against_the_others(v, row_case, n))
+    return np.hstack(out)
+
+
+def _against_the_others(v: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
+    """(margin over the best other candidate of the case, rank in the case) of
+    each row's value `v`; a lone candidate's margin is 30."""
     order = np.lexsort((-v, row_case))
     rc = row_case[order]
     start = np.searchsorted(rc, rc, side="left")
@@ -135,7 +179,7 @@ def ranking_features(X: np.ndarray, row_case: np.ndarray, n: int) -> np.ndarray:
     np.maximum.at(second, row_case[mask], v[mask])
     other = np.where(rank == 0, second[row_case], best[row_case])
     margin = np.where(np.isfinite(other), v - other, 30.0)
-    return np.c_[X, margin, rank]
+    return np.c_[margin, rank]
 
 
 @dataclass

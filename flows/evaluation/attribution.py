@@ -27,7 +27,7 @@ from gjenganger.analytics import attribution as at
 from gjenganger.analytics import attribution_backtest as bt
 from gjenganger.analytics import attribution_evaluation as ae
 from gjenganger.analytics import attribution_targets as tg
-from gjenganger.analytics.attribution_model import ranking_features, stage1_classifier
+from gjenganger.analytics.attribution_model import ceiling_classifier, ranking_features
 from gjenganger.analytics.attribution_reuse import FEATURE_COLUMNS
 from gjenganger.errors import UserError
 from gjenganger.store import frames
@@ -201,7 +201,7 @@ def ranking_report(
             row_case,
             ev["y"].to_numpy(),
             n_by,
-            lambda: stage1_classifier(seed),
+            lambda: ceiling_classifier(seed),
             folds=CEILING_FOLDS,
             seed=seed,
         )
