@@ -181,9 +181,9 @@ def test_the_run_report_names_the_signal_that_stopped_a_night():
     from prefect.exceptions import TerminationSignal
 
     from gjenganger.errors import Terminated
-    from gjenganger.flows.nightly import _reason
+    from gjenganger.flows.run_report import reason
 
-    assert _reason(TerminationSignal(signal.SIGTERM)) == "stopped by SIGTERM"
-    assert _reason(Terminated("SIGTERM")) == "stopped by SIGTERM"
-    assert _reason(KeyboardInterrupt()) == "stopped by SIGINT"
-    assert _reason(ValueError("bad value\nmore")) == "ValueError: bad value"
+    assert reason(TerminationSignal(signal.SIGTERM)) == "stopped by SIGTERM"
+    assert reason(Terminated("SIGTERM")) == "stopped by SIGTERM"
+    assert reason(KeyboardInterrupt()) == "stopped by SIGINT"
+    assert reason(ValueError("bad value\nmore")) == "ValueError: bad value"

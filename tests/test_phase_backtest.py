@@ -100,7 +100,7 @@ def test_the_backtest_summary_and_the_stored_rows_read_back(tmp_path):
 
 
 def test_the_run_report_carries_the_phase_backtest():
-    from gjenganger.flows import nightly
+    from gjenganger.flows import run_report
     from gjenganger.flows.steps import phases as step
 
     x, fit = _fitted(12, 120)
@@ -112,9 +112,9 @@ def test_the_run_report_carries_the_phase_backtest():
             {"step": "phases", "status": "ok", "seconds": 1.0, "summary": {}},
         ],
     }
-    assert "Phase back-test" not in nightly._markdown(report)
+    assert "Phase back-test" not in run_report.markdown(report)
     report["steps"][0]["summary"]["backtest"] = summary
-    text = nightly._markdown(report)
+    text = run_report.markdown(report)
     assert "## Phase back-test" in text
     assert f"custody hidden: {summary['custody_hidden_days']} days" in text
     assert "next 14 days (" in text

@@ -150,7 +150,7 @@ def test_the_stored_evidence_columns_are_those_attribution_computes():
 @pytest.fixture(scope="module")
 def night(tmp_path_factory):
     """Every step of a night on a small generated inbox (no Prefect, no maps)."""
-    from gjenganger.flows import nightly
+    from gjenganger.flows import tasks
     from gjenganger.flows.steps.attribution import build_attribution
     from gjenganger.flows.steps.episodes import build_episodes
     from gjenganger.flows.steps.hotspot_cells import build_hotspot_cells
@@ -180,7 +180,7 @@ def night(tmp_path_factory):
         ("episodes", build_episodes),
         ("hotspot_cells", build_hotspot_cells),
     ):
-        nightly._run_step(str(path), name, fn, day, {}, resumable=True)
+        tasks.run_step(str(path), name, fn, day, {}, resumable=True)
     audit.begin("test", {}, "tester", "operator")
     audit.finish(path, "ok")
     return path
@@ -222,7 +222,7 @@ def test_every_table_a_night_leaves_is_declared_under_sql(night):
 
 @pytest.mark.slow
 def test_a_step_run_again_resumes_or_replaces_its_rows(night):
-    from gjenganger.flows import nightly
+    from gjenganger.flows import tasks
     from gjenganger.flows.steps.phases import build_phases
 
     def rows():
@@ -239,8 +239,8 @@ def test_a_step_run_again_resumes_or_replaces_its_rows(night):
     con = db.connect(night, read_only=True)
     day = con.execute("select max(as_of) from person_days").fetchone()[0]
     con.close()
-    again = nightly._run_step(str(night), "phases", build_phases, day, {}, True)
+    again = tasks.run_step(str(night), "phases", build_phases, day, {}, True)
     assert again.get("resumed") is True
-    redone = nightly._run_step(str(night), "phases", build_phases, day, {}, False)
+    redone = tasks.run_step(str(night), "phases", build_phases, day, {}, False)
     assert "resumed" not in redone
     assert rows() == before

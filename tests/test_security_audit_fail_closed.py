@@ -277,7 +277,7 @@ def test_a_night_whose_publication_cannot_start_leaves_a_failed_row(env, monkeyp
 
 
 def test_a_run_report_that_cannot_be_written_still_leaves_the_row(env, monkeypatch):
-    from gjenganger.flows import nightly
+    from gjenganger.flows import run_report
 
     path = env["tmp"] / "db.duckdb"
     db.connect(path).close()
@@ -285,7 +285,7 @@ def test_a_run_report_that_cannot_be_written_still_leaves_the_row(env, monkeypat
     def cannot(*_a, **_k):
         raise PermissionError("runs/ is read-only")
 
-    monkeypatch.setattr(nightly, "_write_report", cannot)
+    monkeypatch.setattr(run_report, "write_report", cannot)
     report = {
         "run": "r1",
         "status": "failed",
@@ -294,7 +294,7 @@ def test_a_run_report_that_cannot_be_written_still_leaves_the_row(env, monkeypat
         "steps": [],
     }
     with pytest.raises(PermissionError):
-        nightly._finish(str(env["tmp"] / "p"), report, str(path))
+        run_report.finish(str(env["tmp"] / "p"), report, str(path))
     assert _rows(path)[-1][1] == (
         "failed: phases: InjectedFaultError: injected failure at step:phases"
     )

@@ -368,7 +368,7 @@ def test_a_name_holding_one_rejects_the_batch_and_every_trace_is_masked(
 def test_the_run_reports_ingest_part_holds_none(tmp_path):
     """The nightly's ingest step (what the run report keeps) on a batch whose
     batch_id and rows hold them."""
-    from gjenganger.flows.nightly import ingest_task
+    from gjenganger.flows.tasks import ingest_task
 
     f1, f2 = some_fnrs(2, start=99)
     inbox = tmp_path / "inbox"

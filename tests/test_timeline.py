@@ -283,12 +283,12 @@ def test_the_analyst_bundle_links_the_top_list_to_timelines_and_lists_episodes(
 
 def test_the_bundle_reads_the_episodes_the_episodes_step_stored(small_db):
     from gjenganger.errors import UserError
-    from gjenganger.flows import nightly
+    from gjenganger.flows import tasks
     from gjenganger.flows.steps.timelines import load_timeline_data
     from gjenganger.store import db
 
     day = dt.date(2025, 3, 10)
-    nightly.episodes_task.fn(str(small_db), day)
+    tasks.episodes_task.fn(str(small_db), day)
     con = db.connect(small_db, read_only=True, migrate=False)
     try:
         stored = load_timeline_data(con, day, stored_episodes=True).episodes

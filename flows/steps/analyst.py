@@ -1,7 +1,7 @@
 """Analyst bundle step: the top list, a timeline per top-list person, the episodes.
 
 The nightly flow publishes the bundle in three kinds of task
-(`flows.nightly.publish_analyst`): `toplist_ranks` (what the pages map over),
+(`flows.tasks.publish_analyst`): `toplist_ranks` (what the pages map over),
 `publish_timeline_page` per rank, then `write_analyst_index`:
 
 - `index.html`: the top list (rank, person linking to its timeline, linked cases,
