@@ -77,6 +77,48 @@ def test_the_cli_writes_a_map_and_prints_cells_with_risk_as_json(
     assert remote_refs(out.read_text(encoding="utf-8")) == []
 
 
+@pytest.mark.usefixtures("published")
+def test_the_cli_map_forecasts_with_the_method_the_nightly_back_test_chose(
+    demo, tmp_path, capsys
+):
+    """`gjenganger hotspots` draws the forecast the night's back-test chose for
+    the group and date (as the published map does); `--forecast default` and a
+    date without a stored back-test use the default method, and say so."""
+    from gjenganger.analytics import hotspots as hs
+    from gjenganger.analytics import selftune
+    from gjenganger.store import prevention
+
+    con = db.connect(demo["db"], read_only=True)
+    try:
+        table = prevention.load_backtest(con, dt.date.fromisoformat(AS_OF))
+    finally:
+        con.close()
+    group = "vehicle"
+    chosen = selftune.measured(table, group)
+    assert chosen is not None
+
+    def run(*extra: str, as_of: str = AS_OF) -> tuple[dict, str]:
+        base = ["hotspots", "--db", str(demo["db"]), "--as-of", as_of]
+        base += ["--target-type", group, "--out", str(tmp_path / "m.html")]
+        assert cli.main([*base, "--json", *extra]) == 0
+        report = json.loads(capsys.readouterr().out)
+        assert cli.main([*base, *extra]) == 0
+        return report, capsys.readouterr().out
+
+    report, text = run()
+    assert report["risk_method"] == chosen["method"]
+    assert report["risk_method_source"] == "back-test"
+    assert f"forecast:   {chosen['method']} (" in text and "back-test" in text
+    report, text = run("--forecast", "default")
+    assert (report["risk_method"], report["risk_method_source"]) == (
+        hs.Params().method,
+        "default",
+    )
+    report, text = run(as_of="2025-04-20")  # no night ran on this date
+    assert report["risk_method_source"] == "default, no back-test stored"
+    assert "no back-test stored" in text
+
+
 def test_the_cli_refuses_an_unknown_target_type_in_one_line(demo, tmp_path, capsys):
     code = cli.main(
         [

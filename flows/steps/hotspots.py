@@ -87,6 +87,21 @@ def tuned(
     return hs.with_params(hs.Params(), **measured["params"]), measured
 
 
+def stored_tuning(
+    con, as_of: dt.date | None, group: str, params: hs.Params
+) -> tuple[hs.Params, dict[str, Any] | None]:
+    """`params` with the forecast the night's back-test of `as_of` (None: the
+    newest data date) chose for `group` (method and settings, as the published
+    map uses), and the winner's figure; `params` as given and None when no
+    back-test of that date scored the group (the step did not run for it, or a
+    contract target type)."""
+    day = frames.resolve_as_of(con, as_of)
+    _, measured = tuned(prevention.load_backtest(con, day), group)
+    if measured is None:
+        return params, None
+    return hs.with_params(params, **measured["params"]), measured
+
+
 def analyse(
     con,
     as_of: dt.date | None = None,

@@ -41,6 +41,14 @@ def register(sub) -> None:
     p.add_argument("--cell-m", type=float, default=250.0, help="grid cell size, metres")
     p.add_argument("--lang", choices=("nb", "en"), default="nb", help="label language")
     p.add_argument(
+        "--forecast",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="tuned (default): the 28-day forecast the nightly's back-test chose "
+        "for this target group on this date, as the published map uses (the "
+        "default method when none is stored); default: the default method",
+    )
+    p.add_argument(
         "--tiles-url",
         default=None,
         help="optional online tile URL template (default: offline outlines)",
@@ -75,6 +83,9 @@ def run(args) -> int:
     con = db.connect(args.db, read_only=True)
     try:
         as_of = check_as_of(con, args.as_of, args.window_days)
+        measured = None
+        if args.forecast == "tuned":
+            params, measured = step.stored_tuning(con, as_of, args.target_type, params)
         progress.say(
             "hotspots",
             f"counting, Gi*, density, near-repeat and risk for {args.target_type} "
@@ -83,6 +94,7 @@ def run(args) -> int:
         result = step.analyse(con, as_of, args.target_type, params)
     finally:
         con.close()
+    result.measured = measured  # the map states the back-test's figure, as nightly
     progress.say(
         "hotspots",
         f"{result.n_incidents:,} incidents on {result.cells.height:,} cells; "
@@ -94,7 +106,7 @@ def run(args) -> int:
         raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
     progress.say("hotspots", "done")
     if args.json:
-        json.dump(cells_json(result), sys.stdout, indent=1)
+        json.dump(cells_json(result, args.forecast), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         hot = int(result.cells["is_hot"].sum())
@@ -104,15 +116,37 @@ def run(args) -> int:
         )
         print(f"incidents:  {result.n_incidents} placed, target {result.target_group}")
         print(f"hot cells:  {hot} (Gi*, FDR 95 %)")
+        print(f"forecast:   {forecast_text(result, args.forecast)}")
         from gjenganger.maps.hotspots import near_repeat_text
 
         print(f"near repeat: {near_repeat_text(result, args.lang)}")
     return 0
 
 
-def cells_json(result) -> dict:
-    """`cell_size_m` and every cell with non-zero risk (the default method's
-    expected incidents in the next 28 days)."""
+def forecast_source(result, forecast: str) -> str:
+    """Where the map's forecast method came from: "back-test" (the nightly's
+    choice for this group and date), "default" (asked for) or "default, no
+    back-test stored" (tuned asked for, none stored)."""
+    if result.measured is not None:
+        return "back-test"
+    return "default" if forecast == "default" else "default, no back-test stored"
+
+
+def forecast_text(result, forecast: str) -> str:
+    """One line: the forecast method, its settings and where they came from."""
+    m = result.measured
+    if m is None:
+        return f"{result.params.method} ({forecast_source(result, forecast)})"
+    parts = [", ".join(f"{k} {v:g}" for k, v in m["settings"].items())]
+    if m.get("pai") is not None:
+        parts.append(f"PAI 5 % {m['pai']:.2f} over {m['months']} months")
+    parts.append("chosen by the back-test")
+    return f"{m['method']} ({'; '.join(p for p in parts if p)})"
+
+
+def cells_json(result, forecast: str = "tuned") -> dict:
+    """`cell_size_m` and every cell with non-zero risk (the forecast method's
+    expected incidents in the next 28 days) and where that method came from."""
     import polars as pl
 
     c = result.cells.filter(pl.col("risk") > 0).sort("cell")
@@ -144,6 +178,7 @@ def cells_json(result) -> dict:
         "cell_size_m": result.grid.cell_m,
         "crs": "EPSG:25833",
         "risk_method": result.params.method,
+        "risk_method_source": forecast_source(result, forecast),
         "horizon_days": result.params.horizon_days,
         "near_repeat": {
             "found": result.near_repeat.found,
