@@ -74,32 +74,29 @@ def run_backtest(prepared: pl.DataFrame, day: dt.date) -> pl.DataFrame:
 
 
 def tuned(
-    table: pl.DataFrame | None, group: str
+    table: pl.DataFrame | None, group: str, params: hs.Params | None = None
 ) -> tuple[hs.Params, dict[str, Any] | None]:
-    """The parameters of `group`'s map from a back-test table (its winner's
-    method and settings) and the winner's figure; the defaults and None when
-    the group was not scored."""
+    """The parameters of `group`'s map from a back-test table: `params` (the
+    defaults if None) with its winner's method and settings, and the winner's
+    figure; `params` as given and None when the group was not scored."""
     from gjenganger.analytics import selftune
 
+    params = params or hs.Params()
     measured = None if table is None else selftune.measured(table, group)
-    if measured is None:
-        return hs.Params(), None
-    return hs.with_params(hs.Params(), **measured["params"]), measured
-
-
-def stored_tuning(
-    con, as_of: dt.date | None, group: str, params: hs.Params
-) -> tuple[hs.Params, dict[str, Any] | None]:
-    """`params` with the forecast the night's back-test of `as_of` (None: the
-    newest data date) chose for `group` (method and settings, as the published
-    map uses), and the winner's figure; `params` as given and None when no
-    back-test of that date scored the group (the step did not run for it, or a
-    contract target type)."""
-    day = frames.resolve_as_of(con, as_of)
-    _, measured = tuned(prevention.load_backtest(con, day), group)
     if measured is None:
         return params, None
     return hs.with_params(params, **measured["params"]), measured
+
+
+def stored_tuning(
+    con, as_of: dt.date | None, group: str, params: hs.Params | None = None
+) -> tuple[hs.Params, dict[str, Any] | None]:
+    """`tuned` on the back-test the night of `as_of` (None: the newest data date)
+    stored: the forecast it chose for `group`, as the published map uses;
+    `params` as given and None when no back-test of that date scored the group
+    (the step did not run for it, or a contract target type)."""
+    day = frames.resolve_as_of(con, as_of)
+    return tuned(prevention.load_backtest(con, day), group, params)
 
 
 def analyse(
@@ -177,7 +174,7 @@ def publish_hotspot_map(
     """
     day = frames.resolve_as_of(con, as_of)
     folder = publish.make_folder(Path(out_dir) / "hotspots")
-    params, measured = tuned(prevention.load_backtest(con, day), group)
+    params, measured = stored_tuning(con, day, group)
     if group == hs.ALL:
         res = prevention.load_result(con, day, study_grid)
     else:
